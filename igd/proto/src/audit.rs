@@ -1,0 +1,261 @@
+//! Audit entries (DESIGN §5): the field table, the canonical encoding and the hash chain.
+//!
+//! `hash = SHA-256(0x00 ‖ RFC 8785 JSON of every field but hash)`, absent fields omitted. Entries
+//! carry only strings, integers, booleans and arrays of strings, so RFC 8785 reduces to: keys in
+//! code-unit order (all ASCII here), integers as written, strings with JSON's minimal escaping,
+//! which is exactly what `serde_json` produces for a sorted map.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Format version written into every entry.
+pub const ENTRY_VERSION: u32 = 1;
+/// `prev_hash` of the first entry of a chain.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One chain entry. Field names are the export columns.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub v: u32,
+    pub tenant: String,
+    pub seq: u64,
+    pub kind: String,
+    pub event_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ref_event_id: Option<String>,
+    pub ts: i64,
+    pub instance: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delegated_subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_jti: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti_chain: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_revision: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires_step_up: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elevation_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_status: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_latency_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args_commitment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut_seq: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut_hash: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl Entry {
+    /// RFC 8785 bytes of every field except `hash`.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let mut value = match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(map)) => map,
+            // An Entry always serializes to an object.
+            _ => serde_json::Map::new(),
+        };
+        value.remove("hash");
+        // serde_json::Map is a BTreeMap (no preserve_order feature): keys come out sorted.
+        serde_json::to_vec(&value).unwrap_or_default()
+    }
+
+    /// The hash this entry should carry, as lowercase hex.
+    pub fn compute_hash(&self) -> String {
+        let mut h = Sha256::new();
+        h.update([0u8]);
+        h.update(self.canonical_bytes());
+        hex::encode(h.finalize())
+    }
+
+    /// Fill in `seq`, `prev_hash` and `hash` to append after a head.
+    pub fn seal(&mut self, prev_seq: u64, prev_hash: &str) {
+        self.v = ENTRY_VERSION;
+        self.seq = prev_seq + 1;
+        self.prev_hash = prev_hash.to_string();
+        self.hash = self.compute_hash();
+    }
+}
+
+/// Where a chain broke and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrokenAt {
+    pub seq: u64,
+    pub ts: i64,
+    pub reason: String,
+    pub stored_hash: String,
+    pub expected_hash: String,
+}
+
+/// Running verification of one tenant's chain, fed entries in seq order.
+#[derive(Debug, Clone)]
+pub struct ChainVerifier {
+    tenant: String,
+    last_seq: u64,
+    last_hash: String,
+    pub verified: u64,
+}
+
+impl ChainVerifier {
+    /// Start at the genesis of a chain.
+    pub fn new(tenant: &str) -> Self {
+        Self::resume(tenant, 0, GENESIS_HASH)
+    }
+
+    /// Continue after an already-verified (seq, hash).
+    pub fn resume(tenant: &str, seq: u64, hash: &str) -> Self {
+        ChainVerifier {
+            tenant: tenant.to_string(),
+            last_seq: seq,
+            last_hash: hash.to_string(),
+            verified: 0,
+        }
+    }
+
+    pub fn head(&self) -> (u64, &str) {
+        (self.last_seq, &self.last_hash)
+    }
+
+    /// Check the next entry: version, tenant, seq continuity, link and hash.
+    pub fn push(&mut self, e: &Entry) -> Result<(), BrokenAt> {
+        let expected = e.compute_hash();
+        let broken = |reason: String, expected_hash: String| BrokenAt {
+            seq: e.seq,
+            ts: e.ts,
+            reason,
+            stored_hash: e.hash.clone(),
+            expected_hash,
+        };
+        if e.v != ENTRY_VERSION {
+            return Err(broken(format!("unknown entry version {}", e.v), expected));
+        }
+        if e.tenant != self.tenant {
+            return Err(broken(
+                format!(
+                    "entry of tenant {:?} spliced into chain {:?}",
+                    e.tenant, self.tenant
+                ),
+                expected,
+            ));
+        }
+        if e.seq != self.last_seq + 1 {
+            return Err(broken(
+                format!(
+                    "expected seq {} but found {} (gap, deletion or reorder)",
+                    self.last_seq + 1,
+                    e.seq
+                ),
+                expected,
+            ));
+        }
+        if e.prev_hash != self.last_hash {
+            return Err(broken(
+                "prev_hash does not link to the previous entry".to_string(),
+                expected,
+            ));
+        }
+        if e.hash != expected {
+            return Err(broken(
+                "entry hash does not match its fields (edited)".to_string(),
+                expected,
+            ));
+        }
+        self.last_seq = e.seq;
+        self.last_hash = e.hash.clone();
+        self.verified += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(tenant: &str) -> Entry {
+        Entry {
+            tenant: tenant.into(),
+            kind: "admin".into(),
+            event_id: "00112233445566778899aabbccddeeff".into(),
+            ts: 1_700_000_000_000_000,
+            instance: "i".into(),
+            actor: Some("uid:0".into()),
+            action: Some("mint".into()),
+            ..Entry::default()
+        }
+    }
+
+    #[test]
+    fn canonical_form_is_sorted_and_omits_absent_fields() {
+        let mut e = entry("acme");
+        e.seal(0, GENESIS_HASH);
+        let text = String::from_utf8(e.canonical_bytes()).unwrap();
+        assert!(text.starts_with(r#"{"action":"mint","actor":"uid:0","event_id""#));
+        assert!(!text.contains("hash\":\"") || text.contains("prev_hash"));
+        assert!(!text.contains("subject"));
+    }
+
+    #[test]
+    fn verifier_catches_edit_gap_and_splice() {
+        let mut a = entry("acme");
+        a.seal(0, GENESIS_HASH);
+        let mut b = entry("acme");
+        b.seal(a.seq, &a.hash);
+        let mut v = ChainVerifier::new("acme");
+        v.push(&a).unwrap();
+        let mut edited = b.clone();
+        edited.action = Some("revoke".into());
+        assert!(v
+            .clone()
+            .push(&edited)
+            .unwrap_err()
+            .reason
+            .contains("edited"));
+        let mut other = entry("other");
+        other.seal(a.seq, &a.hash);
+        assert!(v
+            .clone()
+            .push(&other)
+            .unwrap_err()
+            .reason
+            .contains("spliced"));
+        let mut gap = b.clone();
+        gap.seal(a.seq + 1, &a.hash);
+        assert!(v
+            .clone()
+            .push(&gap)
+            .unwrap_err()
+            .reason
+            .contains("expected seq"));
+        v.push(&b).unwrap();
+        assert_eq!(v.verified, 2);
+    }
+}

@@ -1,0 +1,13 @@
+//! `intentgate-proto`: the formats IntentGate's daemon, CLI and Rust agents share.
+//!
+//! - [`token`]: capability tokens (mint, verify, attenuate), DESIGN §3.
+//! - [`keys`]: the master key and HKDF-derived per-purpose keys.
+//! - [`api`]: admin-API wire types and error codes, DESIGN §6.
+//! - [`audit`]: audit-entry canonical encoding and chain verification, DESIGN §5.
+//! - [`ids`]: identifiers and tenant names.
+
+pub mod api;
+pub mod audit;
+pub mod ids;
+pub mod keys;
+pub mod token;

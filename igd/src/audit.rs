@@ -1,0 +1,149 @@
+//! The audit writer: a single task per store that seals entries onto their tenant's chain and
+//! commits them in groups (many requests share one transaction). A caller gets its sealed entry
+//! back only after the transaction committed, so "forward only after the decision is durable"
+//! is simply: await [`AuditWriter::append`] before forwarding.
+
+use crate::store::{BudgetCharge, CallCount, CommitBatch, DynStore, SideRecord, StoreError};
+use intentgate_proto::audit::{Entry, GENESIS_HASH};
+use std::collections::HashMap;
+use tokio::sync::{mpsc, oneshot};
+
+/// Most records one group commit carries.
+const MAX_BATCH: usize = 512;
+
+/// Why an entry could not be committed. The call it belongs to must fail closed (−31005).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AuditError {
+    #[error("audit storage unavailable: {0}")]
+    Unavailable(String),
+    #[error("audit writer stopped")]
+    Stopped,
+}
+
+/// An entry to append (its seq, prev_hash and hash are filled in by the writer) with what rides
+/// the same transaction.
+#[derive(Debug, Clone, Default)]
+pub struct Record {
+    pub entry: Entry,
+    pub side: Option<SideRecord>,
+    pub charges: Vec<BudgetCharge>,
+    pub calls: Vec<CallCount>,
+}
+
+struct Job {
+    record: Record,
+    reply: oneshot::Sender<Result<Entry, AuditError>>,
+}
+
+/// Handle to the writer task; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AuditWriter {
+    tx: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Job")
+    }
+}
+
+impl AuditWriter {
+    /// Start the writer task. It ends when every handle is dropped, after draining.
+    pub async fn start(
+        store: DynStore,
+    ) -> Result<(AuditWriter, tokio::task::JoinHandle<()>), StoreError> {
+        let heads = load_heads(&store).await?;
+        let (tx, rx) = mpsc::channel(8192);
+        let task = tokio::spawn(writer_loop(store, heads, rx));
+        Ok((AuditWriter { tx }, task))
+    }
+
+    /// Append a record and wait until it is durable. Returns the sealed entry.
+    pub async fn append(&self, record: Record) -> Result<Entry, AuditError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Job { record, reply })
+            .await
+            .map_err(|_| AuditError::Stopped)?;
+        rx.await.map_err(|_| AuditError::Stopped)?
+    }
+}
+
+async fn load_heads(store: &DynStore) -> Result<HashMap<String, (u64, String)>, StoreError> {
+    Ok(store
+        .chain_heads()
+        .await?
+        .into_iter()
+        .map(|h| (h.tenant, (h.seq, h.hash)))
+        .collect())
+}
+
+async fn writer_loop(
+    store: DynStore,
+    mut heads: HashMap<String, (u64, String)>,
+    mut rx: mpsc::Receiver<Job>,
+) {
+    let mut stale_heads = false;
+    while let Some(first) = rx.recv().await {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        if stale_heads {
+            match load_heads(&store).await {
+                Ok(h) => {
+                    heads = h;
+                    stale_heads = false;
+                }
+                Err(e) => {
+                    let err = AuditError::Unavailable(e.to_string());
+                    for job in jobs {
+                        let _ = job.reply.send(Err(err.clone()));
+                    }
+                    continue;
+                }
+            }
+        }
+        // Seal against a working copy of the heads; adopt it only if the commit succeeds.
+        let mut next_heads: HashMap<String, (u64, String)> = HashMap::new();
+        let mut batch = CommitBatch::default();
+        for job in &mut jobs {
+            let tenant = job.record.entry.tenant.clone();
+            let (seq, hash) = next_heads
+                .get(&tenant)
+                .or_else(|| heads.get(&tenant))
+                .cloned()
+                .unwrap_or_else(|| (0, GENESIS_HASH.to_string()));
+            job.record.entry.seal(seq, &hash);
+            next_heads.insert(
+                tenant,
+                (job.record.entry.seq, job.record.entry.hash.clone()),
+            );
+            batch.entries.push(job.record.entry.clone());
+            if let Some(side) = job.record.side.take() {
+                batch.side.push(side);
+            }
+            batch.charges.append(&mut job.record.charges);
+            batch.calls.append(&mut job.record.calls);
+        }
+        match store.commit(&batch).await {
+            Ok(()) => {
+                heads.extend(next_heads);
+                for job in jobs {
+                    let _ = job.reply.send(Ok(job.record.entry));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, entries = jobs.len(), "audit commit failed; refusing the calls it carried");
+                stale_heads = true;
+                let err = AuditError::Unavailable(e.to_string());
+                for job in jobs {
+                    let _ = job.reply.send(Err(err.clone()));
+                }
+            }
+        }
+    }
+}

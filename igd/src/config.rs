@@ -1,0 +1,640 @@
+//! Settings: defaults → `igd.toml` → `INTENTGATE_*` environment (DESIGN §9).
+//!
+//! Secret variables also come from `INTENTGATE_X_FILE` and from `$CREDENTIALS_DIRECTORY/x`
+//! (systemd `LoadCredential`); precedence: variable > `_FILE` > credential. Every problem is a
+//! [`ConfigError`] naming the variable, which the binary turns into exit 64.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+/// Exit status for a configuration error (EX_CONFIG-like "usage of data" code from sysexits).
+pub const EXIT_CONFIG: i32 = 64;
+
+/// The default path of the settings file.
+pub const DEFAULT_CONFIG_FILE: &str = "/etc/intentgate/igd.toml";
+
+/// A configuration problem, always naming the variable at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(key: &str, message: impl Into<String>) -> Self {
+        ConfigError {
+            variable: env_name(key),
+            message: message.into(),
+        }
+    }
+}
+
+/// A secret string: redacted in `Debug`, zeroized on drop.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Zeroizing<String>);
+
+impl Secret {
+    pub fn new(s: String) -> Self {
+        Secret(Zeroizing::new(s))
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// How much of a call's arguments is stored beside the audit chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgPersistence {
+    Off,
+    Scalars,
+    Raw,
+}
+
+/// Whether each audit group commit is fsynced (`full`) or only survives a process crash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditSync {
+    Normal,
+    Full,
+}
+
+/// A `[[budget]]` ceiling from `igd.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetRule {
+    pub tenant: String,
+    pub subject: String,
+    #[serde(default)]
+    pub calls_per_hour: Option<u64>,
+    #[serde(default)]
+    pub calls_per_day: Option<u64>,
+    #[serde(default)]
+    pub cost_per_day: Option<u64>,
+}
+
+/// Every setting igd reads, typed and validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub data_dir: PathBuf,
+    pub postgres_url: Option<Secret>,
+    pub master_key: Option<Secret>,
+    pub master_keys_retired: Vec<Secret>,
+    pub max_token_ttl: u64,
+    pub admin_socket: PathBuf,
+    pub admin_token: Option<Secret>,
+    pub tenant_admins: Vec<(String, Secret)>,
+    pub admin_token_step_up: bool,
+    pub admin_uids: Vec<u32>,
+    pub upstream_url: Option<String>,
+    pub upstream_timeout_ms: u64,
+    pub upstream_headers: Vec<(String, Secret)>,
+    pub session_idle_timeout: u64,
+    pub deployment_id: Option<String>,
+    pub allowed_origins: Vec<String>,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub forward_methods: Vec<String>,
+    pub max_body_bytes: usize,
+    pub policy_file: Option<PathBuf>,
+    pub policy_timeout_ms: u64,
+    pub audit_persist_arg_values: ArgPersistence,
+    pub audit_sync: AuditSync,
+    pub audit_unauth_rps: u32,
+    pub audit_unauth_max_rows: u64,
+    pub log_level: String,
+    pub budgets: Vec<BudgetRule>,
+    pub tool_costs: BTreeMap<String, u64>,
+}
+
+/// Keys igd knows, lower-case without the prefix. Secrets are marked.
+const KEYS: &[(&str, bool)] = &[
+    ("listen", false),
+    ("tls_cert", false),
+    ("tls_key", false),
+    ("data_dir", false),
+    ("postgres_url", true),
+    ("master_key", true),
+    ("master_keys_retired", true),
+    ("max_token_ttl", false),
+    ("admin_socket", false),
+    ("admin_listen", false),
+    ("admin_tls_cert", false),
+    ("admin_tls_key", false),
+    ("admin_client_ca", false),
+    ("admin_token", true),
+    ("tenant_admins", true),
+    ("admin_token_step_up", false),
+    ("admin_uids", false),
+    ("upstream_url", false),
+    ("upstream_timeout_ms", false),
+    ("upstream_headers", true),
+    ("session_idle_timeout", false),
+    ("deployment_id", false),
+    ("allowed_origins", false),
+    ("trusted_proxies", false),
+    ("forward_methods", false),
+    ("max_body_bytes", false),
+    ("policy_file", false),
+    ("policy_store", false),
+    ("policy_timeout_ms", false),
+    ("extractor", false),
+    ("approval_queue", false),
+    ("approval_timeout", false),
+    ("audit_persist_arg_values", false),
+    ("audit_sync", false),
+    ("audit_signing_key", false),
+    ("audit_export_max_rows", false),
+    ("audit_unauth_rps", false),
+    ("audit_unauth_max_rows", false),
+    ("totp_encryption_key", true),
+    ("metrics_enabled", false),
+    ("metrics_listen", false),
+    ("webhook_url", false),
+    ("webhook_secret", true),
+    ("webhook_events", false),
+];
+
+fn env_name(key: &str) -> String {
+    if key == "log_level" {
+        "LOG_LEVEL".to_string()
+    } else {
+        format!("INTENTGATE_{}", key.to_ascii_uppercase())
+    }
+}
+
+/// Where settings come from; the real process environment, or a map in tests.
+pub trait Environment {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+#[derive(Debug, Clone, Copy)]
+pub struct ProcessEnv;
+
+impl Environment for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl Environment for BTreeMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
+
+/// Raw string values gathered from the file and the environment, before typing.
+struct Sources {
+    values: BTreeMap<String, String>,
+    budgets: Vec<BudgetRule>,
+    tool_costs: BTreeMap<String, u64>,
+}
+
+impl Settings {
+    /// Load settings. `config_file` = `None` reads the default path if it exists; a named file
+    /// must exist.
+    pub fn load(
+        config_file: Option<&Path>,
+        env: &dyn Environment,
+    ) -> Result<Settings, ConfigError> {
+        let mut sources = Sources {
+            values: BTreeMap::new(),
+            budgets: Vec::new(),
+            tool_costs: BTreeMap::new(),
+        };
+        let path = config_file.map(Path::to_path_buf).or_else(|| {
+            let p = PathBuf::from(DEFAULT_CONFIG_FILE);
+            p.exists().then_some(p)
+        });
+        if let Some(path) = path {
+            sources.read_file(&path)?;
+        }
+        for (key, secret) in KEYS.iter().copied().chain([("log_level", false)]) {
+            let name = env_name(key);
+            if let Some(v) = env.var(&name) {
+                sources.values.insert(key.to_string(), v);
+                continue;
+            }
+            if !secret {
+                continue;
+            }
+            if let Some(file) = env.var(&format!("{name}_FILE")) {
+                let v = std::fs::read_to_string(&file).map_err(|e| {
+                    ConfigError::new(key, format!("cannot read {name}_FILE {file}: {e}"))
+                })?;
+                sources
+                    .values
+                    .insert(key.to_string(), v.trim_end().to_string());
+                continue;
+            }
+            if let Some(dir) = env.var("CREDENTIALS_DIRECTORY") {
+                let p = Path::new(&dir).join(key);
+                if let Ok(v) = std::fs::read_to_string(&p) {
+                    sources
+                        .values
+                        .insert(key.to_string(), v.trim_end().to_string());
+                }
+            }
+        }
+        let default_data_dir = env
+            .var("STATE_DIRECTORY")
+            .map(|s| s.split(':').next().unwrap_or_default().to_string())
+            .unwrap_or_else(|| "./intentgate-data".to_string());
+        sources.build(&default_data_dir)
+    }
+
+    /// True when igd runs on its embedded SQLite store.
+    pub fn embedded(&self) -> bool {
+        self.postgres_url.is_none()
+    }
+}
+
+impl Sources {
+    fn read_file(&mut self, path: &Path) -> Result<(), ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            variable: "--config".into(),
+            message: format!("cannot read {}: {e}", path.display()),
+        })?;
+        let table: toml::Table = text.parse().map_err(|e| ConfigError {
+            variable: "--config".into(),
+            message: format!("{} is not valid TOML: {e}", path.display()),
+        })?;
+        for (key, value) in table {
+            match key.as_str() {
+                "budget" => {
+                    self.budgets = value.try_into().map_err(|e| ConfigError {
+                        variable: "budget".into(),
+                        message: format!("[[budget]] entries: {e}"),
+                    })?;
+                }
+                "tool_costs" => {
+                    self.tool_costs = value.try_into().map_err(|e| ConfigError {
+                        variable: "tool_costs".into(),
+                        message: format!("[tool_costs] must map tool names to integers: {e}"),
+                    })?;
+                }
+                k if k == "log_level" || KEYS.iter().any(|(name, _)| *name == k) => {
+                    let text = match value {
+                        toml::Value::String(s) => s,
+                        toml::Value::Integer(i) => i.to_string(),
+                        toml::Value::Boolean(b) => b.to_string(),
+                        toml::Value::Array(items) => items
+                            .iter()
+                            .map(|v| match v {
+                                toml::Value::String(s) => s.clone(),
+                                toml::Value::Integer(i) => i.to_string(),
+                                other => format!("{other:?}"),
+                            })
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        other => {
+                            return Err(ConfigError {
+                                variable: k.to_string(),
+                                message: format!("unsupported value {other:?}"),
+                            })
+                        }
+                    };
+                    self.values.insert(k.to_string(), text);
+                }
+                other => {
+                    return Err(ConfigError {
+                        variable: other.to_string(),
+                        message: format!("unknown setting in {}", path.display()),
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.values
+            .get(key)
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
+    }
+
+    fn number<T: std::str::FromStr>(&self, key: &str, default: T) -> Result<T, ConfigError> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError::new(key, format!("{v:?} is not a valid number"))),
+        }
+    }
+
+    fn flag(&self, key: &str, default: bool) -> Result<bool, ConfigError> {
+        match self.get(key).map(|s| s.trim().to_ascii_lowercase()) {
+            None => Ok(default),
+            Some(v) => match v.as_str() {
+                "on" | "true" | "1" | "yes" => Ok(true),
+                "off" | "false" | "0" | "no" => Ok(false),
+                _ => Err(ConfigError::new(key, format!("{v:?} must be on or off"))),
+            },
+        }
+    }
+
+    fn list(&self, key: &str) -> Vec<String> {
+        self.get(key)
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn secret(&self, key: &str) -> Option<Secret> {
+        self.get(key).map(|s| Secret::new(s.to_string()))
+    }
+
+    fn build(self, default_data_dir: &str) -> Result<Settings, ConfigError> {
+        let listen_text = self.get("listen").unwrap_or("127.0.0.1:8080");
+        let listen: SocketAddr = listen_text
+            .parse()
+            .map_err(|_| ConfigError::new("listen", format!("{listen_text:?} is not host:port")))?;
+        let data_dir = PathBuf::from(self.get("data_dir").unwrap_or(default_data_dir));
+        let admin_socket = self
+            .get("admin_socket")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("admin.sock"));
+        let tls_cert = self.get("tls_cert").map(PathBuf::from);
+        let tls_key = self.get("tls_key").map(PathBuf::from);
+        if tls_cert.is_some() != tls_key.is_some() {
+            return Err(ConfigError::new(
+                "tls_cert",
+                "INTENTGATE_TLS_CERT and INTENTGATE_TLS_KEY must be set together",
+            ));
+        }
+        let admin_token = self.secret("admin_token");
+        if let Some(t) = &admin_token {
+            if t.expose().len() < 32 {
+                return Err(ConfigError::new("admin_token", "must be at least 32 bytes"));
+            }
+        }
+        let mut tenant_admins = Vec::new();
+        for item in self.list("tenant_admins") {
+            let (tenant, token) = item
+                .split_once(':')
+                .ok_or_else(|| ConfigError::new("tenant_admins", "entries must be tenant:token"))?;
+            if !intentgate_proto::ids::valid_tenant(tenant) {
+                return Err(ConfigError::new(
+                    "tenant_admins",
+                    format!("{tenant:?} is not a valid tenant name"),
+                ));
+            }
+            if token.len() < 32 {
+                return Err(ConfigError::new(
+                    "tenant_admins",
+                    format!("the token for tenant {tenant} must be at least 32 bytes"),
+                ));
+            }
+            tenant_admins.push((tenant.to_string(), Secret::new(token.to_string())));
+        }
+        if (admin_token.is_some() || !tenant_admins.is_empty())
+            && !listen.ip().is_loopback()
+            && tls_cert.is_none()
+        {
+            return Err(ConfigError::new(
+                "admin_token",
+                "a bearer admin token on a non-loopback listener requires TLS (INTENTGATE_TLS_CERT)",
+            ));
+        }
+        let mut admin_uids = Vec::new();
+        for uid in self.list("admin_uids") {
+            admin_uids
+                .push(uid.parse().map_err(|_| {
+                    ConfigError::new("admin_uids", format!("{uid:?} is not a uid"))
+                })?);
+        }
+        let mut upstream_headers = Vec::new();
+        if let Some(raw) = self.get("upstream_headers") {
+            let map: BTreeMap<String, String> = serde_json::from_str(raw).map_err(|_| {
+                ConfigError::new(
+                    "upstream_headers",
+                    "must be a JSON object of header names to string values",
+                )
+            })?;
+            for (name, value) in map {
+                if hyper::header::HeaderName::from_bytes(name.as_bytes()).is_err()
+                    || hyper::header::HeaderValue::from_str(&value).is_err()
+                {
+                    return Err(ConfigError::new(
+                        "upstream_headers",
+                        format!("header {name:?} is not a valid HTTP header"),
+                    ));
+                }
+                upstream_headers.push((name, Secret::new(value)));
+            }
+        }
+        let upstream_url = self.get("upstream_url").map(String::from);
+        if let Some(url) = &upstream_url {
+            if url != "stub" && !url.starts_with("http://") && !url.starts_with("https://") {
+                return Err(ConfigError::new(
+                    "upstream_url",
+                    "must be an http:// or https:// URL, or stub",
+                ));
+            }
+        }
+        let mut trusted_proxies = Vec::new();
+        for p in self.list("trusted_proxies") {
+            trusted_proxies.push(p.parse().map_err(|_| {
+                ConfigError::new("trusted_proxies", format!("{p:?} is not an IP address"))
+            })?);
+        }
+        if let Some(id) = self.get("deployment_id") {
+            if !intentgate_proto::ids::valid_tenant(id) {
+                return Err(ConfigError::new(
+                    "deployment_id",
+                    "must match [a-z0-9][a-z0-9-]{0,62}",
+                ));
+            }
+        }
+        let audit_persist_arg_values = match self.get("audit_persist_arg_values").unwrap_or("off") {
+            "off" => ArgPersistence::Off,
+            "scalars" => ArgPersistence::Scalars,
+            "raw" => ArgPersistence::Raw,
+            other => {
+                return Err(ConfigError::new(
+                    "audit_persist_arg_values",
+                    format!("{other:?} must be off, scalars or raw"),
+                ))
+            }
+        };
+        let audit_sync = match self.get("audit_sync").unwrap_or("normal") {
+            "normal" => AuditSync::Normal,
+            "full" => AuditSync::Full,
+            other => {
+                return Err(ConfigError::new(
+                    "audit_sync",
+                    format!("{other:?} must be normal or full"),
+                ))
+            }
+        };
+        let max_token_ttl = self.number("max_token_ttl", 30 * 24 * 3600u64)?;
+        if max_token_ttl == 0 {
+            return Err(ConfigError::new("max_token_ttl", "must be positive"));
+        }
+        let max_body_bytes = self.number("max_body_bytes", 1_048_576usize)?;
+        if max_body_bytes < 1024 {
+            return Err(ConfigError::new("max_body_bytes", "must be at least 1024"));
+        }
+        for rule in &self.budgets {
+            if !intentgate_proto::ids::valid_tenant(&rule.tenant) {
+                return Err(ConfigError {
+                    variable: "budget".into(),
+                    message: format!("tenant {:?} is not a valid tenant name", rule.tenant),
+                });
+            }
+        }
+        Ok(Settings {
+            listen,
+            tls_cert,
+            tls_key,
+            postgres_url: self.secret("postgres_url"),
+            master_key: self.secret("master_key"),
+            master_keys_retired: self
+                .list("master_keys_retired")
+                .into_iter()
+                .map(Secret::new)
+                .collect(),
+            max_token_ttl,
+            admin_socket,
+            admin_token,
+            tenant_admins,
+            admin_token_step_up: self.flag("admin_token_step_up", true)?,
+            admin_uids,
+            upstream_url,
+            upstream_timeout_ms: self.number("upstream_timeout_ms", 5000u64)?,
+            upstream_headers,
+            session_idle_timeout: self.number("session_idle_timeout", 3600u64)?,
+            deployment_id: self.get("deployment_id").map(String::from),
+            allowed_origins: self.list("allowed_origins"),
+            trusted_proxies,
+            forward_methods: self.list("forward_methods"),
+            max_body_bytes,
+            policy_file: self.get("policy_file").map(PathBuf::from),
+            policy_timeout_ms: self.number("policy_timeout_ms", 50u64)?,
+            audit_persist_arg_values,
+            audit_sync,
+            audit_unauth_rps: self.number("audit_unauth_rps", 100u32)?,
+            audit_unauth_max_rows: self.number("audit_unauth_max_rows", 1_000_000u64)?,
+            log_level: self.get("log_level").unwrap_or("info").to_string(),
+            budgets: self.budgets,
+            tool_costs: self.tool_costs,
+            data_dir,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults() {
+        let s = Settings::load(None, &env(&[])).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.data_dir, PathBuf::from("./intentgate-data"));
+        assert_eq!(
+            s.admin_socket,
+            PathBuf::from("./intentgate-data/admin.sock")
+        );
+        assert_eq!(s.max_token_ttl, 2_592_000);
+        assert!(s.embedded());
+    }
+
+    #[test]
+    fn env_overrides_file_and_file_overrides_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("igd.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9001\"\nmax_token_ttl = 60\n[tool_costs]\nsend = 3\n",
+        )
+        .unwrap();
+        let s = Settings::load(Some(&path), &env(&[("INTENTGATE_MAX_TOKEN_TTL", "120")])).unwrap();
+        assert_eq!(s.listen.port(), 9001);
+        assert_eq!(s.max_token_ttl, 120);
+        assert_eq!(s.tool_costs.get("send"), Some(&3));
+    }
+
+    #[test]
+    fn secrets_precedence_variable_file_credential() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("admin_token"), "c".repeat(40)).unwrap();
+        let file = dir.path().join("tok");
+        std::fs::write(&file, format!("{}\n", "f".repeat(40))).unwrap();
+        let creds = dir.path().to_str().unwrap();
+        let file = file.to_str().unwrap();
+        let s = Settings::load(None, &env(&[("CREDENTIALS_DIRECTORY", creds)])).unwrap();
+        assert_eq!(s.admin_token.unwrap().expose(), "c".repeat(40));
+        let s = Settings::load(
+            None,
+            &env(&[
+                ("CREDENTIALS_DIRECTORY", creds),
+                ("INTENTGATE_ADMIN_TOKEN_FILE", file),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.admin_token.unwrap().expose(), "f".repeat(40));
+        let v = "v".repeat(40);
+        let s = Settings::load(
+            None,
+            &env(&[
+                ("CREDENTIALS_DIRECTORY", creds),
+                ("INTENTGATE_ADMIN_TOKEN_FILE", file),
+                ("INTENTGATE_ADMIN_TOKEN", &v),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.admin_token.unwrap().expose(), v);
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        let e = Settings::load(None, &env(&[("INTENTGATE_ADMIN_TOKEN", "short")])).unwrap_err();
+        assert_eq!(e.variable, "INTENTGATE_ADMIN_TOKEN");
+        let e = Settings::load(None, &env(&[("INTENTGATE_LISTEN", "nope")])).unwrap_err();
+        assert_eq!(e.variable, "INTENTGATE_LISTEN");
+        let e = Settings::load(
+            None,
+            &env(&[
+                ("INTENTGATE_LISTEN", "0.0.0.0:8080"),
+                ("INTENTGATE_ADMIN_TOKEN", &"x".repeat(32)),
+            ]),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("TLS"), "{e}");
+        let e = Settings::load(None, &env(&[("INTENTGATE_AUDIT_SYNC", "always")])).unwrap_err();
+        assert_eq!(e.variable, "INTENTGATE_AUDIT_SYNC");
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let t = "t".repeat(40);
+        let s = Settings::load(None, &env(&[("INTENTGATE_ADMIN_TOKEN", &t)])).unwrap();
+        assert!(!format!("{s:?}").contains(&t));
+    }
+}

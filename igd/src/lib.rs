@@ -1,0 +1,197 @@
+//! igd, the IntentGate daemon. All logic lives in this library; `main.rs` only parses the command
+//! line and calls [`run`]. Tests call the same function.
+//!
+//! Code map: [`config`] settings · [`secrets`] keys · [`store`] persistence · [`audit`] the chain
+//! writer · [`gateway`] shared state · [`admin`] admin API · [`mcp`] agent traffic ·
+//! [`server`] listeners.
+
+pub mod admin;
+pub mod audit;
+pub mod audit_api;
+pub mod clock;
+pub mod config;
+pub mod gateway;
+pub mod http;
+pub mod mcp;
+pub mod secrets;
+pub mod server;
+pub mod store;
+
+use crate::config::{ConfigError, Settings};
+use crate::gateway::Gateway;
+use crate::server::ConnTracker;
+use crate::store::sqlite::SqliteStore;
+use crate::store::DynStore;
+use std::future::Future;
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why igd stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error("storage: {0}")]
+    Store(#[from] store::StoreError),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl RunError {
+    /// The process exit status for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            RunError::Config(_) => config::EXIT_CONFIG,
+            _ => 1,
+        }
+    }
+}
+
+fn io_err(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> RunError {
+    let what = what.into();
+    move |source| RunError::Io { what, source }
+}
+
+/// Validate settings and key material without starting anything (`igd check-config`).
+pub fn check_config(settings: &Settings) -> Result<(), RunError> {
+    if settings.postgres_url.is_some() {
+        secrets::load_keys(settings)?;
+        return Err(RunError::Config(ConfigError::new(
+            "postgres_url",
+            "PostgreSQL storage is not available in this build yet; unset it to use the embedded store",
+        )));
+    }
+    if settings.master_key.is_some() {
+        secrets::load_keys(settings)?;
+    }
+    Ok(())
+}
+
+/// Run igd until `shutdown` resolves, then drain and return.
+pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Result<(), RunError> {
+    check_config(&settings)?;
+    std::fs::create_dir_all(&settings.data_dir).map_err(io_err(format!(
+        "cannot create data dir {}",
+        settings.data_dir.display()
+    )))?;
+    let _ = std::fs::set_permissions(&settings.data_dir, std::fs::Permissions::from_mode(0o700));
+    let keys = secrets::load_keys(&settings)?;
+    let instance =
+        secrets::instance_id(&settings.data_dir).map_err(io_err("cannot keep instance.id"))?;
+    let db_path = settings.data_dir.join("igd.db");
+    let store: DynStore = Arc::new(SqliteStore::open(&db_path, settings.audit_sync).await?);
+    let deployment_id = match &settings.deployment_id {
+        Some(id) => id.clone(),
+        None => {
+            store
+                .init_meta("deployment_id", &intentgate_proto::ids::new_id()[..16])
+                .await?
+        }
+    };
+    let (audit, audit_task) = audit::AuditWriter::start(store.clone()).await?;
+    let gw = Arc::new(Gateway::new(
+        settings.clone(),
+        keys,
+        store.clone(),
+        audit,
+        instance,
+        deployment_id,
+    ));
+
+    let agent_listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(io_err(format!("cannot listen on {}", settings.listen)))?;
+    let agent_addr = agent_listener
+        .local_addr()
+        .map_err(io_err("listener address"))?;
+    let admin_listener =
+        server::bind_admin_socket(&settings.admin_socket).map_err(io_err(format!(
+            "cannot bind admin socket {}",
+            settings.admin_socket.display()
+        )))?;
+
+    gw.reload_revocations_and_stops().await?;
+    gw.set_ready(true);
+    if settings.admin_token.is_some() && !settings.admin_token_step_up {
+        tracing::warn!("INTENTGATE_ADMIN_TOKEN_STEP_UP=off: the admin bearer bypasses step-up (labs and CI only)");
+    }
+    tracing::info!(
+        agent = %agent_addr,
+        admin_socket = %settings.admin_socket.display(),
+        data_dir = %settings.data_dir.display(),
+        deployment_id = %gw.deployment_id,
+        version = env!("CARGO_PKG_VERSION"),
+        "igd ready"
+    );
+    notify_systemd("READY=1");
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let tracker = Arc::new(ConnTracker::default());
+    let agent_task = tokio::spawn(server::serve_agent(
+        gw.clone(),
+        agent_listener,
+        stop_rx.clone(),
+        tracker.clone(),
+    ));
+    let admin_task = tokio::spawn(server::serve_admin_socket(
+        gw.clone(),
+        admin_listener,
+        stop_rx.clone(),
+        tracker.clone(),
+    ));
+    let maintenance = tokio::spawn(maintenance_loop(gw.clone(), stop_rx.clone()));
+
+    shutdown.await;
+    tracing::info!("shutting down: draining connections");
+    notify_systemd("STOPPING=1");
+    gw.set_ready(false);
+    let _ = stop_tx.send(true);
+    let _ = agent_task.await;
+    let _ = admin_task.await;
+    let _ = maintenance.await;
+    tracker.drained(Duration::from_secs(10)).await;
+    let _ = std::fs::remove_file(&settings.admin_socket);
+    drop(gw);
+    // The writer ends once every handle is gone, after committing what it holds.
+    let _ = tokio::time::timeout(Duration::from_secs(5), audit_task).await;
+    tracing::info!("igd stopped");
+    Ok(())
+}
+
+/// Periodic housekeeping: prune revocations of expired tokens and resync in-memory sets.
+async fn maintenance_loop(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        match gw.store.prune_revocations(clock::now_us()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(pruned = n, "pruned revocations of expired tokens"),
+            Err(e) => tracing::warn!(error = %e, "revocation prune failed"),
+        }
+        if let Err(e) = gw.reload_revocations_and_stops().await {
+            tracing::warn!(error = %e, "revocation resync failed; keeping the in-memory sets");
+        }
+    }
+}
+
+/// Tell systemd about a state change when run with `Type=notify`.
+fn notify_systemd(state: &str) {
+    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
+        return;
+    };
+    let sock = match std::os::unix::net::UnixDatagram::unbound() {
+        Ok(s) => s,
+        Err(_) => return,
+    };
+    if let Err(e) = sock.send_to(state.as_bytes(), &path) {
+        tracing::warn!(error = %e, "sd_notify failed");
+    }
+}

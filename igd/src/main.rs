@@ -1,0 +1,90 @@
+//! `igd`: parse the command line, set up logging and signals, call [`igd::run`].
+
+use clap::{Parser, Subcommand};
+use igd::config::{ProcessEnv, Settings};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// IntentGate daemon: the authorization gateway between AI agents and their MCP tools.
+#[derive(Debug, Parser)]
+#[command(name = "igd", version, about)]
+struct Cli {
+    /// Settings file (default /etc/intentgate/igd.toml when it exists).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the daemon (the default).
+    Run,
+    /// Validate settings and keys without starting.
+    CheckConfig,
+}
+
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .with_writer(std::io::stdout)
+        .init();
+}
+
+fn fail(code: i32, message: &str) -> ExitCode {
+    tracing::error!("{message}");
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".into());
+    init_logging(&level);
+    let settings = match Settings::load(cli.config.as_deref(), &ProcessEnv) {
+        Ok(s) => s,
+        Err(e) => {
+            return fail(
+                igd::config::EXIT_CONFIG,
+                &format!("invalid configuration: {e}"),
+            )
+        }
+    };
+    match cli.command.unwrap_or(Command::Run) {
+        Command::CheckConfig => match igd::check_config(&settings) {
+            Ok(()) => {
+                tracing::info!("configuration is valid");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e.exit_code(), &format!("invalid configuration: {e}")),
+        },
+        Command::Run => {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => return fail(1, &format!("cannot start the runtime: {e}")),
+            };
+            match runtime.block_on(igd::run(settings, shutdown_signal())) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(e.exit_code(), &format!("igd stopped: {e}")),
+            }
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+    }
+}

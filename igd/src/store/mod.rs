@@ -1,0 +1,169 @@
+//! Storage: one trait, one implementation per database (SQLite embedded default; PostgreSQL to
+//! follow). Domain code talks only to [`Store`]; SQL lives in the implementations.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use intentgate_proto::audit::Entry;
+use std::sync::Arc;
+
+/// A storage failure. igd fails closed on every one of them.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be used right now (disk full, locked, down); retrying may work.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// A uniqueness constraint refused the write (a concurrent writer got there first).
+    #[error("storage conflict: {0}")]
+    Conflict(String),
+    /// Stored data cannot be read back as written.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Metadata of a minted root token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub jti: String,
+    pub tenant: String,
+    pub subject: String,
+    pub tools: Vec<String>,
+    pub max_calls: u64,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub minted_by: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevocationRecord {
+    pub tenant: String,
+    pub jti: String,
+    pub reason: String,
+    pub revoked_at: i64,
+    pub revoked_by: String,
+    /// After this time (µs) the revoked token has expired and the row may be pruned.
+    pub prune_after: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StopRecord {
+    pub tenant: String,
+    pub subject: Option<String>,
+    pub reason: String,
+    pub created_at: i64,
+    pub created_by: String,
+}
+
+/// The newest entry of one tenant's chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainHead {
+    pub tenant: String,
+    pub seq: u64,
+    pub hash: String,
+}
+
+/// Data kept beside a chain entry (erasable without breaking the chain).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SideRecord {
+    pub event_id: String,
+    pub tenant: String,
+    pub subject: Option<String>,
+    pub ts: i64,
+    pub salt: Option<String>,
+    pub args: Option<String>,
+    pub policy_input: Option<String>,
+}
+
+/// One `max_calls` charge at one chain level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BudgetCharge {
+    pub tenant: String,
+    pub root_jti: String,
+    pub jti: String,
+}
+
+/// One forwarded call counted for the policy counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallCount {
+    pub tenant: String,
+    pub subject: String,
+    pub tool: String,
+    pub hour: i64,
+}
+
+/// Everything one group commit writes, in one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct CommitBatch {
+    pub entries: Vec<Entry>,
+    pub side: Vec<SideRecord>,
+    pub charges: Vec<BudgetCharge>,
+    pub calls: Vec<CallCount>,
+}
+
+/// Filters for reading the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub tenants: Option<Vec<String>>,
+    pub tenant: Option<String>,
+    pub subject: Option<String>,
+    pub tool: Option<String>,
+    pub decision: Option<String>,
+    pub kind: Option<String>,
+    pub event_id: Option<String>,
+    pub from_ts: Option<i64>,
+    pub to_ts: Option<i64>,
+    /// Keyset cursor: entries strictly after (tenant, seq).
+    pub after: Option<(String, u64)>,
+    pub limit: u32,
+}
+
+/// The storage operations igd needs. Implementations must make `commit` atomic.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Read a metadata value.
+    async fn meta(&self, key: &str) -> StoreResult<Option<String>>;
+    /// Store `value` under `key` unless one is there; return what is stored.
+    async fn init_meta(&self, key: &str, value: &str) -> StoreResult<String>;
+
+    async fn insert_token(&self, token: &TokenRecord) -> StoreResult<()>;
+    async fn token(&self, jti: &str) -> StoreResult<Option<TokenRecord>>;
+    async fn tokens(&self) -> StoreResult<Vec<TokenRecord>>;
+
+    /// Insert a revocation; if (tenant, jti) is already revoked, return the existing row.
+    async fn revoke(&self, revocation: &RevocationRecord) -> StoreResult<RevocationRecord>;
+    async fn revocations(&self) -> StoreResult<Vec<RevocationRecord>>;
+    /// Delete revocations whose token expired before `now`; returns how many.
+    async fn prune_revocations(&self, now: i64) -> StoreResult<u64>;
+
+    /// Insert or keep a stop; returns the stored row.
+    async fn put_stop(&self, stop: &StopRecord) -> StoreResult<StopRecord>;
+    /// Remove a stop; returns whether one existed.
+    async fn delete_stop(&self, tenant: &str, subject: Option<&str>) -> StoreResult<bool>;
+    async fn stops(&self) -> StoreResult<Vec<StopRecord>>;
+
+    /// The head of every chain.
+    async fn chain_heads(&self) -> StoreResult<Vec<ChainHead>>;
+    /// Write one group commit atomically.
+    async fn commit(&self, batch: &CommitBatch) -> StoreResult<()>;
+    /// Entries of one chain with `from_seq <= seq <= to_seq`, in seq order.
+    async fn chain_range(
+        &self,
+        tenant: &str,
+        from_seq: u64,
+        to_seq: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<Entry>>;
+    /// Entries matching a query, ordered by (tenant, seq).
+    async fn query_entries(&self, query: &AuditQuery) -> StoreResult<Vec<Entry>>;
+    /// Entries whose `ref_event_id` is one of `ids` (approvals and outcomes of decisions).
+    async fn entries_referring(&self, ids: &[String]) -> StoreResult<Vec<Entry>>;
+
+    /// Charges so far per (tenant, root_jti, jti).
+    async fn budget_usage(&self) -> StoreResult<Vec<(BudgetCharge, u64)>>;
+    /// Forwarded calls per (tenant, subject, tool, hour) since `since_hour`.
+    async fn call_counts(&self, since_hour: i64) -> StoreResult<Vec<(CallCount, u64)>>;
+}
+
+pub type DynStore = Arc<dyn Store>;

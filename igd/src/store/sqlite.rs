@@ -1,0 +1,481 @@
+//! The embedded SQLite store: one file (`igd.db`) in the data dir, WAL mode, migrations applied
+//! at open. `synchronous=NORMAL` survives a process crash; `FULL` also survives power loss.
+
+use super::*;
+use crate::config::AuditSync;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use std::path::Path;
+use std::time::Duration;
+
+/// Migrations in order; each runs once, inside a transaction.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../../migrations/sqlite/0001_init.sql"))];
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+fn db_err(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(d.to_string()),
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
+            StoreError::Corrupt(e.to_string())
+        }
+        _ => StoreError::Unavailable(e.to_string()),
+    }
+}
+
+fn u64_of(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn i64_of(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn entry_of(body: &str) -> StoreResult<Entry> {
+    serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("audit entry body: {e}")))
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) `path` and apply pending migrations.
+    pub async fn open(path: &Path, sync: AuditSync) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(match sync {
+                AuditSync::Normal => SqliteSynchronous::Normal,
+                AuditSync::Full => SqliteSynchronous::Full,
+            })
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .map_err(db_err)?;
+        let store = SqliteStore { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        for (version, sql) in MIGRATIONS {
+            let mut tx = self.pool.begin().await.map_err(db_err)?;
+            let done: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = ?")
+                    .bind(version)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            if done.is_none() {
+                sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(db_err)?;
+                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
+                    .bind(version)
+                    .bind(crate::clock::now_us())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+            tx.commit().await.map_err(db_err)?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn meta(&self, key: &str) -> StoreResult<Option<String>> {
+        sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn init_meta(&self, key: &str, value: &str) -> StoreResult<String> {
+        sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(value)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        self.meta(key)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("meta {key} vanished")))
+    }
+
+    async fn insert_token(&self, t: &TokenRecord) -> StoreResult<()> {
+        let tools = serde_json::to_string(&t.tools).unwrap_or_else(|_| "[]".into());
+        sqlx::query(
+            "INSERT INTO tokens (jti, tenant, subject, tools, max_calls, issued_at, expires_at, minted_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&t.jti)
+        .bind(&t.tenant)
+        .bind(&t.subject)
+        .bind(tools)
+        .bind(i64_of(t.max_calls))
+        .bind(t.issued_at)
+        .bind(t.expires_at)
+        .bind(&t.minted_by)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn token(&self, jti: &str) -> StoreResult<Option<TokenRecord>> {
+        let row = sqlx::query("SELECT jti, tenant, subject, tools, max_calls, issued_at, expires_at, minted_by FROM tokens WHERE jti = ?")
+            .bind(jti)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.map(|r| token_of(&r)).transpose()
+    }
+
+    async fn tokens(&self) -> StoreResult<Vec<TokenRecord>> {
+        let rows = sqlx::query("SELECT jti, tenant, subject, tools, max_calls, issued_at, expires_at, minted_by FROM tokens ORDER BY issued_at, jti")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(token_of).collect()
+    }
+
+    async fn revoke(&self, r: &RevocationRecord) -> StoreResult<RevocationRecord> {
+        sqlx::query(
+            "INSERT INTO revocations (tenant, jti, reason, revoked_at, revoked_by, prune_after) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, jti) DO NOTHING",
+        )
+        .bind(&r.tenant)
+        .bind(&r.jti)
+        .bind(&r.reason)
+        .bind(r.revoked_at)
+        .bind(&r.revoked_by)
+        .bind(r.prune_after)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let row = sqlx::query("SELECT tenant, jti, reason, revoked_at, revoked_by, prune_after FROM revocations WHERE tenant = ? AND jti = ?")
+            .bind(&r.tenant)
+            .bind(&r.jti)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        revocation_of(&row)
+    }
+
+    async fn revocations(&self) -> StoreResult<Vec<RevocationRecord>> {
+        let rows = sqlx::query("SELECT tenant, jti, reason, revoked_at, revoked_by, prune_after FROM revocations ORDER BY revoked_at, tenant, jti")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(revocation_of).collect()
+    }
+
+    async fn prune_revocations(&self, now: i64) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM revocations WHERE prune_after < ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn put_stop(&self, s: &StopRecord) -> StoreResult<StopRecord> {
+        sqlx::query("INSERT INTO stops (tenant, subject, reason, created_at, created_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant, subject) DO NOTHING")
+            .bind(&s.tenant)
+            .bind(s.subject.as_deref().unwrap_or(""))
+            .bind(&s.reason)
+            .bind(s.created_at)
+            .bind(&s.created_by)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let row = sqlx::query("SELECT tenant, subject, reason, created_at, created_by FROM stops WHERE tenant = ? AND subject = ?")
+            .bind(&s.tenant)
+            .bind(s.subject.as_deref().unwrap_or(""))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        stop_of(&row)
+    }
+
+    async fn delete_stop(&self, tenant: &str, subject: Option<&str>) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM stops WHERE tenant = ? AND subject = ?")
+            .bind(tenant)
+            .bind(subject.unwrap_or(""))
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn stops(&self) -> StoreResult<Vec<StopRecord>> {
+        let rows = sqlx::query(
+            "SELECT tenant, subject, reason, created_at, created_by FROM stops ORDER BY created_at",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(stop_of).collect()
+    }
+
+    async fn chain_heads(&self) -> StoreResult<Vec<ChainHead>> {
+        let rows = sqlx::query(
+            "SELECT a.tenant, a.seq, a.hash FROM audit_entries a JOIN (SELECT tenant, MAX(seq) AS seq FROM audit_entries GROUP BY tenant) m ON a.tenant = m.tenant AND a.seq = m.seq",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(ChainHead {
+                    tenant: r.try_get("tenant").map_err(db_err)?,
+                    seq: u64_of(r.try_get("seq").map_err(db_err)?),
+                    hash: r.try_get("hash").map_err(db_err)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn commit(&self, batch: &CommitBatch) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        for e in &batch.entries {
+            let body = serde_json::to_string(e)
+                .map_err(|err| StoreError::Corrupt(format!("cannot encode entry: {err}")))?;
+            sqlx::query("INSERT INTO audit_entries (tenant, seq, kind, event_id, ts, subject, tool, decision, ref_event_id, prev_hash, hash, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                .bind(&e.tenant)
+                .bind(i64_of(e.seq))
+                .bind(&e.kind)
+                .bind(&e.event_id)
+                .bind(e.ts)
+                .bind(&e.subject)
+                .bind(&e.tool)
+                .bind(&e.decision)
+                .bind(&e.ref_event_id)
+                .bind(&e.prev_hash)
+                .bind(&e.hash)
+                .bind(body)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        for s in &batch.side {
+            sqlx::query("INSERT INTO audit_side (event_id, tenant, subject, ts, salt, args, policy_input) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                .bind(&s.event_id)
+                .bind(&s.tenant)
+                .bind(&s.subject)
+                .bind(s.ts)
+                .bind(&s.salt)
+                .bind(&s.args)
+                .bind(&s.policy_input)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        for c in &batch.charges {
+            sqlx::query("INSERT INTO budget_usage (tenant, root_jti, jti, used) VALUES (?, ?, ?, 1) ON CONFLICT (tenant, root_jti, jti) DO UPDATE SET used = used + 1")
+                .bind(&c.tenant)
+                .bind(&c.root_jti)
+                .bind(&c.jti)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        for c in &batch.calls {
+            sqlx::query("INSERT INTO call_counts (tenant, subject, tool, hour, calls) VALUES (?, ?, ?, ?, 1) ON CONFLICT (tenant, subject, tool, hour) DO UPDATE SET calls = calls + 1")
+                .bind(&c.tenant)
+                .bind(&c.subject)
+                .bind(&c.tool)
+                .bind(c.hour)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn chain_range(
+        &self,
+        tenant: &str,
+        from_seq: u64,
+        to_seq: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<Entry>> {
+        let rows = sqlx::query("SELECT body FROM audit_entries WHERE tenant = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?")
+            .bind(tenant)
+            .bind(i64_of(from_seq))
+            .bind(i64_of(to_seq))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| entry_of(&r.try_get::<String, _>(0).map_err(db_err)?))
+            .collect()
+    }
+
+    async fn query_entries(&self, q: &AuditQuery) -> StoreResult<Vec<Entry>> {
+        let mut sql = String::from("SELECT body FROM audit_entries WHERE 1=1");
+        let mut binds: Vec<Bind> = Vec::new();
+        if let Some(tenants) = &q.tenants {
+            if tenants.is_empty() {
+                return Ok(Vec::new());
+            }
+            sql.push_str(" AND tenant IN (");
+            sql.push_str(&vec!["?"; tenants.len()].join(","));
+            sql.push(')');
+            binds.extend(tenants.iter().cloned().map(Bind::Text));
+        }
+        for (col, val) in [
+            ("tenant", &q.tenant),
+            ("subject", &q.subject),
+            ("tool", &q.tool),
+            ("decision", &q.decision),
+            ("kind", &q.kind),
+            ("event_id", &q.event_id),
+        ] {
+            if let Some(v) = val {
+                sql.push_str(&format!(" AND {col} = ?"));
+                binds.push(Bind::Text(v.clone()));
+            }
+        }
+        if let Some(from) = q.from_ts {
+            sql.push_str(" AND ts >= ?");
+            binds.push(Bind::Int(from));
+        }
+        if let Some(to) = q.to_ts {
+            sql.push_str(" AND ts < ?");
+            binds.push(Bind::Int(to));
+        }
+        if let Some((tenant, seq)) = &q.after {
+            sql.push_str(" AND (tenant > ? OR (tenant = ? AND seq > ?))");
+            binds.push(Bind::Text(tenant.clone()));
+            binds.push(Bind::Text(tenant.clone()));
+            binds.push(Bind::Int(i64_of(*seq)));
+        }
+        sql.push_str(" ORDER BY tenant, seq LIMIT ?");
+        binds.push(Bind::Int(i64::from(q.limit)));
+        let mut query = sqlx::query(&sql);
+        for b in binds {
+            query = match b {
+                Bind::Text(s) => query.bind(s),
+                Bind::Int(i) => query.bind(i),
+            };
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(db_err)?;
+        rows.iter()
+            .map(|r| entry_of(&r.try_get::<String, _>(0).map_err(db_err)?))
+            .collect()
+    }
+
+    async fn entries_referring(&self, ids: &[String]) -> StoreResult<Vec<Entry>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT body FROM audit_entries WHERE ref_event_id IN ({}) ORDER BY tenant, seq",
+            vec!["?"; ids.len()].join(",")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(db_err)?;
+        rows.iter()
+            .map(|r| entry_of(&r.try_get::<String, _>(0).map_err(db_err)?))
+            .collect()
+    }
+
+    async fn budget_usage(&self) -> StoreResult<Vec<(BudgetCharge, u64)>> {
+        let rows = sqlx::query("SELECT tenant, root_jti, jti, used FROM budget_usage")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    BudgetCharge {
+                        tenant: r.try_get("tenant").map_err(db_err)?,
+                        root_jti: r.try_get("root_jti").map_err(db_err)?,
+                        jti: r.try_get("jti").map_err(db_err)?,
+                    },
+                    u64_of(r.try_get("used").map_err(db_err)?),
+                ))
+            })
+            .collect()
+    }
+
+    async fn call_counts(&self, since_hour: i64) -> StoreResult<Vec<(CallCount, u64)>> {
+        let rows = sqlx::query(
+            "SELECT tenant, subject, tool, hour, calls FROM call_counts WHERE hour >= ?",
+        )
+        .bind(since_hour)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    CallCount {
+                        tenant: r.try_get("tenant").map_err(db_err)?,
+                        subject: r.try_get("subject").map_err(db_err)?,
+                        tool: r.try_get("tool").map_err(db_err)?,
+                        hour: r.try_get("hour").map_err(db_err)?,
+                    },
+                    u64_of(r.try_get("calls").map_err(db_err)?),
+                ))
+            })
+            .collect()
+    }
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+fn token_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<TokenRecord> {
+    let tools: String = r.try_get("tools").map_err(db_err)?;
+    Ok(TokenRecord {
+        jti: r.try_get("jti").map_err(db_err)?,
+        tenant: r.try_get("tenant").map_err(db_err)?,
+        subject: r.try_get("subject").map_err(db_err)?,
+        tools: serde_json::from_str(&tools)
+            .map_err(|e| StoreError::Corrupt(format!("tokens.tools: {e}")))?,
+        max_calls: u64_of(r.try_get("max_calls").map_err(db_err)?),
+        issued_at: r.try_get("issued_at").map_err(db_err)?,
+        expires_at: r.try_get("expires_at").map_err(db_err)?,
+        minted_by: r.try_get("minted_by").map_err(db_err)?,
+    })
+}
+
+fn revocation_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<RevocationRecord> {
+    Ok(RevocationRecord {
+        tenant: r.try_get("tenant").map_err(db_err)?,
+        jti: r.try_get("jti").map_err(db_err)?,
+        reason: r.try_get("reason").map_err(db_err)?,
+        revoked_at: r.try_get("revoked_at").map_err(db_err)?,
+        revoked_by: r.try_get("revoked_by").map_err(db_err)?,
+        prune_after: r.try_get("prune_after").map_err(db_err)?,
+    })
+}
+
+fn stop_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<StopRecord> {
+    let subject: String = r.try_get("subject").map_err(db_err)?;
+    Ok(StopRecord {
+        tenant: r.try_get("tenant").map_err(db_err)?,
+        subject: (!subject.is_empty()).then_some(subject),
+        reason: r.try_get("reason").map_err(db_err)?,
+        created_at: r.try_get("created_at").map_err(db_err)?,
+        created_by: r.try_get("created_by").map_err(db_err)?,
+    })
+}
