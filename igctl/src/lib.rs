@@ -1,1 +1,511 @@
+//! igctl, the IntentGate operators' CLI. `main.rs` calls [`main_with`]; tests call it too.
 
+pub mod cli;
+pub mod client;
+pub mod error;
+pub mod output;
+
+use crate::cli::*;
+use crate::client::{Client, ConnectionArgs};
+use crate::error::CliError;
+use crate::output::{fields, print, table};
+use clap::{CommandFactory, Parser};
+use hyper::Method;
+use intentgate_proto::api::*;
+use intentgate_proto::ids::new_id;
+use intentgate_proto::token::{self, ChildClaims, RawToken};
+use serde::Serialize;
+use serde_json::Value;
+use std::io::Read;
+
+/// Run igctl with `args` (including the program name); returns the exit code.
+pub fn main_with(args: Vec<String>) -> i32 {
+    let wants_json = args
+        .windows(2)
+        .any(|w| (w[0] == "--output" || w[0] == "-o") && w[1] == "json")
+        || args.iter().any(|a| a == "--output=json");
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                print(&e.to_string());
+                return 0;
+            }
+            if wants_json {
+                let detail = e.to_string();
+                let head = detail.split("\n\nUsage:").next().unwrap_or(&detail);
+                let message = head
+                    .trim_start_matches("error: ")
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                print(&format!("{}\n", CliError::usage(message).to_json()));
+            } else {
+                output::eprint(&e.to_string());
+            }
+            return 2;
+        }
+    };
+    let json = cli.output == OutputFormat::Json;
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            output::eprint(&format!("igctl: cannot start: {e}\n"));
+            return 1;
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => 0,
+        Err(e) => {
+            if json {
+                print(&format!("{}\n", e.to_json()));
+            } else {
+                output::eprint(&format!("igctl: {}: {}\n", e.code, e.message));
+            }
+            e.exit_code()
+        }
+    }
+}
+
+fn connect(cli: &Cli) -> Result<Client, CliError> {
+    let flags = ConnectionArgs {
+        socket: cli.socket.clone(),
+        url: cli.url.clone(),
+        token: cli.token.clone(),
+    };
+    let endpoint = client::resolve(&flags, &|k| std::env::var(k).ok())?;
+    Ok(Client::new(endpoint))
+}
+
+fn emit<T: Serialize>(json: bool, value: &T, human: impl FnOnce() -> String) {
+    if json {
+        print(&format!(
+            "{}\n",
+            serde_json::to_string(value).unwrap_or_default()
+        ));
+    } else {
+        print(&human());
+    }
+}
+
+fn read_token_arg(arg: &str) -> Result<String, CliError> {
+    if arg == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| CliError::usage(format!("cannot read the token from stdin: {e}")))?;
+        Ok(text.trim().to_string())
+    } else {
+        Ok(arg.trim().to_string())
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<(), CliError> {
+    let json = cli.output == OutputFormat::Json;
+    match &cli.command {
+        Command::Mint(args) => {
+            let req = MintRequest {
+                subject: args.subject.clone(),
+                tenant: args.tenant.clone(),
+                ttl_seconds: args.ttl,
+                tools: if args.all_tools {
+                    vec![]
+                } else {
+                    args.tools.clone()
+                },
+                max_calls: args.max_calls,
+                all_tools: args.all_tools,
+            };
+            let resp: MintResponse = connect(&cli)?
+                .call(Method::POST, "/v1/admin/mint", Some(&req))
+                .await?;
+            emit(json, &resp, || {
+                fields(&[
+                    ("jti", resp.jti.clone()),
+                    ("tenant", resp.tenant.clone()),
+                    ("subject", resp.subject.clone()),
+                    ("expires_at", resp.expires_at.clone()),
+                    ("token", resp.token.clone()),
+                ])
+            });
+        }
+        Command::Tokens {
+            command: TokensCommand::List { tenant, all },
+        } => {
+            let mut path = String::from("/v1/admin/tokens?");
+            if let Some(t) = tenant {
+                path.push_str(&format!("tenant={t}&"));
+            }
+            if *all {
+                path.push_str("all=true");
+            }
+            let list: TokenList = connect(&cli)?.call(Method::GET, &path, None::<&()>).await?;
+            emit(json, &list, || {
+                let rows: Vec<Vec<String>> = list
+                    .tokens
+                    .iter()
+                    .map(|t| {
+                        vec![
+                            t.jti.clone(),
+                            t.tenant.clone(),
+                            t.subject.clone(),
+                            t.tools.join(","),
+                            t.max_calls.to_string(),
+                            t.expires_at.clone(),
+                            if t.revoked {
+                                "revoked".into()
+                            } else {
+                                "live".into()
+                            },
+                        ]
+                    })
+                    .collect();
+                table(
+                    &[
+                        "JTI",
+                        "TENANT",
+                        "SUBJECT",
+                        "TOOLS",
+                        "MAX_CALLS",
+                        "EXPIRES_AT",
+                        "STATE",
+                    ],
+                    &rows,
+                )
+            });
+        }
+        Command::Revoke(args) => {
+            let req = RevokeRequest {
+                jti: args.jti.clone(),
+                tenant: args.tenant.clone(),
+                reason: args.reason.clone(),
+            };
+            let r: Revocation = connect(&cli)?
+                .call(Method::POST, "/v1/admin/revoke", Some(&req))
+                .await?;
+            emit(json, &r, || {
+                format!(
+                    "revoked {} in tenant {} at {}\n",
+                    r.jti, r.tenant, r.revoked_at
+                )
+            });
+        }
+        Command::Revocations => {
+            let list: RevocationList = connect(&cli)?
+                .call(Method::GET, "/v1/admin/revocations", None::<&()>)
+                .await?;
+            emit(json, &list, || {
+                let rows: Vec<Vec<String>> = list
+                    .revocations
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            r.jti.clone(),
+                            r.tenant.clone(),
+                            r.revoked_at.clone(),
+                            r.revoked_by.clone(),
+                            r.reason.clone(),
+                        ]
+                    })
+                    .collect();
+                table(
+                    &["JTI", "TENANT", "REVOKED_AT", "REVOKED_BY", "REASON"],
+                    &rows,
+                )
+            });
+        }
+        Command::Stop(args) => {
+            let req = StopRequest {
+                tenant: args.tenant.clone(),
+                subject: args.subject.clone(),
+                reason: args.reason.clone(),
+            };
+            let s: Stop = connect(&cli)?
+                .call(Method::POST, "/v1/admin/stops", Some(&req))
+                .await?;
+            emit(json, &s, || format!("stopped {}\n", stop_label(&s)));
+        }
+        Command::Unstop(args) => {
+            let req = StopRequest {
+                tenant: args.tenant.clone(),
+                subject: args.subject.clone(),
+                reason: args.reason.clone(),
+            };
+            let s: Stop = connect(&cli)?
+                .call(Method::DELETE, "/v1/admin/stops", Some(&req))
+                .await?;
+            emit(json, &s, || {
+                format!("lifted the stop on {}\n", stop_label(&s))
+            });
+        }
+        Command::Token {
+            command: TokenCommand::Inspect { token },
+        } => inspect(json, &read_token_arg(token)?)?,
+        Command::Token {
+            command: TokenCommand::Attenuate(args),
+        } => attenuate(json, args)?,
+        Command::GenKey => {
+            let key = intentgate_proto::keys::MasterKey::generate_hex();
+            emit(json, &serde_json::json!({ "master_key": key }), || {
+                format!("{key}\n")
+            });
+        }
+        Command::Tenants => {
+            let list: TenantList = connect(&cli)?
+                .call(Method::GET, "/v1/admin/tenants", None::<&()>)
+                .await?;
+            emit(json, &list, || {
+                let rows: Vec<Vec<String>> = list
+                    .tenants
+                    .iter()
+                    .map(|t| {
+                        vec![
+                            t.name.clone(),
+                            t.tokens_live.to_string(),
+                            if t.admin_scoped {
+                                "yes".into()
+                            } else {
+                                "no".into()
+                            },
+                        ]
+                    })
+                    .collect();
+                table(&["TENANT", "TOKENS_LIVE", "TENANT_ADMIN"], &rows)
+            });
+        }
+        Command::Health => {
+            let client = connect(&cli)?;
+            let (status, body) = client.raw(Method::GET, "/healthz", None::<&()>).await?;
+            let health: Health = serde_json::from_slice(&body).map_err(|_| {
+                CliError::new(
+                    ErrorCode::Internal,
+                    format!("igd answered HTTP {status} without health JSON"),
+                )
+            })?;
+            emit(json, &health, || {
+                format!(
+                    "igd {} is {}\n",
+                    health.version,
+                    if health.ok { "ready" } else { "not ready" }
+                )
+            });
+            if !health.ok {
+                return Err(CliError::new(ErrorCode::Unavailable, "igd is not ready"));
+            }
+        }
+        Command::Audit { command } => audit(&cli, json, command).await?,
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "igctl", &mut out);
+            print(&String::from_utf8_lossy(&out));
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .map_err(|e| CliError::new(ErrorCode::Internal, e.to_string()))?;
+            print(&String::from_utf8_lossy(&out));
+        }
+    }
+    Ok(())
+}
+
+fn stop_label(s: &Stop) -> String {
+    match &s.subject {
+        Some(sub) => format!("{}/{sub}", s.tenant),
+        None => format!("tenant {}", s.tenant),
+    }
+}
+
+fn token_error(e: token::TokenError) -> CliError {
+    CliError::new(ErrorCode::InvalidRequest, e.to_string())
+}
+
+fn inspect(json: bool, text: &str) -> Result<(), CliError> {
+    let raw = RawToken::decode(text).map_err(token_error)?;
+    let claims = raw.claims_unverified().map_err(token_error)?;
+    let chain: Vec<&str> = claims.chain().collect();
+    let value = serde_json::json!({
+        "signature": "not verified (offline; igd verifies)",
+        "root": claims.root,
+        "children": claims.children,
+        "depth": claims.depth(),
+        "jti_chain": chain,
+        "effective": {
+            "subject": claims.root.sub,
+            "delegated_subject": claims.delegated_subject(),
+            "tools": claims.rights.tools.to_list(),
+            "max_calls": claims.rights.max_calls,
+            "exp": claims.rights.exp,
+        },
+    });
+    emit(json, &value, || {
+        let mut out = fields(&[
+            ("tenant", claims.root.tenant.clone()),
+            ("subject", claims.root.sub.clone()),
+            (
+                "delegated",
+                claims.delegated_subject().unwrap_or("-").to_string(),
+            ),
+            ("kid", claims.root.kid.clone()),
+            ("root_jti", claims.root.jti.clone()),
+            ("leaf_jti", claims.leaf_jti().to_string()),
+            ("depth", claims.depth().to_string()),
+            ("tools", claims.rights.tools.to_list().join(",")),
+            ("max_calls", claims.rights.max_calls.to_string()),
+            ("expires_at", unix_text(claims.rights.exp)),
+        ]);
+        out.push_str("signature: not verified (offline; igd verifies)\n");
+        out
+    });
+    Ok(())
+}
+
+fn unix_text(secs: u64) -> String {
+    let t = i64::try_from(secs)
+        .ok()
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok());
+    t.and_then(|t| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    })
+    .unwrap_or_else(|| secs.to_string())
+}
+
+fn attenuate(json: bool, args: &AttenuateArgs) -> Result<(), CliError> {
+    let text = read_token_arg(&args.token)?;
+    let exp = match args.ttl {
+        Some(ttl) => {
+            let now = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0);
+            Some(now.saturating_add(ttl))
+        }
+        None => None,
+    };
+    if args.tools.is_none() && args.max_calls.is_none() && exp.is_none() && args.sub.is_none() {
+        return Err(CliError::usage(
+            "say how to narrow: --tools, --max-calls, --ttl or --sub",
+        ));
+    }
+    // A later expiry than the parent's is clamped by refusing: widening is an error.
+    let child = ChildClaims {
+        jti: new_id(),
+        sub: args.sub.clone(),
+        tools: args.tools.clone(),
+        max_calls: args.max_calls,
+        exp,
+    };
+    let narrowed = token::attenuate(&text, &child).map_err(token_error)?;
+    emit(
+        json,
+        &serde_json::json!({ "token": narrowed, "jti": child.jti }),
+        || format!("{narrowed}\n"),
+    );
+    Ok(())
+}
+
+async fn audit(cli: &Cli, json: bool, command: &AuditCommand) -> Result<(), CliError> {
+    match command {
+        AuditCommand::List(args) => {
+            let mut q = vec![format!("limit={}", args.limit)];
+            for (k, v) in [
+                ("tenant", &args.tenant),
+                ("subject", &args.subject),
+                ("tool", &args.tool),
+                ("decision", &args.decision),
+            ] {
+                if let Some(v) = v {
+                    q.push(format!("{k}={}", encode_query(v)));
+                }
+            }
+            let path = format!("/v1/admin/audit?{}", q.join("&"));
+            let page: Value = connect(cli)?.call(Method::GET, &path, None::<&()>).await?;
+            emit(json, &page, || {
+                let rows: Vec<Vec<String>> = page["entries"]
+                    .as_array()
+                    .map(|a| a.as_slice())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|e| {
+                        let s = |k: &str| e[k].as_str().unwrap_or("-").to_string();
+                        vec![
+                            s("tenant"),
+                            e["seq"].to_string(),
+                            s("ts"),
+                            s("kind"),
+                            s("subject"),
+                            s("tool"),
+                            e["decision"]
+                                .as_str()
+                                .or(e["action"].as_str())
+                                .unwrap_or("-")
+                                .to_string(),
+                            s("reason"),
+                        ]
+                    })
+                    .collect();
+                table(
+                    &[
+                        "TENANT", "SEQ", "TS", "KIND", "SUBJECT", "TOOL", "DECISION", "REASON",
+                    ],
+                    &rows,
+                )
+            });
+        }
+        AuditCommand::Verify { tenant } => {
+            let path = match tenant {
+                Some(t) => format!("/v1/admin/audit/verify?tenant={}", encode_query(t)),
+                None => "/v1/admin/audit/verify".to_string(),
+            };
+            let report: Value = connect(cli)?.call(Method::GET, &path, None::<&()>).await?;
+            let ok = report["ok"].as_bool().unwrap_or(false);
+            emit(json, &report, || {
+                let mut out = String::new();
+                for r in report["tenants"]
+                    .as_array()
+                    .map(|a| a.as_slice())
+                    .unwrap_or_default()
+                {
+                    let line = match r["broken_at"].as_object() {
+                        None => format!(
+                            "{}: ok, {} entries verified, head seq {}\n",
+                            r["tenant"].as_str().unwrap_or("?"),
+                            r["verified"],
+                            r["head"]["seq"]
+                        ),
+                        Some(b) => format!(
+                            "{}: BROKEN at seq {}: {}\n",
+                            r["tenant"].as_str().unwrap_or("?"),
+                            b.get("seq").cloned().unwrap_or(Value::Null),
+                            b.get("reason").and_then(Value::as_str).unwrap_or("?")
+                        ),
+                    };
+                    out.push_str(&line);
+                }
+                out
+            });
+            if !ok {
+                return Err(CliError::new(
+                    ErrorCode::Tampered,
+                    "audit chain verification failed",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn encode_query(v: &str) -> String {
+    v.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

@@ -399,6 +399,37 @@ pub fn mint(key: &TokenKey, mut claims: RootClaims) -> Result<String, TokenError
     .encode())
 }
 
+/// Seal raw blocks (exact bytes) into a token: for known-answer vectors and other SDKs' tests.
+/// Checks limits, not claims.
+pub fn seal_blocks(key: &TokenKey, blocks: &[Vec<u8>]) -> Result<String, TokenError> {
+    if blocks.is_empty() || blocks.len() > MAX_CHILD_BLOCKS + 1 {
+        return Err(TokenError::Malformed("1 to 9 blocks".into()));
+    }
+    if blocks
+        .iter()
+        .any(|b| b.is_empty() || b.len() > MAX_BLOCK_BYTES)
+    {
+        return Err(TokenError::TooLarge);
+    }
+    let raw = RawToken {
+        blocks: blocks.to_vec(),
+        tag: [0; TAG_LEN],
+    };
+    let tag = raw.chain_tag(key);
+    let raw = RawToken { tag, ..raw };
+    if raw.encoded_len() > MAX_PAYLOAD_BYTES {
+        return Err(TokenError::TooLarge);
+    }
+    Ok(raw.encode())
+}
+
+/// The raw block bytes of a decoded token.
+impl RawToken {
+    pub fn blocks(&self) -> &[Vec<u8>] {
+        &self.blocks
+    }
+}
+
 /// Verify format, key, MAC and the attenuation chain. Expiry is checked separately
 /// ([`Claims::check_expiry`]) so that an expired but authentic token can be attributed to its
 /// tenant.
@@ -447,7 +478,7 @@ fn mac(key: &[u8], data: &[u8]) -> [u8; TAG_LEN] {
 fn parse_block<T: serde::de::DeserializeOwned>(block: &[u8]) -> Result<T, TokenError> {
     let text = std::str::from_utf8(block)
         .map_err(|_| TokenError::Malformed("block is not UTF-8".into()))?;
-    if !text.starts_with('{') {
+    if !text.starts_with('{') || !text.ends_with('}') {
         return Err(TokenError::Malformed("block is not a JSON object".into()));
     }
     serde_json::from_str(text).map_err(|e| TokenError::Malformed(format!("block JSON: {e}")))

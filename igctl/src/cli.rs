@@ -1,0 +1,245 @@
+//! The command line, as clap definitions. Man pages and completions are generated from these.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Operate an IntentGate gateway: tokens, stops, audit, policies.
+///
+/// Exit codes: 0 ok, 1 error, 2 usage, 3 audit verification failed (tampered),
+/// 4 refused (unauthenticated, forbidden, step-up failed), 5 daemon unreachable,
+/// 6 unverifiable (no pinned key or checkpoint to verify against).
+#[derive(Debug, Parser)]
+#[command(name = "igctl", version, about, long_about = None)]
+pub struct Cli {
+    /// igd's admin Unix socket.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+    /// igd's admin URL (http:// with --token, the compatibility bearer).
+    #[arg(long, global = true, value_name = "URL")]
+    pub url: Option<String>,
+    /// Admin bearer token for --url (or IGCTL_TOKEN).
+    #[arg(long, global = true, value_name = "TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Mint a capability token (printed once; igd keeps only its metadata).
+    Mint(MintArgs),
+    /// Minted root tokens.
+    Tokens {
+        #[command(subcommand)]
+        command: TokensCommand,
+    },
+    /// Revoke a token (and every token attenuated from it) by jti.
+    Revoke(RevokeArgs),
+    /// List revocations.
+    Revocations,
+    /// Place an emergency stop on a tenant or one of its subjects.
+    Stop(StopArgs),
+    /// Lift an emergency stop.
+    Unstop(UnstopArgs),
+    /// Work with a token offline (no daemon needed).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Generate a master key (64 hex characters) for INTENTGATE_MASTER_KEY.
+    GenKey,
+    /// List tenants.
+    Tenants,
+    /// Ask igd whether it is ready.
+    Health,
+    /// Read and verify the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Print shell completions.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct MintArgs {
+    /// The agent's identity (root subject).
+    #[arg(long)]
+    pub subject: String,
+    /// The tenant the token belongs to.
+    #[arg(long)]
+    pub tenant: String,
+    /// Comma-separated tool names the token may call.
+    #[arg(long, value_delimiter = ',', required_unless_present = "all_tools")]
+    pub tools: Vec<String>,
+    /// Allow every tool (`["*"]`).
+    #[arg(long, conflicts_with = "tools")]
+    pub all_tools: bool,
+    /// Lifetime: seconds, or a number with s, m, h or d.
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    pub ttl: u64,
+    /// Most calls the token may make.
+    #[arg(long)]
+    pub max_calls: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// List live root tokens.
+    List {
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Include expired and revoked tokens.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// The jti to revoke.
+    pub jti: String,
+    /// Tenant of the jti (needed for child tokens igd did not mint).
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Why (recorded in the audit log).
+    #[arg(long, default_value = "")]
+    pub reason: String,
+}
+
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    #[arg(long)]
+    pub tenant: String,
+    /// Only this subject (default: the whole tenant).
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Why (required; recorded in the audit log).
+    #[arg(long)]
+    pub reason: String,
+}
+
+#[derive(Debug, Args)]
+pub struct UnstopArgs {
+    #[arg(long)]
+    pub tenant: String,
+    #[arg(long)]
+    pub subject: Option<String>,
+    #[arg(long, default_value = "")]
+    pub reason: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Show a token's claims and effective rights (never its tag; signature not checked).
+    Inspect {
+        /// The token, or - to read it from standard input.
+        token: String,
+    },
+    /// Narrow a token offline by appending an attenuation block.
+    Attenuate(AttenuateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AttenuateArgs {
+    /// The token, or - to read it from standard input.
+    pub token: String,
+    /// Keep only these tools (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub tools: Option<Vec<String>>,
+    /// Lower the call limit.
+    #[arg(long)]
+    pub max_calls: Option<u64>,
+    /// Expire sooner: lifetime from now (seconds, or with s, m, h, d).
+    #[arg(long, value_parser = parse_duration)]
+    pub ttl: Option<u64>,
+    /// Delegation label (the agent's identity stays the root subject).
+    #[arg(long)]
+    pub sub: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// List audit entries.
+    List(AuditListArgs),
+    /// Verify the hash chains (igd recomputes; exit 3 when broken).
+    Verify {
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AuditListArgs {
+    #[arg(long)]
+    pub tenant: Option<String>,
+    #[arg(long)]
+    pub subject: Option<String>,
+    #[arg(long)]
+    pub tool: Option<String>,
+    /// allow, block or escalate.
+    #[arg(long)]
+    pub decision: Option<String>,
+    /// Most entries to show.
+    #[arg(long, default_value_t = 100)]
+    pub limit: u32,
+}
+
+/// Parse `90`, `90s`, `15m`, `1h`, `7d` into seconds.
+pub fn parse_duration(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 3600, 90s, 15m, 1h or 7d"))?;
+    let mult = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("{text:?}: unit must be s, m, h or d")),
+    };
+    n.checked_mul(mult)
+        .filter(|v| *v > 0)
+        .ok_or_else(|| format!("{text:?} is out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("1h"), Ok(3600));
+        assert_eq!(parse_duration("90"), Ok(90));
+        assert_eq!(parse_duration("7d"), Ok(604_800));
+        assert!(parse_duration("1w").is_err());
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

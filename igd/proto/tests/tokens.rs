@@ -1,0 +1,560 @@
+//! Token properties through the public API: known answers, attenuation never widens, tampering
+//! of any kind fails.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use intentgate_proto::keys::{KeyRing, MasterKey};
+use intentgate_proto::token::*;
+use proptest::prelude::*;
+use serde_json::Value;
+
+const NOW: u64 = 1_800_000_000;
+
+fn ring() -> KeyRing {
+    let mk = MasterKey::parse(&"42".repeat(32)).unwrap();
+    KeyRing::new(mk.token_key(), vec![])
+}
+
+fn jti(n: u64) -> String {
+    format!("{n:032x}")
+}
+
+fn root(tools: &[&str], max_calls: u64) -> String {
+    mint(
+        ring().current(),
+        RootClaims {
+            kid: String::new(),
+            jti: jti(1),
+            tenant: "acme".into(),
+            sub: "agent-a".into(),
+            tools: tools.iter().map(|s| s.to_string()).collect(),
+            max_calls,
+            iat: NOW - 10,
+            exp: NOW + 3600,
+            all_tools: tools == ["*"],
+        },
+    )
+    .unwrap()
+}
+
+fn payload(text: &str) -> Vec<u8> {
+    URL_SAFE_NO_PAD.decode(&text[4..]).unwrap()
+}
+
+fn text_of(payload: &[u8]) -> String {
+    format!("ig1.{}", URL_SAFE_NO_PAD.encode(payload))
+}
+
+#[test]
+fn known_answer_vectors() {
+    let raw = include_str!("../testdata/tokens.json");
+    let doc: Value = serde_json::from_str(raw).unwrap();
+    let mk = MasterKey::parse(doc["master_key"].as_str().unwrap()).unwrap();
+    let key = mk.token_key();
+    assert_eq!(key.kid(), doc["kid"].as_str().unwrap());
+    let ring = KeyRing::new(key.clone(), vec![]);
+    let vectors = doc["vectors"].as_array().unwrap();
+    assert!(vectors.len() >= 3);
+    for v in vectors {
+        let blocks: Vec<Vec<u8>> = v["blocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b.as_str().unwrap().as_bytes().to_vec())
+            .collect();
+        let expected = v["token"].as_str().unwrap();
+        assert_eq!(
+            seal_blocks(&key, &blocks).unwrap(),
+            expected,
+            "{}",
+            v["name"]
+        );
+        let decoded = RawToken::decode(expected).unwrap();
+        assert_eq!(decoded.blocks(), blocks.as_slice());
+        let verdict = verify(&ring, expected, NOW);
+        match v["valid"].as_bool().unwrap() {
+            true => {
+                let claims = verdict.unwrap();
+                assert_eq!(
+                    claims.rights.tools.to_list(),
+                    v["effective_tools"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|t| t.as_str().unwrap().to_string())
+                        .collect::<Vec<_>>()
+                );
+            }
+            false => assert!(verdict.is_err(), "{} should fail", v["name"]),
+        }
+    }
+}
+
+/// Regenerates testdata/tokens.json; run with `cargo test -p intentgate-proto -- --ignored`
+/// only when the format deliberately changes.
+#[test]
+#[ignore]
+fn regenerate_vectors() {
+    let master = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    let key = MasterKey::parse(master).unwrap().token_key();
+    let root = format!(
+        r#"{{"kid":"{}","jti":"{}","tenant":"acme","sub":"agent-a","tools":["read_invoice","send_email"],"max_calls":100,"iat":1700000000,"exp":1900000000}}"#,
+        key.kid(),
+        jti(1)
+    );
+    let child = format!(
+        r#"{{"jti":"{}","sub":"helper","tools":["read_invoice"],"max_calls":5}}"#,
+        jti(2)
+    );
+    let widening = format!(r#"{{"jti":"{}","tools":["delete_all"]}}"#, jti(3));
+    let all = format!(
+        r#"{{"kid":"{}","jti":"{}","tenant":"acme","sub":"ops","tools":["*"],"max_calls":10,"iat":1700000000,"exp":1900000000,"all_tools":true}}"#,
+        key.kid(),
+        jti(4)
+    );
+    let cases: Vec<(&str, Vec<&String>, bool, Vec<&str>)> = vec![
+        (
+            "root",
+            vec![&root],
+            true,
+            vec!["read_invoice", "send_email"],
+        ),
+        (
+            "root+child",
+            vec![&root, &child],
+            true,
+            vec!["read_invoice"],
+        ),
+        ("widening child", vec![&root, &widening], false, vec![]),
+        (
+            "all_tools root+child",
+            vec![&all, &child],
+            true,
+            vec!["read_invoice"],
+        ),
+    ];
+    let vectors: Vec<Value> = cases
+        .into_iter()
+        .map(|(name, blocks, valid, tools)| {
+            let bytes: Vec<Vec<u8>> = blocks.iter().map(|b| b.as_bytes().to_vec()).collect();
+            serde_json::json!({
+                "name": name,
+                "blocks": blocks,
+                "token": seal_blocks(&key, &bytes).unwrap(),
+                "valid": valid,
+                "effective_tools": tools,
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "comment": "IntentGate capability token known-answer vectors (DESIGN §3). K_token = HKDF-SHA256(master_key, no salt, info 'intentgate token v1'); verify at unix time 1800000000.",
+        "master_key": master,
+        "kid": key.kid(),
+        "vectors": vectors,
+    });
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/tokens.json");
+    std::fs::write(path, serde_json::to_string_pretty(&doc).unwrap() + "\n").unwrap();
+}
+
+#[test]
+fn every_bit_flip_fails() {
+    let child = attenuate(
+        &root(&["a", "b"], 10),
+        &ChildClaims {
+            jti: jti(2),
+            tools: Some(vec!["a".into()]),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    verify(&ring(), &child, NOW).unwrap();
+    let bytes = payload(&child);
+    for i in 0..bytes.len() {
+        for bit in 0..8 {
+            let mut b = bytes.clone();
+            b[i] ^= 1 << bit;
+            assert!(
+                verify(&ring(), &text_of(&b), NOW).is_err(),
+                "flip byte {i} bit {bit}"
+            );
+        }
+    }
+    // Flips in the text form: prefix, characters, trailing bits.
+    for i in 0..child.len() {
+        let mut t = child.clone().into_bytes();
+        t[i] ^= 1;
+        if let Ok(s) = String::from_utf8(t) {
+            assert!(verify(&ring(), &s, NOW).is_err(), "text flip at {i}");
+        }
+    }
+}
+
+#[test]
+fn every_truncation_fails() {
+    let t = root(&["a"], 1);
+    for n in 0..t.len() {
+        assert!(verify(&ring(), &t[..n], NOW).is_err(), "truncated to {n}");
+    }
+    let bytes = payload(&t);
+    for n in 0..bytes.len() {
+        assert!(verify(&ring(), &text_of(&bytes[..n]), NOW).is_err());
+    }
+}
+
+#[test]
+fn wrong_key_unknown_kid_and_retired_keys() {
+    let t = root(&["a"], 1);
+    let other = MasterKey::parse(&"43".repeat(32)).unwrap().token_key();
+    // Same kid claimed but a different key: signature fails.
+    let forged = mint(&other, {
+        let raw = RawToken::decode(&t).unwrap();
+        let mut c = raw.claims_unverified().unwrap().root;
+        c.jti = jti(9);
+        c
+    })
+    .unwrap();
+    assert!(matches!(
+        verify(&ring(), &forged, NOW),
+        Err(TokenError::UnknownKid(_))
+    ));
+    // The old key still verifies while retired; once dropped its kid is unknown.
+    let rotated = KeyRing::new(other.clone(), vec![ring().current().clone()]);
+    verify(&rotated, &t, NOW).unwrap();
+    let dropped = KeyRing::new(other, vec![]);
+    assert!(matches!(
+        verify(&dropped, &t, NOW),
+        Err(TokenError::UnknownKid(_))
+    ));
+    // A root with the right kid but a tag from another key.
+    let key2 = MasterKey::parse(&"44".repeat(32)).unwrap().token_key();
+    let raw = RawToken::decode(&t).unwrap();
+    let resealed = seal_blocks(&key2, raw.blocks()).unwrap();
+    assert_eq!(
+        verify(&ring(), &resealed, NOW).unwrap_err(),
+        TokenError::BadSignature
+    );
+}
+
+#[test]
+fn expiry() {
+    let t = root(&["a"], 1);
+    assert_eq!(
+        verify(&ring(), &t, NOW + 3600).unwrap_err(),
+        TokenError::Expired
+    );
+    let claims = verify_signature(&ring(), &t).unwrap();
+    assert_eq!(claims.root.tenant, "acme");
+}
+
+fn chain3() -> (String, String, String) {
+    let r = root(&["a", "b", "c"], 10);
+    let c1 = attenuate(
+        &r,
+        &ChildClaims {
+            jti: jti(2),
+            tools: Some(vec!["a".into(), "b".into()]),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let c2 = attenuate(
+        &c1,
+        &ChildClaims {
+            jti: jti(3),
+            tools: Some(vec!["a".into()]),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    (r, c1, c2)
+}
+
+fn with_blocks(blocks: &[Vec<u8>], tag_from: &str) -> String {
+    let tag = &payload(tag_from)[payload(tag_from).len() - 32..];
+    let mut p = vec![1u8];
+    for b in blocks {
+        p.extend_from_slice(&(b.len() as u16).to_be_bytes());
+        p.extend_from_slice(b);
+    }
+    p.extend_from_slice(tag);
+    text_of(&p)
+}
+
+#[test]
+fn dropping_reordering_duplicating_or_splicing_blocks_fails() {
+    let (r, c1, c2) = chain3();
+    let blocks = RawToken::decode(&c2).unwrap().blocks().to_vec();
+    // Drop the middle block, keep either tag.
+    for tag in [&c1, &c2] {
+        assert!(verify(
+            &ring(),
+            &with_blocks(&[blocks[0].clone(), blocks[2].clone()], tag),
+            NOW
+        )
+        .is_err());
+    }
+    // Drop the last block but keep its tag.
+    assert!(verify(&ring(), &with_blocks(&blocks[..2], &c2), NOW).is_err());
+    // Reorder.
+    assert!(verify(
+        &ring(),
+        &with_blocks(
+            &[blocks[0].clone(), blocks[2].clone(), blocks[1].clone()],
+            &c2
+        ),
+        NOW
+    )
+    .is_err());
+    // Duplicate a block.
+    assert!(verify(
+        &ring(),
+        &with_blocks(
+            &[blocks[0].clone(), blocks[1].clone(), blocks[1].clone()],
+            &c2
+        ),
+        NOW
+    )
+    .is_err());
+    // Splice a child from another chain onto this root.
+    let other_root = mint(
+        ring().current(),
+        RootClaims {
+            kid: String::new(),
+            jti: jti(7),
+            tenant: "acme".into(),
+            sub: "agent-a".into(),
+            tools: vec!["a".into(), "b".into(), "c".into()],
+            max_calls: 10,
+            iat: NOW - 10,
+            exp: NOW + 3600,
+            all_tools: false,
+        },
+    )
+    .unwrap();
+    let other_child = attenuate(
+        &other_root,
+        &ChildClaims {
+            jti: jti(8),
+            tools: Some(vec!["c".into()]),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let foreign = RawToken::decode(&other_child).unwrap().blocks()[1].clone();
+    for tag in [&r, &other_child] {
+        assert!(verify(
+            &ring(),
+            &with_blocks(&[blocks[0].clone(), foreign.clone()], tag),
+            NOW
+        )
+        .is_err());
+    }
+}
+
+#[test]
+fn strict_json_in_blocks() {
+    let key = ring().current().clone();
+    let good = RawToken::decode(&root(&["a"], 5)).unwrap().blocks()[0].clone();
+    let text = String::from_utf8(good.clone()).unwrap();
+    let bad_roots = [
+        text.replacen(
+            "\"tenant\":\"acme\"",
+            "\"tenant\":\"acme\",\"tenant\":\"evil\"",
+            1,
+        ),
+        text.replacen("\"max_calls\":5", "\"max_calls\":5,\"admin\":true", 1),
+        text.replacen("\"max_calls\":5", "\"max_calls\":-5", 1),
+        text.replacen("\"max_calls\":5", "\"max_calls\":5.0", 1),
+        text.replacen("\"max_calls\":5", "\"max_calls\":5e0", 1),
+        text.replacen("\"tools\":[\"a\"]", "\"tools\":[\"*\"]", 1),
+        text.replacen("\"tenant\":\"acme\"", "\"tenant\":\"_system\"", 1),
+        format!("{text} "),
+    ];
+    for bad in bad_roots {
+        assert_ne!(bad, text);
+        let t = seal_blocks(&key, &[bad.clone().into_bytes()]).unwrap();
+        assert!(verify(&ring(), &t, NOW).is_err(), "accepted {bad}");
+    }
+    let t = seal_blocks(&key, &[good]).unwrap();
+    verify(&ring(), &t, NOW).unwrap();
+}
+
+#[test]
+fn limits() {
+    let mut t = root(&["a"], 100);
+    for i in 0..MAX_CHILD_BLOCKS as u64 {
+        t = attenuate(
+            &t,
+            &ChildClaims {
+                jti: jti(100 + i),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    }
+    verify(&ring(), &t, NOW).unwrap();
+    assert_eq!(
+        attenuate(
+            &t,
+            &ChildClaims {
+                jti: jti(999),
+                ..Default::default()
+            }
+        )
+        .unwrap_err(),
+        TokenError::TooDeep
+    );
+    let r = root(&["a"], 100);
+    assert!(matches!(
+        attenuate(
+            &r,
+            &ChildClaims {
+                jti: jti(1),
+                ..Default::default()
+            }
+        ),
+        Err(TokenError::DuplicateJti(_))
+    ));
+    assert_eq!(
+        verify(&ring(), &"x".repeat(MAX_TOKEN_TEXT + 1), NOW).unwrap_err(),
+        TokenError::TooLarge
+    );
+}
+
+#[test]
+fn child_sub_is_only_a_label() {
+    let r = root(&["a"], 10);
+    let c = attenuate(
+        &r,
+        &ChildClaims {
+            jti: jti(2),
+            sub: Some("admin".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let claims = verify(&ring(), &c, NOW).unwrap();
+    assert_eq!(claims.root.sub, "agent-a");
+    assert_eq!(claims.delegated_subject(), Some("admin"));
+}
+
+#[test]
+fn widening_is_rejected_not_narrowed() {
+    let r = root(&["a"], 10);
+    for child in [
+        ChildClaims {
+            jti: jti(2),
+            tools: Some(vec!["b".into()]),
+            ..Default::default()
+        },
+        ChildClaims {
+            jti: jti(2),
+            tools: Some(vec!["*".into()]),
+            ..Default::default()
+        },
+        ChildClaims {
+            jti: jti(2),
+            max_calls: Some(11),
+            ..Default::default()
+        },
+        ChildClaims {
+            jti: jti(2),
+            exp: Some(NOW + 3601),
+            ..Default::default()
+        },
+    ] {
+        assert!(
+            matches!(attenuate(&r, &child), Err(TokenError::Widening(_))),
+            "{child:?}"
+        );
+    }
+    // The same widening block sealed with a valid MAC is still refused by verify.
+    let raw = RawToken::decode(&r).unwrap();
+    let block = format!(r#"{{"jti":"{}","max_calls":50}}"#, jti(5));
+    let t = seal_blocks(
+        ring().current(),
+        &[raw.blocks()[0].clone(), block.into_bytes()],
+    )
+    .unwrap();
+    assert!(matches!(
+        verify(&ring(), &t, NOW),
+        Err(TokenError::Widening(_))
+    ));
+}
+
+#[test]
+fn debug_of_raw_token_hides_the_tag() {
+    let t = root(&["a"], 1);
+    let raw = RawToken::decode(&t).unwrap();
+    let tag_hex = hex::encode(&payload(&t)[payload(&t).len() - 32..]);
+    let shown = format!("{raw:?}");
+    assert!(!shown.contains(&tag_hex) && !shown.contains(&t[4..20]));
+}
+
+const TOOLS: [&str; 5] = ["a", "b", "c", "d", "e"];
+
+fn child_strategy(
+) -> impl Strategy<Value = (Option<Vec<usize>>, Option<u64>, Option<u64>, Option<bool>)> {
+    (
+        proptest::option::of(proptest::collection::vec(0usize..5, 0..4)),
+        proptest::option::of(0u64..30),
+        proptest::option::of(0u64..7200),
+        proptest::option::of(any::<bool>()),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// No attenuation sequence widens rights; allow(child) ⇒ allow(parent).
+    #[test]
+    fn attenuation_never_widens(steps in proptest::collection::vec(child_strategy(), 1..9), all in any::<bool>()) {
+        let mut current = if all { root(&["*"], 20) } else { root(&["a", "b", "c"], 20) };
+        let mut n = 10u64;
+        for (tools, max_calls, exp_off, sub) in steps {
+            let parent = verify(&ring(), &current, NOW).unwrap();
+            let mut tl: Vec<String> = tools.map(|v| v.into_iter().map(|i| TOOLS[i].to_string()).collect()).unwrap_or_default();
+            tl.sort();
+            tl.dedup();
+            let child = ChildClaims {
+                jti: jti(n),
+                sub: sub.map(|_| "delegate".to_string()),
+                tools: if tl.is_empty() { None } else { Some(tl) },
+                max_calls,
+                exp: exp_off.map(|o| NOW + o),
+            };
+            n += 1;
+            match attenuate(&current, &child) {
+                Ok(next) => {
+                    let c = verify_signature(&ring(), &next).unwrap();
+                    prop_assert!(parent.rights.tools.includes(&c.rights.tools));
+                    prop_assert!(c.rights.max_calls <= parent.rights.max_calls);
+                    prop_assert!(c.rights.exp <= parent.rights.exp);
+                    prop_assert_eq!(&c.root.sub, &parent.root.sub);
+                    for tool in TOOLS {
+                        if c.rights.tools.contains(tool) {
+                            prop_assert!(parent.rights.tools.contains(tool));
+                        }
+                    }
+                    if c.check_expiry(NOW).is_err() { break; }
+                    current = next;
+                }
+                Err(TokenError::Widening(_)) => {
+                    // Widening must really be widening.
+                    let widened_tools = child.tools.as_ref().is_some_and(|t| t.iter().any(|x| !parent.rights.tools.contains(x)));
+                    let widened_calls = child.max_calls.is_some_and(|m| m > parent.rights.max_calls);
+                    let widened_exp = child.exp.is_some_and(|e| e > parent.rights.exp);
+                    prop_assert!(widened_tools || widened_calls || widened_exp);
+                }
+                Err(e) => prop_assert!(false, "unexpected error {e}"),
+            }
+        }
+    }
+
+    /// Arbitrary bytes never verify and never panic the decoder.
+    #[test]
+    fn arbitrary_input_never_verifies(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        prop_assert!(verify(&ring(), &text_of(&bytes), NOW).is_err());
+        let _ = RawToken::decode(&String::from_utf8_lossy(&bytes));
+    }
+}
