@@ -1,1 +1,298 @@
-//! Helpers for the end-to-end tests.
+//! Harness for the cross-process end-to-end tests: start the real `igd` binary on a free
+//! loopback port with a temporary data dir, talk to it over HTTP and through the real `igctl`.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex, Once};
+use std::time::{Duration, Instant};
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target"))
+        .join("debug")
+}
+
+static BUILD: Once = Once::new();
+
+/// Make sure the igd and igctl binaries are built (a no-op when they are current).
+pub fn ensure_binaries() {
+    BUILD.call_once(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "--bins", "-p", "igd", "-p", "igctl"])
+            .current_dir(workspace())
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "building igd and igctl failed");
+    });
+}
+
+pub fn igd_bin() -> PathBuf {
+    ensure_binaries();
+    target_dir().join("igd")
+}
+
+pub fn igctl_bin() -> PathBuf {
+    ensure_binaries();
+    target_dir().join("igctl")
+}
+
+/// A free loopback port (bound then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// A running igd process.
+#[derive(Debug)]
+pub struct Igd {
+    child: Option<Child>,
+    pub data_dir: PathBuf,
+    pub addr: SocketAddr,
+    pub socket: PathBuf,
+    env: Vec<(String, String)>,
+    logs: Arc<Mutex<String>>,
+    _dir: Option<Arc<tempfile::TempDir>>,
+}
+
+impl Igd {
+    /// Start igd with a fresh data dir and these extra `INTENTGATE_*` settings.
+    pub fn start(env: &[(&str, &str)]) -> Igd {
+        let dir = Arc::new(tempfile::tempdir().expect("tempdir"));
+        let data_dir = dir.path().join("data");
+        let mut igd = Igd::spawn(data_dir, env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), None);
+        igd._dir = Some(dir);
+        igd
+    }
+
+    fn spawn(data_dir: PathBuf, env: Vec<(String, String)>, port: Option<u16>) -> Igd {
+        let port = port.unwrap_or_else(free_port);
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+        let socket = data_dir.join("admin.sock");
+        let mut cmd = Command::new(igd_bin());
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("INTENTGATE_LISTEN", addr.to_string())
+            .env("INTENTGATE_DATA_DIR", &data_dir)
+            .env("LOG_LEVEL", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn igd");
+        let logs = Arc::new(Mutex::new(String::new()));
+        for stream in [child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>), child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>)].into_iter().flatten() {
+            let logs = logs.clone();
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = stream.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    if let Ok(mut l) = logs.lock() {
+                        l.push_str(&String::from_utf8_lossy(&buf[..n]));
+                    }
+                }
+            });
+        }
+        let mut igd = Igd {
+            child: Some(child),
+            data_dir,
+            addr,
+            socket,
+            env,
+            logs,
+            _dir: None,
+        };
+        igd.wait_ready();
+        igd
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!("igd exited early with {status}; logs:\n{}", self.logs());
+                }
+            }
+            if let Ok(r) = http(self.addr, "GET", "/healthz", &[], b"") {
+                if r.status == 200 {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "igd not ready in 30 s; logs:\n{}", self.logs());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Everything igd wrote to stdout and stderr so far.
+    pub fn logs(&self) -> String {
+        self.logs.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// SIGKILL igd and start it again on the same data dir and port.
+    pub fn kill_and_restart(&mut self) {
+        self.kill();
+        let mut next = Igd::spawn(self.data_dir.clone(), self.env.clone(), Some(self.addr.port()));
+        self.child = next.child.take();
+        self.logs = next.logs.clone();
+    }
+
+    /// SIGKILL igd.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM igd and wait for it; returns its exit status code.
+    pub fn terminate(&mut self) -> Option<i32> {
+        let mut child = self.child.take()?;
+        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        child.wait().ok().and_then(|s| s.code())
+    }
+
+    /// Run igctl against this igd's socket.
+    pub fn igctl(&self, args: &[&str]) -> Output {
+        let mut full = vec!["--socket".to_string(), self.socket.display().to_string()];
+        full.extend(args.iter().map(|s| s.to_string()));
+        igctl(&full, &[])
+    }
+
+    /// Mint a token through igctl; returns (token, jti).
+    pub fn mint(&self, tenant: &str, subject: &str, tools: &str, max_calls: u64) -> (String, String) {
+        let out = self.igctl(&[
+            "mint", "--tenant", tenant, "--subject", subject, "--tools", tools, "--ttl", "1h",
+            "--max-calls", &max_calls.to_string(), "-o", "json",
+        ]);
+        assert!(out.status.success(), "mint failed: {}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("mint json");
+        (v["token"].as_str().unwrap_or_default().to_string(), v["jti"].as_str().unwrap_or_default().to_string())
+    }
+}
+
+impl Drop for Igd {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Run igctl with `args` and extra environment (no inherited IGCTL_*).
+pub fn igctl(args: &[String], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(igctl_bin());
+    cmd.args(args)
+        .env_remove("IGCTL_SOCKET")
+        .env_remove("IGCTL_URL")
+        .env_remove("IGCTL_TOKEN")
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run igctl")
+}
+
+/// A parsed HTTP response.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A minimal HTTP/1.1 exchange (one request per connection).
+pub fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<HttpResponse> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    stream.write_all(req.as_bytes())?;
+    stream.write_all(body)?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    parse_response(&raw)
+}
+
+fn parse_response(raw: &[u8]) -> std::io::Result<HttpResponse> {
+    let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_string());
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| bad("no header end"))?;
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| bad("no status"))?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    if chunked {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        while let Some(pos) = rest.windows(2).position(|w| w == b"\r\n") {
+            let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..pos]).trim(), 16).unwrap_or(0);
+            if size == 0 {
+                break;
+            }
+            let start = pos + 2;
+            if rest.len() < start + size {
+                break;
+            }
+            out.extend_from_slice(&rest[start..start + size]);
+            rest = &rest[(start + size + 2).min(rest.len())..];
+        }
+        body = out;
+    }
+    Ok(HttpResponse { status, headers, body })
+}

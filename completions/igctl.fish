@@ -1,0 +1,214 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_igctl_global_optspecs
+    string join \n socket= url= token= o/output= h/help V/version
+end
+
+function __fish_igctl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_igctl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_igctl_using_subcommand
+    set -l cmd (__fish_igctl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c igctl -n "__fish_igctl_needs_command" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_needs_command" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_needs_command" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
+complete -c igctl -n "__fish_igctl_needs_command" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c igctl -n "__fish_igctl_needs_command" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_needs_command" -s V -l version -d 'Print version'
+complete -c igctl -n "__fish_igctl_needs_command" -f -a "mint" -d 'Mint a capability token (printed once; igd keeps only its metadata)'
+complete -c igctl -n "__fish_igctl_needs_command" -f -a "tokens" -d 'Minted root tokens'
+complete -c igctl -n "__fish_igctl_needs_command" -f -a "revoke" -d 'Revoke a token (and every token attenuated from it) by jti'
+complete -c igctl -n "__fish_igctl_needs_command" -f -a "revocations" -d 'List revocations'
+complete -c igctl -n "__fish_igctl_needs_command" -f -a "stop" -d 'Place an emergency stop on a tenant or one of its subjects'
+complete -c igctl -n "__fish_igctl_needs_command" -f -a "unstop" -d 'Lift an emergency stop'
+complete -c igctl -n "__fish_igctl_needs_command" -f -a "token" -d 'Work with a token offline (no daemon needed)'
+complete -c igctl -n "__fish_igctl_needs_command" -f -a "gen-key" -d 'Generate a master key (64 hex characters) for INTENTGATE_MASTER_KEY'
+complete -c igctl -n "__fish_igctl_needs_command" -f -a "tenants" -d 'List tenants'
+complete -c igctl -n "__fish_igctl_needs_command" -f -a "health" -d 'Ask igd whether it is ready'
+complete -c igctl -n "__fish_igctl_needs_command" -f -a "audit" -d 'Read and verify the audit log'
+complete -c igctl -n "__fish_igctl_needs_command" -f -a "completions" -d 'Print shell completions'
+complete -c igctl -n "__fish_igctl_needs_command" -f -a "man" -d 'Print the man page (roff)'
+complete -c igctl -n "__fish_igctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c igctl -n "__fish_igctl_using_subcommand mint" -l subject -d 'The agent\'s identity (root subject)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand mint" -l tenant -d 'The tenant the token belongs to' -r
+complete -c igctl -n "__fish_igctl_using_subcommand mint" -l tools -d 'Comma-separated tool names the token may call' -r
+complete -c igctl -n "__fish_igctl_using_subcommand mint" -l ttl -d 'Lifetime: seconds, or a number with s, m, h or d' -r
+complete -c igctl -n "__fish_igctl_using_subcommand mint" -l max-calls -d 'Most calls the token may make' -r
+complete -c igctl -n "__fish_igctl_using_subcommand mint" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand mint" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand mint" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand mint" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand mint" -l all-tools -d 'Allow every tool (`["*"]`)'
+complete -c igctl -n "__fish_igctl_using_subcommand mint" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand tokens; and not __fish_seen_subcommand_from list help" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand tokens; and not __fish_seen_subcommand_from list help" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand tokens; and not __fish_seen_subcommand_from list help" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand tokens; and not __fish_seen_subcommand_from list help" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand tokens; and not __fish_seen_subcommand_from list help" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand tokens; and not __fish_seen_subcommand_from list help" -f -a "list" -d 'List live root tokens'
+complete -c igctl -n "__fish_igctl_using_subcommand tokens; and not __fish_seen_subcommand_from list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c igctl -n "__fish_igctl_using_subcommand tokens; and __fish_seen_subcommand_from list" -l tenant -d 'Only this tenant' -r
+complete -c igctl -n "__fish_igctl_using_subcommand tokens; and __fish_seen_subcommand_from list" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand tokens; and __fish_seen_subcommand_from list" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand tokens; and __fish_seen_subcommand_from list" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand tokens; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand tokens; and __fish_seen_subcommand_from list" -l all -d 'Include expired and revoked tokens'
+complete -c igctl -n "__fish_igctl_using_subcommand tokens; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand tokens; and __fish_seen_subcommand_from help" -f -a "list" -d 'List live root tokens'
+complete -c igctl -n "__fish_igctl_using_subcommand tokens; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c igctl -n "__fish_igctl_using_subcommand revoke" -l tenant -d 'Tenant of the jti (needed for child tokens igd did not mint)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand revoke" -l reason -d 'Why (recorded in the audit log)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand revoke" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand revoke" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand revoke" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand revoke" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand revoke" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand revocations" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand revocations" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand revocations" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand revocations" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand revocations" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand stop" -l tenant -r
+complete -c igctl -n "__fish_igctl_using_subcommand stop" -l subject -d 'Only this subject (default: the whole tenant)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand stop" -l reason -d 'Why (required; recorded in the audit log)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand stop" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand stop" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand stop" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand stop" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand stop" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand unstop" -l tenant -r
+complete -c igctl -n "__fish_igctl_using_subcommand unstop" -l subject -r
+complete -c igctl -n "__fish_igctl_using_subcommand unstop" -l reason -r
+complete -c igctl -n "__fish_igctl_using_subcommand unstop" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand unstop" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand unstop" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand unstop" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand unstop" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand token; and not __fish_seen_subcommand_from inspect attenuate help" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand token; and not __fish_seen_subcommand_from inspect attenuate help" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand token; and not __fish_seen_subcommand_from inspect attenuate help" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand token; and not __fish_seen_subcommand_from inspect attenuate help" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand token; and not __fish_seen_subcommand_from inspect attenuate help" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand token; and not __fish_seen_subcommand_from inspect attenuate help" -f -a "inspect" -d 'Show a token\'s claims and effective rights (never its tag; signature not checked)'
+complete -c igctl -n "__fish_igctl_using_subcommand token; and not __fish_seen_subcommand_from inspect attenuate help" -f -a "attenuate" -d 'Narrow a token offline by appending an attenuation block'
+complete -c igctl -n "__fish_igctl_using_subcommand token; and not __fish_seen_subcommand_from inspect attenuate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from inspect" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from inspect" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from inspect" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from attenuate" -l tools -d 'Keep only these tools (comma-separated)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from attenuate" -l max-calls -d 'Lower the call limit' -r
+complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from attenuate" -l ttl -d 'Expire sooner: lifetime from now (seconds, or with s, m, h, d)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from attenuate" -l sub -d 'Delegation label (the agent\'s identity stays the root subject)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from attenuate" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from attenuate" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from attenuate" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from attenuate" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "inspect" -d 'Show a token\'s claims and effective rights (never its tag; signature not checked)'
+complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "attenuate" -d 'Narrow a token offline by appending an attenuation block'
+complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c igctl -n "__fish_igctl_using_subcommand gen-key" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand gen-key" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand gen-key" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand gen-key" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand gen-key" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand tenants" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand tenants" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand tenants" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand tenants" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand tenants" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand health" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand health" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand health" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand health" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand health" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -f -a "list" -d 'List audit entries'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -f -a "verify" -d 'Verify the hash chains (igd recomputes; exit 3 when broken)'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l tenant -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l subject -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l tool -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l decision -d 'allow, block or escalate' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l limit -d 'Most entries to show' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l tenant -d 'Only this tenant' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "list" -d 'List audit entries'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Verify the hash chains (igd recomputes; exit 3 when broken)'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c igctl -n "__fish_igctl_using_subcommand completions" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand completions" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand completions" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand completions" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand man" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand man" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand man" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand man" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand man" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "mint" -d 'Mint a capability token (printed once; igd keeps only its metadata)'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "tokens" -d 'Minted root tokens'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "revoke" -d 'Revoke a token (and every token attenuated from it) by jti'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "revocations" -d 'List revocations'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "stop" -d 'Place an emergency stop on a tenant or one of its subjects'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "unstop" -d 'Lift an emergency stop'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "token" -d 'Work with a token offline (no daemon needed)'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "gen-key" -d 'Generate a master key (64 hex characters) for INTENTGATE_MASTER_KEY'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "tenants" -d 'List tenants'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "health" -d 'Ask igd whether it is ready'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "audit" -d 'Read and verify the audit log'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "completions" -d 'Print shell completions'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "list" -d 'List live root tokens'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "inspect" -d 'Show a token\'s claims and effective rights (never its tag; signature not checked)'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "attenuate" -d 'Narrow a token offline by appending an attenuation block'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "list" -d 'List audit entries'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Verify the hash chains (igd recomputes; exit 3 when broken)'

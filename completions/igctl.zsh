@@ -1,0 +1,826 @@
+#compdef igctl
+
+autoload -U is-at-least
+
+_igctl() {
+    typeset -A opt_args
+    typeset -a _arguments_options
+    local ret=1
+
+    if is-at-least 5.2; then
+        _arguments_options=(-s -S -C)
+    else
+        _arguments_options=(-s -C)
+    fi
+
+    local context curcontext="$curcontext" state line
+    _arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+":: :_igctl_commands" \
+"*::: :->igctl" \
+&& ret=0
+    case $state in
+    (igctl)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-command-$line[1]:"
+        case $line[1] in
+            (mint)
+_arguments "${_arguments_options[@]}" : \
+'--subject=[The agent'\''s identity (root subject)]:SUBJECT:_default' \
+'--tenant=[The tenant the token belongs to]:TENANT:_default' \
+'*--tools=[Comma-separated tool names the token may call]:TOOLS:_default' \
+'--ttl=[Lifetime\: seconds, or a number with s, m, h or d]:TTL:_default' \
+'--max-calls=[Most calls the token may make]:MAX_CALLS:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'(--tools)--all-tools[Allow every tool (\`\["*"\]\`)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(tokens)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+":: :_igctl__subcmd__tokens_commands" \
+"*::: :->tokens" \
+&& ret=0
+
+    case $state in
+    (tokens)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-tokens-command-$line[1]:"
+        case $line[1] in
+            (list)
+_arguments "${_arguments_options[@]}" : \
+'--tenant=[Only this tenant]:TENANT:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'--all[Include expired and revoked tokens]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_igctl__subcmd__tokens__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-tokens-help-command-$line[1]:"
+        case $line[1] in
+            (list)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+;;
+(revoke)
+_arguments "${_arguments_options[@]}" : \
+'--tenant=[Tenant of the jti (needed for child tokens igd did not mint)]:TENANT:_default' \
+'--reason=[Why (recorded in the audit log)]:REASON:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+':jti -- The jti to revoke:_default' \
+&& ret=0
+;;
+(revocations)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(stop)
+_arguments "${_arguments_options[@]}" : \
+'--tenant=[]:TENANT:_default' \
+'--subject=[Only this subject (default\: the whole tenant)]:SUBJECT:_default' \
+'--reason=[Why (required; recorded in the audit log)]:REASON:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(unstop)
+_arguments "${_arguments_options[@]}" : \
+'--tenant=[]:TENANT:_default' \
+'--subject=[]:SUBJECT:_default' \
+'--reason=[]:REASON:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(token)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+":: :_igctl__subcmd__token_commands" \
+"*::: :->token" \
+&& ret=0
+
+    case $state in
+    (token)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-token-command-$line[1]:"
+        case $line[1] in
+            (inspect)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+':token -- The token, or - to read it from standard input:_default' \
+&& ret=0
+;;
+(attenuate)
+_arguments "${_arguments_options[@]}" : \
+'*--tools=[Keep only these tools (comma-separated)]:TOOLS:_default' \
+'--max-calls=[Lower the call limit]:MAX_CALLS:_default' \
+'--ttl=[Expire sooner\: lifetime from now (seconds, or with s, m, h, d)]:TTL:_default' \
+'--sub=[Delegation label (the agent'\''s identity stays the root subject)]:SUB:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+':token -- The token, or - to read it from standard input:_default' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_igctl__subcmd__token__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-token-help-command-$line[1]:"
+        case $line[1] in
+            (inspect)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(attenuate)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+;;
+(gen-key)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(tenants)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(health)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(audit)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+":: :_igctl__subcmd__audit_commands" \
+"*::: :->audit" \
+&& ret=0
+
+    case $state in
+    (audit)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-audit-command-$line[1]:"
+        case $line[1] in
+            (list)
+_arguments "${_arguments_options[@]}" : \
+'--tenant=[]:TENANT:_default' \
+'--subject=[]:SUBJECT:_default' \
+'--tool=[]:TOOL:_default' \
+'--decision=[allow, block or escalate]:DECISION:_default' \
+'--limit=[Most entries to show]:LIMIT:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(verify)
+_arguments "${_arguments_options[@]}" : \
+'--tenant=[Only this tenant]:TENANT:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_igctl__subcmd__audit__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-audit-help-command-$line[1]:"
+        case $line[1] in
+            (list)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(verify)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+;;
+(completions)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+':shell -- bash, zsh, fish, elvish or powershell:(bash elvish fish powershell zsh)' \
+&& ret=0
+;;
+(man)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_igctl__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-help-command-$line[1]:"
+        case $line[1] in
+            (mint)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(tokens)
+_arguments "${_arguments_options[@]}" : \
+":: :_igctl__subcmd__help__subcmd__tokens_commands" \
+"*::: :->tokens" \
+&& ret=0
+
+    case $state in
+    (tokens)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-help-tokens-command-$line[1]:"
+        case $line[1] in
+            (list)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+(revoke)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(revocations)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(stop)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(unstop)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(token)
+_arguments "${_arguments_options[@]}" : \
+":: :_igctl__subcmd__help__subcmd__token_commands" \
+"*::: :->token" \
+&& ret=0
+
+    case $state in
+    (token)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-help-token-command-$line[1]:"
+        case $line[1] in
+            (inspect)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(attenuate)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+(gen-key)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(tenants)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(health)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(audit)
+_arguments "${_arguments_options[@]}" : \
+":: :_igctl__subcmd__help__subcmd__audit_commands" \
+"*::: :->audit" \
+&& ret=0
+
+    case $state in
+    (audit)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-help-audit-command-$line[1]:"
+        case $line[1] in
+            (list)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(verify)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+(completions)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(man)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+}
+
+(( $+functions[_igctl_commands] )) ||
+_igctl_commands() {
+    local commands; commands=(
+'mint:Mint a capability token (printed once; igd keeps only its metadata)' \
+'tokens:Minted root tokens' \
+'revoke:Revoke a token (and every token attenuated from it) by jti' \
+'revocations:List revocations' \
+'stop:Place an emergency stop on a tenant or one of its subjects' \
+'unstop:Lift an emergency stop' \
+'token:Work with a token offline (no daemon needed)' \
+'gen-key:Generate a master key (64 hex characters) for INTENTGATE_MASTER_KEY' \
+'tenants:List tenants' \
+'health:Ask igd whether it is ready' \
+'audit:Read and verify the audit log' \
+'completions:Print shell completions' \
+'man:Print the man page (roff)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'igctl commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__audit_commands] )) ||
+_igctl__subcmd__audit_commands() {
+    local commands; commands=(
+'list:List audit entries' \
+'verify:Verify the hash chains (igd recomputes; exit 3 when broken)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'igctl audit commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__audit__subcmd__help_commands] )) ||
+_igctl__subcmd__audit__subcmd__help_commands() {
+    local commands; commands=(
+'list:List audit entries' \
+'verify:Verify the hash chains (igd recomputes; exit 3 when broken)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'igctl audit help commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__audit__subcmd__help__subcmd__help_commands] )) ||
+_igctl__subcmd__audit__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl audit help help commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__audit__subcmd__help__subcmd__list_commands] )) ||
+_igctl__subcmd__audit__subcmd__help__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl audit help list commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__audit__subcmd__help__subcmd__verify_commands] )) ||
+_igctl__subcmd__audit__subcmd__help__subcmd__verify_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl audit help verify commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__audit__subcmd__list_commands] )) ||
+_igctl__subcmd__audit__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl audit list commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__audit__subcmd__verify_commands] )) ||
+_igctl__subcmd__audit__subcmd__verify_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl audit verify commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__completions_commands] )) ||
+_igctl__subcmd__completions_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl completions commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__gen-key_commands] )) ||
+_igctl__subcmd__gen-key_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl gen-key commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__health_commands] )) ||
+_igctl__subcmd__health_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl health commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help_commands] )) ||
+_igctl__subcmd__help_commands() {
+    local commands; commands=(
+'mint:Mint a capability token (printed once; igd keeps only its metadata)' \
+'tokens:Minted root tokens' \
+'revoke:Revoke a token (and every token attenuated from it) by jti' \
+'revocations:List revocations' \
+'stop:Place an emergency stop on a tenant or one of its subjects' \
+'unstop:Lift an emergency stop' \
+'token:Work with a token offline (no daemon needed)' \
+'gen-key:Generate a master key (64 hex characters) for INTENTGATE_MASTER_KEY' \
+'tenants:List tenants' \
+'health:Ask igd whether it is ready' \
+'audit:Read and verify the audit log' \
+'completions:Print shell completions' \
+'man:Print the man page (roff)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'igctl help commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__audit_commands] )) ||
+_igctl__subcmd__help__subcmd__audit_commands() {
+    local commands; commands=(
+'list:List audit entries' \
+'verify:Verify the hash chains (igd recomputes; exit 3 when broken)' \
+    )
+    _describe -t commands 'igctl help audit commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__audit__subcmd__list_commands] )) ||
+_igctl__subcmd__help__subcmd__audit__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help audit list commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__audit__subcmd__verify_commands] )) ||
+_igctl__subcmd__help__subcmd__audit__subcmd__verify_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help audit verify commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__completions_commands] )) ||
+_igctl__subcmd__help__subcmd__completions_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help completions commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__gen-key_commands] )) ||
+_igctl__subcmd__help__subcmd__gen-key_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help gen-key commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__health_commands] )) ||
+_igctl__subcmd__help__subcmd__health_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help health commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__help_commands] )) ||
+_igctl__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help help commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__man_commands] )) ||
+_igctl__subcmd__help__subcmd__man_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help man commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__mint_commands] )) ||
+_igctl__subcmd__help__subcmd__mint_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help mint commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__revocations_commands] )) ||
+_igctl__subcmd__help__subcmd__revocations_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help revocations commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__revoke_commands] )) ||
+_igctl__subcmd__help__subcmd__revoke_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help revoke commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__stop_commands] )) ||
+_igctl__subcmd__help__subcmd__stop_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help stop commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__tenants_commands] )) ||
+_igctl__subcmd__help__subcmd__tenants_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help tenants commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__token_commands] )) ||
+_igctl__subcmd__help__subcmd__token_commands() {
+    local commands; commands=(
+'inspect:Show a token'\''s claims and effective rights (never its tag; signature not checked)' \
+'attenuate:Narrow a token offline by appending an attenuation block' \
+    )
+    _describe -t commands 'igctl help token commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__token__subcmd__attenuate_commands] )) ||
+_igctl__subcmd__help__subcmd__token__subcmd__attenuate_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help token attenuate commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__token__subcmd__inspect_commands] )) ||
+_igctl__subcmd__help__subcmd__token__subcmd__inspect_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help token inspect commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__tokens_commands] )) ||
+_igctl__subcmd__help__subcmd__tokens_commands() {
+    local commands; commands=(
+'list:List live root tokens' \
+    )
+    _describe -t commands 'igctl help tokens commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__tokens__subcmd__list_commands] )) ||
+_igctl__subcmd__help__subcmd__tokens__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help tokens list commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__unstop_commands] )) ||
+_igctl__subcmd__help__subcmd__unstop_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help unstop commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__man_commands] )) ||
+_igctl__subcmd__man_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl man commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__mint_commands] )) ||
+_igctl__subcmd__mint_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl mint commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__revocations_commands] )) ||
+_igctl__subcmd__revocations_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl revocations commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__revoke_commands] )) ||
+_igctl__subcmd__revoke_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl revoke commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__stop_commands] )) ||
+_igctl__subcmd__stop_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl stop commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__tenants_commands] )) ||
+_igctl__subcmd__tenants_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl tenants commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__token_commands] )) ||
+_igctl__subcmd__token_commands() {
+    local commands; commands=(
+'inspect:Show a token'\''s claims and effective rights (never its tag; signature not checked)' \
+'attenuate:Narrow a token offline by appending an attenuation block' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'igctl token commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__token__subcmd__attenuate_commands] )) ||
+_igctl__subcmd__token__subcmd__attenuate_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl token attenuate commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__token__subcmd__help_commands] )) ||
+_igctl__subcmd__token__subcmd__help_commands() {
+    local commands; commands=(
+'inspect:Show a token'\''s claims and effective rights (never its tag; signature not checked)' \
+'attenuate:Narrow a token offline by appending an attenuation block' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'igctl token help commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__token__subcmd__help__subcmd__attenuate_commands] )) ||
+_igctl__subcmd__token__subcmd__help__subcmd__attenuate_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl token help attenuate commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__token__subcmd__help__subcmd__help_commands] )) ||
+_igctl__subcmd__token__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl token help help commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__token__subcmd__help__subcmd__inspect_commands] )) ||
+_igctl__subcmd__token__subcmd__help__subcmd__inspect_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl token help inspect commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__token__subcmd__inspect_commands] )) ||
+_igctl__subcmd__token__subcmd__inspect_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl token inspect commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__tokens_commands] )) ||
+_igctl__subcmd__tokens_commands() {
+    local commands; commands=(
+'list:List live root tokens' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'igctl tokens commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__tokens__subcmd__help_commands] )) ||
+_igctl__subcmd__tokens__subcmd__help_commands() {
+    local commands; commands=(
+'list:List live root tokens' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'igctl tokens help commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__tokens__subcmd__help__subcmd__help_commands] )) ||
+_igctl__subcmd__tokens__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl tokens help help commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__tokens__subcmd__help__subcmd__list_commands] )) ||
+_igctl__subcmd__tokens__subcmd__help__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl tokens help list commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__tokens__subcmd__list_commands] )) ||
+_igctl__subcmd__tokens__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl tokens list commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__unstop_commands] )) ||
+_igctl__subcmd__unstop_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl unstop commands' commands "$@"
+}
+
+if [ "$funcstack[1]" = "_igctl" ]; then
+    _igctl "$@"
+else
+    compdef _igctl igctl
+fi

@@ -1,0 +1,27 @@
+//! Man page and completions are generated from clap and committed; this fails when they are
+//! stale. Regenerate with `igctl man > man/igctl.1` and `igctl completions SHELL > completions/igctl.SHELL`.
+
+use intentgate_tests::{igctl, workspace};
+
+#[test]
+fn man_page_and_completions_are_current() {
+    let root = workspace();
+    let mut cases = vec![(vec!["man".to_string()], root.join("man/igctl.1"))];
+    for shell in ["bash", "zsh", "fish"] {
+        cases.push((
+            vec!["completions".to_string(), shell.to_string()],
+            root.join(format!("completions/igctl.{shell}")),
+        ));
+    }
+    for (args, path) in cases {
+        let out = igctl(&args, &[]);
+        assert!(out.status.success());
+        let committed = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            committed == out.stdout,
+            "{} is stale: regenerate it with `igctl {}`",
+            path.display(),
+            args.join(" ")
+        );
+    }
+}
