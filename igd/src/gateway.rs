@@ -2,16 +2,21 @@
 //! revocation and stop sets that every call is checked against without touching the database.
 
 use crate::audit::{AuditError, AuditWriter, Record};
+use crate::budget::Budgets;
 use crate::clock;
 use crate::config::Settings;
+use crate::policy::PolicySnapshot;
 use crate::secrets::Keys;
+use crate::sessions::SessionSealer;
 use crate::store::{DynStore, StoreError};
+use crate::unauth::UnauthenticatedLog;
+use crate::upstream::Upstream;
 use arc_swap::ArcSwap;
 use intentgate_proto::audit::Entry;
 use intentgate_proto::ids::new_id;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Everything a request handler needs.
 #[derive(Debug)]
@@ -22,6 +27,13 @@ pub struct Gateway {
     pub audit: AuditWriter,
     pub instance: String,
     pub deployment_id: String,
+    pub policy: ArcSwap<PolicySnapshot>,
+    pub budgets: Arc<Budgets>,
+    pub sessions: SessionSealer,
+    pub upstream: Upstream,
+    pub unauthenticated: UnauthenticatedLog,
+    deleted_sessions: Mutex<HashSet<String>>,
+    session_seen: Mutex<HashMap<String, u64>>,
     revoked: ArcSwap<HashSet<(String, String)>>,
     stops: ArcSwap<HashSet<(String, Option<String>)>>,
     ready: AtomicBool,
@@ -33,26 +45,81 @@ impl std::fmt::Debug for dyn crate::store::Store {
     }
 }
 
+/// What a [`Gateway`] is built from.
+#[derive(Debug)]
+pub struct Parts {
+    pub settings: Settings,
+    pub keys: Keys,
+    pub store: DynStore,
+    pub audit: AuditWriter,
+    pub instance: String,
+    pub deployment_id: String,
+    pub policy: PolicySnapshot,
+    pub budgets: Arc<Budgets>,
+    pub upstream: Upstream,
+}
+
 impl Gateway {
-    pub fn new(
-        settings: Settings,
-        keys: Keys,
-        store: DynStore,
-        audit: AuditWriter,
-        instance: String,
-        deployment_id: String,
-    ) -> Self {
+    pub fn new(p: Parts) -> Self {
+        let sessions =
+            SessionSealer::new(p.keys.master.derive(intentgate_proto::keys::INFO_SESSION));
         Gateway {
-            settings,
-            keys,
-            store,
-            audit,
-            instance,
-            deployment_id,
+            settings: p.settings,
+            keys: p.keys,
+            store: p.store,
+            audit: p.audit,
+            instance: p.instance,
+            deployment_id: p.deployment_id,
+            policy: ArcSwap::from_pointee(p.policy),
+            budgets: p.budgets,
+            sessions,
+            upstream: p.upstream,
+            unauthenticated: UnauthenticatedLog::default(),
+            deleted_sessions: Mutex::new(HashSet::new()),
+            session_seen: Mutex::new(HashMap::new()),
             revoked: ArcSwap::from_pointee(HashSet::new()),
             stops: ArcSwap::from_pointee(HashSet::new()),
             ready: AtomicBool::new(false),
         }
+    }
+
+    /// Load deleted session ids from the store.
+    pub async fn reload_deleted_sessions(&self) -> Result<(), StoreError> {
+        let ids = self.store.deleted_sessions(clock::now_us()).await?;
+        let mut set = self
+            .deleted_sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        set.extend(ids);
+        Ok(())
+    }
+
+    pub fn session_deleted(&self, hash: &str) -> bool {
+        self.deleted_sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(hash)
+    }
+
+    pub fn mark_session_deleted(&self, hash: String) {
+        self.deleted_sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(hash);
+    }
+
+    /// Record use of a session now; returns the previous activity time (or its issue time).
+    pub fn session_touch(&self, hash: &str, issued: u64, now: u64) -> u64 {
+        let mut seen = self.session_seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() > 100_000 {
+            let idle = self.settings.session_idle_timeout;
+            seen.retain(|_, t| now.saturating_sub(*t) <= idle);
+        }
+        let last = seen.get(hash).copied().unwrap_or(issued).max(issued);
+        if now.saturating_sub(last) <= self.settings.session_idle_timeout {
+            seen.insert(hash.to_string(), now);
+        }
+        last
     }
 
     /// Load revocations and stops from the store into memory.

@@ -56,3 +56,35 @@ where
         }
     }
 }
+
+/// A streamed response body fed through a channel. When the client goes away hyper drops the
+/// body, and the sender's next `send` fails: that is how a relay learns of a disconnect.
+pub struct ChannelBody {
+    rx: tokio::sync::mpsc::Receiver<Bytes>,
+}
+
+impl std::fmt::Debug for ChannelBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChannelBody")
+    }
+}
+
+impl hyper::body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        self.rx
+            .poll_recv(cx)
+            .map(|item| item.map(|b| Ok(hyper::body::Frame::data(b))))
+    }
+}
+
+/// A streaming body and the sender that feeds it.
+pub fn channel_body() -> (tokio::sync::mpsc::Sender<Bytes>, Body) {
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    (tx, ChannelBody { rx }.boxed())
+}

@@ -8,14 +8,21 @@
 pub mod admin;
 pub mod audit;
 pub mod audit_api;
+pub mod budget;
 pub mod clock;
 pub mod config;
 pub mod gateway;
 pub mod http;
+pub mod jsonrpc;
 pub mod mcp;
+pub mod pipeline;
+pub mod policy;
 pub mod secrets;
 pub mod server;
+pub mod sessions;
 pub mod store;
+pub mod unauth;
+pub mod upstream;
 
 use crate::config::{ConfigError, Settings};
 use crate::gateway::Gateway;
@@ -69,7 +76,39 @@ pub fn check_config(settings: &Settings) -> Result<(), RunError> {
     if settings.master_key.is_some() {
         secrets::load_keys(settings)?;
     }
+    load_policy(settings)?;
+    upstream::Upstream::from_settings(settings).map_err(|m| ConfigError::new("upstream_url", m))?;
     Ok(())
+}
+
+/// The policy igd starts with: `INTENTGATE_POLICY_FILE`, else the embedded deny-all.
+pub fn load_policy(settings: &Settings) -> Result<policy::PolicySnapshot, ConfigError> {
+    let timeout = Duration::from_millis(settings.policy_timeout_ms);
+    match &settings.policy_file {
+        Some(path) => {
+            let snap = policy::PolicySnapshot::load_path(path, timeout)
+                .map_err(|m| ConfigError::new("policy_file", m))?;
+            tracing::info!(path = %path.display(), revision = %snap.revision, "policy loaded");
+            Ok(snap)
+        }
+        None => {
+            tracing::warn!(
+                "no INTENTGATE_POLICY_FILE: the embedded default policy denies every tools/call"
+            );
+            Ok(policy::PolicySnapshot::embedded(timeout))
+        }
+    }
+}
+
+/// Reload the policy file (SIGHUP). A policy that fails to load leaves the current one in force.
+pub fn reload_policy(gw: &Gateway) {
+    match load_policy(&gw.settings) {
+        Ok(snap) => {
+            tracing::info!(revision = %snap.revision, "policy reloaded");
+            gw.policy.store(Arc::new(snap));
+        }
+        Err(e) => tracing::error!(error = %e, "policy reload failed; keeping the current policy"),
+    }
 }
 
 /// Run igd until `shutdown` resolves, then drain and return.
@@ -93,15 +132,27 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
                 .await?
         }
     };
+    let policy = load_policy(&settings)?;
+    let upstream = upstream::Upstream::from_settings(&settings)
+        .map_err(|m| ConfigError::new("upstream_url", m))?;
+    match &upstream {
+        upstream::Upstream::None => tracing::warn!("no upstream configured (INTENTGATE_UPSTREAM_URL): tools/call is refused with -31006"),
+        upstream::Upstream::Stub => tracing::warn!("INTENTGATE_UPSTREAM_URL=stub: the built-in DEVELOPMENT echo server answers calls; never use this in production"),
+        upstream::Upstream::Http(_) => {}
+    }
+    let budgets = budget::Budgets::load(&store, &settings).await?;
     let (audit, audit_task) = audit::AuditWriter::start(store.clone()).await?;
-    let gw = Arc::new(Gateway::new(
-        settings.clone(),
+    let gw = Arc::new(Gateway::new(gateway::Parts {
+        settings: settings.clone(),
         keys,
-        store.clone(),
+        store: store.clone(),
         audit,
         instance,
         deployment_id,
-    ));
+        policy,
+        budgets,
+        upstream,
+    }));
 
     let agent_listener = tokio::net::TcpListener::bind(settings.listen)
         .await
@@ -116,6 +167,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
         )))?;
 
     gw.reload_revocations_and_stops().await?;
+    gw.reload_deleted_sessions().await?;
     gw.set_ready(true);
     if settings.admin_token.is_some() && !settings.admin_token_step_up {
         tracing::warn!("INTENTGATE_ADMIN_TOKEN_STEP_UP=off: the admin bearer bypasses step-up (labs and CI only)");
@@ -145,6 +197,8 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
         tracker.clone(),
     ));
     let maintenance = tokio::spawn(maintenance_loop(gw.clone(), stop_rx.clone()));
+    let ticker = tokio::spawn(second_ticker(gw.clone(), stop_rx.clone()));
+    let reloader = tokio::spawn(sighup_loop(gw.clone(), stop_rx.clone()));
 
     shutdown.await;
     tracing::info!("shutting down: draining connections");
@@ -154,6 +208,8 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     let _ = agent_task.await;
     let _ = admin_task.await;
     let _ = maintenance.await;
+    let _ = ticker.await;
+    let _ = reloader.await;
     tracker.drained(Duration::from_secs(10)).await;
     let _ = std::fs::remove_file(&settings.admin_socket);
     drop(gw);
@@ -178,6 +234,31 @@ async fn maintenance_loop(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiv
         }
         if let Err(e) = gw.reload_revocations_and_stops().await {
             tracing::warn!(error = %e, "revocation resync failed; keeping the in-memory sets");
+        }
+    }
+}
+
+/// Once a second: flush the unauthenticated-refusal summary.
+async fn second_ticker(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => gw.unauthenticated.flush(&gw).await,
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// SIGHUP reloads the policy file.
+async fn sighup_loop(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = hup.recv() => reload_policy(&gw),
+            _ = stop.changed() => return,
         }
     }
 }

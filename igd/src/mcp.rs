@@ -1,19 +1,1026 @@
-//! MCP agent traffic on `POST /v1/mcp`.
+//! `POST /v1/mcp` (DESIGN §2): both MCP protocol eras on one endpoint.
+//!
+//! Order of checks: Origin → authentication → content type and Accept → body limit → JSON →
+//! JSON-RPC shape → protocol version → header/body agreement → session → method. `tools/call`
+//! goes through [`crate::pipeline`]; igd forwards the message it checked, re-serialized, never
+//! the raw bytes, and never the agent's token.
 
+use crate::clock::now_secs;
 use crate::gateway::Gateway;
-use crate::http::{json_response, Body};
+use crate::http::{channel_body, full, json_response, read_body, Body, BodyError};
+use crate::jsonrpc::{self, classify, parse_strict, Message};
+use crate::pipeline::{self, Call, Check, Refusal};
+use crate::sessions::{id_hash, SessionState};
+use crate::upstream::{stub_answer, ReplyBody, Route, Upstream, UpstreamError, MODERN_VERSION};
+use bytes::Bytes;
 use hyper::body::Incoming;
-use hyper::{Request, Response};
-use std::net::SocketAddr;
+use hyper::header::{HeaderMap, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use intentgate_proto::token::{self, Claims, TokenError};
+use serde_json::{json, Value};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Instant;
 
-pub async fn handle(
-    _gw: Arc<Gateway>,
-    _req: Request<Incoming>,
-    _remote: SocketAddr,
+/// Protocol versions served, oldest first.
+pub const SUPPORTED_VERSIONS: &[&str] = &["2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"];
+/// The version assumed when the header is absent.
+const DEFAULT_VERSION: &str = "2025-03-26";
+
+/// Everything known about a request once it is authenticated and parsed.
+struct Ctx {
+    gw: Arc<Gateway>,
+    claims: Claims,
+    version: String,
+    modern: bool,
+    session: Option<SessionState>,
+    remote_addr: String,
+}
+
+fn http_json(status: u16, value: &Value) -> Response<Body> {
+    json_response(status, value)
+}
+
+fn rpc_error(
+    status: u16,
+    id: &Value,
+    code: i64,
+    message: &str,
+    data: Option<Value>,
 ) -> Response<Body> {
-    json_response(
-        200,
-        &serde_json::json!({"jsonrpc":"2.0","id":null,"error":{"code":-32601,"message":"not yet served"}}),
+    http_json(status, &jsonrpc::error(id, code, message, data))
+}
+
+/// Entry point for `/v1/mcp`.
+pub async fn handle(
+    gw: Arc<Gateway>,
+    req: Request<Incoming>,
+    remote: SocketAddr,
+) -> Response<Body> {
+    if !gw.is_ready() {
+        return rpc_error(
+            503,
+            &Value::Null,
+            jsonrpc::REFUSED_AUDIT,
+            "igd is not ready",
+            None,
+        );
+    }
+    // 1. Origin (DNS-rebinding defence): a browser-sent Origin must be allowed explicitly.
+    if let Some(origin) = req.headers().get("origin") {
+        let ok = origin
+            .to_str()
+            .is_ok_and(|o| gw.settings.allowed_origins.iter().any(|a| a == o));
+        if !ok {
+            return rpc_error(
+                403,
+                &Value::Null,
+                jsonrpc::INVALID_REQUEST,
+                "Origin not allowed",
+                None,
+            );
+        }
+    }
+    match *req.method() {
+        Method::POST => post(gw, req, remote).await,
+        Method::DELETE => delete(gw, req, remote).await,
+        // igd offers no standalone server→client stream; the spec allows 405.
+        _ => {
+            let mut resp = rpc_error(
+                405,
+                &Value::Null,
+                jsonrpc::INVALID_REQUEST,
+                "use POST (GET streams are not offered)",
+                None,
+            );
+            resp.headers_mut()
+                .insert("allow", HeaderValue::from_static("POST, DELETE"));
+            resp
+        }
+    }
+}
+
+/// Why a request did not authenticate.
+struct AuthFailure {
+    reason: String,
+    /// Claims of a token whose MAC verified (expired, revoked, stopped): chained to its tenant.
+    verified: Option<Claims>,
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(hyper::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+fn authenticate(gw: &Gateway, headers: &HeaderMap) -> Result<Claims, AuthFailure> {
+    let Some(text) = bearer(headers) else {
+        return Err(AuthFailure {
+            reason: "missing bearer capability token".into(),
+            verified: None,
+        });
+    };
+    let claims = token::verify_signature(&gw.keys.ring, text).map_err(|e| AuthFailure {
+        reason: match e {
+            TokenError::BadSignature | TokenError::UnknownKid(_) => e.to_string(),
+            other => format!("invalid token: {other}"),
+        },
+        verified: None,
+    })?;
+    if claims.check_expiry(now_secs()).is_err() {
+        return Err(AuthFailure {
+            reason: "token expired".into(),
+            verified: Some(claims),
+        });
+    }
+    if let Some(jti) = gw.revoked_in_chain(&claims.root.tenant, claims.chain()) {
+        let reason = format!("token revoked (jti {jti})");
+        return Err(AuthFailure {
+            reason,
+            verified: Some(claims),
+        });
+    }
+    if gw.stopped(&claims.root.tenant, &claims.root.sub) {
+        return Err(AuthFailure {
+            reason: "an emergency stop is in force for this agent".into(),
+            verified: Some(claims),
+        });
+    }
+    Ok(claims)
+}
+
+fn unauthorized(reason: &str, decision_id: Option<String>) -> Response<Body> {
+    let mut resp = rpc_error(
+        401,
+        &Value::Null,
+        jsonrpc::REFUSED_CAPABILITY,
+        reason,
+        Some(json!({"check": "capability", "reason": reason, "decision_id": decision_id})),
+    );
+    resp.headers_mut().insert(
+        hyper::header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"intentgate\""),
+    );
+    resp
+}
+
+/// The client address, honouring `X-Forwarded-For` only from trusted proxies.
+fn remote_addr(gw: &Gateway, headers: &HeaderMap, peer: SocketAddr) -> String {
+    if gw.settings.trusted_proxies.contains(&peer.ip()) {
+        if let Some(xff) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+            let hops: Vec<IpAddr> = xff
+                .split(',')
+                .filter_map(|s| s.trim().parse().ok())
+                .collect();
+            if let Some(client) = hops
+                .iter()
+                .rev()
+                .find(|ip| !gw.settings.trusted_proxies.contains(ip))
+            {
+                return client.to_string();
+            }
+        }
+    }
+    peer.ip().to_string()
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn accepts(headers: &HeaderMap) -> bool {
+    let accept = header(headers, "accept").unwrap_or("");
+    let any = accept.contains("*/*");
+    (any || accept.contains("application/json")) && (any || accept.contains("text/event-stream"))
+}
+
+/// Decode a Base64 header sentinel `=?base64?…?=`.
+fn decode_sentinel(v: &str) -> Option<String> {
+    use base64::Engine as _;
+    match v
+        .strip_prefix("=?base64?")
+        .and_then(|r| r.strip_suffix("?="))
+    {
+        Some(b64) => base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok()),
+        None => Some(v.to_string()),
+    }
+}
+
+/// The name a `tools/call`, `resources/read` or `prompts/get` is about.
+fn target_name(method: &str, params: Option<&Value>) -> Option<String> {
+    let p = params?;
+    match method {
+        "tools/call" | "prompts/get" => p.get("name").and_then(Value::as_str).map(String::from),
+        m if m.starts_with("resources/") => p.get("uri").and_then(Value::as_str).map(String::from),
+        _ => p
+            .get("name")
+            .or_else(|| p.get("uri"))
+            .and_then(Value::as_str)
+            .map(String::from),
+    }
+}
+
+async fn post(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let headers = &parts.headers;
+    let remote = remote_addr(&gw, headers, peer);
+
+    // 2. Authentication, from headers alone.
+    let claims = match authenticate(&gw, headers) {
+        Ok(c) => c,
+        Err(fail) => {
+            // Try to learn the method and tool for the audit entry (bounded, best effort).
+            let peek = read_body(body, gw.settings.max_body_bytes).await.ok();
+            let msg = peek.as_deref().and_then(|b| parse_strict(b).ok());
+            let method = msg
+                .as_ref()
+                .and_then(|m| m.get("method"))
+                .and_then(Value::as_str)
+                .map(String::from);
+            let tool = method
+                .as_deref()
+                .and_then(|m| target_name(m, msg.as_ref().and_then(|v| v.get("params"))));
+            let decision_id = match &fail.verified {
+                Some(claims) => {
+                    record_verified_refusal(
+                        &gw,
+                        claims,
+                        &fail.reason,
+                        method.as_deref(),
+                        tool.as_deref(),
+                    )
+                    .await
+                }
+                None => {
+                    gw.unauthenticated
+                        .refuse(
+                            &gw,
+                            peer.ip(),
+                            &fail.reason,
+                            method.as_deref(),
+                            tool.as_deref(),
+                        )
+                        .await
+                }
+            };
+            return unauthorized(&fail.reason, decision_id);
+        }
+    };
+
+    // 3. Content type and Accept.
+    let ct_ok = header(headers, "content-type")
+        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/json"));
+    if !ct_ok {
+        return rpc_error(
+            415,
+            &Value::Null,
+            jsonrpc::INVALID_REQUEST,
+            "Content-Type must be application/json",
+            None,
+        );
+    }
+    if !accepts(headers) {
+        return rpc_error(
+            406,
+            &Value::Null,
+            jsonrpc::INVALID_REQUEST,
+            "Accept must list application/json and text/event-stream",
+            None,
+        );
+    }
+    // 4. Body limit.
+    let bytes = match read_body(body, gw.settings.max_body_bytes).await {
+        Ok(b) => b,
+        Err(BodyError::TooLarge(n)) => {
+            return rpc_error(
+                413,
+                &Value::Null,
+                jsonrpc::INVALID_REQUEST,
+                &format!("request body exceeds {n} bytes"),
+                None,
+            )
+        }
+        Err(e) => {
+            return rpc_error(
+                400,
+                &Value::Null,
+                jsonrpc::PARSE_ERROR,
+                &e.to_string(),
+                None,
+            )
+        }
+    };
+    // 5. JSON.
+    let value = match parse_strict(&bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            return rpc_error(
+                400,
+                &Value::Null,
+                jsonrpc::PARSE_ERROR,
+                &format!("parse error: {e}"),
+                None,
+            )
+        }
+    };
+    // 6. JSON-RPC shape.
+    let message = match classify(&value) {
+        Ok(m) => m,
+        Err(e) => {
+            let id = value
+                .get("id")
+                .filter(|i| i.is_string() || i.is_number())
+                .cloned()
+                .unwrap_or(Value::Null);
+            return rpc_error(400, &id, jsonrpc::INVALID_REQUEST, &e, None);
+        }
+    };
+    let id = match &message {
+        Message::Request { id, .. } | Message::Response { id } => id.clone(),
+        Message::Notification { .. } => Value::Null,
+    };
+    let method = message.method().unwrap_or("").to_string();
+
+    // 7. Protocol version.
+    let header_version = header(headers, "mcp-protocol-version").map(str::to_string);
+    let meta_version = message
+        .params()
+        .and_then(|p| p.pointer("/_meta/io.modelcontextprotocol~1protocolVersion"))
+        .and_then(Value::as_str)
+        .map(String::from);
+    let version = match (&header_version, method.as_str()) {
+        (None, "initialize") => DEFAULT_VERSION.to_string(),
+        (Some(v), _) => v.clone(),
+        (None, _) => meta_version
+            .clone()
+            .unwrap_or_else(|| DEFAULT_VERSION.to_string()),
+    };
+    if !SUPPORTED_VERSIONS.contains(&version.as_str()) {
+        return rpc_error(
+            400,
+            &id,
+            jsonrpc::UNSUPPORTED_VERSION,
+            &format!("unsupported protocol version {version:?}"),
+            Some(json!({"supported": SUPPORTED_VERSIONS, "requested": version})),
+        );
+    }
+    let modern = version == MODERN_VERSION;
+
+    // 8. Header/body agreement (2026-07-28: the body is the truth; mirrored headers must match).
+    if modern {
+        if header_version.is_none() {
+            return rpc_error(
+                400,
+                &id,
+                jsonrpc::HEADER_MISMATCH,
+                "MCP-Protocol-Version header is required for 2026-07-28",
+                None,
+            );
+        }
+        if meta_version.as_deref() != Some(version.as_str())
+            && !matches!(message, Message::Response { .. })
+        {
+            return rpc_error(
+                400,
+                &id,
+                jsonrpc::HEADER_MISMATCH,
+                "MCP-Protocol-Version header does not match _meta protocolVersion",
+                None,
+            );
+        }
+        if let Some(m) = message.method() {
+            match header(headers, "mcp-method").and_then(decode_sentinel) {
+                Some(h) if h == m => {}
+                Some(h) => {
+                    return rpc_error(
+                        400,
+                        &id,
+                        jsonrpc::HEADER_MISMATCH,
+                        &format!("Mcp-Method {h:?} does not match the body method {m:?}"),
+                        None,
+                    )
+                }
+                None => {
+                    return rpc_error(
+                        400,
+                        &id,
+                        jsonrpc::HEADER_MISMATCH,
+                        "Mcp-Method header is required",
+                        None,
+                    )
+                }
+            }
+            if matches!(m, "tools/call" | "resources/read" | "prompts/get") {
+                let body_name = target_name(m, message.params());
+                let header_name = header(headers, "mcp-name").and_then(decode_sentinel);
+                if header_name != body_name {
+                    return rpc_error(
+                        400,
+                        &id,
+                        jsonrpc::HEADER_MISMATCH,
+                        "Mcp-Name header does not match the body",
+                        None,
+                    );
+                }
+            }
+        }
+    }
+
+    // 9. Session (2025 era; every request except initialize carries one).
+    let mut session = None;
+    if !modern && method != "initialize" {
+        let Some(sid) = header(headers, "mcp-session-id") else {
+            return rpc_error(
+                400,
+                &id,
+                jsonrpc::INVALID_REQUEST,
+                "Mcp-Session-Id header is required (send initialize first)",
+                None,
+            );
+        };
+        match gw.open_session(sid, &claims) {
+            Some(state) => session = Some(state),
+            None => {
+                return rpc_error(
+                    404,
+                    &id,
+                    jsonrpc::INVALID_REQUEST,
+                    "unknown or expired session; initialize again",
+                    None,
+                )
+            }
+        }
+    }
+
+    let ctx = Ctx {
+        gw,
+        claims,
+        version,
+        modern,
+        session,
+        remote_addr: remote,
+    };
+    // 10. Method.
+    match message {
+        Message::Notification { .. } | Message::Response { .. } => {
+            forward_client_message(&ctx, &value, &method).await;
+            let mut resp = Response::new(full(Bytes::new()));
+            *resp.status_mut() = StatusCode::ACCEPTED;
+            resp
+        }
+        Message::Request { id, method, params } => {
+            dispatch(&ctx, &value, id, &method, params.as_ref()).await
+        }
+    }
+}
+
+/// Client notifications and responses go to the client's upstream session (2025 era).
+async fn forward_client_message(ctx: &Ctx, value: &Value, method: &str) {
+    if let (Upstream::Http(up), Some(state)) = (&ctx.gw.upstream, &ctx.session) {
+        if state.u.is_some() {
+            let route = Route::Session {
+                upstream_session: state.u.clone(),
+                version: state.v.clone(),
+            };
+            if let Err(e) = up.send(&route, value, method, None).await {
+                tracing::debug!(error = %e, "forwarding a client notification failed");
+            }
+        }
+    }
+}
+
+fn json_ok(id: &Value, result: Value) -> Response<Body> {
+    http_json(200, &jsonrpc::result(id, result))
+}
+
+fn is_forwarded_family(gw: &Gateway, method: &str) -> bool {
+    gw.settings.forward_methods.iter().any(|m| {
+        m == method
+            || m.strip_suffix("/*")
+                .is_some_and(|prefix| method.starts_with(&format!("{prefix}/")))
+    })
+}
+
+async fn dispatch(
+    ctx: &Ctx,
+    value: &Value,
+    id: Value,
+    method: &str,
+    params: Option<&Value>,
+) -> Response<Body> {
+    match method {
+        "initialize" => initialize(ctx, &id, params).await,
+        "server/discover" => json_ok(&id, discover_result()),
+        "ping" => json_ok(&id, json!({})),
+        "tools/list" => tools_list(ctx, value, &id, params).await,
+        "tools/call" => {
+            let tool = params
+                .and_then(|p| p.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if tool.is_empty() {
+                return rpc_error(
+                    200,
+                    &id,
+                    jsonrpc::INVALID_PARAMS,
+                    "tools/call needs params.name",
+                    None,
+                );
+            }
+            let args = params
+                .and_then(|p| p.get("arguments"))
+                .cloned()
+                .unwrap_or(json!({}));
+            gated_forward(ctx, value, &id, method, tool, &args).await
+        }
+        "subscriptions/listen" => forward(ctx, value, &id, method, None, None).await,
+        m if (m.starts_with("resources/")
+            || m.starts_with("prompts/")
+            || m.starts_with("completion/"))
+            && is_forwarded_family(&ctx.gw, m) =>
+        {
+            let target = target_name(m, params).unwrap_or_else(|| m.to_string());
+            let args = params.cloned().unwrap_or(json!({}));
+            gated_forward(ctx, value, &id, method, &target, &args).await
+        }
+        other => rpc_error(
+            if ctx.modern { 404 } else { 200 },
+            &id,
+            jsonrpc::METHOD_NOT_FOUND,
+            &format!("method {other:?} is not served by igd"),
+            None,
+        ),
+    }
+}
+
+fn discover_result() -> Value {
+    json!({
+        "supportedVersions": [MODERN_VERSION],
+        "capabilities": {"tools": {"listChanged": false}},
+        "resultType": "complete",
+        "cacheScope": "private",
+        "ttlMs": 0,
+        "_meta": {"io.modelcontextprotocol/serverInfo": {"name": "intentgate", "version": env!("CARGO_PKG_VERSION")}},
+    })
+}
+
+/// Capabilities a client may see: igd serves tools; other families only when forwarded.
+fn filter_capabilities(gw: &Gateway, result: &mut Value) {
+    if let Some(caps) = result
+        .get_mut("capabilities")
+        .and_then(Value::as_object_mut)
+    {
+        for (family, cap) in [
+            ("resources", "resources/*"),
+            ("prompts", "prompts/*"),
+            ("completions", "completion/*"),
+        ] {
+            let kept = gw.settings.forward_methods.iter().any(|m| {
+                m == cap
+                    || m.starts_with(&format!("{}/", family.trim_end_matches('s')))
+                    || m.starts_with(&format!("{family}/"))
+            });
+            if !kept {
+                caps.remove(family);
+            }
+        }
+        caps.remove("tasks");
+    }
+}
+
+async fn initialize(ctx: &Ctx, id: &Value, params: Option<&Value>) -> Response<Body> {
+    let gw = &ctx.gw;
+    let requested = params
+        .and_then(|p| p.get("protocolVersion"))
+        .and_then(Value::as_str)
+        .unwrap_or(DEFAULT_VERSION);
+    let (upstream_session, mut result) = match &gw.upstream {
+        Upstream::Http(up) => match up.initialize(params.unwrap_or(&json!({}))).await {
+            Ok(pair) => pair,
+            Err(e) => return upstream_refusal(id, &e, None),
+        },
+        Upstream::Stub => (None, stub_answer("initialize", params).unwrap_or_default()),
+        Upstream::None => (
+            None,
+            json!({
+                "protocolVersion": requested,
+                "capabilities": {"tools": {"listChanged": false}},
+                "serverInfo": {"name": "intentgate", "version": env!("CARGO_PKG_VERSION")},
+            }),
+        ),
+    };
+    filter_capabilities(gw, &mut result);
+    let negotiated = result
+        .get("protocolVersion")
+        .and_then(Value::as_str)
+        .filter(|v| SUPPORTED_VERSIONS.contains(v) && *v != MODERN_VERSION)
+        .unwrap_or("2025-11-25")
+        .to_string();
+    result["protocolVersion"] = json!(negotiated);
+    let state = SessionState {
+        t: ctx.claims.root.tenant.clone(),
+        s: ctx.claims.root.sub.clone(),
+        i: now_secs(),
+        v: negotiated,
+        u: upstream_session,
+    };
+    let sid = gw.sessions.seal(&state);
+    tracing::info!(tenant = %state.t, subject = %state.s, "MCP session opened");
+    let mut resp = json_ok(id, result);
+    if let Ok(v) = HeaderValue::from_str(&sid) {
+        resp.headers_mut().insert("mcp-session-id", v);
+    }
+    resp
+}
+
+fn route_of(ctx: &Ctx) -> Route {
+    match &ctx.session {
+        Some(s) => Route::Session {
+            upstream_session: s.u.clone(),
+            version: s.v.clone(),
+        },
+        None => Route::Shared,
+    }
+}
+
+/// A 2026-era client needs `resultType` on every result.
+fn patch_for_client(ctx: &Ctx, msg: &mut Value, client_id: &Value) {
+    msg["id"] = client_id.clone();
+    if ctx.modern {
+        if let Some(r) = msg.get_mut("result").and_then(Value::as_object_mut) {
+            r.entry("resultType").or_insert(json!("complete"));
+        }
+    }
+}
+
+async fn tools_list(
+    ctx: &Ctx,
+    value: &Value,
+    id: &Value,
+    params: Option<&Value>,
+) -> Response<Body> {
+    let gw = &ctx.gw;
+    let mut response = match &gw.upstream {
+        Upstream::None => return upstream_refusal(id, &UpstreamError::NotConfigured, None),
+        Upstream::Stub => match stub_answer("tools/list", params) {
+            Ok(r) => jsonrpc::result(id, r),
+            Err((code, m)) => jsonrpc::error(id, code, &m, None),
+        },
+        Upstream::Http(up) => {
+            let mut msg = value.clone();
+            let upstream_id = up.next_id();
+            msg["id"] = upstream_id.clone();
+            let reply = match up.send(&route_of(ctx), &msg, "tools/list", None).await {
+                Ok(r) => r,
+                Err(e) => return upstream_refusal(id, &e, None),
+            };
+            match reply.into_response(&upstream_id).await {
+                Ok(r) => r,
+                Err(e) => return upstream_refusal(id, &e, None),
+            }
+        }
+    };
+    patch_for_client(ctx, &mut response, id);
+    if let Some(result) = response.get_mut("result").and_then(Value::as_object_mut) {
+        if let Some(tools) = result.get_mut("tools").and_then(Value::as_array_mut) {
+            let rights = &ctx.claims.rights.tools;
+            tools.retain(|t| {
+                t.get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| rights.contains(n))
+            });
+        }
+        // The list is per caller: never shared-cached.
+        result.insert("cacheScope".into(), json!("private"));
+    }
+    tracing::info!(tenant = %ctx.claims.root.tenant, subject = %ctx.claims.root.sub, "tools/list answered");
+    http_json(200, &response)
+}
+
+fn refusal_response(id: &Value, refusal: &Refusal) -> Response<Body> {
+    http_json(200, &refusal.to_jsonrpc(id))
+}
+
+fn upstream_refusal(id: &Value, e: &UpstreamError, decision_id: Option<String>) -> Response<Body> {
+    refusal_response(
+        id,
+        &Refusal {
+            check: Check::Upstream,
+            reason: e.to_string(),
+            decision_id,
+        },
     )
+}
+
+/// Run the pipeline, then forward.
+async fn gated_forward(
+    ctx: &Ctx,
+    value: &Value,
+    id: &Value,
+    method: &str,
+    target: &str,
+    args: &Value,
+) -> Response<Body> {
+    let call = Call {
+        claims: &ctx.claims,
+        method,
+        tool: target,
+        args,
+        remote_addr: ctx.remote_addr.clone(),
+        protocol_version: &ctx.version,
+    };
+    match pipeline::decide(&ctx.gw, &call).await {
+        Err(refusal) => {
+            tracing::info!(tenant = %ctx.claims.root.tenant, subject = %ctx.claims.root.sub, tool = %target, check = refusal.check.as_str(), "call refused");
+            refusal_response(id, &refusal)
+        }
+        Ok(cleared) => {
+            cleared.reservation.commit();
+            let name = target_name(method, value.get("params"));
+            forward(
+                ctx,
+                value,
+                id,
+                method,
+                name.as_deref(),
+                Some(cleared.decision),
+            )
+            .await
+        }
+    }
+}
+
+/// Forward a request upstream and relay the answer; record the outcome of gated calls.
+async fn forward(
+    ctx: &Ctx,
+    value: &Value,
+    id: &Value,
+    method: &str,
+    name: Option<&str>,
+    decision: Option<intentgate_proto::audit::Entry>,
+) -> Response<Body> {
+    let gw = ctx.gw.clone();
+    let decision_id = decision.as_ref().map(|d| d.event_id.clone());
+    let started = Instant::now();
+    let outcome = |status: i64| {
+        let gw = gw.clone();
+        let decision = decision.clone();
+        let latency = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        async move {
+            if let Some(d) = decision {
+                pipeline::record_outcome(&gw, &d, status, latency).await;
+            }
+        }
+    };
+    let up = match &gw.upstream {
+        Upstream::None => {
+            outcome(0).await;
+            return upstream_refusal(id, &UpstreamError::NotConfigured, decision_id);
+        }
+        Upstream::Stub => {
+            let answer = match stub_answer(method, value.get("params")) {
+                Ok(r) => jsonrpc::result(id, r),
+                Err((code, m)) => jsonrpc::error(id, code, &m, None),
+            };
+            let mut answer = answer;
+            patch_for_client(ctx, &mut answer, id);
+            outcome(200).await;
+            return http_json(200, &answer);
+        }
+        Upstream::Http(up) => up,
+    };
+    let mut msg = value.clone();
+    let upstream_id = up.next_id();
+    msg["id"] = upstream_id.clone();
+    let route = route_of(ctx);
+    let reply = match up.send(&route, &msg, method, name).await {
+        Ok(r) => r,
+        Err(e) => {
+            outcome(e.status()).await;
+            return upstream_refusal(id, &e, decision_id);
+        }
+    };
+    let status = reply.status;
+    match reply.body {
+        ReplyBody::Json(mut v) => {
+            patch_for_client(ctx, &mut v, id);
+            outcome(i64::from(status)).await;
+            http_json(if status >= 400 { status } else { 200 }, &v)
+        }
+        ReplyBody::Empty => {
+            outcome(i64::from(status)).await;
+            upstream_refusal(
+                id,
+                &UpstreamError::Protocol(format!("HTTP {status} without a body")),
+                decision_id,
+            )
+        }
+        ReplyBody::Sse(mut stream) => {
+            let (tx, body) = channel_body();
+            let modern = ctx.modern;
+            let client_id = id.clone();
+            let gw2 = gw.clone();
+            let cancel_route = route.clone();
+            let method = method.to_string();
+            let decision = decision.clone();
+            let decision_id = decision_id.clone();
+            tokio::spawn(async move {
+                let mut final_status = i64::from(status);
+                loop {
+                    match stream.next_event().await {
+                        Ok(Some(mut ev)) => {
+                            let mut last = false;
+                            if let Ok(mut v) = serde_json::from_str::<Value>(&ev.data) {
+                                if v.get("id") == Some(&upstream_id)
+                                    && (v.get("result").is_some() || v.get("error").is_some())
+                                {
+                                    v["id"] = client_id.clone();
+                                    if modern {
+                                        if let Some(r) =
+                                            v.get_mut("result").and_then(Value::as_object_mut)
+                                        {
+                                            r.entry("resultType").or_insert(json!("complete"));
+                                        }
+                                    }
+                                    ev.data = v.to_string();
+                                    last = true;
+                                }
+                            }
+                            if tx.send(ev.to_bytes()).await.is_err() {
+                                // The agent went away mid-call: cancel upstream.
+                                final_status = 499;
+                                cancel_upstream(&gw2, &cancel_route, &upstream_id, &method).await;
+                                break;
+                            }
+                            if last {
+                                break;
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(e) => {
+                            final_status = e.status();
+                            let refusal = Refusal {
+                                check: Check::Upstream,
+                                reason: e.to_string(),
+                                decision_id: decision_id.clone(),
+                            };
+                            let ev = crate::upstream::SseEvent {
+                                event: Some("message".into()),
+                                data: refusal.to_jsonrpc(&client_id).to_string(),
+                                ..Default::default()
+                            };
+                            let _ = tx.send(ev.to_bytes()).await;
+                            cancel_upstream(&gw2, &cancel_route, &upstream_id, &method).await;
+                            break;
+                        }
+                    }
+                }
+                if let Some(d) = decision {
+                    let latency = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+                    pipeline::record_outcome(&gw2, &d, final_status, latency).await;
+                }
+            });
+            let mut resp = Response::new(body);
+            resp.headers_mut().insert(
+                "content-type",
+                HeaderValue::from_static("text/event-stream"),
+            );
+            resp.headers_mut()
+                .insert("cache-control", HeaderValue::from_static("no-cache"));
+            resp.headers_mut()
+                .insert("x-accel-buffering", HeaderValue::from_static("no"));
+            resp
+        }
+    }
+}
+
+/// Tell upstream to stop working on a request the agent abandoned (2025 era); for the 2026 era
+/// dropping the response stream is the cancellation.
+async fn cancel_upstream(gw: &Gateway, route: &Route, upstream_id: &Value, method: &str) {
+    if let (Upstream::Http(up), Route::Session { .. }) = (&gw.upstream, route) {
+        let note = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": upstream_id, "reason": "client disconnected"}});
+        let _ = up.send(route, &note, "notifications/cancelled", None).await;
+    }
+    tracing::info!(%method, "agent disconnected; upstream request cancelled");
+}
+
+async fn delete(gw: Arc<Gateway>, req: Request<Incoming>, _peer: SocketAddr) -> Response<Body> {
+    let claims = match authenticate(&gw, req.headers()) {
+        Ok(c) => c,
+        Err(fail) => return unauthorized(&fail.reason, None),
+    };
+    let Some(sid) = header(req.headers(), "mcp-session-id").map(String::from) else {
+        return rpc_error(
+            400,
+            &Value::Null,
+            jsonrpc::INVALID_REQUEST,
+            "Mcp-Session-Id header is required",
+            None,
+        );
+    };
+    let Some(state) = gw.open_session(&sid, &claims) else {
+        return rpc_error(
+            404,
+            &Value::Null,
+            jsonrpc::INVALID_REQUEST,
+            "unknown or expired session",
+            None,
+        );
+    };
+    if let Err(e) = gw.end_session(&sid, &state).await {
+        return rpc_error(
+            503,
+            &Value::Null,
+            jsonrpc::REFUSED_AUDIT,
+            &format!("cannot end the session: {e}"),
+            None,
+        );
+    }
+    if let (Upstream::Http(up), Some(u)) = (&gw.upstream, &state.u) {
+        up.delete_session(u).await;
+    }
+    let mut resp = Response::new(full(Bytes::new()));
+    *resp.status_mut() = StatusCode::OK;
+    resp
+}
+
+/// Chain a refusal of an authentic token (expired, revoked, stopped) under its own tenant.
+async fn record_verified_refusal(
+    gw: &Gateway,
+    claims: &Claims,
+    reason: &str,
+    method: Option<&str>,
+    tool: Option<&str>,
+) -> Option<String> {
+    let mut e = gw.new_entry(&claims.root.tenant, "decision");
+    e.subject = Some(claims.root.sub.clone());
+    e.delegated_subject = claims.delegated_subject().map(String::from);
+    e.jti = Some(claims.leaf_jti().to_string());
+    e.root_jti = Some(claims.root.jti.clone());
+    e.jti_chain = Some(claims.chain().map(String::from).collect());
+    e.method = method.map(String::from);
+    e.tool = tool.map(String::from);
+    e.decision = Some("block".into());
+    e.check = Some("capability".into());
+    e.reason = Some(reason.to_string());
+    match gw
+        .audit
+        .append(crate::audit::Record {
+            entry: e,
+            ..Default::default()
+        })
+        .await
+    {
+        Ok(e) => Some(e.event_id),
+        Err(err) => {
+            tracing::error!(error = %err, "refusal could not be chained");
+            None
+        }
+    }
+}
+
+impl Gateway {
+    /// Open a session id for this token: genuine, not deleted, not idle too long, and bound to
+    /// the token's (tenant, root subject).
+    fn open_session(&self, sid: &str, claims: &Claims) -> Option<SessionState> {
+        let state = self.sessions.open(sid)?;
+        if state.t != claims.root.tenant || state.s != claims.root.sub {
+            return None;
+        }
+        let hash = id_hash(sid);
+        if self.session_deleted(&hash) {
+            return None;
+        }
+        let now = now_secs();
+        let last = self.session_touch(&hash, state.i, now);
+        if now.saturating_sub(last) > self.settings.session_idle_timeout {
+            return None;
+        }
+        Some(state)
+    }
+
+    async fn end_session(
+        &self,
+        sid: &str,
+        state: &SessionState,
+    ) -> Result<(), crate::store::StoreError> {
+        let hash = id_hash(sid);
+        let expires = i64::try_from(
+            state
+                .i
+                .saturating_add(self.settings.session_idle_timeout)
+                .max(now_secs() + self.settings.session_idle_timeout),
+        )
+        .unwrap_or(i64::MAX / 1_000_000)
+            * 1_000_000;
+        self.store.delete_session(&hash, expires).await?;
+        self.mark_session_deleted(hash);
+        Ok(())
+    }
 }

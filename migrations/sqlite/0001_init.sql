@@ -89,3 +89,9 @@ CREATE TABLE IF NOT EXISTS call_counts (
     calls   INTEGER NOT NULL,
     PRIMARY KEY (tenant, subject, tool, hour)
 );
+
+-- MCP session ids ended by DELETE, refused until they would have expired anyway.
+CREATE TABLE IF NOT EXISTS deleted_sessions (
+    id_hash    TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+);

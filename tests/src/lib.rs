@@ -73,7 +73,13 @@ impl Igd {
     pub fn start(env: &[(&str, &str)]) -> Igd {
         let dir = Arc::new(tempfile::tempdir().expect("tempdir"));
         let data_dir = dir.path().join("data");
-        let mut igd = Igd::spawn(data_dir, env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), None);
+        let mut igd = Igd::spawn(
+            data_dir,
+            env.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            None,
+        );
         igd._dir = Some(dir);
         igd
     }
@@ -96,7 +102,19 @@ impl Igd {
         }
         let mut child = cmd.spawn().expect("spawn igd");
         let logs = Arc::new(Mutex::new(String::new()));
-        for stream in [child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>), child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>)].into_iter().flatten() {
+        for stream in [
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        {
             let logs = logs.clone();
             std::thread::spawn(move || {
                 let mut stream = stream;
@@ -137,7 +155,11 @@ impl Igd {
                     return;
                 }
             }
-            assert!(Instant::now() < deadline, "igd not ready in 30 s; logs:\n{}", self.logs());
+            assert!(
+                Instant::now() < deadline,
+                "igd not ready in 30 s; logs:\n{}",
+                self.logs()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -150,7 +172,11 @@ impl Igd {
     /// SIGKILL igd and start it again on the same data dir and port.
     pub fn kill_and_restart(&mut self) {
         self.kill();
-        let mut next = Igd::spawn(self.data_dir.clone(), self.env.clone(), Some(self.addr.port()));
+        let mut next = Igd::spawn(
+            self.data_dir.clone(),
+            self.env.clone(),
+            Some(self.addr.port()),
+        );
         self.child = next.child.take();
         self.logs = next.logs.clone();
     }
@@ -166,7 +192,9 @@ impl Igd {
     /// SIGTERM igd and wait for it; returns its exit status code.
     pub fn terminate(&mut self) -> Option<i32> {
         let mut child = self.child.take()?;
-        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
         child.wait().ok().and_then(|s| s.code())
     }
 
@@ -178,14 +206,38 @@ impl Igd {
     }
 
     /// Mint a token through igctl; returns (token, jti).
-    pub fn mint(&self, tenant: &str, subject: &str, tools: &str, max_calls: u64) -> (String, String) {
+    pub fn mint(
+        &self,
+        tenant: &str,
+        subject: &str,
+        tools: &str,
+        max_calls: u64,
+    ) -> (String, String) {
         let out = self.igctl(&[
-            "mint", "--tenant", tenant, "--subject", subject, "--tools", tools, "--ttl", "1h",
-            "--max-calls", &max_calls.to_string(), "-o", "json",
+            "mint",
+            "--tenant",
+            tenant,
+            "--subject",
+            subject,
+            "--tools",
+            tools,
+            "--ttl",
+            "1h",
+            "--max-calls",
+            &max_calls.to_string(),
+            "-o",
+            "json",
         ]);
-        assert!(out.status.success(), "mint failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "mint failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("mint json");
-        (v["token"].as_str().unwrap_or_default().to_string(), v["jti"].as_str().unwrap_or_default().to_string())
+        (
+            v["token"].as_str().unwrap_or_default().to_string(),
+            v["jti"].as_str().unwrap_or_default().to_string(),
+        )
     }
 }
 
@@ -244,7 +296,10 @@ pub fn http(
 ) -> std::io::Result<HttpResponse> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -281,7 +336,8 @@ fn parse_response(raw: &[u8]) -> std::io::Result<HttpResponse> {
         let mut out = Vec::new();
         let mut rest = &body[..];
         while let Some(pos) = rest.windows(2).position(|w| w == b"\r\n") {
-            let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..pos]).trim(), 16).unwrap_or(0);
+            let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..pos]).trim(), 16)
+                .unwrap_or(0);
             if size == 0 {
                 break;
             }
@@ -294,5 +350,9 @@ fn parse_response(raw: &[u8]) -> std::io::Result<HttpResponse> {
         }
         body = out;
     }
-    Ok(HttpResponse { status, headers, body })
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
 }

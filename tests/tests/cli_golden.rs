@@ -7,7 +7,11 @@ use intentgate_tests::{igctl, workspace};
 fn golden_cases() {
     let root = workspace().join("tests/golden");
     let update = std::env::var_os("GOLDEN_UPDATE").is_some();
-    let mut cases: Vec<_> = std::fs::read_dir(&root).unwrap().flatten().map(|e| e.path()).collect();
+    let mut cases: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     cases.sort();
     assert!(cases.len() >= 10, "golden cases missing");
     let mut failures = Vec::new();
@@ -31,7 +35,10 @@ fn golden_cases() {
             }
             let want = std::fs::read_to_string(&path).unwrap_or_default();
             if want != text {
-                failures.push(format!("{}/{name}:\n--- want\n{want}--- got\n{text}", case.display()));
+                failures.push(format!(
+                    "{}/{name}:\n--- want\n{want}--- got\n{text}",
+                    case.display()
+                ));
             }
         }
     }

@@ -19,16 +19,34 @@ fn json(out: &std::process::Output) -> Value {
 fn quickstart_flow_mint_inspect_attenuate_revoke() {
     let igd = Igd::start(&[]);
     // The embedded default generated a master key with mode 0600.
-    let key_mode = std::fs::metadata(igd.data_dir.join("master.key")).unwrap().permissions().mode() & 0o777;
+    let key_mode = std::fs::metadata(igd.data_dir.join("master.key"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(key_mode, 0o600);
     let sock_mode = std::fs::metadata(&igd.socket).unwrap().permissions().mode() & 0o777;
     assert_eq!(sock_mode, 0o660);
 
     let out = igd.igctl(&[
-        "mint", "--subject", "agent-trade-bot", "--tenant", "default", "--tools", "read_invoice",
-        "--ttl", "1h", "--max-calls", "10",
+        "mint",
+        "--subject",
+        "agent-trade-bot",
+        "--tenant",
+        "default",
+        "--tools",
+        "read_invoice",
+        "--ttl",
+        "1h",
+        "--max-calls",
+        "10",
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     let token = text
         .lines()
@@ -51,8 +69,23 @@ fn quickstart_flow_mint_inspect_attenuate_revoke() {
     let tag_b64 = &token[token.len() - 20..];
     assert!(!String::from_utf8_lossy(&out.stdout).contains(tag_b64));
 
-    let out = igd.igctl(&["token", "attenuate", &token, "--max-calls", "3", "--sub", "helper", "-o", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = igd.igctl(&[
+        "token",
+        "attenuate",
+        &token,
+        "--max-calls",
+        "3",
+        "--sub",
+        "helper",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let child = json(&out)["token"].as_str().unwrap().to_string();
     let v = json(&igd.igctl(&["token", "inspect", &child, "-o", "json"]));
     assert_eq!(v["effective"]["max_calls"], 3);
@@ -65,7 +98,12 @@ fn quickstart_flow_mint_inspect_attenuate_revoke() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("widens"));
 
     let out = igd.igctl(&["revoke", &jti, "--reason", "leaked in a log"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v = json(&igd.igctl(&["revocations", "-o", "json"]));
     let revs = v["revocations"].as_array().unwrap();
     assert_eq!(revs.len(), 1);
@@ -87,15 +125,39 @@ fn revocations_stops_and_tokens_survive_restart() {
     let mut igd = Igd::start(&[]);
     let (_, jti) = igd.mint("acme", "bot", "a", 5);
     assert!(igd.igctl(&["revoke", &jti]).status.success());
-    assert!(igd.igctl(&["stop", "--tenant", "acme", "--subject", "bot", "--reason", "incident"]).status.success());
+    assert!(igd
+        .igctl(&[
+            "stop",
+            "--tenant",
+            "acme",
+            "--subject",
+            "bot",
+            "--reason",
+            "incident"
+        ])
+        .status
+        .success());
     igd.kill_and_restart();
     let revs = json(&igd.igctl(&["revocations", "-o", "json"]));
     assert_eq!(revs["revocations"][0]["jti"], jti.as_str());
-    let stops = json(&igd.igctl(&["-o", "json", "stop", "--tenant", "acme", "--subject", "bot", "--reason", "again"]));
+    let stops = json(&igd.igctl(&[
+        "-o",
+        "json",
+        "stop",
+        "--tenant",
+        "acme",
+        "--subject",
+        "bot",
+        "--reason",
+        "again",
+    ]));
     assert_eq!(stops["reason"], "incident", "existing stop kept");
     let tenants = json(&igd.igctl(&["tenants", "-o", "json"]));
     assert_eq!(tenants["tenants"][0]["name"], "acme");
-    assert!(igd.igctl(&["unstop", "--tenant", "acme", "--subject", "bot"]).status.success());
+    assert!(igd
+        .igctl(&["unstop", "--tenant", "acme", "--subject", "bot"])
+        .status
+        .success());
     let out = igd.igctl(&["unstop", "--tenant", "acme", "--subject", "bot"]);
     assert_eq!(out.status.code(), Some(1), "no stop left: not_found");
 }
@@ -111,7 +173,8 @@ fn admin_bearer_on_agent_listener() {
     ]);
     let url = format!("http://{}", igd.addr);
     let run = |token: &str, args: &[&str]| {
-        let mut full: Vec<String> = vec!["--url".into(), url.clone(), "--token".into(), token.into()];
+        let mut full: Vec<String> =
+            vec!["--url".into(), url.clone(), "--token".into(), token.into()];
         full.extend(args.iter().map(|s| s.to_string()));
         igctl(&full, &[])
     };
@@ -119,28 +182,102 @@ fn admin_bearer_on_agent_listener() {
     let out = run(&"x".repeat(40), &["tokens", "list", "-o", "json"]);
     assert_eq!(out.status.code(), Some(4));
     assert_eq!(json(&out)["error"]["code"], "unauthenticated");
-    let raw = http(igd.addr, "GET", "/v1/admin/tokens", &[("Authorization", "Bearer nope")], b"").unwrap();
+    let raw = http(
+        igd.addr,
+        "GET",
+        "/v1/admin/tokens",
+        &[("Authorization", "Bearer nope")],
+        b"",
+    )
+    .unwrap();
     assert_eq!(raw.status, 401);
     // The superadmin mints anywhere.
-    let out = run(&super_token, &["mint", "--tenant", "other", "--subject", "s", "--tools", "a", "--max-calls", "1", "-o", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = run(
+        &super_token,
+        &[
+            "mint",
+            "--tenant",
+            "other",
+            "--subject",
+            "s",
+            "--tools",
+            "a",
+            "--max-calls",
+            "1",
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     // The tenant admin is confined to its tenant.
-    let out = run(&tenant_token, &["mint", "--tenant", "other", "--subject", "s", "--tools", "a", "--max-calls", "1", "-o", "json"]);
+    let out = run(
+        &tenant_token,
+        &[
+            "mint",
+            "--tenant",
+            "other",
+            "--subject",
+            "s",
+            "--tools",
+            "a",
+            "--max-calls",
+            "1",
+            "-o",
+            "json",
+        ],
+    );
     assert_eq!(out.status.code(), Some(4));
     assert_eq!(json(&out)["error"]["code"], "forbidden");
-    let out = run(&tenant_token, &["mint", "--tenant", "acme", "--subject", "s", "--tools", "a", "--max-calls", "1", "-o", "json"]);
+    let out = run(
+        &tenant_token,
+        &[
+            "mint",
+            "--tenant",
+            "acme",
+            "--subject",
+            "s",
+            "--tools",
+            "a",
+            "--max-calls",
+            "1",
+            "-o",
+            "json",
+        ],
+    );
     assert_eq!(out.status.code(), Some(0));
     let listed = json(&run(&tenant_token, &["tokens", "list", "-o", "json"]));
-    let tenants: Vec<&str> = listed["tokens"].as_array().unwrap().iter().map(|t| t["tenant"].as_str().unwrap()).collect();
+    let tenants: Vec<&str> = listed["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["tenant"].as_str().unwrap())
+        .collect();
     assert_eq!(tenants, vec!["acme"]);
     // A stop placed by the superadmin cannot be lifted by the tenant admin.
-    assert!(run(&super_token, &["stop", "--tenant", "acme", "--reason", "x"]).status.success());
+    assert!(
+        run(&super_token, &["stop", "--tenant", "acme", "--reason", "x"])
+            .status
+            .success()
+    );
     let out = run(&tenant_token, &["unstop", "--tenant", "acme", "-o", "json"]);
     assert_eq!(json(&out)["error"]["code"], "forbidden");
     // Failed attempts are throttled per address.
     let mut last = 0;
     for _ in 0..12 {
-        last = http(igd.addr, "GET", "/v1/admin/tokens", &[("Authorization", "Bearer wrong")], b"").unwrap().status;
+        last = http(
+            igd.addr,
+            "GET",
+            "/v1/admin/tokens",
+            &[("Authorization", "Bearer wrong")],
+            b"",
+        )
+        .unwrap()
+        .status;
     }
     assert_eq!(last, 429);
 }
@@ -148,33 +285,88 @@ fn admin_bearer_on_agent_listener() {
 #[test]
 fn admin_api_errors_are_clear() {
     let igd = Igd::start(&[]);
-    let out = igd.igctl(&["-o", "json", "mint", "--tenant", "Bad_Tenant", "--subject", "s", "--tools", "a", "--max-calls", "1"]);
+    let out = igd.igctl(&[
+        "-o",
+        "json",
+        "mint",
+        "--tenant",
+        "Bad_Tenant",
+        "--subject",
+        "s",
+        "--tools",
+        "a",
+        "--max-calls",
+        "1",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let v = json(&out);
     assert_eq!(v["error"]["code"], "invalid_request");
     assert!(v["error"]["message"].as_str().unwrap().contains("tenant"));
-    let out = igd.igctl(&["-o", "json", "mint", "--tenant", "a", "--subject", "s", "--tools", "a", "--max-calls", "1", "--ttl", "400d"]);
-    assert!(json(&out)["error"]["message"].as_str().unwrap().contains("INTENTGATE_MAX_TOKEN_TTL"));
+    let out = igd.igctl(&[
+        "-o",
+        "json",
+        "mint",
+        "--tenant",
+        "a",
+        "--subject",
+        "s",
+        "--tools",
+        "a",
+        "--max-calls",
+        "1",
+        "--ttl",
+        "400d",
+    ]);
+    assert!(json(&out)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("INTENTGATE_MAX_TOKEN_TTL"));
     let out = igd.igctl(&["-o", "json", "revoke", "00000000000000000000000000000abc"]);
-    assert!(json(&out)["error"]["message"].as_str().unwrap().contains("name its tenant"));
+    assert!(json(&out)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("name its tenant"));
 }
 
 #[test]
 fn secrets_never_reach_the_logs() {
     let master = "ab".repeat(32);
     let admin = "q".repeat(40);
-    let igd = Igd::start(&[("INTENTGATE_MASTER_KEY", &master), ("INTENTGATE_ADMIN_TOKEN", &admin), ("LOG_LEVEL", "trace")]);
+    let igd = Igd::start(&[
+        ("INTENTGATE_MASTER_KEY", &master),
+        ("INTENTGATE_ADMIN_TOKEN", &admin),
+        ("LOG_LEVEL", "trace"),
+    ]);
     let (token, _) = igd.mint("acme", "bot", "read", 5);
     let body = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read","arguments":{}}}"#;
     let auth = format!("Bearer {token}");
-    let _ = http(igd.addr, "POST", "/v1/mcp", &[("Authorization", &auth), ("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream")], body);
-    let _ = http(igd.addr, "GET", "/v1/admin/tokens", &[("Authorization", &format!("Bearer {admin}"))], b"");
+    let _ = http(
+        igd.addr,
+        "POST",
+        "/v1/mcp",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+            ("Accept", "application/json, text/event-stream"),
+        ],
+        body,
+    );
+    let _ = http(
+        igd.addr,
+        "GET",
+        "/v1/admin/tokens",
+        &[("Authorization", &format!("Bearer {admin}"))],
+        b"",
+    );
     std::thread::sleep(std::time::Duration::from_millis(200));
     let logs = igd.logs();
     assert!(logs.contains("minted token"), "logs were captured: {logs}");
     let payload = &token[4..];
     assert!(!logs.contains(payload), "token in logs");
-    assert!(!logs.contains(&payload[payload.len() - 43..]), "tag in logs");
+    assert!(
+        !logs.contains(&payload[payload.len() - 43..]),
+        "tag in logs"
+    );
     assert!(!logs.contains(&master), "master key in logs");
     assert!(!logs.contains(&admin), "admin token in logs");
 }

@@ -160,6 +160,11 @@ pub trait Store: Send + Sync + 'static {
     /// Entries whose `ref_event_id` is one of `ids` (approvals and outcomes of decisions).
     async fn entries_referring(&self, ids: &[String]) -> StoreResult<Vec<Entry>>;
 
+    /// Remember a DELETEd MCP session id (by hash) until it would have expired.
+    async fn delete_session(&self, id_hash: &str, expires_at: i64) -> StoreResult<()>;
+    /// Hashes of deleted sessions that have not expired by `now`.
+    async fn deleted_sessions(&self, now: i64) -> StoreResult<Vec<String>>;
+
     /// Charges so far per (tenant, root_jti, jti).
     async fn budget_usage(&self) -> StoreResult<Vec<(BudgetCharge, u64)>>;
     /// Forwarded calls per (tenant, subject, tool, hour) since `since_hour`.

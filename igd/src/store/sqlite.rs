@@ -395,6 +395,29 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn delete_session(&self, id_hash: &str, expires_at: i64) -> StoreResult<()> {
+        sqlx::query("INSERT INTO deleted_sessions (id_hash, expires_at) VALUES (?, ?) ON CONFLICT (id_hash) DO NOTHING")
+            .bind(id_hash)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        sqlx::query("DELETE FROM deleted_sessions WHERE expires_at < ?")
+            .bind(crate::clock::now_us())
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn deleted_sessions(&self, now: i64) -> StoreResult<Vec<String>> {
+        sqlx::query_scalar("SELECT id_hash FROM deleted_sessions WHERE expires_at >= ?")
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)
+    }
+
     async fn budget_usage(&self) -> StoreResult<Vec<(BudgetCharge, u64)>> {
         let rows = sqlx::query("SELECT tenant, root_jti, jti, used FROM budget_usage")
             .fetch_all(&self.pool)
