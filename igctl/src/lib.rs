@@ -434,7 +434,7 @@ async fn audit(cli: &Cli, json: bool, command: &AuditCommand) -> Result<(), CliE
                         vec![
                             s("tenant"),
                             e["seq"].to_string(),
-                            s("ts"),
+                            s("time"),
                             s("kind"),
                             s("subject"),
                             s("tool"),

@@ -649,12 +649,30 @@ fn route_of(ctx: &Ctx) -> Route {
     }
 }
 
-/// A 2026-era client needs `resultType` on every result.
-fn patch_for_client(ctx: &Ctx, msg: &mut Value, client_id: &Value) {
+/// Results a 2026-era client caches: they must carry `ttlMs` and `cacheScope`.
+const CACHEABLE: &[&str] = &[
+    "tools/list",
+    "prompts/list",
+    "resources/list",
+    "resources/read",
+    "resources/templates/list",
+];
+
+/// Restore the client's id; a 2026-era client needs `resultType` on every result (and caching
+/// fields on cacheable ones), which a legacy upstream does not send.
+fn patch_for_client(ctx: &Ctx, msg: &mut Value, client_id: &Value, method: &str) {
     msg["id"] = client_id.clone();
     if ctx.modern {
-        if let Some(r) = msg.get_mut("result").and_then(Value::as_object_mut) {
-            r.entry("resultType").or_insert(json!("complete"));
+        patch_modern_result(msg, method);
+    }
+}
+
+fn patch_modern_result(msg: &mut Value, method: &str) {
+    if let Some(r) = msg.get_mut("result").and_then(Value::as_object_mut) {
+        r.entry("resultType").or_insert(json!("complete"));
+        if CACHEABLE.contains(&method) {
+            r.entry("ttlMs").or_insert(json!(0));
+            r.entry("cacheScope").or_insert(json!("private"));
         }
     }
 }
@@ -686,7 +704,7 @@ async fn tools_list(
             }
         }
     };
-    patch_for_client(ctx, &mut response, id);
+    patch_for_client(ctx, &mut response, id, "tools/list");
     if let Some(result) = response.get_mut("result").and_then(Value::as_object_mut) {
         if let Some(tools) = result.get_mut("tools").and_then(Value::as_array_mut) {
             let rights = &ctx.claims.rights.tools;
@@ -789,7 +807,7 @@ async fn forward(
                 Err((code, m)) => jsonrpc::error(id, code, &m, None),
             };
             let mut answer = answer;
-            patch_for_client(ctx, &mut answer, id);
+            patch_for_client(ctx, &mut answer, id, method);
             outcome(200).await;
             return http_json(200, &answer);
         }
@@ -809,7 +827,7 @@ async fn forward(
     let status = reply.status;
     match reply.body {
         ReplyBody::Json(mut v) => {
-            patch_for_client(ctx, &mut v, id);
+            patch_for_client(ctx, &mut v, id, method);
             outcome(i64::from(status)).await;
             http_json(if status >= 400 { status } else { 200 }, &v)
         }
