@@ -29,6 +29,9 @@ async def main():
                     r = await c.call_tool(step["tool"], step.get("args", {}))
                     text = [getattr(b, "text", None) for b in r.content]
                     out.append({"ok": True, "result": {"text": text, "isError": bool(r.is_error)}})
+                elif step["op"] == "session":
+                    # The 2026-07-28 era has no sessions.
+                    out.append({"ok": True, "result": None})
                 elif step["op"] == "version":
                     out.append({"ok": True, "result": c.protocol_version})
             except MCPError as e:

@@ -356,3 +356,186 @@ fn parse_response(raw: &[u8]) -> std::io::Result<HttpResponse> {
         body,
     })
 }
+
+/// Install the real MCP peers (Python `mcp`, npm SDK and server-everything) once per machine.
+/// Serialized across test processes with a file lock.
+pub fn ensure_peers() {
+    static PEERS: Once = Once::new();
+    PEERS.call_once(|| {
+        let root = workspace().join("tests");
+        let lock = std::fs::File::create(root.join(".peers.lock")).expect("lock file");
+        lock.lock().expect("lock peers");
+        let venv = root.join(".venv");
+        if !venv.join("bin/python").exists() || !root.join(".venv/.installed").exists() {
+            run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
+            run(Command::new(venv.join("bin/pip"))
+                .args(["install", "--quiet", "-r"])
+                .arg(root.join("requirements.txt")));
+            std::fs::write(root.join(".venv/.installed"), "ok").expect("marker");
+        }
+        let node = root.join("node");
+        if !node.join("node_modules/.installed").exists() {
+            run(Command::new("npm")
+                .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
+                .current_dir(&node));
+            std::fs::write(node.join("node_modules/.installed"), "ok").expect("marker");
+        }
+        let _ = lock.unlock();
+    });
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().expect("run installer");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A real MCP server started for a test.
+#[derive(Debug)]
+pub struct Upstream {
+    child: Child,
+    pub url: String,
+    /// Python upstream only: one JSON line per tool call that reached it.
+    pub call_log: Option<PathBuf>,
+    _dir: tempfile::TempDir,
+}
+
+impl Upstream {
+    /// The Python SDK's MCPServer (both eras).
+    pub fn python() -> Upstream {
+        ensure_peers();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let log = dir.path().join("calls.jsonl");
+        let child = Command::new(workspace().join("tests/.venv/bin/python"))
+            .arg(workspace().join("tests/py/upstream_server.py"))
+            .arg(port.to_string())
+            .env("CALL_LOG", &log)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start python upstream");
+        Upstream::ready(child, port, Some(log), dir)
+    }
+
+    /// `@modelcontextprotocol/server-everything` (2025 era). It binds every interface, so it is
+    /// started with a cleared environment (only PORT) and talked to on 127.0.0.1 only.
+    pub fn everything() -> Upstream {
+        ensure_peers();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let node = workspace().join("tests/node");
+        let child = Command::new("node")
+            .arg(node.join("node_modules/@modelcontextprotocol/server-everything/dist/index.js"))
+            .arg("streamableHttp")
+            .env_clear()
+            .env("PORT", port.to_string())
+            .current_dir(&node)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start server-everything");
+        Upstream::ready(child, port, None, dir)
+    }
+
+    fn ready(
+        mut child: Child,
+        port: u16,
+        call_log: Option<PathBuf>,
+        dir: tempfile::TempDir,
+    ) -> Upstream {
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            if let Ok(Some(s)) = child.try_wait() {
+                panic!("upstream exited early: {s}");
+            }
+            assert!(Instant::now() < deadline, "upstream on {port} not ready");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Upstream {
+            child,
+            url: format!("http://127.0.0.1:{port}/mcp"),
+            call_log,
+            _dir: dir,
+        }
+    }
+
+    /// Tool names that reached this upstream (Python upstream only).
+    pub fn calls(&self) -> Vec<String> {
+        let Some(p) = &self.call_log else {
+            return Vec::new();
+        };
+        std::fs::read_to_string(p)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["tool"].as_str().map(String::from))
+            .collect()
+    }
+}
+
+impl Drop for Upstream {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Which real client drives a test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum McpClient {
+    /// Python `mcp` (2026-07-28 era first).
+    Python,
+    /// TypeScript `@modelcontextprotocol/sdk` (2025 session era).
+    TypeScript,
+}
+
+/// Run a client script (see tests/py/client.py) and return one JSON value per step.
+pub fn run_client(
+    client: McpClient,
+    url: &str,
+    token: &str,
+    steps: &serde_json::Value,
+    session: Option<&str>,
+) -> Vec<serde_json::Value> {
+    ensure_peers();
+    let root = workspace().join("tests");
+    let mut cmd = match client {
+        McpClient::Python => {
+            let mut c = Command::new(root.join(".venv/bin/python"));
+            c.arg(root.join("py/client.py"));
+            c
+        }
+        McpClient::TypeScript => {
+            let mut c = Command::new("node");
+            c.arg(root.join("node/client.mjs"))
+                .current_dir(root.join("node"));
+            c
+        }
+    };
+    cmd.arg(url).arg(token).arg(steps.to_string());
+    if let Some(s) = session {
+        cmd.arg(s);
+    }
+    let out = cmd.output().expect("run client");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert!(
+        !lines.is_empty() || !out.status.success(),
+        "client printed nothing; stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if lines.is_empty() {
+        return vec![
+            serde_json::json!({"ok": false, "client_failed": true, "stderr": String::from_utf8_lossy(&out.stderr)}),
+        ];
+    }
+    lines
+}
