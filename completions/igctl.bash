@@ -294,7 +294,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__audit__subcmd__list)
-            opts="-o -h --tenant --subject --tool --decision --limit --socket --url --token --output --help"
+            opts="-o -h --tenant --subject --tool --decision --limit --cursor --socket --url --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -317,6 +317,10 @@ _igctl() {
                     return 0
                     ;;
                 --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cursor)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -164,7 +164,8 @@ complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subco
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l subject -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l tool -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l decision -d 'allow, block or escalate' -r
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l limit -d 'Most entries to show' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l limit -d 'Most entries to show (1..=1000)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l cursor -d 'Continue after this cursor (`next_cursor` of the previous page)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l socket -d 'igd\'s admin Unix socket' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r

@@ -298,7 +298,8 @@ _arguments "${_arguments_options[@]}" : \
 '--subject=[]:SUBJECT:_default' \
 '--tool=[]:TOOL:_default' \
 '--decision=[allow, block or escalate]:DECISION:_default' \
-'--limit=[Most entries to show]:LIMIT:_default' \
+'--limit=[Most entries to show (1..=1000)]:LIMIT:_default' \
+'--cursor=[Continue after this cursor (\`next_cursor\` of the previous page)]:CURSOR:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
 '--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \

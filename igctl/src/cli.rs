@@ -196,9 +196,12 @@ pub struct AuditListArgs {
     /// allow, block or escalate.
     #[arg(long)]
     pub decision: Option<String>,
-    /// Most entries to show.
+    /// Most entries to show (1..=1000).
     #[arg(long, default_value_t = 100)]
     pub limit: u32,
+    /// Continue after this cursor (`next_cursor` of the previous page).
+    #[arg(long)]
+    pub cursor: Option<String>,
 }
 
 /// Parse `90`, `90s`, `15m`, `1h`, `7d` into seconds.

@@ -416,6 +416,7 @@ async fn audit(cli: &Cli, json: bool, command: &AuditCommand) -> Result<(), CliE
                 ("subject", &args.subject),
                 ("tool", &args.tool),
                 ("decision", &args.decision),
+                ("cursor", &args.cursor),
             ] {
                 if let Some(v) = v {
                     q.push(format!("{k}={}", encode_query(v)));

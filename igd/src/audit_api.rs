@@ -117,6 +117,14 @@ async fn list(
             related.entry(id).or_default().push(r);
         }
     }
+    // Argument values kept beside the chain (INTENTGATE_AUDIT_PERSIST_ARG_VALUES) are shown.
+    let args: HashMap<String, Value> = gw
+        .store
+        .side_records(&ids)
+        .await?
+        .into_iter()
+        .filter_map(|s| Some((s.event_id, serde_json::from_str(s.args.as_deref()?).ok()?)))
+        .collect();
     let next_cursor = (entries.len() == limit as usize)
         .then(|| entries.last().map(|e| format!("{}:{}", e.tenant, e.seq)))
         .flatten();
@@ -124,6 +132,9 @@ async fn list(
         .iter()
         .map(|e| {
             let mut v = listed(e);
+            if let Some(a) = args.get(&e.event_id) {
+                v["args"] = a.clone();
+            }
             if let Some(rel) = related.get(&e.event_id) {
                 for r in rel {
                     v[r.kind.as_str()] = listed(r);

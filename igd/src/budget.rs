@@ -130,13 +130,18 @@ impl Drop for Reservation {
     }
 }
 
+/// Calls charged per jti, keyed by (tenant, root_jti).
+type UsageShard = Mutex<HashMap<(String, String), HashMap<String, u64>>>;
+/// Forwarded-call counts keyed by (tenant, subject).
+type CountShard = Mutex<HashMap<(String, String), SubjectCounts>>;
+
 /// All in-memory budget state.
 #[derive(Debug)]
 pub struct Budgets {
     /// (tenant, root_jti) → jti → calls charged
-    usage: Vec<Mutex<HashMap<(String, String), HashMap<String, u64>>>>,
+    usage: Vec<UsageShard>,
     /// (tenant, subject) → counts
-    counts: Vec<Mutex<HashMap<(String, String), SubjectCounts>>>,
+    counts: Vec<CountShard>,
     rules: Vec<BudgetRule>,
     tool_costs: BTreeMap<String, u64>,
 }

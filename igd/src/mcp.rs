@@ -104,7 +104,7 @@ pub async fn handle(
 struct AuthFailure {
     reason: String,
     /// Claims of a token whose MAC verified (expired, revoked, stopped): chained to its tenant.
-    verified: Option<Claims>,
+    verified: Option<Box<Claims>>,
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -133,20 +133,20 @@ fn authenticate(gw: &Gateway, headers: &HeaderMap) -> Result<Claims, AuthFailure
     if claims.check_expiry(now_secs()).is_err() {
         return Err(AuthFailure {
             reason: "token expired".into(),
-            verified: Some(claims),
+            verified: Some(Box::new(claims)),
         });
     }
     if let Some(jti) = gw.revoked_in_chain(&claims.root.tenant, claims.chain()) {
         let reason = format!("token revoked (jti {jti})");
         return Err(AuthFailure {
             reason,
-            verified: Some(claims),
+            verified: Some(Box::new(claims)),
         });
     }
     if gw.stopped(&claims.root.tenant, &claims.root.sub) {
         return Err(AuthFailure {
             reason: "an emergency stop is in force for this agent".into(),
-            verified: Some(claims),
+            verified: Some(Box::new(claims)),
         });
     }
     Ok(claims)
@@ -194,7 +194,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 fn accepts(headers: &HeaderMap) -> bool {
     let accept = header(headers, "accept").unwrap_or("");
     let any = accept.contains("*/*");
-    (any || accept.contains("application/json")) && (any || accept.contains("text/event-stream"))
+    any || (accept.contains("application/json") && accept.contains("text/event-stream"))
 }
 
 /// Decode a Base64 header sentinel `=?base64?…?=`.

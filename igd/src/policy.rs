@@ -96,7 +96,7 @@ impl PolicySnapshot {
         // internal structures (regorus issue #721) and proves the decision rule evaluates.
         engine.set_input(regorus::Value::from(warmup_input()));
         match engine.eval_rule(DECISION_RULE.to_string()) {
-            Ok(v) if v == regorus::Value::Undefined => {
+            Ok(regorus::Value::Undefined) => {
                 tracing::warn!(origin, "policy decision is undefined for the warm-up input");
             }
             Ok(_) => {}

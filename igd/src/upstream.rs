@@ -238,7 +238,7 @@ impl Reply {
 pub enum Upstream {
     None,
     Stub,
-    Http(HttpUpstream),
+    Http(Box<HttpUpstream>),
 }
 
 impl Upstream {
@@ -246,7 +246,7 @@ impl Upstream {
         match settings.upstream_url.as_deref() {
             None => Ok(Upstream::None),
             Some("stub") => Ok(Upstream::Stub),
-            Some(url) => HttpUpstream::new(url, settings).map(Upstream::Http),
+            Some(url) => HttpUpstream::new(url, settings).map(|u| Upstream::Http(Box::new(u))),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Harness for the cross-process end-to-end tests: start the real `igd` binary on a free
 //! loopback port with a temporary data dir, talk to it over HTTP and through the real `igctl`.
 
+#![allow(clippy::unwrap_used, clippy::print_stderr, clippy::print_stdout)]
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -72,7 +74,11 @@ impl Igd {
     /// Start igd with a fresh data dir and these extra `INTENTGATE_*` settings.
     pub fn start(env: &[(&str, &str)]) -> Igd {
         let dir = Arc::new(tempfile::tempdir().expect("tempdir"));
-        let data_dir = dir.path().join("data");
+        let data_dir = env
+            .iter()
+            .find(|(k, _)| *k == "INTENTGATE_DATA_DIR")
+            .map(|(_, v)| PathBuf::from(v))
+            .unwrap_or_else(|| dir.path().join("data"));
         let mut igd = Igd::spawn(
             data_dir,
             env.iter()

@@ -1,6 +1,8 @@
 //! CLI golden tests: each folder under `tests/golden/` holds `args` (one argument per line) and
 //! the expected `stdout`, `stderr` and exit `code` of igctl. `GOLDEN_UPDATE=1` rewrites them.
 
+#![allow(clippy::unwrap_used, clippy::print_stderr, clippy::print_stdout)]
+
 use intentgate_tests::{igctl, workspace};
 
 #[test]

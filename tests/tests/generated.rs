@@ -1,6 +1,8 @@
 //! Man page and completions are generated from clap and committed; this fails when they are
 //! stale. Regenerate with `igctl man > man/igctl.1` and `igctl completions SHELL > completions/igctl.SHELL`.
 
+#![allow(clippy::unwrap_used, clippy::print_stderr, clippy::print_stdout)]
+
 use intentgate_tests::{igctl, workspace};
 
 #[test]

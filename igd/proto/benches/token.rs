@@ -1,5 +1,7 @@
 //! Token verify cost at depth 0 and 4 (`cargo bench -p intentgate-proto --bench token`).
 
+#![allow(clippy::unwrap_used, clippy::print_stderr, clippy::print_stdout)]
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use intentgate_proto::keys::{KeyRing, MasterKey};
 use intentgate_proto::token::{attenuate, mint, verify, ChildClaims, RootClaims};

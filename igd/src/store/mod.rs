@@ -160,6 +160,9 @@ pub trait Store: Send + Sync + 'static {
     /// Entries whose `ref_event_id` is one of `ids` (approvals and outcomes of decisions).
     async fn entries_referring(&self, ids: &[String]) -> StoreResult<Vec<Entry>>;
 
+    /// Data kept beside the chain for these event ids.
+    async fn side_records(&self, event_ids: &[String]) -> StoreResult<Vec<SideRecord>>;
+
     /// Remember a DELETEd MCP session id (by hash) until it would have expired.
     async fn delete_session(&self, id_hash: &str, expires_at: i64) -> StoreResult<()>;
     /// Hashes of deleted sessions that have not expired by `now`.

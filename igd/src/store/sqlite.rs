@@ -395,6 +395,34 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn side_records(&self, event_ids: &[String]) -> StoreResult<Vec<SideRecord>> {
+        if event_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT event_id, tenant, subject, ts, salt, args, policy_input FROM audit_side WHERE event_id IN ({})",
+            vec!["?"; event_ids.len()].join(",")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in event_ids {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(SideRecord {
+                    event_id: r.try_get("event_id").map_err(db_err)?,
+                    tenant: r.try_get("tenant").map_err(db_err)?,
+                    subject: r.try_get("subject").map_err(db_err)?,
+                    ts: r.try_get("ts").map_err(db_err)?,
+                    salt: r.try_get("salt").map_err(db_err)?,
+                    args: r.try_get("args").map_err(db_err)?,
+                    policy_input: r.try_get("policy_input").map_err(db_err)?,
+                })
+            })
+            .collect()
+    }
+
     async fn delete_session(&self, id_hash: &str, expires_at: i64) -> StoreResult<()> {
         sqlx::query("INSERT INTO deleted_sessions (id_hash, expires_at) VALUES (?, ?) ON CONFLICT (id_hash) DO NOTHING")
             .bind(id_hash)
