@@ -10,6 +10,8 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Most records one group commit carries.
 const MAX_BATCH: usize = 512;
+/// How long a batch of background entries waits for a foreground one to share its commit.
+pub const BACKGROUND_DELAY: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// Why an entry could not be committed. The call it belongs to must fail closed (−31005).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -32,6 +34,8 @@ pub struct Record {
 
 struct Job {
     record: Record,
+    /// Nobody waits for it (outcome entries): it may wait briefly to ride a later commit.
+    background: bool,
     reply: oneshot::Sender<Result<Entry, AuditError>>,
 }
 
@@ -62,10 +66,38 @@ impl AuditWriter {
     pub async fn append(&self, record: Record) -> Result<Entry, AuditError> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Job { record, reply })
+            .send(Job {
+                record,
+                reply,
+                background: false,
+            })
             .await
             .map_err(|_| AuditError::Stopped)?;
         rx.await.map_err(|_| AuditError::Stopped)?
+    }
+
+    /// Append a record nobody waits on (an outcome). It is committed with the next group, at
+    /// most [`BACKGROUND_DELAY`] later; a failure is logged, never dropped silently.
+    pub async fn append_background(&self, record: Record) {
+        let (reply, rx) = oneshot::channel();
+        if self
+            .tx
+            .send(Job {
+                record,
+                reply,
+                background: true,
+            })
+            .await
+            .is_err()
+        {
+            tracing::error!("audit writer stopped; an outcome entry was not recorded");
+            return;
+        }
+        tokio::spawn(async move {
+            if let Ok(Err(e)) = rx.await {
+                tracing::error!(error = %e, "outcome entry could not be committed");
+            }
+        });
     }
 }
 
@@ -90,6 +122,23 @@ async fn writer_loop(
             match rx.try_recv() {
                 Ok(job) => jobs.push(job),
                 Err(_) => break,
+            }
+        }
+        // Only background entries so far: give a waiting caller's entry a moment to join, so
+        // outcomes ride decision commits instead of costing commits of their own.
+        if jobs.iter().all(|j| j.background) {
+            let deadline = tokio::time::Instant::now() + BACKGROUND_DELAY;
+            while jobs.len() < MAX_BATCH {
+                match tokio::time::timeout_at(deadline, rx.recv()).await {
+                    Ok(Some(job)) => {
+                        let foreground = !job.background;
+                        jobs.push(job);
+                        if foreground {
+                            break;
+                        }
+                    }
+                    Ok(None) | Err(_) => break,
+                }
             }
         }
         if stale_heads {
@@ -129,7 +178,14 @@ async fn writer_loop(
             batch.charges.append(&mut job.record.charges);
             batch.calls.append(&mut job.record.calls);
         }
-        match store.commit(&batch).await {
+        let started = std::time::Instant::now();
+        let result = store.commit(&batch).await;
+        tracing::debug!(
+            entries = batch.entries.len(),
+            micros = started.elapsed().as_micros() as u64,
+            "audit group commit"
+        );
+        match result {
             Ok(()) => {
                 heads.extend(next_heads);
                 for job in jobs {

@@ -238,12 +238,17 @@ async fn maintenance_loop(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiv
     }
 }
 
-/// Once a second: flush the unauthenticated-refusal summary.
+/// Once a second: flush the unauthenticated-refusal summary and checkpoint the store.
 async fn second_ticker(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
-            _ = tick.tick() => gw.unauthenticated.flush(&gw).await,
+            _ = tick.tick() => {
+                gw.unauthenticated.flush(&gw).await;
+                if let Err(e) = gw.store.maintain().await {
+                    tracing::warn!(error = %e, "store maintenance failed");
+                }
+            }
             _ = stop.changed() => return,
         }
     }

@@ -786,6 +786,8 @@ async fn forward(
     let gw = ctx.gw.clone();
     let decision_id = decision.as_ref().map(|d| d.event_id.clone());
     let started = Instant::now();
+    // The outcome entry is written in the background: the answer does not wait for it (a crash
+    // may lose it; the decision then reads as "outcome unknown").
     let outcome = |status: i64| {
         let gw = gw.clone();
         let decision = decision.clone();

@@ -16,16 +16,29 @@ use std::convert::Infallible;
 fn answer(msg: &Value) -> Value {
     let id = msg.get("id").cloned().unwrap_or(Value::Null);
     let result = match msg.get("method").and_then(Value::as_str) {
-        Some("server/discover") => json!({"supportedVersions": ["2026-07-28"], "capabilities": {"tools": {}}, "resultType": "complete", "cacheScope": "private", "ttlMs": 0}),
-        Some("tools/list") => json!({"tools": [{"name": "echo", "inputSchema": {"type": "object"}}], "resultType": "complete", "cacheScope": "private", "ttlMs": 0}),
-        Some("tools/call") => json!({"content": [{"type": "text", "text": "ok"}], "isError": false, "resultType": "complete"}),
-        _ => return json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "method not found"}}),
+        Some("server/discover") => {
+            json!({"supportedVersions": ["2026-07-28"], "capabilities": {"tools": {}}, "resultType": "complete", "cacheScope": "private", "ttlMs": 0})
+        }
+        Some("tools/list") => {
+            json!({"tools": [{"name": "echo", "inputSchema": {"type": "object"}}], "resultType": "complete", "cacheScope": "private", "ttlMs": 0})
+        }
+        Some("tools/call") => {
+            json!({"content": [{"type": "text", "text": "ok"}], "isError": false, "resultType": "complete"})
+        }
+        _ => {
+            return json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "method not found"}})
+        }
     };
     json!({"jsonrpc": "2.0", "id": id, "result": result})
 }
 
 async fn handle(req: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    let body = req.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
     let out = match serde_json::from_slice::<Value>(&body) {
         Ok(msg) if msg.get("id").is_some() => serde_json::to_vec(&answer(&msg)).unwrap_or_default(),
         Ok(_) => {
@@ -36,13 +49,21 @@ async fn handle(req: Request<hyper::body::Incoming>) -> Result<Response<Full<Byt
         Err(_) => b"{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,\"message\":\"parse error\"}}".to_vec(),
     };
     let mut r = Response::new(Full::new(Bytes::from(out)));
-    r.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        "content-type",
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
     Ok(r)
 }
 
 fn main() {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:9100".into());
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:9100".into());
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("mcp-stub: {e}");
@@ -59,10 +80,14 @@ fn main() {
         };
         eprintln!("mcp-stub listening on {addr}");
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             let _ = stream.set_nodelay(true);
             tokio::spawn(async move {
-                let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service_fn(handle)).await;
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service_fn(handle))
+                    .await;
             });
         }
     });

@@ -163,6 +163,9 @@ pub trait Store: Send + Sync + 'static {
     /// Data kept beside the chain for these event ids.
     async fn side_records(&self, event_ids: &[String]) -> StoreResult<Vec<SideRecord>>;
 
+    /// Periodic upkeep (SQLite: WAL checkpoint), called about once a second.
+    async fn maintain(&self) -> StoreResult<()>;
+
     /// Remember a DELETEd MCP session id (by hash) until it would have expired.
     async fn delete_session(&self, id_hash: &str, expires_at: i64) -> StoreResult<()>;
     /// Hashes of deleted sessions that have not expired by `now`.

@@ -5,15 +5,33 @@ use super::*;
 use crate::config::AuditSync;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
+
+/// Rows per multi-row INSERT (12 columns × 64 rows stays far below SQLite's parameter limit).
+const ROWS_PER_STATEMENT: usize = 64;
+
+/// `prefix (?, …), (?, …) suffix` for `rows` rows of `columns` parameters.
+fn multi_row(prefix: &str, columns: usize, rows: usize, suffix: &str) -> String {
+    let row = format!("({})", vec!["?"; columns].join(", "));
+    let mut sql = String::with_capacity(prefix.len() + rows * (row.len() + 2) + suffix.len());
+    sql.push_str(prefix);
+    sql.push_str(&vec![row; rows].join(", "));
+    sql.push_str(suffix);
+    sql
+}
 
 /// Migrations in order; each runs once, inside a transaction.
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../../migrations/sqlite/0001_init.sql"))];
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
+    /// Readers and admin writes.
     pool: SqlitePool,
+    /// The one connection group commits use: SQLite has one writer anyway, and a dedicated
+    /// connection keeps its page cache warm for the chain's indexes.
+    writer: SqlitePool,
 }
 
 fn db_err(e: sqlx::Error) -> StoreError {
@@ -50,14 +68,23 @@ impl SqliteStore {
                 AuditSync::Full => SqliteSynchronous::Full,
             })
             .busy_timeout(Duration::from_secs(5))
+            // Checkpoints run from the maintenance task (PASSIVE), not inside a commit.
+            .pragma("wal_autocheckpoint", "0")
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(db_err)?;
-        let store = SqliteStore { pool };
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options.pragma("cache_size", "-16384"))
+            .await
+            .map_err(db_err)?;
+        let store = SqliteStore { pool, writer };
         store.migrate().await?;
         Ok(store)
     }
@@ -247,58 +274,99 @@ impl Store for SqliteStore {
     }
 
     async fn commit(&self, batch: &CommitBatch) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        for e in &batch.entries {
-            let body = serde_json::to_string(e)
-                .map_err(|err| StoreError::Corrupt(format!("cannot encode entry: {err}")))?;
-            sqlx::query("INSERT INTO audit_entries (tenant, seq, kind, event_id, ts, subject, tool, decision, ref_event_id, prev_hash, hash, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-                .bind(&e.tenant)
-                .bind(i64_of(e.seq))
-                .bind(&e.kind)
-                .bind(&e.event_id)
-                .bind(e.ts)
-                .bind(&e.subject)
-                .bind(&e.tool)
-                .bind(&e.decision)
-                .bind(&e.ref_event_id)
-                .bind(&e.prev_hash)
-                .bind(&e.hash)
-                .bind(body)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+        // One multi-row statement per table: every statement is a round trip to sqlx's SQLite
+        // worker thread, so the statement count per group commit is what bounds throughput.
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        for chunk in batch.entries.chunks(ROWS_PER_STATEMENT) {
+            let sql = multi_row(
+                "INSERT INTO audit_entries (tenant, seq, kind, event_id, ts, subject, tool, decision, ref_event_id, prev_hash, hash, body) VALUES ",
+                12,
+                chunk.len(),
+                "",
+            );
+            let mut q = sqlx::query(&sql);
+            for e in chunk {
+                let body = serde_json::to_string(e)
+                    .map_err(|err| StoreError::Corrupt(format!("cannot encode entry: {err}")))?;
+                q = q
+                    .bind(&e.tenant)
+                    .bind(i64_of(e.seq))
+                    .bind(&e.kind)
+                    .bind(&e.event_id)
+                    .bind(e.ts)
+                    .bind(&e.subject)
+                    .bind(&e.tool)
+                    .bind(&e.decision)
+                    .bind(&e.ref_event_id)
+                    .bind(&e.prev_hash)
+                    .bind(&e.hash)
+                    .bind(body);
+            }
+            q.execute(&mut *tx).await.map_err(db_err)?;
         }
-        for s in &batch.side {
-            sqlx::query("INSERT INTO audit_side (event_id, tenant, subject, ts, salt, args, policy_input) VALUES (?, ?, ?, ?, ?, ?, ?)")
-                .bind(&s.event_id)
-                .bind(&s.tenant)
-                .bind(&s.subject)
-                .bind(s.ts)
-                .bind(&s.salt)
-                .bind(&s.args)
-                .bind(&s.policy_input)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+        for chunk in batch.side.chunks(ROWS_PER_STATEMENT) {
+            let sql = multi_row(
+                "INSERT INTO audit_side (event_id, tenant, subject, ts, salt, args, policy_input) VALUES ",
+                7,
+                chunk.len(),
+                "",
+            );
+            let mut q = sqlx::query(&sql);
+            for s in chunk {
+                q = q
+                    .bind(&s.event_id)
+                    .bind(&s.tenant)
+                    .bind(&s.subject)
+                    .bind(s.ts)
+                    .bind(&s.salt)
+                    .bind(&s.args)
+                    .bind(&s.policy_input);
+            }
+            q.execute(&mut *tx).await.map_err(db_err)?;
         }
+        // Charges and counts are summed per key first: one upsert row per key.
+        let mut charges: BTreeMap<(&str, &str, &str), i64> = BTreeMap::new();
         for c in &batch.charges {
-            sqlx::query("INSERT INTO budget_usage (tenant, root_jti, jti, used) VALUES (?, ?, ?, 1) ON CONFLICT (tenant, root_jti, jti) DO UPDATE SET used = used + 1")
-                .bind(&c.tenant)
-                .bind(&c.root_jti)
-                .bind(&c.jti)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            *charges.entry((&c.tenant, &c.root_jti, &c.jti)).or_default() += 1;
         }
+        let charges: Vec<_> = charges.into_iter().collect();
+        for chunk in charges.chunks(ROWS_PER_STATEMENT) {
+            let sql = multi_row(
+                "INSERT INTO budget_usage (tenant, root_jti, jti, used) VALUES ",
+                4,
+                chunk.len(),
+                " ON CONFLICT (tenant, root_jti, jti) DO UPDATE SET used = used + excluded.used",
+            );
+            let mut q = sqlx::query(&sql);
+            for ((tenant, root, jti), n) in chunk {
+                q = q.bind(*tenant).bind(*root).bind(*jti).bind(*n);
+            }
+            q.execute(&mut *tx).await.map_err(db_err)?;
+        }
+        let mut calls: BTreeMap<(&str, &str, &str, i64), i64> = BTreeMap::new();
         for c in &batch.calls {
-            sqlx::query("INSERT INTO call_counts (tenant, subject, tool, hour, calls) VALUES (?, ?, ?, ?, 1) ON CONFLICT (tenant, subject, tool, hour) DO UPDATE SET calls = calls + 1")
-                .bind(&c.tenant)
-                .bind(&c.subject)
-                .bind(&c.tool)
-                .bind(c.hour)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            *calls
+                .entry((&c.tenant, &c.subject, &c.tool, c.hour))
+                .or_default() += 1;
+        }
+        let calls: Vec<_> = calls.into_iter().collect();
+        for chunk in calls.chunks(ROWS_PER_STATEMENT) {
+            let sql = multi_row(
+                "INSERT INTO call_counts (tenant, subject, tool, hour, calls) VALUES ",
+                5,
+                chunk.len(),
+                " ON CONFLICT (tenant, subject, tool, hour) DO UPDATE SET calls = calls + excluded.calls",
+            );
+            let mut q = sqlx::query(&sql);
+            for ((tenant, subject, tool, hour), n) in chunk {
+                q = q
+                    .bind(*tenant)
+                    .bind(*subject)
+                    .bind(*tool)
+                    .bind(*hour)
+                    .bind(*n);
+            }
+            q.execute(&mut *tx).await.map_err(db_err)?;
         }
         tx.commit().await.map_err(db_err)
     }
@@ -421,6 +489,16 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    /// Copy the WAL back into the database without blocking writers (autocheckpoint is off, so
+    /// no commit ever pays for a checkpoint's fsync).
+    async fn maintain(&self) -> StoreResult<()> {
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
     }
 
     async fn delete_session(&self, id_hash: &str, expires_at: i64) -> StoreResult<()> {
