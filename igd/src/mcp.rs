@@ -35,6 +35,8 @@ struct Ctx {
     modern: bool,
     session: Option<SessionState>,
     remote_addr: String,
+    /// `Mcp-Param-*` headers, forwarded unchanged to a 2026-era upstream.
+    param_headers: Vec<(String, String)>,
 }
 
 fn http_json(status: u16, value: &Value) -> Response<Body> {
@@ -458,6 +460,11 @@ async fn post(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -> Res
         }
     }
 
+    let param_headers = headers
+        .iter()
+        .filter(|(k, _)| k.as_str().starts_with("mcp-param-"))
+        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
     let ctx = Ctx {
         gw,
         claims,
@@ -465,6 +472,7 @@ async fn post(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -> Res
         modern,
         session,
         remote_addr: remote,
+        param_headers,
     };
     // 10. Method.
     match message {
@@ -819,7 +827,7 @@ async fn forward(
     let upstream_id = up.next_id();
     msg["id"] = upstream_id.clone();
     let route = route_of(ctx);
-    let reply = match up.send(&route, &msg, method, name).await {
+    let reply = match up.send_with(&route, &msg, method, name, &ctx.param_headers).await {
         Ok(r) => r,
         Err(e) => {
             outcome(e.status()).await;

@@ -477,6 +477,19 @@ impl HttpUpstream {
         method: &str,
         name: Option<&str>,
     ) -> Result<Reply, UpstreamError> {
+        self.send_with(route, message, method, name, &[]).await
+    }
+
+    /// [`send`](Self::send) plus `Mcp-Param-*` headers, forwarded as received to a 2026-era
+    /// upstream (an intermediary must forward mirrored parameters it does not recognize).
+    pub async fn send_with(
+        &self,
+        route: &Route,
+        message: &Value,
+        method: &str,
+        name: Option<&str>,
+        params: &[(String, String)],
+    ) -> Result<Reply, UpstreamError> {
         match route {
             Route::Session {
                 upstream_session,
@@ -496,6 +509,9 @@ impl HttpUpstream {
                     ];
                     if let Some(n) = name {
                         headers.push(("mcp-name", encode_header_value(n)));
+                    }
+                    for (k, v) in params {
+                        headers.push((k.as_str(), v.clone()));
                     }
                     self.post(message, &headers).await
                 }
