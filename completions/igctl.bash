@@ -16,6 +16,9 @@ _igctl() {
             ",$1")
                 cmd="igctl"
                 ;;
+            igctl,agents)
+                cmd="igctl__subcmd__agents"
+                ;;
             igctl,audit)
                 cmd="igctl__subcmd__audit"
                 ;;
@@ -58,6 +61,9 @@ _igctl() {
             igctl,unstop)
                 cmd="igctl__subcmd__unstop"
                 ;;
+            igctl__subcmd__audit,export)
+                cmd="igctl__subcmd__audit__subcmd__export"
+                ;;
             igctl__subcmd__audit,help)
                 cmd="igctl__subcmd__audit__subcmd__help"
                 ;;
@@ -67,6 +73,9 @@ _igctl() {
             igctl__subcmd__audit,verify)
                 cmd="igctl__subcmd__audit__subcmd__verify"
                 ;;
+            igctl__subcmd__audit__subcmd__help,export)
+                cmd="igctl__subcmd__audit__subcmd__help__subcmd__export"
+                ;;
             igctl__subcmd__audit__subcmd__help,help)
                 cmd="igctl__subcmd__audit__subcmd__help__subcmd__help"
                 ;;
@@ -75,6 +84,9 @@ _igctl() {
                 ;;
             igctl__subcmd__audit__subcmd__help,verify)
                 cmd="igctl__subcmd__audit__subcmd__help__subcmd__verify"
+                ;;
+            igctl__subcmd__help,agents)
+                cmd="igctl__subcmd__help__subcmd__agents"
                 ;;
             igctl__subcmd__help,audit)
                 cmd="igctl__subcmd__help__subcmd__audit"
@@ -117,6 +129,9 @@ _igctl() {
                 ;;
             igctl__subcmd__help,unstop)
                 cmd="igctl__subcmd__help__subcmd__unstop"
+                ;;
+            igctl__subcmd__help__subcmd__audit,export)
+                cmd="igctl__subcmd__help__subcmd__audit__subcmd__export"
                 ;;
             igctl__subcmd__help__subcmd__audit,list)
                 cmd="igctl__subcmd__help__subcmd__audit__subcmd__list"
@@ -170,7 +185,7 @@ _igctl() {
 
     case "${cmd}" in
         igctl)
-            opts="-o -h -V --socket --url --token --output --help --version mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help"
+            opts="-o -h -V --socket --url --token --output --help --version mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -203,8 +218,8 @@ _igctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        igctl__subcmd__audit)
-            opts="-o -h --socket --url --token --output --help list verify help"
+        igctl__subcmd__agents)
+            opts="-o -h --socket --url --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -237,9 +252,119 @@ _igctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        igctl__subcmd__audit__subcmd__help)
-            opts="list verify help"
+        igctl__subcmd__audit)
+            opts="-o -h --socket --url --token --output --help list export verify help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__audit__subcmd__export)
+            opts="-O -o -h --tenant --format --from --to --from-seq --out --socket --url --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "csv ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-seq)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -O)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__audit__subcmd__help)
+            opts="list export verify help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__audit__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -492,7 +617,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__help)
-            opts="mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help"
+            opts="mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -505,9 +630,37 @@ _igctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        igctl__subcmd__help__subcmd__audit)
-            opts="list verify"
+        igctl__subcmd__help__subcmd__agents)
+            opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__help__subcmd__audit)
+            opts="list export verify"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__help__subcmd__audit__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

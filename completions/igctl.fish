@@ -40,6 +40,7 @@ complete -c igctl -n "__fish_igctl_needs_command" -f -a "unstop" -d 'Lift an eme
 complete -c igctl -n "__fish_igctl_needs_command" -f -a "token" -d 'Work with a token offline (no daemon needed)'
 complete -c igctl -n "__fish_igctl_needs_command" -f -a "gen-key" -d 'Generate a master key (64 hex characters) for INTENTGATE_MASTER_KEY'
 complete -c igctl -n "__fish_igctl_needs_command" -f -a "tenants" -d 'List tenants'
+complete -c igctl -n "__fish_igctl_needs_command" -f -a "agents" -d 'Agents seen in the audit log: first and last seen, calls allowed and refused'
 complete -c igctl -n "__fish_igctl_needs_command" -f -a "health" -d 'Ask igd whether it is ready'
 complete -c igctl -n "__fish_igctl_needs_command" -f -a "audit" -d 'Read and verify the audit log'
 complete -c igctl -n "__fish_igctl_needs_command" -f -a "completions" -d 'Print shell completions'
@@ -145,21 +146,28 @@ complete -c igctl -n "__fish_igctl_using_subcommand tenants" -l token -d 'Admin 
 complete -c igctl -n "__fish_igctl_using_subcommand tenants" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand tenants" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand agents" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand agents" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand agents" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand agents" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand agents" -s h -l help -d 'Print help'
 complete -c igctl -n "__fish_igctl_using_subcommand health" -l socket -d 'igd\'s admin Unix socket' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand health" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand health" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand health" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand health" -s h -l help -d 'Print help'
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -s o -l output -d 'Output format' -r -f -a "table\t''
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export verify help" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export verify help" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export verify help" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export verify help" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -s h -l help -d 'Print help'
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -f -a "list" -d 'List audit entries'
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -f -a "verify" -d 'Verify the hash chains (igd recomputes; exit 3 when broken)'
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export verify help" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export verify help" -f -a "list" -d 'List audit entries'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export verify help" -f -a "export" -d 'Export one tenant\'s chain, one row per entry (CSV or NDJSON), streamed'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export verify help" -f -a "verify" -d 'Verify the hash chains (igd recomputes; exit 3 when broken)'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l tenant -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l subject -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l tool -r
@@ -172,6 +180,19 @@ complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subco
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from export" -l tenant -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from export" -l format -d 'csv or ndjson' -r -f -a "csv\t''
+ndjson\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from export" -l from -d 'Entries at or after this time (RFC 3339)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from export" -l to -d 'Entries before this time (RFC 3339)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from export" -l from-seq -d 'Start at this seq (to continue a truncated export)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from export" -s O -l out -d 'Write here instead of standard output' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from export" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from export" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from export" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from export" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l tenant -d 'Only this tenant' -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l socket -d 'igd\'s admin Unix socket' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
@@ -180,6 +201,7 @@ complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subco
 json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "list" -d 'List audit entries'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "export" -d 'Export one tenant\'s chain, one row per entry (CSV or NDJSON), streamed'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Verify the hash chains (igd recomputes; exit 3 when broken)'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c igctl -n "__fish_igctl_using_subcommand completions" -l socket -d 'igd\'s admin Unix socket' -r -F
@@ -194,22 +216,24 @@ complete -c igctl -n "__fish_igctl_using_subcommand man" -l token -d 'Admin bear
 complete -c igctl -n "__fish_igctl_using_subcommand man" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand man" -s h -l help -d 'Print help'
-complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "mint" -d 'Mint a capability token (printed once; igd keeps only its metadata)'
-complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "tokens" -d 'Minted root tokens'
-complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "revoke" -d 'Revoke a token (and every token attenuated from it) by jti'
-complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "revocations" -d 'List revocations'
-complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "stop" -d 'Place an emergency stop on a tenant or one of its subjects'
-complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "unstop" -d 'Lift an emergency stop'
-complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "token" -d 'Work with a token offline (no daemon needed)'
-complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "gen-key" -d 'Generate a master key (64 hex characters) for INTENTGATE_MASTER_KEY'
-complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "tenants" -d 'List tenants'
-complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "health" -d 'Ask igd whether it is ready'
-complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "audit" -d 'Read and verify the audit log'
-complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "completions" -d 'Print shell completions'
-complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "man" -d 'Print the man page (roff)'
-complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants health audit completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help" -f -a "mint" -d 'Mint a capability token (printed once; igd keeps only its metadata)'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help" -f -a "tokens" -d 'Minted root tokens'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help" -f -a "revoke" -d 'Revoke a token (and every token attenuated from it) by jti'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help" -f -a "revocations" -d 'List revocations'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help" -f -a "stop" -d 'Place an emergency stop on a tenant or one of its subjects'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help" -f -a "unstop" -d 'Lift an emergency stop'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help" -f -a "token" -d 'Work with a token offline (no daemon needed)'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help" -f -a "gen-key" -d 'Generate a master key (64 hex characters) for INTENTGATE_MASTER_KEY'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help" -f -a "tenants" -d 'List tenants'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help" -f -a "agents" -d 'Agents seen in the audit log: first and last seen, calls allowed and refused'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help" -f -a "health" -d 'Ask igd whether it is ready'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help" -f -a "audit" -d 'Read and verify the audit log'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help" -f -a "completions" -d 'Print shell completions'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "list" -d 'List live root tokens'
 complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "inspect" -d 'Show a token\'s claims and effective rights (never its tag; signature not checked)'
 complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "attenuate" -d 'Narrow a token offline by appending an attenuation block'
 complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "list" -d 'List audit entries'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "export" -d 'Export one tenant\'s chain, one row per entry (CSV or NDJSON), streamed'
 complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Verify the hash chains (igd recomputes; exit 3 when broken)'

@@ -262,6 +262,17 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help]' \
 && ret=0
 ;;
+(agents)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
 (health)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
@@ -309,6 +320,24 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help]' \
 && ret=0
 ;;
+(export)
+_arguments "${_arguments_options[@]}" : \
+'--tenant=[]:TENANT:_default' \
+'--format=[csv or ndjson]:FORMAT:(csv ndjson)' \
+'--from=[Entries at or after this time (RFC 3339)]:FROM:_default' \
+'--to=[Entries before this time (RFC 3339)]:TO:_default' \
+'--from-seq=[Start at this seq (to continue a truncated export)]:FROM_SEQ:_default' \
+'-O+[Write here instead of standard output]:FILE:_files' \
+'--out=[Write here instead of standard output]:FILE:_files' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
 (verify)
 _arguments "${_arguments_options[@]}" : \
 '--tenant=[Only this tenant]:TENANT:_default' \
@@ -334,6 +363,10 @@ _arguments "${_arguments_options[@]}" : \
         curcontext="${curcontext%:*:*}:igctl-audit-help-command-$line[1]:"
         case $line[1] in
             (list)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(export)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -460,6 +493,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(agents)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (health)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -477,6 +514,10 @@ _arguments "${_arguments_options[@]}" : \
         curcontext="${curcontext%:*:*}:igctl-help-audit-command-$line[1]:"
         case $line[1] in
             (list)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(export)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -521,6 +562,7 @@ _igctl_commands() {
 'token:Work with a token offline (no daemon needed)' \
 'gen-key:Generate a master key (64 hex characters) for INTENTGATE_MASTER_KEY' \
 'tenants:List tenants' \
+'agents:Agents seen in the audit log\: first and last seen, calls allowed and refused' \
 'health:Ask igd whether it is ready' \
 'audit:Read and verify the audit log' \
 'completions:Print shell completions' \
@@ -529,23 +571,40 @@ _igctl_commands() {
     )
     _describe -t commands 'igctl commands' commands "$@"
 }
+(( $+functions[_igctl__subcmd__agents_commands] )) ||
+_igctl__subcmd__agents_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl agents commands' commands "$@"
+}
 (( $+functions[_igctl__subcmd__audit_commands] )) ||
 _igctl__subcmd__audit_commands() {
     local commands; commands=(
 'list:List audit entries' \
+'export:Export one tenant'\''s chain, one row per entry (CSV or NDJSON), streamed' \
 'verify:Verify the hash chains (igd recomputes; exit 3 when broken)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'igctl audit commands' commands "$@"
 }
+(( $+functions[_igctl__subcmd__audit__subcmd__export_commands] )) ||
+_igctl__subcmd__audit__subcmd__export_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl audit export commands' commands "$@"
+}
 (( $+functions[_igctl__subcmd__audit__subcmd__help_commands] )) ||
 _igctl__subcmd__audit__subcmd__help_commands() {
     local commands; commands=(
 'list:List audit entries' \
+'export:Export one tenant'\''s chain, one row per entry (CSV or NDJSON), streamed' \
 'verify:Verify the hash chains (igd recomputes; exit 3 when broken)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'igctl audit help commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__audit__subcmd__help__subcmd__export_commands] )) ||
+_igctl__subcmd__audit__subcmd__help__subcmd__export_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl audit help export commands' commands "$@"
 }
 (( $+functions[_igctl__subcmd__audit__subcmd__help__subcmd__help_commands] )) ||
 _igctl__subcmd__audit__subcmd__help__subcmd__help_commands() {
@@ -599,6 +658,7 @@ _igctl__subcmd__help_commands() {
 'token:Work with a token offline (no daemon needed)' \
 'gen-key:Generate a master key (64 hex characters) for INTENTGATE_MASTER_KEY' \
 'tenants:List tenants' \
+'agents:Agents seen in the audit log\: first and last seen, calls allowed and refused' \
 'health:Ask igd whether it is ready' \
 'audit:Read and verify the audit log' \
 'completions:Print shell completions' \
@@ -607,13 +667,24 @@ _igctl__subcmd__help_commands() {
     )
     _describe -t commands 'igctl help commands' commands "$@"
 }
+(( $+functions[_igctl__subcmd__help__subcmd__agents_commands] )) ||
+_igctl__subcmd__help__subcmd__agents_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help agents commands' commands "$@"
+}
 (( $+functions[_igctl__subcmd__help__subcmd__audit_commands] )) ||
 _igctl__subcmd__help__subcmd__audit_commands() {
     local commands; commands=(
 'list:List audit entries' \
+'export:Export one tenant'\''s chain, one row per entry (CSV or NDJSON), streamed' \
 'verify:Verify the hash chains (igd recomputes; exit 3 when broken)' \
     )
     _describe -t commands 'igctl help audit commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__audit__subcmd__export_commands] )) ||
+_igctl__subcmd__help__subcmd__audit__subcmd__export_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help audit export commands' commands "$@"
 }
 (( $+functions[_igctl__subcmd__help__subcmd__audit__subcmd__list_commands] )) ||
 _igctl__subcmd__help__subcmd__audit__subcmd__list_commands() {

@@ -59,6 +59,8 @@ pub enum Command {
     GenKey,
     /// List tenants.
     Tenants,
+    /// Agents seen in the audit log: first and last seen, calls allowed and refused.
+    Agents,
     /// Ask igd whether it is ready.
     Health,
     /// Read and verify the audit log.
@@ -177,12 +179,35 @@ pub struct AttenuateArgs {
 pub enum AuditCommand {
     /// List audit entries.
     List(AuditListArgs),
+    /// Export one tenant's chain, one row per entry (CSV or NDJSON), streamed.
+    Export(AuditExportArgs),
     /// Verify the hash chains (igd recomputes; exit 3 when broken).
     Verify {
         /// Only this tenant.
         #[arg(long)]
         tenant: Option<String>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct AuditExportArgs {
+    #[arg(long)]
+    pub tenant: String,
+    /// csv or ndjson.
+    #[arg(long, default_value = "csv", value_parser = ["csv", "ndjson"])]
+    pub format: String,
+    /// Entries at or after this time (RFC 3339).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Entries before this time (RFC 3339).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Start at this seq (to continue a truncated export).
+    #[arg(long)]
+    pub from_seq: Option<u64>,
+    /// Write here instead of standard output.
+    #[arg(long, short = 'O', value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

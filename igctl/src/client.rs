@@ -142,6 +142,79 @@ impl Client {
         path: &str,
         body: Option<&impl Serialize>,
     ) -> Result<(u16, Bytes), CliError> {
+        let resp = self.send(method, path, body).await?;
+        let status = resp.status().as_u16();
+        let bytes = tokio::time::timeout(Duration::from_secs(60), resp.into_body().collect())
+            .await
+            .map_err(|_| {
+                CliError::new(
+                    ErrorCode::Unreachable,
+                    "igd did not finish its answer within 60 s",
+                )
+            })?
+            .map_err(|e| {
+                CliError::new(
+                    ErrorCode::Unreachable,
+                    format!("connection to igd failed: {e}"),
+                )
+            })?
+            .to_bytes();
+        Ok((status, bytes))
+    }
+
+    /// GET a streamed answer, handing each chunk to `sink` as it arrives. Returns the response
+    /// headers' `(status, total rows, truncated)`.
+    pub async fn stream(
+        &self,
+        path: &str,
+        mut sink: impl FnMut(&[u8]) -> Result<(), CliError>,
+        mut on_headers: impl FnMut(Option<u64>, bool),
+    ) -> Result<(), CliError> {
+        let resp = self.send(Method::GET, path, None::<&()>).await?;
+        let status = resp.status().as_u16();
+        if !(200..300).contains(&status) {
+            let bytes = resp
+                .into_body()
+                .collect()
+                .await
+                .map(|c| c.to_bytes())
+                .unwrap_or_default();
+            return Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
+                Ok(e) => CliError::new(e.error.code, e.error.message),
+                Err(_) => CliError::new(
+                    ErrorCode::from_status(status),
+                    format!("igd answered HTTP {status}"),
+                ),
+            });
+        }
+        let total = resp
+            .headers()
+            .get("x-intentgate-total-rows")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        let truncated = resp.headers().get("x-intentgate-truncated").is_some();
+        on_headers(total, truncated);
+        let mut body = resp.into_body();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| {
+                CliError::new(
+                    ErrorCode::Unreachable,
+                    format!("connection to igd failed: {e}"),
+                )
+            })?;
+            if let Ok(data) = frame.into_data() {
+                sink(&data)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&impl Serialize>,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, CliError> {
         let payload = match body {
             Some(b) => Bytes::from(serde_json::to_vec(b).map_err(|e| {
                 CliError::new(ErrorCode::Internal, format!("cannot encode request: {e}"))
@@ -206,13 +279,10 @@ impl Client {
                 }
             };
             let () = conn;
-            let resp = sender.send_request(request).await?;
-            let status = resp.status().as_u16();
-            let body = resp.into_body().collect().await?.to_bytes();
-            Ok::<_, hyper::Error>((status, body))
+            sender.send_request(request).await
         };
         match tokio::time::timeout(Duration::from_secs(60), exchange).await {
-            Ok(Ok(pair)) => Ok(pair),
+            Ok(Ok(resp)) => Ok(resp),
             Ok(Err(e)) => Err(CliError::new(
                 ErrorCode::Unreachable,
                 format!("connection to igd failed: {e}"),

@@ -277,6 +277,43 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
                 table(&["TENANT", "TOKENS_LIVE", "TENANT_ADMIN"], &rows)
             });
         }
+        Command::Agents => {
+            let v: Value = connect(&cli)?
+                .call(Method::GET, "/v1/admin/agents", None::<&()>)
+                .await?;
+            emit(json, &v, || {
+                let rows: Vec<Vec<String>> = v["agents"]
+                    .as_array()
+                    .map(|a| a.as_slice())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|a| {
+                        let s = |k: &str| a[k].as_str().unwrap_or("-").to_string();
+                        vec![
+                            s("tenant"),
+                            s("subject"),
+                            s("first_seen"),
+                            s("last_seen"),
+                            a["calls"].to_string(),
+                            a["allowed"].to_string(),
+                            a["refused"].to_string(),
+                        ]
+                    })
+                    .collect();
+                table(
+                    &[
+                        "TENANT",
+                        "SUBJECT",
+                        "FIRST_SEEN",
+                        "LAST_SEEN",
+                        "CALLS",
+                        "ALLOWED",
+                        "REFUSED",
+                    ],
+                    &rows,
+                )
+            });
+        }
         Command::Health => {
             let client = connect(&cli)?;
             let (status, body) = client.raw(Method::GET, "/healthz", None::<&()>).await?;
@@ -456,6 +493,7 @@ async fn audit(cli: &Cli, json: bool, command: &AuditCommand) -> Result<(), CliE
                 )
             });
         }
+        AuditCommand::Export(args) => export(cli, json, args).await?,
         AuditCommand::Verify { tenant } => {
             let path = match tenant {
                 Some(t) => format!("/v1/admin/audit/verify?tenant={}", encode_query(t)),
@@ -495,6 +533,77 @@ async fn audit(cli: &Cli, json: bool, command: &AuditCommand) -> Result<(), CliE
                 ));
             }
         }
+    }
+    Ok(())
+}
+
+/// Stream an export to a file or stdout, with a progress bar on a terminal (stderr) only.
+async fn export(cli: &Cli, json: bool, args: &AuditExportArgs) -> Result<(), CliError> {
+    use std::io::{IsTerminal, Write};
+    let mut q = vec![
+        format!("tenant={}", encode_query(&args.tenant)),
+        format!("format={}", args.format),
+    ];
+    for (k, v) in [("from", &args.from), ("to", &args.to)] {
+        if let Some(v) = v {
+            q.push(format!("{k}={}", encode_query(v)));
+        }
+    }
+    if let Some(s) = args.from_seq {
+        q.push(format!("from_seq={s}"));
+    }
+    let path = format!("/v1/admin/audit/export?{}", q.join("&"));
+    let mut out: Box<dyn Write> = match &args.out {
+        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(
+            |e| {
+                CliError::new(
+                    ErrorCode::InvalidRequest,
+                    format!("cannot write {}: {e}", p.display()),
+                )
+            },
+        )?)),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let show_progress =
+        std::io::stderr().is_terminal() && (args.out.is_some() || !std::io::stdout().is_terminal());
+    let bar = indicatif::ProgressBar::hidden();
+    let mut rows = 0u64;
+    let mut was_truncated = false;
+    connect(cli)?
+        .stream(
+            &path,
+            |chunk| {
+                rows += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+                bar.set_position(rows);
+                out.write_all(chunk)
+                    .map_err(|e| CliError::new(ErrorCode::Internal, format!("write failed: {e}")))
+            },
+            |total, truncated| {
+                was_truncated = truncated;
+                if show_progress {
+                    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                    if let Some(t) = total {
+                        bar.set_length(t + u64::from(args.format == "csv"));
+                    }
+                }
+            },
+        )
+        .await?;
+    out.flush()
+        .map_err(|e| CliError::new(ErrorCode::Internal, format!("write failed: {e}")))?;
+    bar.finish_and_clear();
+    if args.out.is_some() {
+        let summary = serde_json::json!({"rows": rows, "truncated": was_truncated});
+        emit(json, &summary, || {
+            format!(
+                "exported {rows} lines{}\n",
+                if was_truncated {
+                    " (truncated: continue with the from_seq named in the last row)"
+                } else {
+                    ""
+                }
+            )
+        });
     }
     Ok(())
 }

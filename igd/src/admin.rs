@@ -220,6 +220,7 @@ async fn route(
             lift_stop(gw, caller, req).await
         }
         (&Method::GET, "/v1/admin/tenants") => tenants(gw, caller).await,
+        (&Method::GET, "/v1/admin/agents") => agents(gw, caller).await,
         (_, p) if p.starts_with("/v1/admin/audit") => {
             crate::audit_api::handle(gw, caller, method, path, &params).await
         }
@@ -240,6 +241,7 @@ const KNOWN_PATHS: &[&str] = &[
     "/v1/admin/revocations",
     "/v1/admin/stops",
     "/v1/admin/tenants",
+    "/v1/admin/agents",
 ];
 
 fn check_tenant(caller: &Caller, tenant: &str) -> ApiResult<()> {
@@ -594,6 +596,24 @@ async fn tenants(gw: &Gateway, caller: &Caller) -> ApiResult<Response<Body>> {
         })
         .collect();
     ok(&TenantList { tenants })
+}
+
+async fn agents(gw: &Gateway, caller: &Caller) -> ApiResult<Response<Body>> {
+    let agents: Vec<serde_json::Value> = gw
+        .store
+        .agents()
+        .await?
+        .into_iter()
+        .filter(|a| caller.may_access(&a.tenant))
+        .map(|a| {
+            serde_json::json!({
+                "tenant": a.tenant, "subject": a.subject,
+                "first_seen": rfc3339(a.first_seen), "last_seen": rfc3339(a.last_seen),
+                "calls": a.decisions, "allowed": a.allowed, "refused": a.refused,
+            })
+        })
+        .collect();
+    ok(&serde_json::json!({ "agents": agents }))
 }
 
 #[cfg(test)]

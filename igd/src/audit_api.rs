@@ -26,6 +26,7 @@ pub async fn handle(
     match (method, path) {
         (&Method::GET, "/v1/admin/audit") => list(gw, caller, params).await,
         (&Method::GET, "/v1/admin/audit/verify") => verify(gw, caller, params).await,
+        (&Method::GET, "/v1/admin/audit/export") => export(gw, caller, params).await,
         _ => Err(ApiError::new(
             ErrorCode::NotFound,
             format!("no admin endpoint {method} {path}"),
@@ -102,6 +103,7 @@ async fn list(
         event_id: params.get("id").cloned(),
         from_ts: time_param(params, "from")?,
         to_ts: time_param(params, "to")?,
+        from_seq: None,
         after,
         limit,
     };
@@ -147,6 +149,219 @@ async fn list(
         200,
         &json!({"entries": rows, "next_cursor": next_cursor}),
     ))
+}
+
+/// Export columns: exactly the entry field table, in its order (plus `args` when kept).
+pub const EXPORT_COLUMNS: &[&str] = &[
+    "v",
+    "tenant",
+    "seq",
+    "kind",
+    "event_id",
+    "ref_event_id",
+    "ts",
+    "instance",
+    "subject",
+    "delegated_subject",
+    "jti",
+    "root_jti",
+    "jti_chain",
+    "method",
+    "tool",
+    "decision",
+    "check",
+    "reason",
+    "policy_revision",
+    "requires_step_up",
+    "approval_id",
+    "decided_by",
+    "elevation_id",
+    "actor",
+    "action",
+    "target",
+    "upstream_status",
+    "upstream_latency_ms",
+    "args_commitment",
+    "cut_seq",
+    "cut_hash",
+    "prev_hash",
+    "hash",
+    "args",
+];
+
+/// Rows fetched per page while streaming an export.
+const EXPORT_PAGE: u32 = 2000;
+
+/// One CSV field: quoted when needed; text that a spreadsheet would run as a formula is
+/// neutralized with a leading `'` (CSV injection).
+pub fn csv_field(v: &Value) -> String {
+    let text = match v {
+        Value::Null => return String::new(),
+        Value::String(s) => {
+            if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                format!("'{s}")
+            } else {
+                s.clone()
+            }
+        }
+        Value::Array(_) | Value::Object(_) => v.to_string(),
+        other => other.to_string(),
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+fn export_row(e: &Entry, args: Option<&Value>, csv: bool) -> String {
+    let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
+    if let Some(a) = args {
+        v["args"] = a.clone();
+    }
+    if csv {
+        let mut line = EXPORT_COLUMNS
+            .iter()
+            .map(|c| csv_field(v.get(*c).unwrap_or(&Value::Null)))
+            .collect::<Vec<_>>()
+            .join(",");
+        line.push_str("\r\n");
+        line
+    } else {
+        let mut line = v.to_string();
+        line.push('\n');
+        line
+    }
+}
+
+async fn export(
+    gw: &Gateway,
+    caller: &Caller,
+    params: &BTreeMap<String, String>,
+) -> ApiResult<Response<Body>> {
+    let csv = match params.get("format").map(String::as_str) {
+        None | Some("csv") => true,
+        Some("ndjson") => false,
+        Some(other) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!("format {other:?} must be csv or ndjson"),
+            ))
+        }
+    };
+    let Some(tenant) = params.get("tenant").cloned() else {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            "name the tenant to export (tenant=…)",
+        ));
+    };
+    let tenants = scope(caller, Some(&tenant))?;
+    let from_seq =
+        match params.get("from_seq") {
+            None => None,
+            Some(s) => Some(s.parse::<u64>().map_err(|_| {
+                ApiError::new(ErrorCode::InvalidRequest, "from_seq must be a number")
+            })?),
+        };
+    let base = AuditQuery {
+        tenants,
+        from_ts: time_param(params, "from")?,
+        to_ts: time_param(params, "to")?,
+        from_seq,
+        limit: EXPORT_PAGE,
+        ..AuditQuery::default()
+    };
+    // The cap is known before streaming, so the header can say so.
+    let total = gw.store.count_entries(&base).await?;
+    let cap = gw.settings.audit_export_max_rows;
+    let truncated = total > cap;
+    let (tx, body) = crate::http::channel_body();
+    let store = gw.store.clone();
+    tokio::spawn(async move {
+        if csv {
+            let mut header = EXPORT_COLUMNS.join(",");
+            header.push_str("\r\n");
+            if tx.send(header.into()).await.is_err() {
+                return;
+            }
+        }
+        let mut sent = 0u64;
+        let mut query = base;
+        let mut last_seq = 0u64;
+        while sent < cap {
+            query.limit =
+                u32::try_from((cap - sent).min(u64::from(EXPORT_PAGE))).unwrap_or(EXPORT_PAGE);
+            let page = match store.query_entries(&query).await {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::error!(error = %e, "export aborted by a storage error");
+                    return;
+                }
+            };
+            if page.is_empty() {
+                break;
+            }
+            let ids: Vec<String> = page.iter().map(|e| e.event_id.clone()).collect();
+            let args: HashMap<String, Value> = store
+                .side_records(&ids)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|s| Some((s.event_id, serde_json::from_str(s.args.as_deref()?).ok()?)))
+                .collect();
+            let mut chunk = String::new();
+            for e in &page {
+                chunk.push_str(&export_row(e, args.get(&e.event_id), csv));
+            }
+            if tx.send(chunk.into()).await.is_err() {
+                return;
+            }
+            sent += page.len() as u64;
+            if let Some(last) = page.last() {
+                last_seq = last.seq;
+                query.after = Some((last.tenant.clone(), last.seq));
+            }
+        }
+        if truncated {
+            let marker = json!({
+                "tenant": query.tenant.clone().or_else(|| query.tenants.as_ref().and_then(|t| t.first().cloned())),
+                "kind": "truncated",
+                "reason": format!("export capped at {cap} rows (INTENTGATE_AUDIT_EXPORT_MAX_ROWS); continue with from_seq={}", last_seq + 1),
+                "seq": last_seq + 1,
+            });
+            let line = if csv {
+                let mut l = EXPORT_COLUMNS
+                    .iter()
+                    .map(|c| csv_field(marker.get(*c).unwrap_or(&Value::Null)))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                l.push_str("\r\n");
+                l
+            } else {
+                format!("{marker}\n")
+            };
+            let _ = tx.send(line.into()).await;
+        }
+    });
+    let mut resp = Response::new(body);
+    let ct = if csv {
+        "text/csv; charset=utf-8"
+    } else {
+        "application/x-ndjson"
+    };
+    resp.headers_mut()
+        .insert("content-type", hyper::header::HeaderValue::from_static(ct));
+    resp.headers_mut().insert(
+        "x-intentgate-total-rows",
+        hyper::header::HeaderValue::from(total.min(cap)),
+    );
+    if truncated {
+        resp.headers_mut().insert(
+            "x-intentgate-truncated",
+            hyper::header::HeaderValue::from_static("true"),
+        );
+    }
+    Ok(resp)
 }
 
 /// Verify one tenant's chain from genesis.

@@ -827,7 +827,10 @@ async fn forward(
     let upstream_id = up.next_id();
     msg["id"] = upstream_id.clone();
     let route = route_of(ctx);
-    let reply = match up.send_with(&route, &msg, method, name, &ctx.param_headers).await {
+    let reply = match up
+        .send_with(&route, &msg, method, name, &ctx.param_headers)
+        .await
+    {
         Ok(r) => r,
         Err(e) => {
             outcome(e.status()).await;

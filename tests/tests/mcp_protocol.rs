@@ -546,10 +546,17 @@ fn budget_exact_under_concurrency_and_after_restart() {
             let (token, ok, over) = (token.clone(), ok.clone(), over.clone());
             std::thread::spawn(move || {
                 for i in 0..5u64 {
-                    let body = modern_body("tools/call", json!({"name": "echo", "arguments": {"t": t, "i": i}}), i);
+                    let body = modern_body(
+                        "tools/call",
+                        json!({"name": "echo", "arguments": {"t": t, "i": i}}),
+                        i,
+                    );
                     let h = headers(&token, "tools/call", Some("echo"));
-                    let hv: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-                    let r = http(addr, "POST", "/v1/mcp", &hv, body.as_bytes()).unwrap().json();
+                    let hv: Vec<(&str, &str)> =
+                        h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                    let r = http(addr, "POST", "/v1/mcp", &hv, body.as_bytes())
+                        .unwrap()
+                        .json();
                     if r["result"].is_object() {
                         ok.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     } else if r["error"]["code"] == -31003 {
@@ -562,22 +569,44 @@ fn budget_exact_under_concurrency_and_after_restart() {
     for t in threads {
         t.join().unwrap();
     }
-    assert_eq!(ok.load(std::sync::atomic::Ordering::SeqCst), 25, "exactly max_calls calls pass");
+    assert_eq!(
+        ok.load(std::sync::atomic::Ordering::SeqCst),
+        25,
+        "exactly max_calls calls pass"
+    );
     assert_eq!(over.load(std::sync::atomic::Ordering::SeqCst), 15);
     // After a restart the budget is still spent; an attenuated child has its own lower limit.
     let (fresh, _) = env.igd.mint("acme", "agent-budget2", "echo", 3);
-    let child_out = env.igd.igctl(&["token", "attenuate", &fresh, "--max-calls", "1", "-o", "json"]);
+    let child_out = env.igd.igctl(&[
+        "token",
+        "attenuate",
+        &fresh,
+        "--max-calls",
+        "1",
+        "-o",
+        "json",
+    ]);
     let child: Value = serde_json::from_slice(&child_out.stdout).unwrap();
     let child = child["token"].as_str().unwrap().to_string();
     let call = |igd: &Igd, tok: &str| {
         let body = modern_body("tools/call", json!({"name": "echo", "arguments": {}}), 1);
-        send(igd, "POST", &headers(tok, "tools/call", Some("echo")), &body).json()
+        send(
+            igd,
+            "POST",
+            &headers(tok, "tools/call", Some("echo")),
+            &body,
+        )
+        .json()
     };
     assert!(call(&env.igd, &child)["result"].is_object());
     env.igd.kill_and_restart();
     let call = |tok: &str| call(&env.igd, tok);
     assert_eq!(call(&token)["error"]["code"], -31003);
-    assert_eq!(call(&child)["error"]["code"], -31003, "child level charged and persisted");
+    assert_eq!(
+        call(&child)["error"]["code"],
+        -31003,
+        "child level charged and persisted"
+    );
     // The parent was charged once (by the child's call): two left.
     assert!(call(&fresh)["result"].is_object());
     assert!(call(&fresh)["result"].is_object());

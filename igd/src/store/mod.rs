@@ -102,6 +102,18 @@ pub struct CommitBatch {
     pub calls: Vec<CallCount>,
 }
 
+/// What the audit log knows of one agent (tenant, root subject).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentActivity {
+    pub tenant: String,
+    pub subject: String,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    pub decisions: u64,
+    pub allowed: u64,
+    pub refused: u64,
+}
+
 /// Filters for reading the audit log.
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {
@@ -114,6 +126,8 @@ pub struct AuditQuery {
     pub event_id: Option<String>,
     pub from_ts: Option<i64>,
     pub to_ts: Option<i64>,
+    /// Only entries with `seq >= from_seq`.
+    pub from_seq: Option<u64>,
     /// Keyset cursor: entries strictly after (tenant, seq).
     pub after: Option<(String, u64)>,
     pub limit: u32,
@@ -157,8 +171,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<Entry>>;
     /// Entries matching a query, ordered by (tenant, seq).
     async fn query_entries(&self, query: &AuditQuery) -> StoreResult<Vec<Entry>>;
+    /// How many entries match a query (its `limit` and `after` ignored).
+    async fn count_entries(&self, query: &AuditQuery) -> StoreResult<u64>;
     /// Entries whose `ref_event_id` is one of `ids` (approvals and outcomes of decisions).
     async fn entries_referring(&self, ids: &[String]) -> StoreResult<Vec<Entry>>;
+
+    /// Distinct (tenant, subject) of decision entries with first/last seen and counts.
+    async fn agents(&self) -> StoreResult<Vec<AgentActivity>>;
 
     /// Data kept beside the chain for these event ids.
     async fn side_records(&self, event_ids: &[String]) -> StoreResult<Vec<SideRecord>>;

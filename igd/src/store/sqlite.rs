@@ -392,38 +392,9 @@ impl Store for SqliteStore {
     }
 
     async fn query_entries(&self, q: &AuditQuery) -> StoreResult<Vec<Entry>> {
-        let mut sql = String::from("SELECT body FROM audit_entries WHERE 1=1");
-        let mut binds: Vec<Bind> = Vec::new();
-        if let Some(tenants) = &q.tenants {
-            if tenants.is_empty() {
-                return Ok(Vec::new());
-            }
-            sql.push_str(" AND tenant IN (");
-            sql.push_str(&vec!["?"; tenants.len()].join(","));
-            sql.push(')');
-            binds.extend(tenants.iter().cloned().map(Bind::Text));
-        }
-        for (col, val) in [
-            ("tenant", &q.tenant),
-            ("subject", &q.subject),
-            ("tool", &q.tool),
-            ("decision", &q.decision),
-            ("kind", &q.kind),
-            ("event_id", &q.event_id),
-        ] {
-            if let Some(v) = val {
-                sql.push_str(&format!(" AND {col} = ?"));
-                binds.push(Bind::Text(v.clone()));
-            }
-        }
-        if let Some(from) = q.from_ts {
-            sql.push_str(" AND ts >= ?");
-            binds.push(Bind::Int(from));
-        }
-        if let Some(to) = q.to_ts {
-            sql.push_str(" AND ts < ?");
-            binds.push(Bind::Int(to));
-        }
+        let Some((mut sql, mut binds)) = where_clause(q, "SELECT body FROM audit_entries") else {
+            return Ok(Vec::new());
+        };
         if let Some((tenant, seq)) = &q.after {
             sql.push_str(" AND (tenant > ? OR (tenant = ? AND seq > ?))");
             binds.push(Bind::Text(tenant.clone()));
@@ -432,17 +403,24 @@ impl Store for SqliteStore {
         }
         sql.push_str(" ORDER BY tenant, seq LIMIT ?");
         binds.push(Bind::Int(i64::from(q.limit)));
-        let mut query = sqlx::query(&sql);
-        for b in binds {
-            query = match b {
-                Bind::Text(s) => query.bind(s),
-                Bind::Int(i) => query.bind(i),
-            };
-        }
-        let rows = query.fetch_all(&self.pool).await.map_err(db_err)?;
+        let rows = bind_all(sqlx::query(&sql), binds)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
         rows.iter()
             .map(|r| entry_of(&r.try_get::<String, _>(0).map_err(db_err)?))
             .collect()
+    }
+
+    async fn count_entries(&self, q: &AuditQuery) -> StoreResult<u64> {
+        let Some((sql, binds)) = where_clause(q, "SELECT COUNT(*) FROM audit_entries") else {
+            return Ok(0);
+        };
+        let row = bind_all(sqlx::query(&sql), binds)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(u64_of(row.try_get::<i64, _>(0).map_err(db_err)?))
     }
 
     async fn entries_referring(&self, ids: &[String]) -> StoreResult<Vec<Entry>> {
@@ -460,6 +438,30 @@ impl Store for SqliteStore {
         let rows = query.fetch_all(&self.pool).await.map_err(db_err)?;
         rows.iter()
             .map(|r| entry_of(&r.try_get::<String, _>(0).map_err(db_err)?))
+            .collect()
+    }
+
+    async fn agents(&self) -> StoreResult<Vec<AgentActivity>> {
+        let rows = sqlx::query(
+            "SELECT tenant, subject, MIN(ts) AS first_seen, MAX(ts) AS last_seen, COUNT(*) AS decisions, \
+             SUM(decision = 'allow') AS allowed, SUM(decision <> 'allow') AS refused \
+             FROM audit_entries WHERE kind = 'decision' AND subject IS NOT NULL GROUP BY tenant, subject ORDER BY tenant, subject",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(AgentActivity {
+                    tenant: r.try_get("tenant").map_err(db_err)?,
+                    subject: r.try_get("subject").map_err(db_err)?,
+                    first_seen: r.try_get("first_seen").map_err(db_err)?,
+                    last_seen: r.try_get("last_seen").map_err(db_err)?,
+                    decisions: u64_of(r.try_get("decisions").map_err(db_err)?),
+                    allowed: u64_of(r.try_get("allowed").map_err(db_err)?),
+                    refused: u64_of(r.try_get("refused").map_err(db_err)?),
+                })
+            })
             .collect()
     }
 
@@ -570,6 +572,60 @@ impl Store for SqliteStore {
 enum Bind {
     Text(String),
     Int(i64),
+}
+
+/// `select WHERE …` for a query's filters; `None` when the tenant scope is empty.
+fn where_clause(q: &AuditQuery, select: &str) -> Option<(String, Vec<Bind>)> {
+    let mut sql = format!("{select} WHERE 1=1");
+    let mut binds: Vec<Bind> = Vec::new();
+    if let Some(tenants) = &q.tenants {
+        if tenants.is_empty() {
+            return None;
+        }
+        sql.push_str(" AND tenant IN (");
+        sql.push_str(&vec!["?"; tenants.len()].join(","));
+        sql.push(')');
+        binds.extend(tenants.iter().cloned().map(Bind::Text));
+    }
+    for (col, val) in [
+        ("tenant", &q.tenant),
+        ("subject", &q.subject),
+        ("tool", &q.tool),
+        ("decision", &q.decision),
+        ("kind", &q.kind),
+        ("event_id", &q.event_id),
+    ] {
+        if let Some(v) = val {
+            sql.push_str(&format!(" AND {col} = ?"));
+            binds.push(Bind::Text(v.clone()));
+        }
+    }
+    if let Some(from) = q.from_ts {
+        sql.push_str(" AND ts >= ?");
+        binds.push(Bind::Int(from));
+    }
+    if let Some(to) = q.to_ts {
+        sql.push_str(" AND ts < ?");
+        binds.push(Bind::Int(to));
+    }
+    if let Some(seq) = q.from_seq {
+        sql.push_str(" AND seq >= ?");
+        binds.push(Bind::Int(i64_of(seq)));
+    }
+    Some((sql, binds))
+}
+
+fn bind_all<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    binds: Vec<Bind>,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    for b in binds {
+        query = match b {
+            Bind::Text(s) => query.bind(s),
+            Bind::Int(i) => query.bind(i),
+        };
+    }
+    query
 }
 
 fn token_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<TokenRecord> {

@@ -1,0 +1,164 @@
+//! The audit log as an auditor uses it: export (CSV/NDJSON, formula escaping, cap and
+//! continuation), agents, tamper detection by verify.
+
+#![allow(clippy::unwrap_used, clippy::print_stderr, clippy::print_stdout)]
+
+use intentgate_tests::*;
+use serde_json::{json, Value};
+
+const POLICY: &str = "package intentgate.policy\n\ndecision := {\"allow\": input.tool == \"echo\", \"reason\": \"echo only\"}\n";
+
+fn start(extra: &[(&str, &str)]) -> (Igd, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p.rego");
+    std::fs::write(&p, POLICY).unwrap();
+    let mut env = vec![
+        ("INTENTGATE_UPSTREAM_URL", "stub"),
+        ("INTENTGATE_POLICY_FILE", p.to_str().unwrap()),
+    ];
+    env.extend_from_slice(extra);
+    let igd = Igd::start(&env);
+    (igd, dir)
+}
+
+fn call(igd: &Igd, token: &str, tool: &str, message: &str) -> Value {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": {"message": message},
+        "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}})
+    .to_string();
+    let auth = format!("Bearer {token}");
+    http(
+        igd.addr,
+        "POST",
+        "/v1/mcp",
+        &[
+            ("Authorization", auth.as_str()),
+            ("Content-Type", "application/json"),
+            ("Accept", "application/json, text/event-stream"),
+            ("MCP-Protocol-Version", "2026-07-28"),
+            ("Mcp-Method", "tools/call"),
+            ("Mcp-Name", tool),
+        ],
+        body.as_bytes(),
+    )
+    .unwrap()
+    .json()
+}
+
+#[test]
+fn export_csv_escapes_formulas_and_continues_after_the_cap() {
+    let (igd, _dir) = start(&[
+        ("INTENTGATE_AUDIT_PERSIST_ARG_VALUES", "raw"),
+        ("INTENTGATE_AUDIT_EXPORT_MAX_ROWS", "4"),
+    ]);
+    let (token, _) = igd.mint("acme", "agent-x", "echo,other", 50);
+    // An agent controls the tool name: a refused "=HYPERLINK(…)" lands in the tool column.
+    assert_eq!(
+        call(&igd, &token, "=HYPERLINK(1)", "x")["error"]["code"],
+        -31001
+    );
+    assert_eq!(call(&igd, &token, "other", "+1")["error"]["code"], -31002);
+    assert!(call(&igd, &token, "echo", "plain, with comma")["result"].is_object());
+    std::thread::sleep(std::time::Duration::from_millis(100));
+
+    let out = igd.igctl(&["audit", "export", "--tenant", "acme"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("v,tenant,seq,kind,event_id,ref_event_id,ts,instance,subject"));
+    assert!(lines[0].ends_with("prev_hash,hash,args"));
+    assert_eq!(
+        lines.len(),
+        1 + 4 + 1,
+        "header, 4 rows (cap), truncated row: {text}"
+    );
+    assert!(
+        text.contains(",'=HYPERLINK(1),"),
+        "formula neutralized: {text}"
+    );
+    assert!(!text.contains(",=HYPERLINK"));
+    assert!(
+        text.contains(r#""{""message"":""plain, with comma""}""#),
+        "quoted JSON cell: {text}"
+    );
+    let last = lines.last().unwrap();
+    assert!(
+        last.contains(",truncated,") && last.contains("from_seq=5"),
+        "{last}"
+    );
+
+    // Continue where the cap stopped, as NDJSON.
+    let out = igd.igctl(&[
+        "audit",
+        "export",
+        "--tenant",
+        "acme",
+        "--format",
+        "ndjson",
+        "--from-seq",
+        "5",
+    ]);
+    let rows: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows[0]["seq"], 5);
+    assert_eq!(rows[0]["kind"], "outcome");
+    assert!(rows.iter().all(|r| r["kind"] != "truncated"), "{rows:?}");
+
+    // Raw export is scoped: a tenant admin could not read another tenant (checked in
+    // foundation tests); here an unknown format is refused.
+    let out = igd.igctl(&[
+        "-o", "json", "audit", "export", "--tenant", "acme", "--format", "xml",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+
+    let agents = igd.igctl(&["agents", "-o", "json"]);
+    let v: Value = serde_json::from_slice(&agents.stdout).unwrap();
+    assert_eq!(v["agents"][0]["subject"], "agent-x");
+    assert_eq!(v["agents"][0]["calls"], 3);
+    assert_eq!(v["agents"][0]["refused"], 2);
+}
+
+#[test]
+fn verify_detects_an_edited_entry_and_exits_3() {
+    let (mut igd, _dir) = start(&[]);
+    let (token, _) = igd.mint("acme", "agent-y", "echo", 50);
+    for i in 0..5 {
+        assert!(call(&igd, &token, "echo", &format!("m{i}"))["result"].is_object());
+    }
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert_eq!(igd.igctl(&["audit", "verify"]).status.code(), Some(0));
+    igd.kill();
+    // Someone with write access to the database edits a decision's reason.
+    let db = igd.data_dir.join("igd.db");
+    let out = std::process::Command::new("sqlite3")
+        .arg(&db)
+        .arg("UPDATE audit_entries SET body = replace(body, '\"echo only\"', '\"nothing to see\"') WHERE tenant = 'acme' AND seq = 4")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    igd.kill_and_restart();
+    let out = igd.igctl(&["audit", "verify", "--tenant", "acme", "-o", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let lines = String::from_utf8(out.stdout).unwrap();
+    let report: Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
+    assert_eq!(report["broken_at"]["seq"], 4, "{report}");
+    assert!(report["broken_at"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("edited"));
+}
