@@ -549,7 +549,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__gen__subcmd__key)
-            opts="-o -h --socket --url --token --output --help"
+            opts="-o -h --audit --socket --url --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

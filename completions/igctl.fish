@@ -38,7 +38,7 @@ complete -c igctl -n "__fish_igctl_needs_command" -f -a "revocations" -d 'List r
 complete -c igctl -n "__fish_igctl_needs_command" -f -a "stop" -d 'Place an emergency stop on a tenant or one of its subjects'
 complete -c igctl -n "__fish_igctl_needs_command" -f -a "unstop" -d 'Lift an emergency stop'
 complete -c igctl -n "__fish_igctl_needs_command" -f -a "token" -d 'Work with a token offline (no daemon needed)'
-complete -c igctl -n "__fish_igctl_needs_command" -f -a "gen-key" -d 'Generate a master key (64 hex characters) for INTENTGATE_MASTER_KEY'
+complete -c igctl -n "__fish_igctl_needs_command" -f -a "gen-key" -d 'Generate a master key (64 hex characters) for INTENTGATE_MASTER_KEY, or with --audit an Ed25519 audit signing key (PKCS#8 PEM) for INTENTGATE_AUDIT_SIGNING_KEY'
 complete -c igctl -n "__fish_igctl_needs_command" -f -a "tenants" -d 'List tenants'
 complete -c igctl -n "__fish_igctl_needs_command" -f -a "agents" -d 'Agents seen in the audit log: first and last seen, calls allowed and refused'
 complete -c igctl -n "__fish_igctl_needs_command" -f -a "health" -d 'Ask igd whether it is ready'
@@ -139,6 +139,7 @@ complete -c igctl -n "__fish_igctl_using_subcommand gen-key" -l url -d 'igd\'s a
 complete -c igctl -n "__fish_igctl_using_subcommand gen-key" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand gen-key" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand gen-key" -l audit -d 'Generate an audit signing key instead'
 complete -c igctl -n "__fish_igctl_using_subcommand gen-key" -s h -l help -d 'Print help'
 complete -c igctl -n "__fish_igctl_using_subcommand tenants" -l socket -d 'igd\'s admin Unix socket' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand tenants" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
@@ -223,7 +224,7 @@ complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_su
 complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help" -f -a "stop" -d 'Place an emergency stop on a tenant or one of its subjects'
 complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help" -f -a "unstop" -d 'Lift an emergency stop'
 complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help" -f -a "token" -d 'Work with a token offline (no daemon needed)'
-complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help" -f -a "gen-key" -d 'Generate a master key (64 hex characters) for INTENTGATE_MASTER_KEY'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help" -f -a "gen-key" -d 'Generate a master key (64 hex characters) for INTENTGATE_MASTER_KEY, or with --audit an Ed25519 audit signing key (PKCS#8 PEM) for INTENTGATE_AUDIT_SIGNING_KEY'
 complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help" -f -a "tenants" -d 'List tenants'
 complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help" -f -a "agents" -d 'Agents seen in the audit log: first and last seen, calls allowed and refused'
 complete -c igctl -n "__fish_igctl_using_subcommand help; and not __fish_seen_subcommand_from mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help" -f -a "health" -d 'Ask igd whether it is ready'

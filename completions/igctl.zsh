@@ -247,6 +247,7 @@ _arguments "${_arguments_options[@]}" : \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
+'--audit[Generate an audit signing key instead]' \
 '-h[Print help]' \
 '--help[Print help]' \
 && ret=0
@@ -560,7 +561,7 @@ _igctl_commands() {
 'stop:Place an emergency stop on a tenant or one of its subjects' \
 'unstop:Lift an emergency stop' \
 'token:Work with a token offline (no daemon needed)' \
-'gen-key:Generate a master key (64 hex characters) for INTENTGATE_MASTER_KEY' \
+'gen-key:Generate a master key (64 hex characters) for INTENTGATE_MASTER_KEY, or with --audit an Ed25519 audit signing key (PKCS#8 PEM) for INTENTGATE_AUDIT_SIGNING_KEY' \
 'tenants:List tenants' \
 'agents:Agents seen in the audit log\: first and last seen, calls allowed and refused' \
 'health:Ask igd whether it is ready' \
@@ -656,7 +657,7 @@ _igctl__subcmd__help_commands() {
 'stop:Place an emergency stop on a tenant or one of its subjects' \
 'unstop:Lift an emergency stop' \
 'token:Work with a token offline (no daemon needed)' \
-'gen-key:Generate a master key (64 hex characters) for INTENTGATE_MASTER_KEY' \
+'gen-key:Generate a master key (64 hex characters) for INTENTGATE_MASTER_KEY, or with --audit an Ed25519 audit signing key (PKCS#8 PEM) for INTENTGATE_AUDIT_SIGNING_KEY' \
 'tenants:List tenants' \
 'agents:Agents seen in the audit log\: first and last seen, calls allowed and refused' \
 'health:Ask igd whether it is ready' \

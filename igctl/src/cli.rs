@@ -55,8 +55,13 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
-    /// Generate a master key (64 hex characters) for INTENTGATE_MASTER_KEY.
-    GenKey,
+    /// Generate a master key (64 hex characters) for INTENTGATE_MASTER_KEY, or with --audit an
+    /// Ed25519 audit signing key (PKCS#8 PEM) for INTENTGATE_AUDIT_SIGNING_KEY.
+    GenKey {
+        /// Generate an audit signing key instead.
+        #[arg(long)]
+        audit: bool,
+    },
     /// List tenants.
     Tenants,
     /// Agents seen in the audit log: first and last seen, calls allowed and refused.

@@ -248,11 +248,21 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Token {
             command: TokenCommand::Attenuate(args),
         } => attenuate(json, args)?,
-        Command::GenKey => {
+        Command::GenKey { audit: false } => {
             let key = intentgate_proto::keys::MasterKey::generate_hex();
             emit(json, &serde_json::json!({ "master_key": key }), || {
                 format!("{key}\n")
             });
+        }
+        Command::GenKey { audit: true } => {
+            use base64::Engine as _;
+            let (pem, public) = intentgate_proto::checkpoint::generate_signing_key_pem();
+            let public = base64::engine::general_purpose::STANDARD.encode(public.as_bytes());
+            emit(
+                json,
+                &serde_json::json!({ "private_key_pem": pem, "public_key": public }),
+                || pem.clone(),
+            );
         }
         Command::Tenants => {
             let list: TenantList = connect(&cli)?

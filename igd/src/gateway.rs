@@ -3,6 +3,7 @@
 
 use crate::audit::{AuditError, AuditWriter, Record};
 use crate::budget::Budgets;
+use crate::checkpoints::Signer;
 use crate::clock;
 use crate::config::Settings;
 use crate::policy::PolicySnapshot;
@@ -32,6 +33,7 @@ pub struct Gateway {
     pub sessions: SessionSealer,
     pub upstream: Upstream,
     pub unauthenticated: UnauthenticatedLog,
+    pub signer: Signer,
     deleted_sessions: Mutex<HashSet<String>>,
     session_seen: Mutex<HashMap<String, u64>>,
     revoked: ArcSwap<HashSet<(String, String)>>,
@@ -57,6 +59,7 @@ pub struct Parts {
     pub policy: PolicySnapshot,
     pub budgets: Arc<Budgets>,
     pub upstream: Upstream,
+    pub signer: Signer,
 }
 
 impl Gateway {
@@ -75,6 +78,7 @@ impl Gateway {
             sessions,
             upstream: p.upstream,
             unauthenticated: UnauthenticatedLog::default(),
+            signer: p.signer,
             deleted_sessions: Mutex::new(HashSet::new()),
             session_seen: Mutex::new(HashMap::new()),
             revoked: ArcSwap::from_pointee(HashSet::new()),

@@ -9,6 +9,7 @@ pub mod admin;
 pub mod audit;
 pub mod audit_api;
 pub mod budget;
+pub mod checkpoints;
 pub mod clock;
 pub mod config;
 pub mod gateway;
@@ -141,6 +142,11 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
         upstream::Upstream::Http(_) => {}
     }
     let budgets = budget::Budgets::load(&store, &settings).await?;
+    let (signing_key, state_path) = checkpoints::load_key(
+        &settings,
+        std::env::var_os("CREDENTIALS_DIRECTORY").map(Into::into),
+    )?;
+    let signer = checkpoints::Signer::new(signing_key, &deployment_id, state_path)?;
     let (audit, audit_task) = audit::AuditWriter::start(store.clone()).await?;
     let gw = Arc::new(Gateway::new(gateway::Parts {
         settings: settings.clone(),
@@ -152,6 +158,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
         policy,
         budgets,
         upstream,
+        signer,
     }));
 
     let agent_listener = tokio::net::TcpListener::bind(settings.listen)
@@ -168,6 +175,9 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
 
     gw.reload_revocations_and_stops().await?;
     gw.reload_deleted_sessions().await?;
+    if let Err(e) = gw.signer.announce(&gw).await {
+        tracing::error!(error = %e, "cannot chain the audit signing key announcement");
+    }
     gw.set_ready(true);
     if settings.admin_token.is_some() && !settings.admin_token_step_up {
         tracing::warn!("INTENTGATE_ADMIN_TOKEN_STEP_UP=off: the admin bearer bypasses step-up (labs and CI only)");
@@ -238,13 +248,15 @@ async fn maintenance_loop(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiv
     }
 }
 
-/// Once a second: flush the unauthenticated-refusal summary and checkpoint the store.
+/// Once a second: flush the unauthenticated-refusal summary, sign checkpoints of advanced
+/// chains, and checkpoint the store's WAL.
 async fn second_ticker(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
             _ = tick.tick() => {
                 gw.unauthenticated.flush(&gw).await;
+                gw.signer.sign_heads(&gw).await;
                 if let Err(e) = gw.store.maintain().await {
                     tracing::warn!(error = %e, "store maintenance failed");
                 }

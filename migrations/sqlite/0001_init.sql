@@ -95,3 +95,13 @@ CREATE TABLE IF NOT EXISTS deleted_sessions (
     id_hash    TEXT PRIMARY KEY,
     expires_at INTEGER NOT NULL
 );
+
+-- Signed checkpoints (C2SP signed notes) of each chain's head.
+CREATE TABLE IF NOT EXISTS checkpoints (
+    tenant     TEXT NOT NULL,
+    size       INTEGER NOT NULL,
+    hash       TEXT NOT NULL,
+    note       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (tenant, size)
+);

@@ -162,3 +162,135 @@ fn verify_detects_an_edited_entry_and_exits_3() {
         .unwrap()
         .contains("edited"));
 }
+
+fn sqlite(db: &std::path::Path, sql: &str) -> String {
+    let out = std::process::Command::new("sqlite3")
+        .arg(db)
+        .arg(sql)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn verify_report(igd: &Igd) -> (Option<i32>, Value) {
+    let out = igd.igctl(&["audit", "verify", "--tenant", "acme", "-o", "json"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    (
+        out.status.code(),
+        serde_json::from_str(text.lines().next().unwrap_or("null")).unwrap(),
+    )
+}
+
+fn anchored(igd: &Igd, token: &str, calls: usize) {
+    for i in 0..calls {
+        assert!(call(igd, token, "echo", &format!("m{i}"))["result"].is_object());
+    }
+    // Checkpoints are signed about once a second.
+    for _ in 0..50 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let (_, r) = verify_report(igd);
+        if r["checkpoint"]["verified"] == true && r["unanchored"] == 0 {
+            return;
+        }
+    }
+    panic!("the head was never checkpointed");
+}
+
+#[test]
+fn checkpoints_catch_truncation_rollback_and_recomputed_chains() {
+    // An operator-provided key from openssl-compatible PEM (igctl gen-key --audit).
+    let keydir = tempfile::tempdir().unwrap();
+    let key = keydir.path().join("audit.pem");
+    let pem = igctl(&["gen-key".into(), "--audit".into()], &[]);
+    std::fs::write(&key, &pem.stdout).unwrap();
+    let (mut igd, _dir) = start(&[("INTENTGATE_AUDIT_SIGNING_KEY", key.to_str().unwrap())]);
+    let (token, _) = igd.mint("acme", "agent-c", "echo", 100);
+    anchored(&igd, &token, 4);
+    let (code, r) = verify_report(&igd);
+    assert_eq!(code, Some(0), "{r}");
+    let size = r["checkpoint"]["size"].as_u64().unwrap();
+    assert!(size >= 9, "{r}");
+
+    // The note is served, signed by the announced key.
+    let cps = igd.igctl(&["audit", "list", "--tenant", "_system", "-o", "json"]);
+    let v: Value = serde_json::from_slice(&cps.stdout).unwrap();
+    assert_eq!(v["entries"][0]["kind"], "checkpoint-key", "{v}");
+    let raw = http(igd.addr, "GET", "/healthz", &[], b"").unwrap();
+    assert_eq!(raw.status, 200);
+
+    // Truncation / rollback: drop the newest entries (as a restored backup would).
+    let db = igd.data_dir.join("igd.db");
+    igd.kill();
+    let backup = sqlite(
+        &db,
+        &format!(
+            "SELECT body FROM audit_entries WHERE tenant = 'acme' AND seq >= {} ORDER BY seq",
+            size - 1
+        ),
+    );
+    sqlite(
+        &db,
+        &format!(
+            "DELETE FROM audit_entries WHERE tenant = 'acme' AND seq >= {}",
+            size - 1
+        ),
+    );
+    igd.kill_and_restart();
+    let (code, r) = verify_report(&igd);
+    assert_eq!(code, Some(3), "{r}");
+    assert!(
+        r["broken_at"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("truncated or rolled back"),
+        "{r}"
+    );
+    // The signer refuses to re-anchor the regressed chain.
+    let _ = call(&igd, &token, "echo", "after-restore");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(igd.logs().contains("refusing to sign"), "{}", igd.logs());
+    let _ = backup;
+
+    // Recomputed suffix: rewrite an old entry and recompute every hash after it with the public
+    // hash function — internally consistent, but not what was signed.
+    let (mut igd2, _dir2) = start(&[]);
+    let (token2, _) = igd2.mint("acme", "agent-r", "echo", 100);
+    anchored(&igd2, &token2, 3);
+    let db2 = igd2.data_dir.join("igd.db");
+    igd2.kill();
+    let bodies = sqlite(
+        &db2,
+        "SELECT body FROM audit_entries WHERE tenant = 'acme' ORDER BY seq",
+    );
+    let mut entries: Vec<intentgate_proto::audit::Entry> = bodies
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    entries[1].reason = Some("rewritten history".into());
+    let mut sql = String::from("BEGIN;");
+    for i in 1..entries.len() {
+        let (prev_seq, prev_hash) = (entries[i - 1].seq, entries[i - 1].hash.clone());
+        entries[i].seal(prev_seq, &prev_hash);
+        let body = serde_json::to_string(&entries[i])
+            .unwrap()
+            .replace('\'', "''");
+        sql.push_str(&format!("UPDATE audit_entries SET body = '{body}', hash = '{}', prev_hash = '{}' WHERE tenant = 'acme' AND seq = {};", entries[i].hash, entries[i].prev_hash, entries[i].seq));
+    }
+    sql.push_str("COMMIT;");
+    sqlite(&db2, &sql);
+    igd2.kill_and_restart();
+    let (code, r) = verify_report(&igd2);
+    assert_eq!(code, Some(3), "{r}");
+    assert!(
+        r["broken_at"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("recomputed or rewritten"),
+        "{r}"
+    );
+}

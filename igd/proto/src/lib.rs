@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod checkpoint;
 pub mod ids;
 pub mod keys;
 pub mod token;

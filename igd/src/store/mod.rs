@@ -114,6 +114,16 @@ pub struct AgentActivity {
     pub refused: u64,
 }
 
+/// A stored signed checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointRecord {
+    pub tenant: String,
+    pub size: u64,
+    pub hash: String,
+    pub note: String,
+    pub created_at: i64,
+}
+
 /// Filters for reading the audit log.
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {
@@ -175,6 +185,15 @@ pub trait Store: Send + Sync + 'static {
     async fn count_entries(&self, query: &AuditQuery) -> StoreResult<u64>;
     /// Entries whose `ref_event_id` is one of `ids` (approvals and outcomes of decisions).
     async fn entries_referring(&self, ids: &[String]) -> StoreResult<Vec<Entry>>;
+
+    /// Store a signed checkpoint (idempotent per (tenant, size)).
+    async fn insert_checkpoint(&self, cp: &CheckpointRecord) -> StoreResult<()>;
+    /// Checkpoints of a tenant (or all), newest first.
+    async fn checkpoints(
+        &self,
+        tenant: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<CheckpointRecord>>;
 
     /// Distinct (tenant, subject) of decision entries with first/last seen and counts.
     async fn agents(&self) -> StoreResult<Vec<AgentActivity>>;

@@ -441,6 +441,49 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn insert_checkpoint(&self, cp: &CheckpointRecord) -> StoreResult<()> {
+        sqlx::query("INSERT INTO checkpoints (tenant, size, hash, note, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant, size) DO NOTHING")
+            .bind(&cp.tenant)
+            .bind(i64_of(cp.size))
+            .bind(&cp.hash)
+            .bind(&cp.note)
+            .bind(cp.created_at)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn checkpoints(
+        &self,
+        tenant: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<CheckpointRecord>> {
+        let rows = match tenant {
+            Some(t) => sqlx::query("SELECT tenant, size, hash, note, created_at FROM checkpoints WHERE tenant = ? ORDER BY size DESC LIMIT ?")
+                .bind(t)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await,
+            None => sqlx::query("SELECT tenant, size, hash, note, created_at FROM checkpoints ORDER BY created_at DESC LIMIT ?")
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await,
+        }
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(CheckpointRecord {
+                    tenant: r.try_get("tenant").map_err(db_err)?,
+                    size: u64_of(r.try_get("size").map_err(db_err)?),
+                    hash: r.try_get("hash").map_err(db_err)?,
+                    note: r.try_get("note").map_err(db_err)?,
+                    created_at: r.try_get("created_at").map_err(db_err)?,
+                })
+            })
+            .collect()
+    }
+
     async fn agents(&self) -> StoreResult<Vec<AgentActivity>> {
         let rows = sqlx::query(
             "SELECT tenant, subject, MIN(ts) AS first_seen, MAX(ts) AS last_seen, COUNT(*) AS decisions, \

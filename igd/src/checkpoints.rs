@@ -1,0 +1,260 @@
+//! Signing checkpoints of every chain's head (DESIGN §5).
+//!
+//! The Ed25519 key lives in a PEM file (`INTENTGATE_AUDIT_SIGNING_KEY`, the systemd credential
+//! `audit_signing_key`, or a generated `<data dir>/audit-signing.pem` on the embedded default),
+//! never in the database. A state file beside it keeps the last (size, hash) signed per tenant:
+//! the signer refuses, loudly, to sign a head that regresses or forks from it, so a restored or
+//! rewritten database cannot be silently re-anchored.
+
+use crate::audit::Record;
+use crate::clock::now_us;
+use crate::config::{ConfigError, Settings};
+use crate::gateway::Gateway;
+use crate::store::CheckpointRecord;
+use ed25519_dalek::SigningKey;
+use intentgate_proto::checkpoint::{
+    signing_key_from_pem, signing_key_pem, Checkpoint, VerifierKey,
+};
+use intentgate_proto::ids::SYSTEM_TENANT;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+/// The last head signed for one tenant.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Signed {
+    size: u64,
+    hash: String,
+}
+
+/// The checkpoint signer.
+pub struct Signer {
+    key: SigningKey,
+    name: String,
+    deployment_id: String,
+    state_path: PathBuf,
+    state: Mutex<BTreeMap<String, Signed>>,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signer")
+            .field("name", &self.name)
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Read or create the signing key; returns it with the path of its state file.
+pub fn load_key(
+    settings: &Settings,
+    env_credentials: Option<PathBuf>,
+) -> Result<(SigningKey, PathBuf), ConfigError> {
+    let bad = |m: String| ConfigError::new("audit_signing_key", m);
+    if let Some(path) = &settings.audit_signing_key {
+        let pem = std::fs::read_to_string(path)
+            .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
+        let key =
+            signing_key_from_pem(&pem).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+        return Ok((key, path.with_extension("state")));
+    }
+    if let Some(cred) = env_credentials
+        .map(|d| d.join("audit_signing_key"))
+        .filter(|p| p.exists())
+    {
+        let pem = std::fs::read_to_string(&cred)
+            .map_err(|e| bad(format!("cannot read credential {}: {e}", cred.display())))?;
+        let key = signing_key_from_pem(&pem)
+            .map_err(|e| bad(format!("credential audit_signing_key: {e}")))?;
+        return Ok((key, settings.data_dir.join("audit-signing.state")));
+    }
+    if !settings.embedded() {
+        return Err(bad(
+            "required with INTENTGATE_POSTGRES_URL (replicas must sign with one key)".into(),
+        ));
+    }
+    let path = settings.data_dir.join("audit-signing.pem");
+    if !path.exists() {
+        let key = SigningKey::generate(&mut rand::rngs::OsRng);
+        let pem = signing_key_pem(&key);
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| bad(format!("cannot create {}: {e}", path.display())))?;
+        f.write_all(pem.as_bytes())
+            .and_then(|_| f.sync_all())
+            .map_err(|e| bad(format!("cannot write {}: {e}", path.display())))?;
+        tracing::warn!(path = %path.display(), "generated an audit signing key in the data dir; production keys belong outside it (INTENTGATE_AUDIT_SIGNING_KEY)");
+    }
+    let pem = std::fs::read_to_string(&path)
+        .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
+    let key = signing_key_from_pem(&pem).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    Ok((key, settings.data_dir.join("audit-signing.state")))
+}
+
+impl Signer {
+    pub fn new(
+        key: SigningKey,
+        deployment_id: &str,
+        state_path: PathBuf,
+    ) -> Result<Self, ConfigError> {
+        let state = match std::fs::read_to_string(&state_path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| {
+                ConfigError::new(
+                    "audit_signing_key",
+                    format!("signer state {} is corrupt: {e}", state_path.display()),
+                )
+            })?,
+            Err(_) => BTreeMap::new(),
+        };
+        Ok(Signer {
+            key,
+            name: format!("intentgate/{deployment_id}"),
+            deployment_id: deployment_id.to_string(),
+            state_path,
+            state: Mutex::new(state),
+        })
+    }
+
+    /// The public key as a verifier key string.
+    pub fn verifier_key(&self) -> VerifierKey {
+        VerifierKey::new(&self.name, self.key.verifying_key())
+    }
+
+    fn save_state(&self, state: &BTreeMap<String, Signed>) -> std::io::Result<()> {
+        let tmp = self.state_path.with_extension("state.tmp");
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(serde_json::to_string(state).unwrap_or_default().as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &self.state_path)
+    }
+
+    /// Sign the head of every chain that advanced since its last checkpoint.
+    pub async fn sign_heads(&self, gw: &Gateway) {
+        let heads = match gw.store.chain_heads().await {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::warn!(error = %e, "checkpoint: cannot read chain heads");
+                return;
+            }
+        };
+        for head in heads {
+            let last = self
+                .state
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&head.tenant)
+                .cloned();
+            if let Some(last) = &last {
+                if head.seq == last.size && head.hash == last.hash {
+                    continue;
+                }
+                if head.seq <= last.size {
+                    tracing::error!(tenant = %head.tenant, signed = last.size, head = head.seq, "refusing to sign: the chain regressed or forked from the last signed checkpoint (restored database? use rebaseline)");
+                    continue;
+                }
+                // Consistency: the entry at the last signed size must still carry the signed hash.
+                match gw
+                    .store
+                    .chain_range(&head.tenant, last.size, last.size, 1)
+                    .await
+                {
+                    Ok(rows) if rows.first().is_some_and(|e| e.hash == last.hash) => {}
+                    Ok(_) => {
+                        tracing::error!(tenant = %head.tenant, signed = last.size, "refusing to sign: the chain no longer contains the last signed head (forked or rewritten)");
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "checkpoint: cannot read the chain");
+                        continue;
+                    }
+                }
+            }
+            let cp = Checkpoint {
+                origin: format!("intentgate/{}/{}", self.deployment_id, head.tenant),
+                size: head.seq,
+                hash: head.hash.clone(),
+            };
+            let note = match cp.sign(&self.name, &self.key) {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::error!(error = %e, "checkpoint: cannot sign");
+                    continue;
+                }
+            };
+            let record = CheckpointRecord {
+                tenant: head.tenant.clone(),
+                size: head.seq,
+                hash: head.hash.clone(),
+                note,
+                created_at: now_us(),
+            };
+            if let Err(e) = gw.store.insert_checkpoint(&record).await {
+                tracing::warn!(error = %e, "checkpoint: cannot store");
+                continue;
+            }
+            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            state.insert(
+                head.tenant.clone(),
+                Signed {
+                    size: head.seq,
+                    hash: head.hash,
+                },
+            );
+            if let Err(e) = self.save_state(&state) {
+                tracing::error!(error = %e, path = %self.state_path.display(), "checkpoint: cannot save signer state");
+            }
+        }
+    }
+
+    /// Announce this key in `_system` (a `checkpoint-key` entry) the first time it is used.
+    pub async fn announce(&self, gw: &Gateway) -> Result<(), crate::audit::AuditError> {
+        let current = self.verifier_key();
+        let announced = announced_keys(gw).await;
+        if announced.contains(&current) {
+            return Ok(());
+        }
+        let mut e = gw.new_entry(SYSTEM_TENANT, "checkpoint-key");
+        e.actor = Some("igd".into());
+        e.action = Some("checkpoint-key".into());
+        e.target = Some(current.encode());
+        e.reason = Some(if announced.is_empty() {
+            "first audit signing key".into()
+        } else {
+            "audit signing key rotated".into()
+        });
+        gw.audit
+            .append(Record {
+                entry: e,
+                ..Record::default()
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+/// Keys announced in `_system` (the daemon's own view; auditors pin keys out of band).
+pub async fn announced_keys(gw: &Gateway) -> Vec<VerifierKey> {
+    let q = crate::store::AuditQuery {
+        tenant: Some(SYSTEM_TENANT.to_string()),
+        kind: Some("checkpoint-key".into()),
+        limit: 1000,
+        ..Default::default()
+    };
+    gw.store
+        .query_entries(&q)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| VerifierKey::parse(e.target.as_deref()?).ok())
+        .collect()
+}
