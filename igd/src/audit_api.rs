@@ -9,7 +9,7 @@ use crate::http::{json_response, Body};
 use crate::store::AuditQuery;
 use hyper::{Method, Response};
 use intentgate_proto::api::ErrorCode;
-use intentgate_proto::audit::{BrokenAt, ChainVerifier, Entry};
+use intentgate_proto::audit::{Anchor, BrokenAt, ChainAudit, Entry};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 
@@ -412,21 +412,25 @@ pub async fn verify_chain(gw: &Gateway, tenant: &str) -> ApiResult<Value> {
         .await?
         .into_iter()
         .next();
-    let checkpoint = match &newest {
-        None => None,
-        Some(c) => match intentgate_proto::checkpoint::Checkpoint::open(&c.note, &keys) {
-            Ok(cp) => Some(Ok(cp)),
-            Err(e) => Some(Err(format!("checkpoint at size {}: {e}", c.size))),
-        },
-    };
-    let anchor_size = match &checkpoint {
-        Some(Ok(cp)) => cp.size,
-        _ => 0,
-    };
-    let mut verifier = ChainVerifier::new(tenant);
-    let mut broken = None;
-    let mut last_ts = None;
-    let mut hash_at_anchor = None;
+    let mut anchors = Vec::new();
+    let mut bad_note = None;
+    if let Some(c) = &newest {
+        match intentgate_proto::checkpoint::Checkpoint::open(&c.note, &keys) {
+            Ok(cp) if cp.origin == format!("intentgate/{}/{tenant}", gw.deployment_id) => anchors
+                .push(Anchor {
+                    size: cp.size,
+                    hash: cp.hash,
+                }),
+            Ok(cp) => {
+                bad_note = Some(format!(
+                    "checkpoint of another log ({}) stored for {tenant}",
+                    cp.origin
+                ))
+            }
+            Err(e) => bad_note = Some(format!("checkpoint at size {}: {e}", c.size)),
+        }
+    }
+    let mut audit = ChainAudit::new(tenant, anchors);
     let mut from = 1u64;
     loop {
         let page = gw
@@ -434,70 +438,34 @@ pub async fn verify_chain(gw: &Gateway, tenant: &str) -> ApiResult<Value> {
             .chain_range(tenant, from, u64::MAX / 2, VERIFY_PAGE)
             .await?;
         let n = page.len();
+        let mut going = true;
         for e in &page {
-            if let Err(b) = verifier.push(e) {
-                broken = Some(b);
+            if !audit.push(e) {
+                going = false;
                 break;
             }
-            if e.seq == anchor_size {
-                hash_at_anchor = Some(e.hash.clone());
-            }
-            last_ts = Some(e.ts);
         }
-        if broken.is_some() || n < VERIFY_PAGE as usize {
+        if !going || n < VERIFY_PAGE as usize {
             break;
         }
         from = page.last().map_or(from, |e| e.seq + 1);
     }
-    let (seq, hash) = verifier.head();
-    let hash = hash.to_string();
-    let mut checkpoint_verified = false;
-    if broken.is_none() {
-        match &checkpoint {
-            Some(Err(reason)) => {
-                broken = Some(BrokenAt {
-                    seq: anchor_size,
-                    ts: 0,
-                    reason: reason.clone(),
-                    stored_hash: String::new(),
-                    expected_hash: String::new(),
-                });
-            }
-            Some(Ok(cp)) if cp.size > seq => {
-                broken = Some(BrokenAt {
-                    seq: seq + 1,
-                    ts: 0,
-                    reason: format!("chain ends at {seq} but a signed checkpoint covers {} (truncated or rolled back)", cp.size),
-                    stored_hash: String::new(),
-                    expected_hash: cp.hash.clone(),
-                });
-            }
-            Some(Ok(cp)) if hash_at_anchor.as_deref() != Some(cp.hash.as_str()) => {
-                broken = Some(BrokenAt {
-                    seq: cp.size,
-                    ts: 0,
-                    reason:
-                        "entry differs from the signed checkpoint (chain recomputed or rewritten)"
-                            .into(),
-                    stored_hash: hash_at_anchor.clone().unwrap_or_default(),
-                    expected_hash: cp.hash.clone(),
-                });
-            }
-            Some(Ok(_)) => checkpoint_verified = true,
-            None => {}
-        }
+    let mut report = audit.finish();
+    if let (Some(reason), true) = (bad_note, report.ok) {
+        report.ok = false;
+        report.broken_at = Some(BrokenAt {
+            seq: 0,
+            ts: 0,
+            reason,
+            stored_hash: String::new(),
+            expected_hash: String::new(),
+        });
     }
-    let age = last_ts.map(|ts| (now_us() - ts) / 1_000_000);
-    Ok(json!({
-        "ok": broken.is_none(),
-        "tenant": tenant,
-        "verified": verifier.verified,
-        "broken_at": broken,
-        "head": {"seq": seq, "hash": hash, "ts": last_ts.map(rfc3339)},
-        "checkpoint": {"size": anchor_size, "verified": checkpoint_verified},
-        "unanchored": seq.saturating_sub(anchor_size),
-        "chain_last_advanced_seconds": age,
-    }))
+    let age = report.head.ts.map(|ts| (now_us() - ts) / 1_000_000);
+    let mut v = serde_json::to_value(&report).unwrap_or(Value::Null);
+    v["head"]["ts"] = json!(report.head.ts.map(rfc3339));
+    v["chain_last_advanced_seconds"] = json!(age);
+    Ok(v)
 }
 
 async fn verify(

@@ -196,6 +196,130 @@ impl ChainVerifier {
     }
 }
 
+/// A signed checkpoint already opened with a trusted key: the chain must contain it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    pub size: u64,
+    pub hash: String,
+}
+
+/// The outcome of verifying one chain (the `GET /v1/admin/audit/verify` report's fields).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainReport {
+    pub ok: bool,
+    pub tenant: String,
+    pub verified: u64,
+    pub broken_at: Option<BrokenAt>,
+    pub head: Head,
+    pub checkpoint: AnchorStatus,
+    pub unanchored: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    pub seq: u64,
+    pub hash: String,
+    pub ts: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnchorStatus {
+    pub size: u64,
+    pub verified: bool,
+}
+
+/// Verifies a whole chain fed in seq order against its newest trusted checkpoint: every hash
+/// and link, and that the chain still contains exactly what was signed (no truncation,
+/// rollback or recomputed suffix).
+#[derive(Debug, Clone)]
+pub struct ChainAudit {
+    chain: ChainVerifier,
+    anchors: Vec<Anchor>,
+    seen: Vec<Option<String>>,
+    broken: Option<BrokenAt>,
+    last_ts: Option<i64>,
+}
+
+impl ChainAudit {
+    /// `anchors`: trusted checkpoints (the newest and any pinned one), in any order.
+    pub fn new(tenant: &str, anchors: Vec<Anchor>) -> Self {
+        let n = anchors.len();
+        ChainAudit {
+            chain: ChainVerifier::new(tenant),
+            anchors,
+            seen: vec![None; n],
+            broken: None,
+            last_ts: None,
+        }
+    }
+
+    /// Feed the next entry; returns false once the chain is known to be broken.
+    pub fn push(&mut self, e: &Entry) -> bool {
+        if self.broken.is_some() {
+            return false;
+        }
+        if let Err(b) = self.chain.push(e) {
+            self.broken = Some(b);
+            return false;
+        }
+        for (i, a) in self.anchors.iter().enumerate() {
+            if a.size == e.seq {
+                self.seen[i] = Some(e.hash.clone());
+            }
+        }
+        self.last_ts = Some(e.ts);
+        true
+    }
+
+    pub fn finish(self) -> ChainReport {
+        let (seq, hash) = self.chain.head();
+        let (seq, hash) = (seq, hash.to_string());
+        let mut broken = self.broken;
+        let anchor_size = self.anchors.iter().map(|a| a.size).max().unwrap_or(0);
+        if broken.is_none() {
+            for (a, seen) in self.anchors.iter().zip(&self.seen) {
+                if a.size > seq {
+                    broken = Some(BrokenAt {
+                        seq: seq + 1,
+                        ts: 0,
+                        reason: format!("chain ends at {seq} but a signed checkpoint covers {} (truncated or rolled back)", a.size),
+                        stored_hash: String::new(),
+                        expected_hash: a.hash.clone(),
+                    });
+                    break;
+                }
+                if a.size > 0 && seen.as_deref() != Some(a.hash.as_str()) {
+                    broken = Some(BrokenAt {
+                        seq: a.size,
+                        ts: 0,
+                        reason: "entry differs from the signed checkpoint (chain recomputed or rewritten)".into(),
+                        stored_hash: seen.clone().unwrap_or_default(),
+                        expected_hash: a.hash.clone(),
+                    });
+                    break;
+                }
+            }
+        }
+        let ok = broken.is_none();
+        ChainReport {
+            ok,
+            tenant: self.chain.tenant.clone(),
+            verified: self.chain.verified,
+            broken_at: broken,
+            head: Head {
+                seq,
+                hash,
+                ts: self.last_ts,
+            },
+            checkpoint: AnchorStatus {
+                size: anchor_size,
+                verified: ok && anchor_size > 0,
+            },
+            unanchored: seq.saturating_sub(anchor_size),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
