@@ -11,7 +11,7 @@ use proptest::prelude::*;
 fn entry(tenant: &str, i: u64, salt: u64) -> Entry {
     Entry {
         tenant: tenant.into(),
-        kind: if i % 3 == 0 {
+        kind: if i.is_multiple_of(3) {
             "outcome".into()
         } else {
             "decision".into()
@@ -21,7 +21,7 @@ fn entry(tenant: &str, i: u64, salt: u64) -> Entry {
         instance: "inst".into(),
         subject: Some(format!("agent-{}", i % 4)),
         tool: Some(format!("tool-{}", i % 5)),
-        decision: Some(if i % 2 == 0 {
+        decision: Some(if i.is_multiple_of(2) {
             "allow".into()
         } else {
             "block".into()
