@@ -477,13 +477,21 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__audit__subcmd__verify)
-            opts="-o -h --tenant --socket --url --token --output --help"
+            opts="-o -h --tenant --pubkey --pin --require-anchor --server --socket --url --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pubkey)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pin)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -167,7 +167,7 @@ json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export verify help" -s h -l help -d 'Print help'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export verify help" -f -a "list" -d 'List audit entries'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export verify help" -f -a "export" -d 'Export one tenant\'s chain, one row per entry (CSV or NDJSON), streamed'
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export verify help" -f -a "verify" -d 'Verify the hash chains (igd recomputes; exit 3 when broken)'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export verify help" -f -a "verify" -d 'Verify the chains locally: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l tenant -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l subject -r
@@ -194,16 +194,20 @@ complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subco
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from export" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l tenant -d 'Only this tenant' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l tenant -d 'Only this tenant (default: every tenant in scope)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l pubkey -d 'Verifier keys to trust (one `name+id+key` per line); default: keys pinned on first use under the config dir' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l pin -d 'Pinned newest checkpoints (JSON, tenant → note): the chain must still contain them; updated after each successful run' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l socket -d 'igd\'s admin Unix socket' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l require-anchor -d 'Fail (exit 6) when entries after the newest checkpoint are not yet anchored'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l server -d 'Ask igd for its own verdict instead of recomputing locally'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "list" -d 'List audit entries'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "export" -d 'Export one tenant\'s chain, one row per entry (CSV or NDJSON), streamed'
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Verify the hash chains (igd recomputes; exit 3 when broken)'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Verify the chains locally: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c igctl -n "__fish_igctl_using_subcommand completions" -l socket -d 'igd\'s admin Unix socket' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand completions" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
@@ -237,4 +241,4 @@ complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcom
 complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "attenuate" -d 'Narrow a token offline by appending an attenuation block'
 complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "list" -d 'List audit entries'
 complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "export" -d 'Export one tenant\'s chain, one row per entry (CSV or NDJSON), streamed'
-complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Verify the hash chains (igd recomputes; exit 3 when broken)'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Verify the chains locally: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable'

@@ -341,12 +341,16 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (verify)
 _arguments "${_arguments_options[@]}" : \
-'--tenant=[Only this tenant]:TENANT:_default' \
+'--tenant=[Only this tenant (default\: every tenant in scope)]:TENANT:_default' \
+'--pubkey=[Verifier keys to trust (one \`name+id+key\` per line); default\: keys pinned on first use under the config dir]:FILE:_files' \
+'--pin=[Pinned newest checkpoints (JSON, tenant → note)\: the chain must still contain them; updated after each successful run]:FILE:_files' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
 '--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
+'--require-anchor[Fail (exit 6) when entries after the newest checkpoint are not yet anchored]' \
+'--server[Ask igd for its own verdict instead of recomputing locally]' \
 '-h[Print help]' \
 '--help[Print help]' \
 && ret=0
@@ -582,7 +586,7 @@ _igctl__subcmd__audit_commands() {
     local commands; commands=(
 'list:List audit entries' \
 'export:Export one tenant'\''s chain, one row per entry (CSV or NDJSON), streamed' \
-'verify:Verify the hash chains (igd recomputes; exit 3 when broken)' \
+'verify:Verify the chains locally\: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'igctl audit commands' commands "$@"
@@ -597,7 +601,7 @@ _igctl__subcmd__audit__subcmd__help_commands() {
     local commands; commands=(
 'list:List audit entries' \
 'export:Export one tenant'\''s chain, one row per entry (CSV or NDJSON), streamed' \
-'verify:Verify the hash chains (igd recomputes; exit 3 when broken)' \
+'verify:Verify the chains locally\: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'igctl audit help commands' commands "$@"
@@ -678,7 +682,7 @@ _igctl__subcmd__help__subcmd__audit_commands() {
     local commands; commands=(
 'list:List audit entries' \
 'export:Export one tenant'\''s chain, one row per entry (CSV or NDJSON), streamed' \
-'verify:Verify the hash chains (igd recomputes; exit 3 when broken)' \
+'verify:Verify the chains locally\: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable' \
     )
     _describe -t commands 'igctl help audit commands' commands "$@"
 }

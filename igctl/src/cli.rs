@@ -186,12 +186,30 @@ pub enum AuditCommand {
     List(AuditListArgs),
     /// Export one tenant's chain, one row per entry (CSV or NDJSON), streamed.
     Export(AuditExportArgs),
-    /// Verify the hash chains (igd recomputes; exit 3 when broken).
-    Verify {
-        /// Only this tenant.
-        #[arg(long)]
-        tenant: Option<String>,
-    },
+    /// Verify the chains locally: fetch entries and signed checkpoints and recompute
+    /// everything against pinned keys. Exit 3 when tampered, 6 when unverifiable.
+    Verify(AuditVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditVerifyArgs {
+    /// Only this tenant (default: every tenant in scope).
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Verifier keys to trust (one `name+id+key` per line); default: keys pinned on first use
+    /// under the config dir.
+    #[arg(long, value_name = "FILE")]
+    pub pubkey: Option<PathBuf>,
+    /// Pinned newest checkpoints (JSON, tenant → note): the chain must still contain them;
+    /// updated after each successful run.
+    #[arg(long, value_name = "FILE")]
+    pub pin: Option<PathBuf>,
+    /// Fail (exit 6) when entries after the newest checkpoint are not yet anchored.
+    #[arg(long)]
+    pub require_anchor: bool,
+    /// Ask igd for its own verdict instead of recomputing locally.
+    #[arg(long)]
+    pub server: bool,
 }
 
 #[derive(Debug, Args)]

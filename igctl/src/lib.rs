@@ -4,6 +4,7 @@ pub mod cli;
 pub mod client;
 pub mod error;
 pub mod output;
+pub mod verify;
 
 use crate::cli::*;
 use crate::client::{Client, ConnectionArgs};
@@ -504,8 +505,8 @@ async fn audit(cli: &Cli, json: bool, command: &AuditCommand) -> Result<(), CliE
             });
         }
         AuditCommand::Export(args) => export(cli, json, args).await?,
-        AuditCommand::Verify { tenant } => {
-            let path = match tenant {
+        AuditCommand::Verify(args) if args.server => {
+            let path = match &args.tenant {
                 Some(t) => format!("/v1/admin/audit/verify?tenant={}", encode_query(t)),
                 None => "/v1/admin/audit/verify".to_string(),
             };
@@ -518,28 +519,93 @@ async fn audit(cli: &Cli, json: bool, command: &AuditCommand) -> Result<(), CliE
                     .map(|a| a.as_slice())
                     .unwrap_or_default()
                 {
-                    let line = match r["broken_at"].as_object() {
-                        None => format!(
-                            "{}: ok, {} entries verified, head seq {}\n",
-                            r["tenant"].as_str().unwrap_or("?"),
-                            r["verified"],
-                            r["head"]["seq"]
-                        ),
-                        Some(b) => format!(
-                            "{}: BROKEN at seq {}: {}\n",
-                            r["tenant"].as_str().unwrap_or("?"),
-                            b.get("seq").cloned().unwrap_or(Value::Null),
-                            b.get("reason").and_then(Value::as_str).unwrap_or("?")
-                        ),
-                    };
-                    out.push_str(&line);
+                    out.push_str(&verify_line(r));
                 }
+                out.push_str("(igd's own verdict; run without --server to recompute locally)\n");
                 out
             });
             if !ok {
                 return Err(CliError::new(
                     ErrorCode::Tampered,
                     "audit chain verification failed",
+                ));
+            }
+        }
+        AuditCommand::Verify(args) => {
+            let client = connect(cli)?;
+            let (keys, trust) = verify::trusted_keys(&client, args.pubkey.as_deref()).await?;
+            let tenants: Vec<String> = match &args.tenant {
+                Some(t) => vec![t.clone()],
+                None => {
+                    let list: TenantList = client
+                        .call(Method::GET, "/v1/admin/tenants", None::<&()>)
+                        .await?;
+                    let mut names: Vec<String> = list.tenants.into_iter().map(|t| t.name).collect();
+                    // Admins also see the reserved chains.
+                    let v: Value = client
+                        .call(
+                            Method::GET,
+                            "/v1/admin/audit/checkpoints?limit=10000",
+                            None::<&()>,
+                        )
+                        .await
+                        .unwrap_or(Value::Null);
+                    for c in v["checkpoints"]
+                        .as_array()
+                        .map(|a| a.as_slice())
+                        .unwrap_or_default()
+                    {
+                        if let Some(t) = c["tenant"].as_str() {
+                            if !names.iter().any(|n| n == t) {
+                                names.push(t.to_string());
+                            }
+                        }
+                    }
+                    names
+                }
+            };
+            let mut pins = match &args.pin {
+                Some(p) => verify::read_pins(p)?,
+                None => Default::default(),
+            };
+            let mut reports = Vec::new();
+            let mut all_ok = true;
+            let mut unanchored = false;
+            for t in &tenants {
+                let (report, newest) =
+                    verify::verify_tenant(&client, t, &keys, pins.get(t).map(String::as_str))
+                        .await?;
+                all_ok &= report.ok;
+                unanchored |= report.unanchored > 0;
+                if report.ok {
+                    if let Some(n) = newest {
+                        pins.insert(t.clone(), n);
+                    }
+                }
+                reports.push(verify::report_json(&report));
+            }
+            if let (Some(p), true) = (&args.pin, all_ok) {
+                verify::write_pins(p, &pins)?;
+            }
+            let out =
+                serde_json::json!({"ok": all_ok, "trust": trust.as_str(), "tenants": reports});
+            emit(json, &out, || {
+                let mut text = format!("keys: {}\n", trust.as_str());
+                for r in &reports {
+                    text.push_str(&verify_line(r));
+                }
+                text
+            });
+            if !all_ok {
+                return Err(CliError::new(
+                    ErrorCode::Tampered,
+                    "audit chain verification failed",
+                ));
+            }
+            if args.require_anchor && unanchored {
+                return Err(CliError::new(
+                    ErrorCode::Unverifiable,
+                    "entries after the newest checkpoint are not anchored yet (--require-anchor)",
                 ));
             }
         }
@@ -618,7 +684,28 @@ async fn export(cli: &Cli, json: bool, args: &AuditExportArgs) -> Result<(), Cli
     Ok(())
 }
 
-fn encode_query(v: &str) -> String {
+fn verify_line(r: &Value) -> String {
+    let tenant = r["tenant"].as_str().unwrap_or("?");
+    match r["broken_at"].as_object() {
+        None => {
+            format!(
+            "{tenant}: ok, {} entries verified, head seq {}, checkpoint {} ({}), {} unanchored\n",
+            r["verified"],
+            r["head"]["seq"],
+            r["checkpoint"]["size"],
+            if r["checkpoint"]["verified"] == true { "verified" } else { "none" },
+            r["unanchored"]
+        )
+        }
+        Some(b) => format!(
+            "{tenant}: BROKEN at seq {}: {}\n",
+            b.get("seq").cloned().unwrap_or(Value::Null),
+            b.get("reason").and_then(Value::as_str).unwrap_or("?")
+        ),
+    }
+}
+
+pub(crate) fn encode_query(v: &str) -> String {
     v.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {

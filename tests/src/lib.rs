@@ -208,7 +208,12 @@ impl Igd {
     pub fn igctl(&self, args: &[&str]) -> Output {
         let mut full = vec!["--socket".to_string(), self.socket.display().to_string()];
         full.extend(args.iter().map(|s| s.to_string()));
-        igctl(&full, &[])
+        // Keys pinned on first use go to this igd's own config dir, not the user's.
+        let config = self.data_dir.with_file_name("igctl-config");
+        igctl(
+            &full,
+            &[("XDG_CONFIG_HOME", config.to_str().unwrap_or_default())],
+        )
     }
 
     /// Mint a token through igctl; returns (token, jti).

@@ -156,6 +156,7 @@ fn verify_detects_an_edited_entry_and_exits_3() {
     );
     let lines = String::from_utf8(out.stdout).unwrap();
     let report: Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
+    let report = report["tenants"][0].clone();
     assert_eq!(report["broken_at"]["seq"], 4, "{report}");
     assert!(report["broken_at"]["reason"]
         .as_str()
@@ -180,10 +181,13 @@ fn sqlite(db: &std::path::Path, sql: &str) -> String {
 fn verify_report(igd: &Igd) -> (Option<i32>, Value) {
     let out = igd.igctl(&["audit", "verify", "--tenant", "acme", "-o", "json"]);
     let text = String::from_utf8(out.stdout).unwrap();
-    (
-        out.status.code(),
-        serde_json::from_str(text.lines().next().unwrap_or("null")).unwrap(),
-    )
+    let v: Value = serde_json::from_str(text.lines().next().unwrap_or("null")).unwrap();
+    let report = if v["tenants"].is_array() {
+        v["tenants"][0].clone()
+    } else {
+        v
+    };
+    (out.status.code(), report)
 }
 
 fn anchored(igd: &Igd, token: &str, calls: usize) {
@@ -292,5 +296,83 @@ fn checkpoints_catch_truncation_rollback_and_recomputed_chains() {
             .unwrap()
             .contains("recomputed or rewritten"),
         "{r}"
+    );
+}
+
+#[test]
+fn local_verify_pins_keys_and_checkpoints() {
+    let (mut igd, dir) = start(&[]);
+    let (token, _) = igd.mint("acme", "agent-p", "echo", 100);
+    anchored(&igd, &token, 3);
+    let pin = dir.path().join("pins.json");
+    let pin_arg = pin.to_str().unwrap();
+    // First run pins the key (trust on first use) and the newest checkpoint.
+    let out = igd.igctl(&[
+        "audit", "verify", "--tenant", "acme", "--pin", pin_arg, "-o", "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["trust"].as_str().unwrap().contains("first use"));
+    assert!(std::fs::read_to_string(&pin)
+        .unwrap()
+        .contains("intentgate/"));
+    // A key that did not sign the checkpoints: unverifiable (6).
+    let other = dir.path().join("other.pub");
+    std::fs::write(
+        &other,
+        "intentgate/zz+00000000+AXt0x0Rv1uYoJ2V+S0h3Y2V0S2tLZjU0cjFWcFhXMWxKUUZ4NnM=\n",
+    )
+    .unwrap();
+    let out = igd.igctl(&[
+        "audit",
+        "verify",
+        "--tenant",
+        "acme",
+        "--pubkey",
+        other.to_str().unwrap(),
+    ]);
+    assert!(
+        matches!(out.status.code(), Some(6)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // New, not yet anchored entries: fine, unless --require-anchor.
+    assert!(call(&igd, &token, "echo", "tail")["result"].is_object());
+    let out = igd.igctl(&["audit", "verify", "--tenant", "acme", "--require-anchor"]);
+    if out.status.code() != Some(0) {
+        assert_eq!(out.status.code(), Some(6));
+    }
+    anchored(&igd, &token, 1);
+    let out = igd.igctl(&["audit", "verify", "--tenant", "acme", "--pin", pin_arg]);
+    assert_eq!(out.status.code(), Some(0));
+    // Root on the host rolls the database back AND deletes the newer checkpoints: the pinned
+    // checkpoint that left the host still catches it.
+    let db = igd.data_dir.join("igd.db");
+    igd.kill();
+    sqlite(&db, "DELETE FROM audit_entries WHERE tenant = 'acme' AND seq > 3; DELETE FROM checkpoints WHERE tenant = 'acme' AND size > 3;");
+    let _ = std::fs::remove_file(igd.data_dir.join("audit-signing.state"));
+    igd.kill_and_restart();
+    let out = igd.igctl(&[
+        "audit", "verify", "--tenant", "acme", "--pin", pin_arg, "-o", "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let first = String::from_utf8(out.stdout).unwrap();
+    let v: Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
+    assert!(
+        v["tenants"][0]["broken_at"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("truncated or rolled back"),
+        "{v}"
     );
 }

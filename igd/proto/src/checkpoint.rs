@@ -63,8 +63,9 @@ impl VerifierKey {
 
     pub fn parse(text: &str) -> Result<Self, NoteError> {
         let text = text.trim();
-        let mut parts = text.rsplitn(3, '+');
-        let (Some(b64), Some(id_hex), Some(name)) = (parts.next(), parts.next(), parts.next())
+        // Key names never contain '+'; the base64 key may.
+        let mut parts = text.splitn(3, '+');
+        let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next())
         else {
             return Err(NoteError::BadKey("expected name+keyid+key".into()));
         };
@@ -238,6 +239,14 @@ mod tests {
 
     fn key(seed: u8) -> SigningKey {
         SigningKey::from_bytes(&[seed; 32])
+    }
+
+    #[test]
+    fn verifier_keys_with_plus_in_base64_round_trip() {
+        for seed in 0..64u8 {
+            let vk = VerifierKey::new("intentgate/d1", key(seed).verifying_key());
+            assert_eq!(VerifierKey::parse(&vk.encode()).unwrap(), vk);
+        }
     }
 
     #[test]
