@@ -61,6 +61,9 @@ _igctl() {
             igctl,unstop)
                 cmd="igctl__subcmd__unstop"
                 ;;
+            igctl__subcmd__audit,evidence)
+                cmd="igctl__subcmd__audit__subcmd__evidence"
+                ;;
             igctl__subcmd__audit,export)
                 cmd="igctl__subcmd__audit__subcmd__export"
                 ;;
@@ -73,6 +76,12 @@ _igctl() {
             igctl__subcmd__audit,verify)
                 cmd="igctl__subcmd__audit__subcmd__verify"
                 ;;
+            igctl__subcmd__audit,verify-pack)
+                cmd="igctl__subcmd__audit__subcmd__verify__subcmd__pack"
+                ;;
+            igctl__subcmd__audit__subcmd__help,evidence)
+                cmd="igctl__subcmd__audit__subcmd__help__subcmd__evidence"
+                ;;
             igctl__subcmd__audit__subcmd__help,export)
                 cmd="igctl__subcmd__audit__subcmd__help__subcmd__export"
                 ;;
@@ -84,6 +93,9 @@ _igctl() {
                 ;;
             igctl__subcmd__audit__subcmd__help,verify)
                 cmd="igctl__subcmd__audit__subcmd__help__subcmd__verify"
+                ;;
+            igctl__subcmd__audit__subcmd__help,verify-pack)
+                cmd="igctl__subcmd__audit__subcmd__help__subcmd__verify__subcmd__pack"
                 ;;
             igctl__subcmd__help,agents)
                 cmd="igctl__subcmd__help__subcmd__agents"
@@ -130,6 +142,9 @@ _igctl() {
             igctl__subcmd__help,unstop)
                 cmd="igctl__subcmd__help__subcmd__unstop"
                 ;;
+            igctl__subcmd__help__subcmd__audit,evidence)
+                cmd="igctl__subcmd__help__subcmd__audit__subcmd__evidence"
+                ;;
             igctl__subcmd__help__subcmd__audit,export)
                 cmd="igctl__subcmd__help__subcmd__audit__subcmd__export"
                 ;;
@@ -138,6 +153,9 @@ _igctl() {
                 ;;
             igctl__subcmd__help__subcmd__audit,verify)
                 cmd="igctl__subcmd__help__subcmd__audit__subcmd__verify"
+                ;;
+            igctl__subcmd__help__subcmd__audit,verify-pack)
+                cmd="igctl__subcmd__help__subcmd__audit__subcmd__verify__subcmd__pack"
                 ;;
             igctl__subcmd__help__subcmd__token,attenuate)
                 cmd="igctl__subcmd__help__subcmd__token__subcmd__attenuate"
@@ -253,12 +271,66 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__audit)
-            opts="-o -h --socket --url --token --output --help list export verify help"
+            opts="-o -h --socket --url --token --output --help list export evidence verify-pack verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__audit__subcmd__evidence)
+            opts="-o -h --tenant --from --to --pubkey --out --socket --url --token --output --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pubkey)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -349,8 +421,22 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__audit__subcmd__help)
-            opts="list export verify help"
+            opts="list export evidence verify-pack verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__audit__subcmd__help__subcmd__evidence)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -405,6 +491,20 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__audit__subcmd__help__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__audit__subcmd__help__subcmd__verify__subcmd__pack)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -492,6 +592,44 @@ _igctl() {
                     return 0
                     ;;
                 --pin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__audit__subcmd__verify__subcmd__pack)
+            opts="-o -h --pubkey --socket --url --token --output --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --pubkey)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -653,8 +791,22 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__help__subcmd__audit)
-            opts="list export verify"
+            opts="list export evidence verify-pack verify"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__help__subcmd__audit__subcmd__evidence)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -695,6 +847,20 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__help__subcmd__audit__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__help__subcmd__audit__subcmd__verify__subcmd__pack)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -339,6 +339,35 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help]' \
 && ret=0
 ;;
+(evidence)
+_arguments "${_arguments_options[@]}" : \
+'--tenant=[]:TENANT:_default' \
+'--from=[Window start (RFC 3339; recorded in the report)]:FROM:_default' \
+'--to=[Window end (RFC 3339)\: entries at or after it are left out]:TO:_default' \
+'--pubkey=[Verifier keys to build against (default\: keys pinned on first use)]:FILE:_files' \
+'--out=[Where to write the pack]:FILE:_files' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(verify-pack)
+_arguments "${_arguments_options[@]}" : \
+'--pubkey=[Verifier key file (required\: evidence is never trusted on first use)]:FILE:_files' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+':pack -- The pack (.tar.gz):_files' \
+&& ret=0
+;;
 (verify)
 _arguments "${_arguments_options[@]}" : \
 '--tenant=[Only this tenant (default\: every tenant in scope)]:TENANT:_default' \
@@ -372,6 +401,14 @@ _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
 (export)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(evidence)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(verify-pack)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -526,6 +563,14 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(evidence)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(verify-pack)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (verify)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -586,10 +631,17 @@ _igctl__subcmd__audit_commands() {
     local commands; commands=(
 'list:List audit entries' \
 'export:Export one tenant'\''s chain, one row per entry (CSV or NDJSON), streamed' \
+'evidence:Write an evidence pack (.tar.gz)\: entries, checkpoints, keys, report, manifest, controls' \
+'verify-pack:Re-verify an evidence pack offline (no daemon) against a pinned key' \
 'verify:Verify the chains locally\: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'igctl audit commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__audit__subcmd__evidence_commands] )) ||
+_igctl__subcmd__audit__subcmd__evidence_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl audit evidence commands' commands "$@"
 }
 (( $+functions[_igctl__subcmd__audit__subcmd__export_commands] )) ||
 _igctl__subcmd__audit__subcmd__export_commands() {
@@ -601,10 +653,17 @@ _igctl__subcmd__audit__subcmd__help_commands() {
     local commands; commands=(
 'list:List audit entries' \
 'export:Export one tenant'\''s chain, one row per entry (CSV or NDJSON), streamed' \
+'evidence:Write an evidence pack (.tar.gz)\: entries, checkpoints, keys, report, manifest, controls' \
+'verify-pack:Re-verify an evidence pack offline (no daemon) against a pinned key' \
 'verify:Verify the chains locally\: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'igctl audit help commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__audit__subcmd__help__subcmd__evidence_commands] )) ||
+_igctl__subcmd__audit__subcmd__help__subcmd__evidence_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl audit help evidence commands' commands "$@"
 }
 (( $+functions[_igctl__subcmd__audit__subcmd__help__subcmd__export_commands] )) ||
 _igctl__subcmd__audit__subcmd__help__subcmd__export_commands() {
@@ -626,6 +685,11 @@ _igctl__subcmd__audit__subcmd__help__subcmd__verify_commands() {
     local commands; commands=()
     _describe -t commands 'igctl audit help verify commands' commands "$@"
 }
+(( $+functions[_igctl__subcmd__audit__subcmd__help__subcmd__verify-pack_commands] )) ||
+_igctl__subcmd__audit__subcmd__help__subcmd__verify-pack_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl audit help verify-pack commands' commands "$@"
+}
 (( $+functions[_igctl__subcmd__audit__subcmd__list_commands] )) ||
 _igctl__subcmd__audit__subcmd__list_commands() {
     local commands; commands=()
@@ -635,6 +699,11 @@ _igctl__subcmd__audit__subcmd__list_commands() {
 _igctl__subcmd__audit__subcmd__verify_commands() {
     local commands; commands=()
     _describe -t commands 'igctl audit verify commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__audit__subcmd__verify-pack_commands] )) ||
+_igctl__subcmd__audit__subcmd__verify-pack_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl audit verify-pack commands' commands "$@"
 }
 (( $+functions[_igctl__subcmd__completions_commands] )) ||
 _igctl__subcmd__completions_commands() {
@@ -682,9 +751,16 @@ _igctl__subcmd__help__subcmd__audit_commands() {
     local commands; commands=(
 'list:List audit entries' \
 'export:Export one tenant'\''s chain, one row per entry (CSV or NDJSON), streamed' \
+'evidence:Write an evidence pack (.tar.gz)\: entries, checkpoints, keys, report, manifest, controls' \
+'verify-pack:Re-verify an evidence pack offline (no daemon) against a pinned key' \
 'verify:Verify the chains locally\: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable' \
     )
     _describe -t commands 'igctl help audit commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__audit__subcmd__evidence_commands] )) ||
+_igctl__subcmd__help__subcmd__audit__subcmd__evidence_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help audit evidence commands' commands "$@"
 }
 (( $+functions[_igctl__subcmd__help__subcmd__audit__subcmd__export_commands] )) ||
 _igctl__subcmd__help__subcmd__audit__subcmd__export_commands() {
@@ -700,6 +776,11 @@ _igctl__subcmd__help__subcmd__audit__subcmd__list_commands() {
 _igctl__subcmd__help__subcmd__audit__subcmd__verify_commands() {
     local commands; commands=()
     _describe -t commands 'igctl help audit verify commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__audit__subcmd__verify-pack_commands] )) ||
+_igctl__subcmd__help__subcmd__audit__subcmd__verify-pack_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help audit verify-pack commands' commands "$@"
 }
 (( $+functions[_igctl__subcmd__help__subcmd__completions_commands] )) ||
 _igctl__subcmd__help__subcmd__completions_commands() {

@@ -186,9 +186,37 @@ pub enum AuditCommand {
     List(AuditListArgs),
     /// Export one tenant's chain, one row per entry (CSV or NDJSON), streamed.
     Export(AuditExportArgs),
+    /// Write an evidence pack (.tar.gz): entries, checkpoints, keys, report, manifest, controls.
+    Evidence(AuditEvidenceArgs),
+    /// Re-verify an evidence pack offline (no daemon) against a pinned key.
+    VerifyPack {
+        /// The pack (.tar.gz).
+        pack: PathBuf,
+        /// Verifier key file (required: evidence is never trusted on first use).
+        #[arg(long, value_name = "FILE")]
+        pubkey: PathBuf,
+    },
     /// Verify the chains locally: fetch entries and signed checkpoints and recompute
     /// everything against pinned keys. Exit 3 when tampered, 6 when unverifiable.
     Verify(AuditVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditEvidenceArgs {
+    #[arg(long)]
+    pub tenant: String,
+    /// Window start (RFC 3339; recorded in the report).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Window end (RFC 3339): entries at or after it are left out.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Verifier keys to build against (default: keys pinned on first use).
+    #[arg(long, value_name = "FILE")]
+    pub pubkey: Option<PathBuf>,
+    /// Where to write the pack.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

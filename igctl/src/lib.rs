@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod client;
 pub mod error;
+pub mod evidence;
 pub mod output;
 pub mod verify;
 
@@ -505,6 +506,47 @@ async fn audit(cli: &Cli, json: bool, command: &AuditCommand) -> Result<(), CliE
             });
         }
         AuditCommand::Export(args) => export(cli, json, args).await?,
+        AuditCommand::Evidence(args) => {
+            let client = connect(cli)?;
+            let v = evidence::build(
+                &client,
+                &args.tenant,
+                args.from.as_deref(),
+                args.to.as_deref(),
+                args.pubkey.as_deref(),
+                &args.out,
+            )
+            .await?;
+            emit(json, &v, || {
+                format!(
+                    "wrote {} ({} entries, chain {})\n",
+                    args.out.display(),
+                    v["entries"],
+                    if v["ok"] == true {
+                        "verified"
+                    } else {
+                        "BROKEN"
+                    }
+                )
+            });
+            if v["ok"] != true {
+                return Err(CliError::new(
+                    ErrorCode::Tampered,
+                    "the chain in the pack does not verify",
+                ));
+            }
+        }
+        AuditCommand::VerifyPack { pack, pubkey } => {
+            let v = evidence::verify_pack(pack, pubkey)?;
+            emit(json, &v, || {
+                format!(
+                    "{}: ok, {} entries verified up to checkpoint {}\n",
+                    pack.display(),
+                    v["report"]["verified"],
+                    v["report"]["checkpoint"]["size"]
+                )
+            });
+        }
         AuditCommand::Verify(args) if args.server => {
             let path = match &args.tenant {
                 Some(t) => format!("/v1/admin/audit/verify?tenant={}", encode_query(t)),

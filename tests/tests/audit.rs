@@ -376,3 +376,131 @@ fn local_verify_pins_keys_and_checkpoints() {
         "{v}"
     );
 }
+
+#[test]
+fn evidence_pack_reverifies_offline_and_any_byte_change_fails() {
+    let (igd, dir) = start(&[("INTENTGATE_AUDIT_EXPORT_MAX_ROWS", "7")]);
+    let (token, _) = igd.mint("acme", "agent-e", "echo", 100);
+    anchored(&igd, &token, 6);
+    // Pin the key (trust on first use) and keep it as the auditor's out-of-band copy.
+    assert_eq!(
+        igd.igctl(&["audit", "verify", "--tenant", "acme"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let pinned = igd
+        .data_dir
+        .with_file_name("igctl-config")
+        .join("intentgate/audit-keys");
+    let pubkey = dir.path().join("audit.pub");
+    std::fs::copy(&pinned, &pubkey).unwrap();
+    let pack = dir.path().join("pack.tar.gz");
+    let out = igd.igctl(&[
+        "audit",
+        "evidence",
+        "--tenant",
+        "acme",
+        "--out",
+        pack.to_str().unwrap(),
+        "-o",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["entries"].as_u64().unwrap() > 7,
+        "paginated past the export cap: {v}"
+    );
+    drop(igd);
+
+    // Offline: no daemon runs any more.
+    let verify = |p: &std::path::Path| {
+        igctl(
+            &[
+                "audit".into(),
+                "verify-pack".into(),
+                p.display().to_string(),
+                "--pubkey".into(),
+                pubkey.display().to_string(),
+            ],
+            &[],
+        )
+    };
+    let ok = verify(&pack);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&ok.stdout),
+        String::from_utf8_lossy(&ok.stderr)
+    );
+
+    // Unpack, change one byte of one file, repack: verify-pack must fail every time.
+    let work = dir.path().join("unpacked");
+    std::fs::create_dir_all(&work).unwrap();
+    assert!(std::process::Command::new("tar")
+        .arg("xzf")
+        .arg(&pack)
+        .arg("-C")
+        .arg(&work)
+        .status()
+        .unwrap()
+        .success());
+    let names = [
+        "entries.ndjson",
+        "checkpoints.json",
+        "public-keys.txt",
+        "verify-report.json",
+        "CONTROLS.md",
+        "manifest.json",
+    ];
+    let mut tried = 0;
+    for name in names {
+        let path = work.join(name);
+        let original = std::fs::read(&path).unwrap();
+        let positions: Vec<usize> = (0..12)
+            .map(|k| k * original.len() / 12)
+            .chain([original.len() - 1])
+            .collect();
+        for pos in positions {
+            let mut changed = original.clone();
+            changed[pos] = if changed[pos] == b'0' { b'1' } else { b'0' };
+            std::fs::write(&path, &changed).unwrap();
+            let repacked = dir.path().join("changed.tar.gz");
+            assert!(std::process::Command::new("tar")
+                .arg("czf")
+                .arg(&repacked)
+                .arg("-C")
+                .arg(&work)
+                .args(names)
+                .status()
+                .unwrap()
+                .success());
+            let r = verify(&repacked);
+            assert_ne!(
+                r.status.code(),
+                Some(0),
+                "a changed byte at {pos} of {name} went unnoticed"
+            );
+            tried += 1;
+        }
+        std::fs::write(&path, &original).unwrap();
+    }
+    assert!(tried >= 70);
+    // Evidence is never trusted on first use: --pubkey is required.
+    let r = igctl(
+        &[
+            "audit".into(),
+            "verify-pack".into(),
+            pack.display().to_string(),
+        ],
+        &[],
+    );
+    assert_eq!(r.status.code(), Some(2));
+}
