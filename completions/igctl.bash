@@ -61,6 +61,9 @@ _igctl() {
             igctl,unstop)
                 cmd="igctl__subcmd__unstop"
                 ;;
+            igctl__subcmd__audit,erase)
+                cmd="igctl__subcmd__audit__subcmd__erase"
+                ;;
             igctl__subcmd__audit,evidence)
                 cmd="igctl__subcmd__audit__subcmd__evidence"
                 ;;
@@ -78,6 +81,9 @@ _igctl() {
                 ;;
             igctl__subcmd__audit,verify-pack)
                 cmd="igctl__subcmd__audit__subcmd__verify__subcmd__pack"
+                ;;
+            igctl__subcmd__audit__subcmd__help,erase)
+                cmd="igctl__subcmd__audit__subcmd__help__subcmd__erase"
                 ;;
             igctl__subcmd__audit__subcmd__help,evidence)
                 cmd="igctl__subcmd__audit__subcmd__help__subcmd__evidence"
@@ -141,6 +147,9 @@ _igctl() {
                 ;;
             igctl__subcmd__help,unstop)
                 cmd="igctl__subcmd__help__subcmd__unstop"
+                ;;
+            igctl__subcmd__help__subcmd__audit,erase)
+                cmd="igctl__subcmd__help__subcmd__audit__subcmd__erase"
                 ;;
             igctl__subcmd__help__subcmd__audit,evidence)
                 cmd="igctl__subcmd__help__subcmd__audit__subcmd__evidence"
@@ -271,12 +280,58 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__audit)
-            opts="-o -h --socket --url --token --output --help list export evidence verify-pack verify help"
+            opts="-o -h --socket --url --token --output --help list export erase evidence verify-pack verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__audit__subcmd__erase)
+            opts="-o -h --tenant --subject --before --socket --url --token --output --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subject)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --before)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -421,8 +476,22 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__audit__subcmd__help)
-            opts="list export evidence verify-pack verify help"
+            opts="list export erase evidence verify-pack verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__audit__subcmd__help__subcmd__erase)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -791,8 +860,22 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__help__subcmd__audit)
-            opts="list export evidence verify-pack verify"
+            opts="list export erase evidence verify-pack verify"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__help__subcmd__audit__subcmd__erase)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

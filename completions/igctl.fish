@@ -159,18 +159,19 @@ complete -c igctl -n "__fish_igctl_using_subcommand health" -l token -d 'Admin b
 complete -c igctl -n "__fish_igctl_using_subcommand health" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand health" -s h -l help -d 'Print help'
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export evidence verify-pack verify help" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export evidence verify-pack verify help" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export evidence verify-pack verify help" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export evidence verify-pack verify help" -s o -l output -d 'Output format' -r -f -a "table\t''
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase evidence verify-pack verify help" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase evidence verify-pack verify help" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase evidence verify-pack verify help" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase evidence verify-pack verify help" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export evidence verify-pack verify help" -s h -l help -d 'Print help'
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export evidence verify-pack verify help" -f -a "list" -d 'List audit entries'
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export evidence verify-pack verify help" -f -a "export" -d 'Export one tenant\'s chain, one row per entry (CSV or NDJSON), streamed'
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export evidence verify-pack verify help" -f -a "evidence" -d 'Write an evidence pack (.tar.gz): entries, checkpoints, keys, report, manifest, controls'
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export evidence verify-pack verify help" -f -a "verify-pack" -d 'Re-verify an evidence pack offline (no daemon) against a pinned key'
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export evidence verify-pack verify help" -f -a "verify" -d 'Verify the chains locally: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable'
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export evidence verify-pack verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase evidence verify-pack verify help" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase evidence verify-pack verify help" -f -a "list" -d 'List audit entries'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase evidence verify-pack verify help" -f -a "export" -d 'Export one tenant\'s chain, one row per entry (CSV or NDJSON), streamed'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase evidence verify-pack verify help" -f -a "erase" -d 'Erase a subject\'s stored argument values and salts before a time (GDPR); the chain and its verification are untouched, and the erasure itself is chained'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase evidence verify-pack verify help" -f -a "evidence" -d 'Write an evidence pack (.tar.gz): entries, checkpoints, keys, report, manifest, controls'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase evidence verify-pack verify help" -f -a "verify-pack" -d 'Re-verify an evidence pack offline (no daemon) against a pinned key'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase evidence verify-pack verify help" -f -a "verify" -d 'Verify the chains locally: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase evidence verify-pack verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l tenant -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l subject -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l tool -r
@@ -196,6 +197,15 @@ complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subco
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from export" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from erase" -l tenant -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from erase" -l subject -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from erase" -l before -d 'Erase what was recorded before this time (RFC 3339)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from erase" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from erase" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from erase" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from erase" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from erase" -s h -l help -d 'Print help'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from evidence" -l tenant -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from evidence" -l from -d 'Window start (RFC 3339; recorded in the report)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from evidence" -l to -d 'Window end (RFC 3339): entries at or after it are left out' -r
@@ -227,6 +237,7 @@ complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subco
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "list" -d 'List audit entries'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "export" -d 'Export one tenant\'s chain, one row per entry (CSV or NDJSON), streamed'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "erase" -d 'Erase a subject\'s stored argument values and salts before a time (GDPR); the chain and its verification are untouched, and the erasure itself is chained'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "evidence" -d 'Write an evidence pack (.tar.gz): entries, checkpoints, keys, report, manifest, controls'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify-pack" -d 'Re-verify an evidence pack offline (no daemon) against a pinned key'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Verify the chains locally: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable'
@@ -263,6 +274,7 @@ complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcom
 complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "attenuate" -d 'Narrow a token offline by appending an attenuation block'
 complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "list" -d 'List audit entries'
 complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "export" -d 'Export one tenant\'s chain, one row per entry (CSV or NDJSON), streamed'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "erase" -d 'Erase a subject\'s stored argument values and salts before a time (GDPR); the chain and its verification are untouched, and the erasure itself is chained'
 complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "evidence" -d 'Write an evidence pack (.tar.gz): entries, checkpoints, keys, report, manifest, controls'
 complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify-pack" -d 'Re-verify an evidence pack offline (no daemon) against a pinned key'
 complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Verify the chains locally: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable'

@@ -339,6 +339,20 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help]' \
 && ret=0
 ;;
+(erase)
+_arguments "${_arguments_options[@]}" : \
+'--tenant=[]:TENANT:_default' \
+'--subject=[]:SUBJECT:_default' \
+'--before=[Erase what was recorded before this time (RFC 3339)]:BEFORE:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
 (evidence)
 _arguments "${_arguments_options[@]}" : \
 '--tenant=[]:TENANT:_default' \
@@ -401,6 +415,10 @@ _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
 (export)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(erase)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -563,6 +581,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(erase)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (evidence)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -631,12 +653,18 @@ _igctl__subcmd__audit_commands() {
     local commands; commands=(
 'list:List audit entries' \
 'export:Export one tenant'\''s chain, one row per entry (CSV or NDJSON), streamed' \
+'erase:Erase a subject'\''s stored argument values and salts before a time (GDPR); the chain and its verification are untouched, and the erasure itself is chained' \
 'evidence:Write an evidence pack (.tar.gz)\: entries, checkpoints, keys, report, manifest, controls' \
 'verify-pack:Re-verify an evidence pack offline (no daemon) against a pinned key' \
 'verify:Verify the chains locally\: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'igctl audit commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__audit__subcmd__erase_commands] )) ||
+_igctl__subcmd__audit__subcmd__erase_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl audit erase commands' commands "$@"
 }
 (( $+functions[_igctl__subcmd__audit__subcmd__evidence_commands] )) ||
 _igctl__subcmd__audit__subcmd__evidence_commands() {
@@ -653,12 +681,18 @@ _igctl__subcmd__audit__subcmd__help_commands() {
     local commands; commands=(
 'list:List audit entries' \
 'export:Export one tenant'\''s chain, one row per entry (CSV or NDJSON), streamed' \
+'erase:Erase a subject'\''s stored argument values and salts before a time (GDPR); the chain and its verification are untouched, and the erasure itself is chained' \
 'evidence:Write an evidence pack (.tar.gz)\: entries, checkpoints, keys, report, manifest, controls' \
 'verify-pack:Re-verify an evidence pack offline (no daemon) against a pinned key' \
 'verify:Verify the chains locally\: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'igctl audit help commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__audit__subcmd__help__subcmd__erase_commands] )) ||
+_igctl__subcmd__audit__subcmd__help__subcmd__erase_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl audit help erase commands' commands "$@"
 }
 (( $+functions[_igctl__subcmd__audit__subcmd__help__subcmd__evidence_commands] )) ||
 _igctl__subcmd__audit__subcmd__help__subcmd__evidence_commands() {
@@ -751,11 +785,17 @@ _igctl__subcmd__help__subcmd__audit_commands() {
     local commands; commands=(
 'list:List audit entries' \
 'export:Export one tenant'\''s chain, one row per entry (CSV or NDJSON), streamed' \
+'erase:Erase a subject'\''s stored argument values and salts before a time (GDPR); the chain and its verification are untouched, and the erasure itself is chained' \
 'evidence:Write an evidence pack (.tar.gz)\: entries, checkpoints, keys, report, manifest, controls' \
 'verify-pack:Re-verify an evidence pack offline (no daemon) against a pinned key' \
 'verify:Verify the chains locally\: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable' \
     )
     _describe -t commands 'igctl help audit commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__audit__subcmd__erase_commands] )) ||
+_igctl__subcmd__help__subcmd__audit__subcmd__erase_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help audit erase commands' commands "$@"
 }
 (( $+functions[_igctl__subcmd__help__subcmd__audit__subcmd__evidence_commands] )) ||
 _igctl__subcmd__help__subcmd__audit__subcmd__evidence_commands() {

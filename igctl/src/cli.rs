@@ -186,6 +186,17 @@ pub enum AuditCommand {
     List(AuditListArgs),
     /// Export one tenant's chain, one row per entry (CSV or NDJSON), streamed.
     Export(AuditExportArgs),
+    /// Erase a subject's stored argument values and salts before a time (GDPR); the chain and
+    /// its verification are untouched, and the erasure itself is chained.
+    Erase {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        subject: String,
+        /// Erase what was recorded before this time (RFC 3339).
+        #[arg(long)]
+        before: String,
+    },
     /// Write an evidence pack (.tar.gz): entries, checkpoints, keys, report, manifest, controls.
     Evidence(AuditEvidenceArgs),
     /// Re-verify an evidence pack offline (no daemon) against a pinned key.

@@ -506,6 +506,22 @@ async fn audit(cli: &Cli, json: bool, command: &AuditCommand) -> Result<(), CliE
             });
         }
         AuditCommand::Export(args) => export(cli, json, args).await?,
+        AuditCommand::Erase {
+            tenant,
+            subject,
+            before,
+        } => {
+            let body = serde_json::json!({"tenant": tenant, "subject": subject, "before": before});
+            let v: Value = connect(cli)?
+                .call(Method::POST, "/v1/admin/audit/erase", Some(&body))
+                .await?;
+            emit(json, &v, || {
+                format!(
+                    "erased stored arguments of {} entries of {tenant}/{subject} before {before}\n",
+                    v["erased"]
+                )
+            });
+        }
         AuditCommand::Evidence(args) => {
             let client = connect(cli)?;
             let v = evidence::build(

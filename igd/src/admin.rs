@@ -222,7 +222,7 @@ async fn route(
         (&Method::GET, "/v1/admin/tenants") => tenants(gw, caller).await,
         (&Method::GET, "/v1/admin/agents") => agents(gw, caller).await,
         (_, p) if p.starts_with("/v1/admin/audit") => {
-            crate::audit_api::handle(gw, caller, method, path, &params).await
+            crate::audit_api::handle(gw, caller, method, path, &params, &body).await
         }
         (_, p) if KNOWN_PATHS.contains(&p) => Err(ApiError::bad(format!(
             "method {method} is not allowed on {p}"

@@ -22,8 +22,10 @@ pub async fn handle(
     method: &Method,
     path: &str,
     params: &BTreeMap<String, String>,
+    body: &bytes::Bytes,
 ) -> ApiResult<Response<Body>> {
     match (method, path) {
+        (&Method::POST, "/v1/admin/audit/erase") => erase(gw, caller, body).await,
         (&Method::GET, "/v1/admin/audit") => list(gw, caller, params).await,
         (&Method::GET, "/v1/admin/audit/verify") => verify(gw, caller, params).await,
         (&Method::GET, "/v1/admin/audit/export") => export(gw, caller, params).await,
@@ -363,6 +365,57 @@ async fn export(
         );
     }
     Ok(resp)
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EraseRequest {
+    tenant: String,
+    subject: String,
+    before: String,
+}
+
+/// GDPR erasure: drop a subject's stored argument values and salts before a time. The chain
+/// keeps its `args_commitment`s, so verification still passes; the erasure itself is chained.
+async fn erase(gw: &Gateway, caller: &Caller, body: &bytes::Bytes) -> ApiResult<Response<Body>> {
+    let req: EraseRequest = serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("invalid JSON body: {e}")))?;
+    if caller.tenant_scope().is_some() {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "erasure needs an admin",
+        ));
+    }
+    if !intentgate_proto::ids::valid_tenant(&req.tenant) {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            "tenant name is invalid",
+        ));
+    }
+    let before = parse_rfc3339(&req.before).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidRequest,
+            "before must be RFC 3339, e.g. 2026-01-31T00:00:00Z",
+        )
+    })?;
+    let target = format!("{}/{} before {}", req.tenant, req.subject, req.before);
+    gw.record_admin(
+        &req.tenant,
+        &caller.identity(),
+        "erase",
+        &target,
+        Some("argument values and salts erased"),
+    )
+    .await?;
+    let erased = gw
+        .store
+        .erase_side(&req.tenant, &req.subject, before)
+        .await?;
+    tracing::warn!(actor = %caller.identity(), %target, erased, "audit argument values erased");
+    Ok(json_response(
+        200,
+        &json!({"tenant": req.tenant, "subject": req.subject, "before": req.before, "erased": erased}),
+    ))
 }
 
 async fn checkpoints(

@@ -504,3 +504,67 @@ fn evidence_pack_reverifies_offline_and_any_byte_change_fails() {
     );
     assert_eq!(r.status.code(), Some(2));
 }
+
+#[test]
+fn erase_removes_stored_arguments_and_verification_still_passes() {
+    let (igd, _dir) = start(&[("INTENTGATE_AUDIT_PERSIST_ARG_VALUES", "raw")]);
+    let (token, _) = igd.mint("acme", "data-subject", "echo", 100);
+    assert!(call(&igd, &token, "echo", "alice@example.com")["result"].is_object());
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let list = |igd: &Igd| -> Value {
+        serde_json::from_slice(
+            &igd.igctl(&[
+                "audit",
+                "list",
+                "--tenant",
+                "acme",
+                "--decision",
+                "allow",
+                "-o",
+                "json",
+            ])
+            .stdout,
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        list(&igd)["entries"][0]["args"]["message"],
+        "alice@example.com"
+    );
+    let out = igd.igctl(&[
+        "audit",
+        "erase",
+        "--tenant",
+        "acme",
+        "--subject",
+        "data-subject",
+        "--before",
+        "2999-01-01T00:00:00Z",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["erased"], 1);
+    let after = list(&igd);
+    assert!(after["entries"][0]["args"].is_null(), "{after}");
+    assert!(after["entries"][0]["args_commitment"].is_string());
+    let export =
+        String::from_utf8(igd.igctl(&["audit", "export", "--tenant", "acme"]).stdout).unwrap();
+    assert!(!export.contains("alice@example.com"));
+    assert!(
+        export.contains(",erase,acme/data-subject before"),
+        "the erasure is chained: {export}"
+    );
+    assert_eq!(
+        igd.igctl(&["audit", "verify", "--tenant", "acme"])
+            .status
+            .code(),
+        Some(0)
+    );
+}

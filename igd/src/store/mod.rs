@@ -198,6 +198,10 @@ pub trait Store: Send + Sync + 'static {
     /// Distinct (tenant, subject) of decision entries with first/last seen and counts.
     async fn agents(&self) -> StoreResult<Vec<AgentActivity>>;
 
+    /// Remove argument values and salts kept beside the chain for a subject's entries before a
+    /// time (GDPR erasure); returns how many rows were erased. The chain itself is untouched.
+    async fn erase_side(&self, tenant: &str, subject: &str, before: i64) -> StoreResult<u64>;
+
     /// Data kept beside the chain for these event ids.
     async fn side_records(&self, event_ids: &[String]) -> StoreResult<Vec<SideRecord>>;
 

@@ -508,6 +508,19 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn erase_side(&self, tenant: &str, subject: &str, before: i64) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "UPDATE audit_side SET args = NULL, salt = NULL WHERE tenant = ? AND subject = ? AND ts < ? AND (args IS NOT NULL OR salt IS NOT NULL)",
+        )
+        .bind(tenant)
+        .bind(subject)
+        .bind(before)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+
     async fn side_records(&self, event_ids: &[String]) -> StoreResult<Vec<SideRecord>> {
         if event_ids.is_empty() {
             return Ok(Vec::new());
