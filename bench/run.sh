@@ -68,7 +68,7 @@ for sync in normal full; do
     oha_run "igd audit=${sync} peak c=${CONCURRENCY}" "$url" "$token" -c "$CONCURRENCY"
     rss=$(awk '/VmHWM/ {print $2}' "/proc/${igd_pid}/status")
     echo "| igd audit=${sync} peak RSS | $((rss / 1024)) MiB | | | | | |"
-    target/release/igctl --socket "$dir/admin.sock" audit verify --tenant bench >/dev/null \
+    XDG_CONFIG_HOME="$work/config-$sync" target/release/igctl --socket "$dir/admin.sock" audit verify --tenant bench >/dev/null \
         && echo "| igd audit=${sync} chain | verified | | | | | |"
     kill "$igd_pid"; wait "$igd_pid" 2>/dev/null || true
 done

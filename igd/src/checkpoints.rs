@@ -34,7 +34,7 @@ pub struct Signer {
     key: SigningKey,
     name: String,
     deployment_id: String,
-    state_path: PathBuf,
+    state_path: std::sync::Arc<PathBuf>,
     state: Mutex<BTreeMap<String, Signed>>,
 }
 
@@ -115,7 +115,7 @@ impl Signer {
             key,
             name: format!("intentgate/{deployment_id}"),
             deployment_id: deployment_id.to_string(),
-            state_path,
+            state_path: std::sync::Arc::new(state_path),
             state: Mutex::new(state),
         })
     }
@@ -125,17 +125,24 @@ impl Signer {
         VerifierKey::new(&self.name, self.key.verifying_key())
     }
 
-    fn save_state(&self, state: &BTreeMap<String, Signed>) -> std::io::Result<()> {
-        let tmp = self.state_path.with_extension("state.tmp");
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(serde_json::to_string(state).unwrap_or_default().as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &self.state_path)
+    /// Persist the state durably, off the async workers (an fsync would stall every request).
+    async fn save_state(&self, state: BTreeMap<String, Signed>) -> std::io::Result<()> {
+        let path = self.state_path.clone();
+        let text = serde_json::to_string(&state).unwrap_or_default();
+        tokio::task::spawn_blocking(move || {
+            let tmp = path.with_extension("state.tmp");
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path.as_path())
+        })
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
     }
 
     /// Sign the head of every chain that advanced since its last checkpoint.
@@ -202,15 +209,18 @@ impl Signer {
                 tracing::warn!(error = %e, "checkpoint: cannot store");
                 continue;
             }
-            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            state.insert(
-                head.tenant.clone(),
-                Signed {
-                    size: head.seq,
-                    hash: head.hash,
-                },
-            );
-            if let Err(e) = self.save_state(&state) {
+            let snapshot = {
+                let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+                state.insert(
+                    head.tenant.clone(),
+                    Signed {
+                        size: head.seq,
+                        hash: head.hash,
+                    },
+                );
+                state.clone()
+            };
+            if let Err(e) = self.save_state(snapshot).await {
                 tracing::error!(error = %e, path = %self.state_path.display(), "checkpoint: cannot save signer state");
             }
         }

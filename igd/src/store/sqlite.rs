@@ -442,13 +442,15 @@ impl Store for SqliteStore {
     }
 
     async fn insert_checkpoint(&self, cp: &CheckpointRecord) -> StoreResult<()> {
+        // Through the writer connection: a second writer would wait on SQLite's write lock
+        // (busy_timeout) and stall the group commits behind it.
         sqlx::query("INSERT INTO checkpoints (tenant, size, hash, note, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant, size) DO NOTHING")
             .bind(&cp.tenant)
             .bind(i64_of(cp.size))
             .bind(&cp.hash)
             .bind(&cp.note)
             .bind(cp.created_at)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(db_err)?;
         Ok(())
