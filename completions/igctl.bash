@@ -76,6 +76,12 @@ _igctl() {
             igctl__subcmd__audit,list)
                 cmd="igctl__subcmd__audit__subcmd__list"
                 ;;
+            igctl__subcmd__audit,prune)
+                cmd="igctl__subcmd__audit__subcmd__prune"
+                ;;
+            igctl__subcmd__audit,rebaseline)
+                cmd="igctl__subcmd__audit__subcmd__rebaseline"
+                ;;
             igctl__subcmd__audit,verify)
                 cmd="igctl__subcmd__audit__subcmd__verify"
                 ;;
@@ -96,6 +102,12 @@ _igctl() {
                 ;;
             igctl__subcmd__audit__subcmd__help,list)
                 cmd="igctl__subcmd__audit__subcmd__help__subcmd__list"
+                ;;
+            igctl__subcmd__audit__subcmd__help,prune)
+                cmd="igctl__subcmd__audit__subcmd__help__subcmd__prune"
+                ;;
+            igctl__subcmd__audit__subcmd__help,rebaseline)
+                cmd="igctl__subcmd__audit__subcmd__help__subcmd__rebaseline"
                 ;;
             igctl__subcmd__audit__subcmd__help,verify)
                 cmd="igctl__subcmd__audit__subcmd__help__subcmd__verify"
@@ -159,6 +171,12 @@ _igctl() {
                 ;;
             igctl__subcmd__help__subcmd__audit,list)
                 cmd="igctl__subcmd__help__subcmd__audit__subcmd__list"
+                ;;
+            igctl__subcmd__help__subcmd__audit,prune)
+                cmd="igctl__subcmd__help__subcmd__audit__subcmd__prune"
+                ;;
+            igctl__subcmd__help__subcmd__audit,rebaseline)
+                cmd="igctl__subcmd__help__subcmd__audit__subcmd__rebaseline"
                 ;;
             igctl__subcmd__help__subcmd__audit,verify)
                 cmd="igctl__subcmd__help__subcmd__audit__subcmd__verify"
@@ -280,7 +298,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__audit)
-            opts="-o -h --socket --url --token --output --help list export erase evidence verify-pack verify help"
+            opts="-o -h --socket --url --token --output --help list export erase prune rebaseline evidence verify-pack verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -476,7 +494,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__audit__subcmd__help)
-            opts="list export erase evidence verify-pack verify help"
+            opts="list export erase prune rebaseline evidence verify-pack verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -559,6 +577,34 @@ _igctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        igctl__subcmd__audit__subcmd__help__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__audit__subcmd__help__subcmd__rebaseline)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         igctl__subcmd__audit__subcmd__help__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -615,6 +661,94 @@ _igctl() {
                     return 0
                     ;;
                 --cursor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__audit__subcmd__prune)
+            opts="-o -h --tenant --before --reason --socket --url --token --output --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --before)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__audit__subcmd__rebaseline)
+            opts="-o -h --tenant --reason --socket --url --token --output --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -860,7 +994,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__help__subcmd__audit)
-            opts="list export erase evidence verify-pack verify"
+            opts="list export erase prune rebaseline evidence verify-pack verify"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -916,6 +1050,34 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__help__subcmd__audit__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__help__subcmd__audit__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__help__subcmd__audit__subcmd__rebaseline)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

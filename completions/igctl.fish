@@ -159,19 +159,21 @@ complete -c igctl -n "__fish_igctl_using_subcommand health" -l token -d 'Admin b
 complete -c igctl -n "__fish_igctl_using_subcommand health" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand health" -s h -l help -d 'Print help'
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase evidence verify-pack verify help" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase evidence verify-pack verify help" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase evidence verify-pack verify help" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase evidence verify-pack verify help" -s o -l output -d 'Output format' -r -f -a "table\t''
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase prune rebaseline evidence verify-pack verify help" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase prune rebaseline evidence verify-pack verify help" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase prune rebaseline evidence verify-pack verify help" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase prune rebaseline evidence verify-pack verify help" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase evidence verify-pack verify help" -s h -l help -d 'Print help'
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase evidence verify-pack verify help" -f -a "list" -d 'List audit entries'
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase evidence verify-pack verify help" -f -a "export" -d 'Export one tenant\'s chain, one row per entry (CSV or NDJSON), streamed'
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase evidence verify-pack verify help" -f -a "erase" -d 'Erase a subject\'s stored argument values and salts before a time (GDPR); the chain and its verification are untouched, and the erasure itself is chained'
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase evidence verify-pack verify help" -f -a "evidence" -d 'Write an evidence pack (.tar.gz): entries, checkpoints, keys, report, manifest, controls'
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase evidence verify-pack verify help" -f -a "verify-pack" -d 'Re-verify an evidence pack offline (no daemon) against a pinned key'
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase evidence verify-pack verify help" -f -a "verify" -d 'Verify the chains locally: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable'
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase evidence verify-pack verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase prune rebaseline evidence verify-pack verify help" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase prune rebaseline evidence verify-pack verify help" -f -a "list" -d 'List audit entries'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase prune rebaseline evidence verify-pack verify help" -f -a "export" -d 'Export one tenant\'s chain, one row per entry (CSV or NDJSON), streamed'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase prune rebaseline evidence verify-pack verify help" -f -a "erase" -d 'Erase a subject\'s stored argument values and salts before a time (GDPR); the chain and its verification are untouched, and the erasure itself is chained'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase prune rebaseline evidence verify-pack verify help" -f -a "prune" -d 'Retention: cut a tenant\'s chain before a time; a signed `marker` records the cut and verification continues from it'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase prune rebaseline evidence verify-pack verify help" -f -a "rebaseline" -d 'After a database restore: record where the chain now stands (a `marker`) and let the signer anchor it again'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase prune rebaseline evidence verify-pack verify help" -f -a "evidence" -d 'Write an evidence pack (.tar.gz): entries, checkpoints, keys, report, manifest, controls'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase prune rebaseline evidence verify-pack verify help" -f -a "verify-pack" -d 'Re-verify an evidence pack offline (no daemon) against a pinned key'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase prune rebaseline evidence verify-pack verify help" -f -a "verify" -d 'Verify the chains locally: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase prune rebaseline evidence verify-pack verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l tenant -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l subject -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l tool -r
@@ -206,6 +208,23 @@ complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subco
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from erase" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from erase" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from prune" -l tenant -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from prune" -l before -d 'Remove entries recorded before this time (RFC 3339)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from prune" -l reason -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from prune" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from prune" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from prune" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from prune" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from rebaseline" -l tenant -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from rebaseline" -l reason -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from rebaseline" -l socket -d 'igd\'s admin Unix socket' -r -F
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from rebaseline" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from rebaseline" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from rebaseline" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from rebaseline" -s h -l help -d 'Print help'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from evidence" -l tenant -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from evidence" -l from -d 'Window start (RFC 3339; recorded in the report)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from evidence" -l to -d 'Window end (RFC 3339): entries at or after it are left out' -r
@@ -238,6 +257,8 @@ complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subco
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "list" -d 'List audit entries'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "export" -d 'Export one tenant\'s chain, one row per entry (CSV or NDJSON), streamed'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "erase" -d 'Erase a subject\'s stored argument values and salts before a time (GDPR); the chain and its verification are untouched, and the erasure itself is chained'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Retention: cut a tenant\'s chain before a time; a signed `marker` records the cut and verification continues from it'
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "rebaseline" -d 'After a database restore: record where the chain now stands (a `marker`) and let the signer anchor it again'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "evidence" -d 'Write an evidence pack (.tar.gz): entries, checkpoints, keys, report, manifest, controls'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify-pack" -d 'Re-verify an evidence pack offline (no daemon) against a pinned key'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Verify the chains locally: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable'
@@ -275,6 +296,8 @@ complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcom
 complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "list" -d 'List audit entries'
 complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "export" -d 'Export one tenant\'s chain, one row per entry (CSV or NDJSON), streamed'
 complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "erase" -d 'Erase a subject\'s stored argument values and salts before a time (GDPR); the chain and its verification are untouched, and the erasure itself is chained'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "prune" -d 'Retention: cut a tenant\'s chain before a time; a signed `marker` records the cut and verification continues from it'
+complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "rebaseline" -d 'After a database restore: record where the chain now stands (a `marker`) and let the signer anchor it again'
 complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "evidence" -d 'Write an evidence pack (.tar.gz): entries, checkpoints, keys, report, manifest, controls'
 complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify-pack" -d 'Re-verify an evidence pack offline (no daemon) against a pinned key'
 complete -c igctl -n "__fish_igctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Verify the chains locally: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable'

@@ -353,6 +353,33 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help]' \
 && ret=0
 ;;
+(prune)
+_arguments "${_arguments_options[@]}" : \
+'--tenant=[]:TENANT:_default' \
+'--before=[Remove entries recorded before this time (RFC 3339)]:BEFORE:_default' \
+'--reason=[]:REASON:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(rebaseline)
+_arguments "${_arguments_options[@]}" : \
+'--tenant=[]:TENANT:_default' \
+'--reason=[]:REASON:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
 (evidence)
 _arguments "${_arguments_options[@]}" : \
 '--tenant=[]:TENANT:_default' \
@@ -419,6 +446,14 @@ _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
 (erase)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(prune)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(rebaseline)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -585,6 +620,14 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(prune)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(rebaseline)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (evidence)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -654,6 +697,8 @@ _igctl__subcmd__audit_commands() {
 'list:List audit entries' \
 'export:Export one tenant'\''s chain, one row per entry (CSV or NDJSON), streamed' \
 'erase:Erase a subject'\''s stored argument values and salts before a time (GDPR); the chain and its verification are untouched, and the erasure itself is chained' \
+'prune:Retention\: cut a tenant'\''s chain before a time; a signed \`marker\` records the cut and verification continues from it' \
+'rebaseline:After a database restore\: record where the chain now stands (a \`marker\`) and let the signer anchor it again' \
 'evidence:Write an evidence pack (.tar.gz)\: entries, checkpoints, keys, report, manifest, controls' \
 'verify-pack:Re-verify an evidence pack offline (no daemon) against a pinned key' \
 'verify:Verify the chains locally\: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable' \
@@ -682,6 +727,8 @@ _igctl__subcmd__audit__subcmd__help_commands() {
 'list:List audit entries' \
 'export:Export one tenant'\''s chain, one row per entry (CSV or NDJSON), streamed' \
 'erase:Erase a subject'\''s stored argument values and salts before a time (GDPR); the chain and its verification are untouched, and the erasure itself is chained' \
+'prune:Retention\: cut a tenant'\''s chain before a time; a signed \`marker\` records the cut and verification continues from it' \
+'rebaseline:After a database restore\: record where the chain now stands (a \`marker\`) and let the signer anchor it again' \
 'evidence:Write an evidence pack (.tar.gz)\: entries, checkpoints, keys, report, manifest, controls' \
 'verify-pack:Re-verify an evidence pack offline (no daemon) against a pinned key' \
 'verify:Verify the chains locally\: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable' \
@@ -714,6 +761,16 @@ _igctl__subcmd__audit__subcmd__help__subcmd__list_commands() {
     local commands; commands=()
     _describe -t commands 'igctl audit help list commands' commands "$@"
 }
+(( $+functions[_igctl__subcmd__audit__subcmd__help__subcmd__prune_commands] )) ||
+_igctl__subcmd__audit__subcmd__help__subcmd__prune_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl audit help prune commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__audit__subcmd__help__subcmd__rebaseline_commands] )) ||
+_igctl__subcmd__audit__subcmd__help__subcmd__rebaseline_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl audit help rebaseline commands' commands "$@"
+}
 (( $+functions[_igctl__subcmd__audit__subcmd__help__subcmd__verify_commands] )) ||
 _igctl__subcmd__audit__subcmd__help__subcmd__verify_commands() {
     local commands; commands=()
@@ -728,6 +785,16 @@ _igctl__subcmd__audit__subcmd__help__subcmd__verify-pack_commands() {
 _igctl__subcmd__audit__subcmd__list_commands() {
     local commands; commands=()
     _describe -t commands 'igctl audit list commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__audit__subcmd__prune_commands] )) ||
+_igctl__subcmd__audit__subcmd__prune_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl audit prune commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__audit__subcmd__rebaseline_commands] )) ||
+_igctl__subcmd__audit__subcmd__rebaseline_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl audit rebaseline commands' commands "$@"
 }
 (( $+functions[_igctl__subcmd__audit__subcmd__verify_commands] )) ||
 _igctl__subcmd__audit__subcmd__verify_commands() {
@@ -786,6 +853,8 @@ _igctl__subcmd__help__subcmd__audit_commands() {
 'list:List audit entries' \
 'export:Export one tenant'\''s chain, one row per entry (CSV or NDJSON), streamed' \
 'erase:Erase a subject'\''s stored argument values and salts before a time (GDPR); the chain and its verification are untouched, and the erasure itself is chained' \
+'prune:Retention\: cut a tenant'\''s chain before a time; a signed \`marker\` records the cut and verification continues from it' \
+'rebaseline:After a database restore\: record where the chain now stands (a \`marker\`) and let the signer anchor it again' \
 'evidence:Write an evidence pack (.tar.gz)\: entries, checkpoints, keys, report, manifest, controls' \
 'verify-pack:Re-verify an evidence pack offline (no daemon) against a pinned key' \
 'verify:Verify the chains locally\: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable' \
@@ -811,6 +880,16 @@ _igctl__subcmd__help__subcmd__audit__subcmd__export_commands() {
 _igctl__subcmd__help__subcmd__audit__subcmd__list_commands() {
     local commands; commands=()
     _describe -t commands 'igctl help audit list commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__audit__subcmd__prune_commands] )) ||
+_igctl__subcmd__help__subcmd__audit__subcmd__prune_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help audit prune commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__audit__subcmd__rebaseline_commands] )) ||
+_igctl__subcmd__help__subcmd__audit__subcmd__rebaseline_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help audit rebaseline commands' commands "$@"
 }
 (( $+functions[_igctl__subcmd__help__subcmd__audit__subcmd__verify_commands] )) ||
 _igctl__subcmd__help__subcmd__audit__subcmd__verify_commands() {

@@ -197,6 +197,25 @@ pub enum AuditCommand {
         #[arg(long)]
         before: String,
     },
+    /// Retention: cut a tenant's chain before a time; a signed `marker` records the cut and
+    /// verification continues from it.
+    Prune {
+        #[arg(long)]
+        tenant: String,
+        /// Remove entries recorded before this time (RFC 3339).
+        #[arg(long)]
+        before: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// After a database restore: record where the chain now stands (a `marker`) and let the
+    /// signer anchor it again.
+    Rebaseline {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        reason: String,
+    },
     /// Write an evidence pack (.tar.gz): entries, checkpoints, keys, report, manifest, controls.
     Evidence(AuditEvidenceArgs),
     /// Re-verify an evidence pack offline (no daemon) against a pinned key.

@@ -522,6 +522,34 @@ async fn audit(cli: &Cli, json: bool, command: &AuditCommand) -> Result<(), CliE
                 )
             });
         }
+        AuditCommand::Prune {
+            tenant,
+            before,
+            reason,
+        } => {
+            let body = serde_json::json!({"tenant": tenant, "before": before, "reason": reason});
+            let v: Value = connect(cli)?
+                .call(Method::POST, "/v1/admin/audit/prune", Some(&body))
+                .await?;
+            emit(json, &v, || {
+                format!(
+                    "pruned {} entries of {tenant} through seq {} (marker at seq {})\n",
+                    v["deleted"], v["cut_seq"], v["marker_seq"]
+                )
+            });
+        }
+        AuditCommand::Rebaseline { tenant, reason } => {
+            let body = serde_json::json!({"tenant": tenant, "reason": reason});
+            let v: Value = connect(cli)?
+                .call(Method::POST, "/v1/admin/audit/rebaseline", Some(&body))
+                .await?;
+            emit(json, &v, || {
+                format!(
+                    "re-baselined {tenant} at seq {} (marker at seq {})\n",
+                    v["cut_seq"], v["marker_seq"]
+                )
+            });
+        }
         AuditCommand::Evidence(args) => {
             let client = connect(cli)?;
             let v = evidence::build(
@@ -744,9 +772,24 @@ async fn export(cli: &Cli, json: bool, args: &AuditExportArgs) -> Result<(), Cli
 
 fn verify_line(r: &Value) -> String {
     let tenant = r["tenant"].as_str().unwrap_or("?");
-    match r["broken_at"].as_object() {
-        None => {
-            format!(
+    let mut markers = String::new();
+    for m in r["markers"]
+        .as_array()
+        .map(|a| a.as_slice())
+        .unwrap_or_default()
+    {
+        markers.push_str(&format!(
+            "{tenant}: marker at seq {}: {} of everything through seq {} ({})\n",
+            m["seq"],
+            m["action"].as_str().unwrap_or("cut"),
+            m["cut_seq"],
+            m["reason"].as_str().unwrap_or("")
+        ));
+    }
+    markers
+        + &match r["broken_at"].as_object() {
+            None => {
+                format!(
             "{tenant}: ok, {} entries verified, head seq {}, checkpoint {} ({}), {} unanchored\n",
             r["verified"],
             r["head"]["seq"],
@@ -754,13 +797,13 @@ fn verify_line(r: &Value) -> String {
             if r["checkpoint"]["verified"] == true { "verified" } else { "none" },
             r["unanchored"]
         )
+            }
+            Some(b) => format!(
+                "{tenant}: BROKEN at seq {}: {}\n",
+                b.get("seq").cloned().unwrap_or(Value::Null),
+                b.get("reason").and_then(Value::as_str).unwrap_or("?")
+            ),
         }
-        Some(b) => format!(
-            "{tenant}: BROKEN at seq {}: {}\n",
-            b.get("seq").cloned().unwrap_or(Value::Null),
-            b.get("reason").and_then(Value::as_str).unwrap_or("?")
-        ),
-    }
 }
 
 pub(crate) fn encode_query(v: &str) -> String {

@@ -26,6 +26,8 @@ pub async fn handle(
 ) -> ApiResult<Response<Body>> {
     match (method, path) {
         (&Method::POST, "/v1/admin/audit/erase") => erase(gw, caller, body).await,
+        (&Method::POST, "/v1/admin/audit/prune") => prune(gw, caller, body).await,
+        (&Method::POST, "/v1/admin/audit/rebaseline") => rebaseline(gw, caller, body).await,
         (&Method::GET, "/v1/admin/audit") => list(gw, caller, params).await,
         (&Method::GET, "/v1/admin/audit/verify") => verify(gw, caller, params).await,
         (&Method::GET, "/v1/admin/audit/export") => export(gw, caller, params).await,
@@ -415,6 +417,133 @@ async fn erase(gw: &Gateway, caller: &Caller, body: &bytes::Bytes) -> ApiResult<
     Ok(json_response(
         200,
         &json!({"tenant": req.tenant, "subject": req.subject, "before": req.before, "erased": erased}),
+    ))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MarkerRequest {
+    tenant: String,
+    #[serde(default)]
+    before: Option<String>,
+    reason: String,
+}
+
+fn admin_only(caller: &Caller, what: &str) -> ApiResult<()> {
+    if caller.tenant_scope().is_some() {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!("{what} needs an admin"),
+        ));
+    }
+    Ok(())
+}
+
+/// Append a `marker` entry to a tenant's chain.
+async fn append_marker(
+    gw: &Gateway,
+    caller: &Caller,
+    tenant: &str,
+    action: &str,
+    cut: &Entry,
+    reason: &str,
+) -> ApiResult<Entry> {
+    let mut m = gw.new_entry(tenant, "marker");
+    m.actor = Some(caller.identity());
+    m.action = Some(action.to_string());
+    m.reason = Some(reason.to_string());
+    m.cut_seq = Some(cut.seq);
+    m.cut_hash = Some(cut.hash.clone());
+    Ok(gw
+        .audit
+        .append(crate::audit::Record {
+            entry: m,
+            ..Default::default()
+        })
+        .await?)
+}
+
+/// Retention: cut a chain before a time. A `marker` records the last entry before the cut; the
+/// next checkpoint covers it and verification continues from there, reporting the cut.
+async fn prune(gw: &Gateway, caller: &Caller, body: &bytes::Bytes) -> ApiResult<Response<Body>> {
+    let req: MarkerRequest = serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("invalid JSON body: {e}")))?;
+    admin_only(caller, "pruning")?;
+    let before = req
+        .before
+        .as_deref()
+        .and_then(parse_rfc3339)
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidRequest,
+                "before must be RFC 3339, e.g. 2026-01-31T00:00:00Z",
+            )
+        })?;
+    if req.reason.trim().is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            "a retention cut needs a reason",
+        ));
+    }
+    let cut = gw
+        .store
+        .last_entry_before(&req.tenant, before)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::NotFound,
+                format!(
+                    "no entry of {} before {}",
+                    req.tenant,
+                    req.before.clone().unwrap_or_default()
+                ),
+            )
+        })?;
+    let marker = append_marker(gw, caller, &req.tenant, "prune", &cut, &req.reason).await?;
+    let deleted = gw.store.delete_through(&req.tenant, cut.seq).await?;
+    tracing::warn!(actor = %caller.identity(), tenant = %req.tenant, cut_seq = cut.seq, deleted, "audit chain pruned");
+    Ok(json_response(
+        200,
+        &json!({"tenant": req.tenant, "cut_seq": cut.seq, "cut_hash": cut.hash, "deleted": deleted, "marker_seq": marker.seq}),
+    ))
+}
+
+/// After a restore: record where the chain now stands and let the signer anchor it again.
+async fn rebaseline(
+    gw: &Gateway,
+    caller: &Caller,
+    body: &bytes::Bytes,
+) -> ApiResult<Response<Body>> {
+    let req: MarkerRequest = serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("invalid JSON body: {e}")))?;
+    admin_only(caller, "re-baselining")?;
+    if req.reason.trim().is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            "a re-baseline needs a reason",
+        ));
+    }
+    let head = gw
+        .store
+        .last_entry_before(&req.tenant, i64::MAX)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::NotFound,
+                format!("tenant {} has no chain", req.tenant),
+            )
+        })?;
+    let marker = append_marker(gw, caller, &req.tenant, "rebaseline", &head, &req.reason).await?;
+    gw.signer.forget(&req.tenant).await.map_err(|e| {
+        ApiError::new(
+            ErrorCode::Unavailable,
+            format!("cannot reset the signer state: {e}"),
+        )
+    })?;
+    tracing::warn!(actor = %caller.identity(), tenant = %req.tenant, cut_seq = head.seq, "audit chain re-baselined");
+    Ok(json_response(
+        200,
+        &json!({"tenant": req.tenant, "cut_seq": head.seq, "cut_hash": head.hash, "marker_seq": marker.seq}),
     ))
 }
 

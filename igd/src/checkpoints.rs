@@ -226,6 +226,17 @@ impl Signer {
         }
     }
 
+    /// Forget the last signed head of a tenant (re-baseline after a restore): the next
+    /// checkpoint anchors the chain as it is now.
+    pub async fn forget(&self, tenant: &str) -> std::io::Result<()> {
+        let snapshot = {
+            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            state.remove(tenant);
+            state.clone()
+        };
+        self.save_state(snapshot).await
+    }
+
     /// Announce this key in `_system` (a `checkpoint-key` entry) the first time it is used.
     pub async fn announce(&self, gw: &Gateway) -> Result<(), crate::audit::AuditError> {
         let current = self.verifier_key();

@@ -568,3 +568,99 @@ fn erase_removes_stored_arguments_and_verification_still_passes() {
         Some(0)
     );
 }
+
+#[test]
+fn prune_and_rebaseline_write_markers_and_verification_continues() {
+    let (mut igd, _dir) = start(&[]);
+    let (token, _) = igd.mint("acme", "agent-m", "echo", 100);
+    anchored(&igd, &token, 4);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let cut_time = time_now();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    anchored(&igd, &token, 3);
+    // Retention: cut everything before cut_time.
+    let out = igd.igctl(&[
+        "audit",
+        "prune",
+        "--tenant",
+        "acme",
+        "--before",
+        &cut_time,
+        "--reason",
+        "retention 90 days",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["deleted"].as_u64().unwrap() >= 9, "{v}");
+    anchored(&igd, &token, 1);
+    let (code, r) = verify_report(&igd);
+    assert_eq!(code, Some(0), "{r}");
+    assert_eq!(r["markers"][0]["action"], "prune", "{r}");
+    assert_eq!(r["markers"][0]["cut_seq"], v["cut_seq"]);
+    // Deleting more of the prefix than the marker says is caught.
+    let db = igd.data_dir.join("igd.db");
+    igd.kill();
+    sqlite(
+        &db,
+        &format!(
+            "DELETE FROM audit_entries WHERE tenant = 'acme' AND seq = {}",
+            v["cut_seq"].as_u64().unwrap() + 1
+        ),
+    );
+    igd.kill_and_restart();
+    let (code, r) = verify_report(&igd);
+    assert_eq!(code, Some(3), "{r}");
+
+    // Re-baseline after a restore: the signer anchors the restored chain again.
+    let (mut igd2, _dir2) = start(&[]);
+    let (token2, _) = igd2.mint("acme", "agent-n", "echo", 100);
+    anchored(&igd2, &token2, 3);
+    let db2 = igd2.data_dir.join("igd.db");
+    igd2.kill();
+    // "Restore" an older copy: the last entries and checkpoints are gone.
+    sqlite(&db2, "DELETE FROM audit_entries WHERE tenant = 'acme' AND seq > 4; DELETE FROM checkpoints WHERE tenant = 'acme' AND size > 4;");
+    igd2.kill_and_restart();
+    let _ = call(&igd2, &token2, "echo", "after restore");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(igd2.logs().contains("refusing to sign"));
+    let out = igd2.igctl(&[
+        "audit",
+        "rebaseline",
+        "--tenant",
+        "acme",
+        "--reason",
+        "restored from backup",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    anchored(&igd2, &token2, 1);
+    let (code, r) = verify_report(&igd2);
+    assert_eq!(code, Some(0), "{r}");
+    assert!(
+        r["markers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["action"] == "rebaseline"),
+        "{r}"
+    );
+}
+
+fn time_now() -> String {
+    let out = std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H:%M:%S.%6NZ"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}

@@ -213,6 +213,18 @@ pub struct ChainReport {
     pub head: Head,
     pub checkpoint: AnchorStatus,
     pub unanchored: u64,
+    /// Retention cuts and re-baselines met on the way (verification continued across them).
+    #[serde(default)]
+    pub markers: Vec<MarkerSeen>,
+}
+
+/// A `marker` entry as reported by verification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarkerSeen {
+    pub seq: u64,
+    pub action: Option<String>,
+    pub reason: Option<String>,
+    pub cut_seq: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -238,6 +250,10 @@ pub struct ChainAudit {
     seen: Vec<Option<String>>,
     broken: Option<BrokenAt>,
     last_ts: Option<i64>,
+    started: bool,
+    /// The chain starts after a retention cut: (cut_seq, cut_hash) a marker must confirm.
+    pending_cut: Option<(u64, String)>,
+    markers: Vec<MarkerSeen>,
 }
 
 impl ChainAudit {
@@ -250,6 +266,9 @@ impl ChainAudit {
             seen: vec![None; n],
             broken: None,
             last_ts: None,
+            started: false,
+            pending_cut: None,
+            markers: Vec::new(),
         }
     }
 
@@ -257,6 +276,29 @@ impl ChainAudit {
     pub fn push(&mut self, e: &Entry) -> bool {
         if self.broken.is_some() {
             return false;
+        }
+        if !self.started {
+            self.started = true;
+            // A pruned chain starts after its cut; a marker later in the chain must say so.
+            if e.seq > 1 {
+                self.chain = ChainVerifier::resume(&self.chain.tenant, e.seq - 1, &e.prev_hash);
+                self.pending_cut = Some((e.seq - 1, e.prev_hash.clone()));
+            }
+        }
+        if e.kind == "marker" {
+            if let (Some((cut, hash)), Some(cs), Some(ch)) =
+                (&self.pending_cut, e.cut_seq, &e.cut_hash)
+            {
+                if *cut == cs && hash == ch {
+                    self.pending_cut = None;
+                }
+            }
+            self.markers.push(MarkerSeen {
+                seq: e.seq,
+                action: e.action.clone(),
+                reason: e.reason.clone(),
+                cut_seq: e.cut_seq,
+            });
         }
         if let Err(b) = self.chain.push(e) {
             self.broken = Some(b);
@@ -276,8 +318,29 @@ impl ChainAudit {
         let (seq, hash) = (seq, hash.to_string());
         let mut broken = self.broken;
         let anchor_size = self.anchors.iter().map(|a| a.size).max().unwrap_or(0);
+        if let (None, Some((cut, hash))) = (&broken, &self.pending_cut) {
+            broken = Some(BrokenAt {
+                seq: 1,
+                ts: 0,
+                reason: format!(
+                    "entries 1..={cut} are missing and no retention marker records the cut"
+                ),
+                stored_hash: String::new(),
+                expected_hash: hash.clone(),
+            });
+        }
+        // Checkpoints older than a retention cut cover entries that are gone by design.
+        let first_kept = self
+            .markers
+            .iter()
+            .filter_map(|m| m.cut_seq)
+            .max()
+            .unwrap_or(0);
         if broken.is_none() {
             for (a, seen) in self.anchors.iter().zip(&self.seen) {
+                if a.size <= first_kept && seen.is_none() {
+                    continue;
+                }
                 if a.size > seq {
                     broken = Some(BrokenAt {
                         seq: seq + 1,
@@ -316,6 +379,7 @@ impl ChainAudit {
                 verified: ok && anchor_size > 0,
             },
             unanchored: seq.saturating_sub(anchor_size),
+            markers: self.markers,
         }
     }
 }

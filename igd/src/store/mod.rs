@@ -198,6 +198,11 @@ pub trait Store: Send + Sync + 'static {
     /// Distinct (tenant, subject) of decision entries with first/last seen and counts.
     async fn agents(&self) -> StoreResult<Vec<AgentActivity>>;
 
+    /// The newest entry of a chain recorded before `ts`.
+    async fn last_entry_before(&self, tenant: &str, ts: i64) -> StoreResult<Option<Entry>>;
+    /// Delete a chain's entries with `seq <= cut_seq` and what is kept beside them (retention).
+    async fn delete_through(&self, tenant: &str, cut_seq: u64) -> StoreResult<u64>;
+
     /// Remove argument values and salts kept beside the chain for a subject's entries before a
     /// time (GDPR erasure); returns how many rows were erased. The chain itself is untouched.
     async fn erase_side(&self, tenant: &str, subject: &str, before: i64) -> StoreResult<u64>;

@@ -510,6 +510,37 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn last_entry_before(&self, tenant: &str, ts: i64) -> StoreResult<Option<Entry>> {
+        let row = sqlx::query(
+            "SELECT body FROM audit_entries WHERE tenant = ? AND ts < ? ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(tenant)
+        .bind(ts)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.map(|r| entry_of(&r.try_get::<String, _>(0).map_err(db_err)?))
+            .transpose()
+    }
+
+    async fn delete_through(&self, tenant: &str, cut_seq: u64) -> StoreResult<u64> {
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        sqlx::query("DELETE FROM audit_side WHERE event_id IN (SELECT event_id FROM audit_entries WHERE tenant = ? AND seq <= ?)")
+            .bind(tenant)
+            .bind(i64_of(cut_seq))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let done = sqlx::query("DELETE FROM audit_entries WHERE tenant = ? AND seq <= ?")
+            .bind(tenant)
+            .bind(i64_of(cut_seq))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+
     async fn erase_side(&self, tenant: &str, subject: &str, before: i64) -> StoreResult<u64> {
         let done = sqlx::query(
             "UPDATE audit_side SET args = NULL, salt = NULL WHERE tenant = ? AND subject = ? AND ts < ? AND (args IS NOT NULL OR salt IS NOT NULL)",
