@@ -898,7 +898,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__gen__subcmd__key)
-            opts="-o -h --audit --socket --url --token --output --help"
+            opts="-o -h --audit --announce --socket --url --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -140,6 +140,7 @@ complete -c igctl -n "__fish_igctl_using_subcommand gen-key" -l token -d 'Admin 
 complete -c igctl -n "__fish_igctl_using_subcommand gen-key" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand gen-key" -l audit -d 'Generate an audit signing key instead'
+complete -c igctl -n "__fish_igctl_using_subcommand gen-key" -l announce -d 'With --audit: announce the new public key to igd (a chained `checkpoint-key` entry) before it is installed, so verifiers can trust it through the current key'
 complete -c igctl -n "__fish_igctl_using_subcommand gen-key" -s h -l help -d 'Print help'
 complete -c igctl -n "__fish_igctl_using_subcommand tenants" -l socket -d 'igd\'s admin Unix socket' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand tenants" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r

@@ -248,6 +248,7 @@ _arguments "${_arguments_options[@]}" : \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '--audit[Generate an audit signing key instead]' \
+'--announce[With --audit\: announce the new public key to igd (a chained \`checkpoint-key\` entry) before it is installed, so verifiers can trust it through the current key]' \
 '-h[Print help]' \
 '--help[Print help]' \
 && ret=0

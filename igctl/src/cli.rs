@@ -61,6 +61,10 @@ pub enum Command {
         /// Generate an audit signing key instead.
         #[arg(long)]
         audit: bool,
+        /// With --audit: announce the new public key to igd (a chained `checkpoint-key` entry)
+        /// before it is installed, so verifiers can trust it through the current key.
+        #[arg(long, requires = "audit")]
+        announce: bool,
     },
     /// List tenants.
     Tenants,

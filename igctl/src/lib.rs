@@ -250,16 +250,25 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Token {
             command: TokenCommand::Attenuate(args),
         } => attenuate(json, args)?,
-        Command::GenKey { audit: false } => {
+        Command::GenKey { audit: false, .. } => {
             let key = intentgate_proto::keys::MasterKey::generate_hex();
             emit(json, &serde_json::json!({ "master_key": key }), || {
                 format!("{key}\n")
             });
         }
-        Command::GenKey { audit: true } => {
+        Command::GenKey {
+            audit: true,
+            announce,
+        } => {
             use base64::Engine as _;
             let (pem, public) = intentgate_proto::checkpoint::generate_signing_key_pem();
             let public = base64::engine::general_purpose::STANDARD.encode(public.as_bytes());
+            if *announce {
+                let body = serde_json::json!({"public_key": public});
+                let _: Value = connect(&cli)?
+                    .call(Method::POST, "/v1/admin/audit/keys", Some(&body))
+                    .await?;
+            }
             emit(
                 json,
                 &serde_json::json!({ "private_key_pem": pem, "public_key": public }),

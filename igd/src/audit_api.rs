@@ -27,6 +27,7 @@ pub async fn handle(
     match (method, path) {
         (&Method::POST, "/v1/admin/audit/erase") => erase(gw, caller, body).await,
         (&Method::POST, "/v1/admin/audit/prune") => prune(gw, caller, body).await,
+        (&Method::POST, "/v1/admin/audit/keys") => announce_key(gw, caller, body).await,
         (&Method::POST, "/v1/admin/audit/rebaseline") => rebaseline(gw, caller, body).await,
         (&Method::GET, "/v1/admin/audit") => list(gw, caller, params).await,
         (&Method::GET, "/v1/admin/audit/verify") => verify(gw, caller, params).await,
@@ -544,6 +545,55 @@ async fn rebaseline(
     Ok(json_response(
         200,
         &json!({"tenant": req.tenant, "cut_seq": head.seq, "cut_hash": head.hash, "marker_seq": marker.seq}),
+    ))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnnounceRequest {
+    /// Raw Ed25519 public key, base64.
+    public_key: String,
+}
+
+/// Planned key rotation: chain a `checkpoint-key` entry for the next signing key while the
+/// current key still signs, so the current key's next checkpoint covers the announcement and
+/// verifiers can trust the new key without pinning it.
+async fn announce_key(
+    gw: &Gateway,
+    caller: &Caller,
+    body: &bytes::Bytes,
+) -> ApiResult<Response<Body>> {
+    use base64::Engine as _;
+    let req: AnnounceRequest = serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("invalid JSON body: {e}")))?;
+    admin_only(caller, "announcing an audit key")?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(req.public_key.trim())
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .and_then(|b| ed25519_dalek::VerifyingKey::from_bytes(&b).ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidRequest,
+                "public_key must be base64 of a 32-byte Ed25519 key",
+            )
+        })?;
+    let key = intentgate_proto::checkpoint::VerifierKey::new(&gw.signer.verifier_key().name, raw);
+    let mut e = gw.new_entry(intentgate_proto::ids::SYSTEM_TENANT, "checkpoint-key");
+    e.actor = Some(caller.identity());
+    e.action = Some("checkpoint-key".into());
+    e.target = Some(key.encode());
+    e.reason = Some("next audit signing key announced".into());
+    let entry = gw
+        .audit
+        .append(crate::audit::Record {
+            entry: e,
+            ..Default::default()
+        })
+        .await?;
+    Ok(json_response(
+        200,
+        &json!({"key": key.encode(), "seq": entry.seq}),
     ))
 }
 

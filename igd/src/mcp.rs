@@ -873,11 +873,7 @@ async fn forward(
                                 {
                                     v["id"] = client_id.clone();
                                     if modern {
-                                        if let Some(r) =
-                                            v.get_mut("result").and_then(Value::as_object_mut)
-                                        {
-                                            r.entry("resultType").or_insert(json!("complete"));
-                                        }
+                                        patch_modern_result(&mut v, &method);
                                     }
                                     ev.data = v.to_string();
                                     last = true;

@@ -429,16 +429,13 @@ pub async fn record_outcome(gw: &Gateway, decision: &Entry, upstream_status: i64
     e.tool = decision.tool.clone();
     e.upstream_status = Some(upstream_status);
     e.upstream_latency_ms = Some(latency_ms);
-    if let Err(err) = gw
-        .audit
-        .append(Record {
+    // Nobody waits for the outcome: it rides the next group commit (failures are logged).
+    gw.audit
+        .append_background(Record {
             entry: e,
             ..Record::default()
         })
-        .await
-    {
-        tracing::error!(error = %err, decision = %decision.event_id, "outcome entry could not be committed");
-    }
+        .await;
 }
 
 #[cfg(test)]

@@ -195,14 +195,24 @@ fn anchored(igd: &Igd, token: &str, calls: usize) {
         assert!(call(igd, token, "echo", &format!("m{i}"))["result"].is_object());
     }
     // Checkpoints are signed about once a second.
+    let mut last = Value::Null;
     for _ in 0..50 {
         std::thread::sleep(std::time::Duration::from_millis(100));
-        let (_, r) = verify_report(igd);
+        let out = igd.igctl(&["audit", "verify", "--tenant", "acme", "-o", "json"]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let v: Value =
+            serde_json::from_str(text.lines().next().unwrap_or("null")).unwrap_or(Value::Null);
+        let r = if v["tenants"].is_array() {
+            v["tenants"][0].clone()
+        } else {
+            v
+        };
         if r["checkpoint"]["verified"] == true && r["unanchored"] == 0 {
             return;
         }
+        last = json!({"report": r, "stdout": text, "stderr": String::from_utf8_lossy(&out.stderr)});
     }
-    panic!("the head was never checkpointed");
+    panic!("the head was never checkpointed: {last}");
 }
 
 #[test]
@@ -663,4 +673,57 @@ fn time_now() -> String {
         .output()
         .unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn rotated_key_is_trusted_only_through_a_covered_announcement() {
+    let keydir = tempfile::tempdir().unwrap();
+    let key = keydir.path().join("audit.pem");
+    std::fs::write(
+        &key,
+        igctl(&["gen-key".into(), "--audit".into()], &[]).stdout,
+    )
+    .unwrap();
+    let (mut igd, _dir) = start(&[("INTENTGATE_AUDIT_SIGNING_KEY", key.to_str().unwrap())]);
+    let (token, _) = igd.mint("acme", "agent-k", "echo", 100);
+    anchored(&igd, &token, 2); // pins the first key (trust on first use)
+
+    // Planned rotation: announce the next key while the current one signs, let a checkpoint of
+    // _system cover the announcement, then install the new key.
+    let out = igd.igctl(&["gen-key", "--audit", "--announce"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let next_pem = out.stdout;
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    std::fs::write(&key, &next_pem).unwrap();
+    igd.kill_and_restart();
+    anchored(&igd, &token, 2);
+    let (code, r) = verify_report(&igd);
+    assert_eq!(
+        code,
+        Some(0),
+        "the announced key is trusted through the old key's checkpoint: {r}"
+    );
+
+    // An unannounced key is not trusted: it vouches only for itself.
+    std::fs::write(
+        &key,
+        igctl(&["gen-key".into(), "--audit".into()], &[]).stdout,
+    )
+    .unwrap();
+    igd.kill_and_restart();
+    let _ = call(&igd, &token, "echo", "x");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let out = igd.igctl(&["audit", "verify", "--tenant", "acme"]);
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
