@@ -11,7 +11,7 @@ use crate::error::CliError;
 use crate::verify::{self, read_keys};
 use hyper::Method;
 use intentgate_proto::api::ErrorCode;
-use intentgate_proto::audit::{Anchor, ChainAudit, Entry};
+use intentgate_proto::audit::{Anchor, ChainAudit};
 use intentgate_proto::checkpoint::{Checkpoint, VerifierKey};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -46,43 +46,14 @@ pub async fn build(
     // export cap, stopping at the window's end.
     let to_us = to.map(parse_time).transpose()?;
     let mut entries = Vec::new();
-    let mut from_seq = 1u64;
-    loop {
-        let path = format!(
-            "/v1/admin/audit/export?format=ndjson&tenant={}&from_seq={from_seq}",
-            crate::encode_query(tenant)
-        );
-        let mut buf = Vec::new();
-        client
-            .stream(
-                &path,
-                |c| {
-                    buf.extend_from_slice(c);
-                    Ok(())
-                },
-                |_, _| {},
-            )
-            .await?;
-        let mut next = None;
-        let mut rows = 0;
-        for line in buf.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-            let v: Value = serde_json::from_slice(line).map_err(internal)?;
-            if v["kind"] == "truncated" {
-                next = v["seq"].as_u64();
-                continue;
-            }
-            rows += 1;
-            if to_us.is_some_and(|t| v["ts"].as_i64().unwrap_or(0) >= t) {
-                next = None;
-                break;
-            }
-            entries.push(String::from_utf8_lossy(line).into_owned());
+    verify::each_export_row(client, tenant, |line, v| {
+        if to_us.is_some_and(|t| v["ts"].as_i64().unwrap_or(0) >= t) {
+            return Ok(false);
         }
-        match next {
-            Some(s) if rows > 0 => from_seq = s,
-            _ => break,
-        }
-    }
+        entries.push(String::from_utf8_lossy(line).into_owned());
+        Ok(true)
+    })
+    .await?;
     let cps: Value = client
         .call(
             Method::GET,
@@ -204,14 +175,9 @@ fn verify_files(
     anchors.sort_by_key(|a| a.size);
     let mut audit = ChainAudit::new(tenant, anchors);
     for line in entries.lines().filter(|l| !l.is_empty()) {
-        let mut v: Value = serde_json::from_str(line)
+        let v: Value = serde_json::from_str(line)
             .map_err(|e| CliError::new(ErrorCode::Tampered, format!("entries.ndjson: {e}")))?;
-        if let Some(o) = v.as_object_mut() {
-            o.remove("args");
-        }
-        let e: Entry = serde_json::from_value(v)
-            .map_err(|e| CliError::new(ErrorCode::Tampered, format!("entries.ndjson: {e}")))?;
-        if !audit.push(&e) {
+        if !audit.push(&verify::entry_of_row(v)?) {
             break;
         }
     }

@@ -131,11 +131,12 @@ fn open_for(note: &str, tenant: &str, keys: &[VerifierKey]) -> Result<Checkpoint
     Ok(cp)
 }
 
-/// Every entry of a tenant's chain, via the export endpoint (continuing past its cap).
-async fn each_entry(
+/// Every exported row of a tenant's chain as `(raw line, JSON)`, via the export endpoint,
+/// continuing past its cap; `visit` returns false to stop.
+pub async fn each_export_row(
     client: &Client,
     tenant: &str,
-    mut visit: impl FnMut(Entry) -> bool,
+    mut visit: impl FnMut(&[u8], Value) -> Result<bool, CliError>,
 ) -> Result<(), CliError> {
     let mut from_seq = 1u64;
     loop {
@@ -157,24 +158,15 @@ async fn each_entry(
         let mut next = None;
         let mut rows = 0u64;
         for line in buf.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-            let mut v: Value = serde_json::from_slice(line).map_err(|e| {
+            let v: Value = serde_json::from_slice(line).map_err(|e| {
                 CliError::new(ErrorCode::Tampered, format!("export row is not JSON: {e}"))
             })?;
             if v["kind"] == "truncated" {
                 next = v["seq"].as_u64();
                 continue;
             }
-            if let Some(o) = v.as_object_mut() {
-                o.remove("args");
-            }
-            let e: Entry = serde_json::from_value(v).map_err(|e| {
-                CliError::new(
-                    ErrorCode::Tampered,
-                    format!("export row is not an audit entry: {e}"),
-                )
-            })?;
             rows += 1;
-            if !visit(e) {
+            if !visit(line, v)? {
                 return Ok(());
             }
         }
@@ -183,6 +175,28 @@ async fn each_entry(
             _ => return Ok(()),
         }
     }
+}
+
+/// An exported row as a chain entry (the export-only `args` column set aside).
+pub fn entry_of_row(mut v: Value) -> Result<Entry, CliError> {
+    if let Some(o) = v.as_object_mut() {
+        o.remove("args");
+    }
+    serde_json::from_value(v).map_err(|e| {
+        CliError::new(
+            ErrorCode::Tampered,
+            format!("export row is not an audit entry: {e}"),
+        )
+    })
+}
+
+/// Every entry of a tenant's chain.
+async fn each_entry(
+    client: &Client,
+    tenant: &str,
+    mut visit: impl FnMut(Entry) -> bool,
+) -> Result<(), CliError> {
+    each_export_row(client, tenant, |_, v| Ok(visit(entry_of_row(v)?))).await
 }
 
 /// Keys announced in `_system` (`checkpoint-key` entries) whose entry is covered by a `_system`
