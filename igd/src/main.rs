@@ -6,6 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// IntentGate daemon: the authorization gateway between AI agents and their MCP tools.
+///
+/// Settings: defaults, then /etc/intentgate/igd.toml (--config), then INTENTGATE_* environment
+/// variables; secrets also from INTENTGATE_X_FILE and $CREDENTIALS_DIRECTORY. Exit status 64
+/// means a configuration error (the message names the variable). SIGTERM drains and stops;
+/// SIGHUP reloads the policy file. See README.md for every variable.
 #[derive(Debug, Parser)]
 #[command(name = "igd", version, about)]
 struct Cli {
@@ -22,6 +27,8 @@ enum Command {
     Run,
     /// Validate settings and keys without starting.
     CheckConfig,
+    /// Print the man page (roff).
+    Man,
 }
 
 fn init_logging(level: &str) {
@@ -42,6 +49,20 @@ fn fail(code: i32, message: &str) -> ExitCode {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Man) = cli.command {
+        use clap::CommandFactory;
+        use std::io::Write;
+        let mut out = Vec::new();
+        if clap_mangen::Man::new(Cli::command())
+            .section("8")
+            .render(&mut out)
+            .is_err()
+        {
+            return ExitCode::FAILURE;
+        }
+        let _ = std::io::stdout().write_all(&out);
+        return ExitCode::SUCCESS;
+    }
     let level = std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".into());
     init_logging(&level);
     let settings = match Settings::load(cli.config.as_deref(), &ProcessEnv) {
@@ -54,6 +75,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command.unwrap_or(Command::Run) {
+        Command::Man => ExitCode::SUCCESS,
         Command::CheckConfig => match igd::check_config(&settings) {
             Ok(()) => {
                 tracing::info!("configuration is valid");

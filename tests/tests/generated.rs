@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stderr, clippy::print_stdout)]
 
-use intentgate_tests::{igctl, workspace};
+use intentgate_tests::{igctl, igd_bin, workspace};
 
 #[test]
 fn man_page_and_completions_are_current() {
@@ -15,6 +15,15 @@ fn man_page_and_completions_are_current() {
             root.join(format!("completions/igctl.{shell}")),
         ));
     }
+    let out = std::process::Command::new(igd_bin())
+        .arg("man")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        std::fs::read(root.join("man/igd.8")).unwrap_or_default() == out.stdout,
+        "man/igd.8 is stale: regenerate it with `igd man > man/igd.8`"
+    );
     for (args, path) in cases {
         let out = igctl(&args, &[]);
         assert!(out.status.success());
