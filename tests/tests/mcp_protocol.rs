@@ -612,3 +612,82 @@ fn budget_exact_under_concurrency_and_after_restart() {
     assert!(call(&fresh)["result"].is_object());
     assert_eq!(call(&fresh)["error"]["code"], -31003);
 }
+
+#[test]
+fn revoking_an_ancestor_revokes_its_children_and_idle_sessions_expire() {
+    let env = start(&[("INTENTGATE_SESSION_IDLE_TIMEOUT", "1")]);
+    let (root, root_jti) = env.igd.mint("acme", "agent-tree", "echo", 10);
+    let child_out = env.igd.igctl(&[
+        "token",
+        "attenuate",
+        &root,
+        "--max-calls",
+        "5",
+        "-o",
+        "json",
+    ]);
+    let child: Value = serde_json::from_slice(&child_out.stdout).unwrap();
+    let child_token = child["token"].as_str().unwrap().to_string();
+    let child_jti = child["jti"].as_str().unwrap().to_string();
+    let body = modern_body("tools/call", json!({"name": "echo", "arguments": {}}), 1);
+    let call = |tok: &str| {
+        send(
+            &env.igd,
+            "POST",
+            &headers(tok, "tools/call", Some("echo")),
+            &body,
+        )
+    };
+    assert_eq!(call(&child_token).status, 200);
+    // Revoking a child (a jti igd never minted) needs its tenant; it leaves the root alone.
+    let out = env.igd.igctl(&[
+        "revoke",
+        &child_jti,
+        "--tenant",
+        "acme",
+        "--reason",
+        "child leaked",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(call(&child_token).status, 401);
+    assert_eq!(call(&root).status, 200);
+    // A fresh child of the root dies with its ancestor.
+    let other = env
+        .igd
+        .igctl(&["token", "attenuate", &root, "--sub", "helper", "-o", "json"]);
+    let other: Value = serde_json::from_slice(&other.stdout).unwrap();
+    let other = other["token"].as_str().unwrap().to_string();
+    assert_eq!(call(&other).status, 200);
+    assert!(env
+        .igd
+        .igctl(&["revoke", &root_jti, "--reason", "root leaked"])
+        .status
+        .success());
+    assert_eq!(call(&other).status, 401);
+    assert_eq!(call(&root).status, 401);
+
+    // Sessions expire after INTENTGATE_SESSION_IDLE_TIMEOUT.
+    let (token, _) = env.igd.mint("acme", "agent-idle", "echo", 5);
+    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+    let r = send(
+        &env.igd,
+        "POST",
+        &without(&legacy_headers(&token, None), "MCP-Protocol-Version"),
+        init,
+    );
+    let sid = r.header("mcp-session-id").unwrap().to_string();
+    let list = r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#;
+    assert_eq!(
+        send(&env.igd, "POST", &legacy_headers(&token, Some(&sid)), list).status,
+        200
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    assert_eq!(
+        send(&env.igd, "POST", &legacy_headers(&token, Some(&sid)), list).status,
+        404
+    );
+}
