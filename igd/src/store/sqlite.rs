@@ -5,21 +5,127 @@ use super::*;
 use crate::config::AuditSync;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-/// Rows per multi-row INSERT (12 columns × 64 rows stays far below SQLite's parameter limit).
-const ROWS_PER_STATEMENT: usize = 64;
+/// The audit group-commit writer: a thread owning its own SQLite connection, so a commit costs
+/// one hand-off each way instead of an async round trip per statement (the throughput limit of
+/// the sqlx path on a busy core).
+#[derive(Debug, Clone)]
+struct Committer {
+    tx: std::sync::mpsc::SyncSender<(CommitBatch, tokio::sync::oneshot::Sender<StoreResult<()>>)>,
+}
 
-/// `prefix (?, …), (?, …) suffix` for `rows` rows of `columns` parameters.
-fn multi_row(prefix: &str, columns: usize, rows: usize, suffix: &str) -> String {
-    let row = format!("({})", vec!["?"; columns].join(", "));
-    let mut sql = String::with_capacity(prefix.len() + rows * (row.len() + 2) + suffix.len());
-    sql.push_str(prefix);
-    sql.push_str(&vec![row; rows].join(", "));
-    sql.push_str(suffix);
-    sql
+fn sqlite_err(e: rusqlite::Error) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::Conflict(e.to_string())
+        }
+        _ => StoreError::Unavailable(e.to_string()),
+    }
+}
+
+impl Committer {
+    fn start(path: &Path, sync: AuditSync) -> StoreResult<Committer> {
+        let conn = rusqlite::Connection::open(path).map_err(sqlite_err)?;
+        conn.busy_timeout(Duration::from_secs(5))
+            .map_err(sqlite_err)?;
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -16384;",
+            match sync {
+                AuditSync::Normal => "NORMAL",
+                AuditSync::Full => "FULL",
+            }
+        ))
+        .map_err(sqlite_err)?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(
+            CommitBatch,
+            tokio::sync::oneshot::Sender<StoreResult<()>>,
+        )>(64);
+        std::thread::Builder::new()
+            .name("igd-audit-commit".into())
+            .spawn(move || {
+                let mut conn = conn;
+                while let Ok((batch, reply)) = rx.recv() {
+                    let _ = reply.send(write_batch(&mut conn, &batch));
+                }
+            })
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the commit thread: {e}")))?;
+        Ok(Committer { tx })
+    }
+
+    async fn commit(&self, batch: CommitBatch) -> StoreResult<()> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        self.tx
+            .send((batch, reply))
+            .map_err(|_| StoreError::Unavailable("the commit thread stopped".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Unavailable("the commit thread stopped".into()))?
+    }
+}
+
+/// One group commit in one transaction, with cached prepared statements.
+fn write_batch(conn: &mut rusqlite::Connection, batch: &CommitBatch) -> StoreResult<()> {
+    use rusqlite::params;
+    let tx = conn.transaction().map_err(sqlite_err)?;
+    {
+        let mut ins = tx
+            .prepare_cached("INSERT INTO audit_entries (tenant, seq, kind, event_id, ts, subject, tool, decision, ref_event_id, prev_hash, hash, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            .map_err(sqlite_err)?;
+        for e in &batch.entries {
+            let body = serde_json::to_string(e)
+                .map_err(|err| StoreError::Corrupt(format!("cannot encode entry: {err}")))?;
+            ins.execute(params![
+                e.tenant,
+                i64_of(e.seq),
+                e.kind,
+                e.event_id,
+                e.ts,
+                e.subject,
+                e.tool,
+                e.decision,
+                e.ref_event_id,
+                e.prev_hash,
+                e.hash,
+                body
+            ])
+            .map_err(sqlite_err)?;
+        }
+        let mut side = tx
+            .prepare_cached("INSERT INTO audit_side (event_id, tenant, subject, ts, salt, args, policy_input) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            .map_err(sqlite_err)?;
+        for s in &batch.side {
+            side.execute(params![
+                s.event_id,
+                s.tenant,
+                s.subject,
+                s.ts,
+                s.salt,
+                s.args,
+                s.policy_input
+            ])
+            .map_err(sqlite_err)?;
+        }
+        let mut charge = tx
+            .prepare_cached("INSERT INTO budget_usage (tenant, root_jti, jti, used) VALUES (?, ?, ?, 1) ON CONFLICT (tenant, root_jti, jti) DO UPDATE SET used = used + 1")
+            .map_err(sqlite_err)?;
+        for c in &batch.charges {
+            charge
+                .execute(params![c.tenant, c.root_jti, c.jti])
+                .map_err(sqlite_err)?;
+        }
+        let mut count = tx
+            .prepare_cached("INSERT INTO call_counts (tenant, subject, tool, hour, calls) VALUES (?, ?, ?, ?, 1) ON CONFLICT (tenant, subject, tool, hour) DO UPDATE SET calls = calls + 1")
+            .map_err(sqlite_err)?;
+        for c in &batch.calls {
+            count
+                .execute(params![c.tenant, c.subject, c.tool, c.hour])
+                .map_err(sqlite_err)?;
+        }
+    }
+    tx.commit().map_err(sqlite_err)
 }
 
 /// Migrations in order; each runs once, inside a transaction.
@@ -29,9 +135,10 @@ const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../../migrations/sqlit
 pub struct SqliteStore {
     /// Readers and admin writes.
     pool: SqlitePool,
-    /// The one connection group commits use: SQLite has one writer anyway, and a dedicated
-    /// connection keeps its page cache warm for the chain's indexes.
+    /// The one connection other writes use (checkpoints, retention): one SQLite writer at a time.
     writer: SqlitePool,
+    /// Group commits run on a dedicated thread with its own connection.
+    committer: Committer,
 }
 
 fn db_err(e: sqlx::Error) -> StoreError {
@@ -84,7 +191,12 @@ impl SqliteStore {
             .connect_with(options.pragma("cache_size", "-16384"))
             .await
             .map_err(db_err)?;
-        let store = SqliteStore { pool, writer };
+        let committer = Committer::start(path, sync)?;
+        let store = SqliteStore {
+            pool,
+            writer,
+            committer,
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -274,101 +386,7 @@ impl Store for SqliteStore {
     }
 
     async fn commit(&self, batch: &CommitBatch) -> StoreResult<()> {
-        // One multi-row statement per table: every statement is a round trip to sqlx's SQLite
-        // worker thread, so the statement count per group commit is what bounds throughput.
-        let mut tx = self.writer.begin().await.map_err(db_err)?;
-        for chunk in batch.entries.chunks(ROWS_PER_STATEMENT) {
-            let sql = multi_row(
-                "INSERT INTO audit_entries (tenant, seq, kind, event_id, ts, subject, tool, decision, ref_event_id, prev_hash, hash, body) VALUES ",
-                12,
-                chunk.len(),
-                "",
-            );
-            let mut q = sqlx::query(&sql);
-            for e in chunk {
-                let body = serde_json::to_string(e)
-                    .map_err(|err| StoreError::Corrupt(format!("cannot encode entry: {err}")))?;
-                q = q
-                    .bind(&e.tenant)
-                    .bind(i64_of(e.seq))
-                    .bind(&e.kind)
-                    .bind(&e.event_id)
-                    .bind(e.ts)
-                    .bind(&e.subject)
-                    .bind(&e.tool)
-                    .bind(&e.decision)
-                    .bind(&e.ref_event_id)
-                    .bind(&e.prev_hash)
-                    .bind(&e.hash)
-                    .bind(body);
-            }
-            q.execute(&mut *tx).await.map_err(db_err)?;
-        }
-        for chunk in batch.side.chunks(ROWS_PER_STATEMENT) {
-            let sql = multi_row(
-                "INSERT INTO audit_side (event_id, tenant, subject, ts, salt, args, policy_input) VALUES ",
-                7,
-                chunk.len(),
-                "",
-            );
-            let mut q = sqlx::query(&sql);
-            for s in chunk {
-                q = q
-                    .bind(&s.event_id)
-                    .bind(&s.tenant)
-                    .bind(&s.subject)
-                    .bind(s.ts)
-                    .bind(&s.salt)
-                    .bind(&s.args)
-                    .bind(&s.policy_input);
-            }
-            q.execute(&mut *tx).await.map_err(db_err)?;
-        }
-        // Charges and counts are summed per key first: one upsert row per key.
-        let mut charges: BTreeMap<(&str, &str, &str), i64> = BTreeMap::new();
-        for c in &batch.charges {
-            *charges.entry((&c.tenant, &c.root_jti, &c.jti)).or_default() += 1;
-        }
-        let charges: Vec<_> = charges.into_iter().collect();
-        for chunk in charges.chunks(ROWS_PER_STATEMENT) {
-            let sql = multi_row(
-                "INSERT INTO budget_usage (tenant, root_jti, jti, used) VALUES ",
-                4,
-                chunk.len(),
-                " ON CONFLICT (tenant, root_jti, jti) DO UPDATE SET used = used + excluded.used",
-            );
-            let mut q = sqlx::query(&sql);
-            for ((tenant, root, jti), n) in chunk {
-                q = q.bind(*tenant).bind(*root).bind(*jti).bind(*n);
-            }
-            q.execute(&mut *tx).await.map_err(db_err)?;
-        }
-        let mut calls: BTreeMap<(&str, &str, &str, i64), i64> = BTreeMap::new();
-        for c in &batch.calls {
-            *calls
-                .entry((&c.tenant, &c.subject, &c.tool, c.hour))
-                .or_default() += 1;
-        }
-        let calls: Vec<_> = calls.into_iter().collect();
-        for chunk in calls.chunks(ROWS_PER_STATEMENT) {
-            let sql = multi_row(
-                "INSERT INTO call_counts (tenant, subject, tool, hour, calls) VALUES ",
-                5,
-                chunk.len(),
-                " ON CONFLICT (tenant, subject, tool, hour) DO UPDATE SET calls = calls + excluded.calls",
-            );
-            let mut q = sqlx::query(&sql);
-            for ((tenant, subject, tool, hour), n) in chunk {
-                q = q
-                    .bind(*tenant)
-                    .bind(*subject)
-                    .bind(*tool)
-                    .bind(*hour)
-                    .bind(*n);
-            }
-            q.execute(&mut *tx).await.map_err(db_err)?;
-        }
-        tx.commit().await.map_err(db_err)
+        self.committer.commit(batch.clone()).await
     }
 
     async fn chain_range(
