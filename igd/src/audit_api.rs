@@ -441,16 +441,16 @@ fn admin_only(caller: &Caller, what: &str) -> ApiResult<()> {
 }
 
 /// Append a `marker` entry to a tenant's chain.
-async fn append_marker(
+pub(crate) async fn append_marker(
     gw: &Gateway,
-    caller: &Caller,
+    actor: &str,
     tenant: &str,
     action: &str,
     cut: &Entry,
     reason: &str,
 ) -> ApiResult<Entry> {
     let mut m = gw.new_entry(tenant, "marker");
-    m.actor = Some(caller.identity());
+    m.actor = Some(actor.to_string());
     m.action = Some(action.to_string());
     m.reason = Some(reason.to_string());
     m.cut_seq = Some(cut.seq);
@@ -462,6 +462,62 @@ async fn append_marker(
             ..Default::default()
         })
         .await?)
+}
+
+/// Keep `_unauthenticated` under `INTENTGATE_AUDIT_UNAUTH_MAX_ROWS`: older refusals are pruned
+/// behind a marker, so a flood of bad tokens cannot fill the disk for real tenants.
+pub async fn enforce_unauthenticated_quota(gw: &Gateway) -> ApiResult<()> {
+    use intentgate_proto::ids::UNAUTHENTICATED_TENANT as T;
+    let max = gw.settings.audit_unauth_max_rows.max(1);
+    let Some(head) = gw
+        .store
+        .chain_heads()
+        .await?
+        .into_iter()
+        .find(|h| h.tenant == T)
+    else {
+        return Ok(());
+    };
+    if head.seq <= max {
+        return Ok(());
+    }
+    // Chains are gapless, so the first kept seq gives the row count without a scan.
+    let first = gw
+        .store
+        .chain_range(T, 1, head.seq, 1)
+        .await?
+        .into_iter()
+        .next()
+        .map_or(1, |e| e.seq);
+    if head.seq - first < max {
+        return Ok(());
+    }
+    let cut_seq = head.seq.saturating_sub(max);
+    let Some(cut) = gw
+        .store
+        .chain_range(T, cut_seq, cut_seq, 1)
+        .await?
+        .into_iter()
+        .next()
+    else {
+        return Ok(());
+    };
+    append_marker(
+        gw,
+        "igd",
+        T,
+        "prune",
+        &cut,
+        "INTENTGATE_AUDIT_UNAUTH_MAX_ROWS quota",
+    )
+    .await?;
+    let deleted = gw.store.delete_through(T, cut.seq).await?;
+    tracing::warn!(
+        deleted,
+        cut_seq = cut.seq,
+        "pruned unauthenticated refusals beyond their quota"
+    );
+    Ok(())
 }
 
 /// Retention: cut a chain before a time. A `marker` records the last entry before the cut; the
@@ -500,7 +556,15 @@ async fn prune(gw: &Gateway, caller: &Caller, body: &bytes::Bytes) -> ApiResult<
                 ),
             )
         })?;
-    let marker = append_marker(gw, caller, &req.tenant, "prune", &cut, &req.reason).await?;
+    let marker = append_marker(
+        gw,
+        &caller.identity(),
+        &req.tenant,
+        "prune",
+        &cut,
+        &req.reason,
+    )
+    .await?;
     let deleted = gw.store.delete_through(&req.tenant, cut.seq).await?;
     tracing::warn!(actor = %caller.identity(), tenant = %req.tenant, cut_seq = cut.seq, deleted, "audit chain pruned");
     Ok(json_response(
@@ -534,7 +598,15 @@ async fn rebaseline(
                 format!("tenant {} has no chain", req.tenant),
             )
         })?;
-    let marker = append_marker(gw, caller, &req.tenant, "rebaseline", &head, &req.reason).await?;
+    let marker = append_marker(
+        gw,
+        &caller.identity(),
+        &req.tenant,
+        "rebaseline",
+        &head,
+        &req.reason,
+    )
+    .await?;
     gw.signer.forget(&req.tenant).await.map_err(|e| {
         ApiError::new(
             ErrorCode::Unavailable,

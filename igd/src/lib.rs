@@ -257,6 +257,9 @@ async fn second_ticker(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiver<
             _ = tick.tick() => {
                 gw.unauthenticated.flush(&gw).await;
                 gw.signer.sign_heads(&gw).await;
+                if let Err(e) = audit_api::enforce_unauthenticated_quota(&gw).await {
+                    tracing::warn!(error = %e.message, "unauthenticated quota enforcement failed");
+                }
                 if let Err(e) = gw.store.maintain().await {
                     tracing::warn!(error = %e, "store maintenance failed");
                 }

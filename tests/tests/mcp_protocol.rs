@@ -691,3 +691,54 @@ fn revoking_an_ancestor_revokes_its_children_and_idle_sessions_expire() {
         404
     );
 }
+
+#[test]
+fn unauthenticated_refusals_stay_within_their_quota() {
+    let env = start(&[("INTENTGATE_AUDIT_UNAUTH_MAX_ROWS", "5")]);
+    for _ in 0..9 {
+        let r = send(
+            &env.igd,
+            "POST",
+            &headers("ig1.forged", "tools/list", None),
+            &modern_body("tools/list", json!({}), 1),
+        );
+        assert_eq!(r.status, 401);
+    }
+    let mut kept = usize::MAX;
+    for _ in 0..30 {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let out = env.igd.igctl(&[
+            "audit",
+            "list",
+            "--tenant",
+            "_unauthenticated",
+            "--limit",
+            "1000",
+            "-o",
+            "json",
+        ]);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        kept = v["entries"].as_array().unwrap().len();
+        if kept <= 6 {
+            assert!(
+                v["entries"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|e| e["kind"] == "marker"),
+                "{v}"
+            );
+            break;
+        }
+    }
+    assert!(kept <= 6, "quota not enforced: {kept} rows kept");
+    let out = env
+        .igd
+        .igctl(&["audit", "verify", "--tenant", "_unauthenticated"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
