@@ -306,3 +306,89 @@ fn typescript_client_python_upstream() {
 fn typescript_client_everything_upstream() {
     cell(McpClient::TypeScript, Upstream::everything(), &EV_TOOLS);
 }
+
+/// An agent that goes away mid-call gets its upstream request cancelled (2025 era:
+/// `notifications/cancelled` on its upstream session) and the outcome records it (499).
+#[test]
+fn agent_disconnect_cancels_the_upstream_call() {
+    use std::io::{Read, Write};
+    let upstream = Upstream::everything();
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.rego");
+    std::fs::write(
+        &policy,
+        "package intentgate.policy\n\ndecision := {\"allow\": true, \"reason\": \"test\"}\n",
+    )
+    .unwrap();
+    let igd = Igd::start(&[
+        ("INTENTGATE_UPSTREAM_URL", &upstream.url),
+        ("INTENTGATE_POLICY_FILE", policy.to_str().unwrap()),
+    ]);
+    let (token, _) = igd.mint("acme", "agent-gone", "trigger-long-running-operation", 10);
+    let auth = format!("Bearer {token}");
+    let base = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+        ("Accept", "application/json, text/event-stream"),
+    ];
+    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+    let r = http(igd.addr, "POST", "/v1/mcp", &base, init.as_bytes()).unwrap();
+    let sid = r.header("mcp-session-id").unwrap().to_string();
+    let mut h: Vec<(&str, &str)> = base.to_vec();
+    h.push(("Mcp-Session-Id", &sid));
+    h.push(("MCP-Protocol-Version", "2025-06-18"));
+    let note = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
+    assert_eq!(
+        http(igd.addr, "POST", "/v1/mcp", &h, note.as_bytes())
+            .unwrap()
+            .status,
+        202
+    );
+
+    let call = r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"trigger-long-running-operation","arguments":{"duration":3,"steps":3},"_meta":{"progressToken":"p1"}}}"#;
+    let mut s = std::net::TcpStream::connect(igd.addr).unwrap();
+    let mut req = format!(
+        "POST /v1/mcp HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n",
+        call.len()
+    );
+    for (k, v) in &h {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(call.as_bytes()).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&got).contains("data:") {
+        let n = s.read(&mut buf).unwrap();
+        assert!(
+            n > 0,
+            "stream ended early: {}",
+            String::from_utf8_lossy(&got)
+        );
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(String::from_utf8_lossy(&got).contains("text/event-stream"));
+    drop(s); // the agent goes away mid-call
+    let mut status = Value::Null;
+    for _ in 0..40 {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let out = igd.igctl(&[
+            "audit",
+            "list",
+            "--tenant",
+            "acme",
+            "--decision",
+            "allow",
+            "-o",
+            "json",
+        ]);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        status = v["entries"][0]["outcome"]["upstream_status"].clone();
+        if !status.is_null() {
+            break;
+        }
+    }
+    assert_eq!(status, 499, "outcome of an abandoned call");
+    assert!(igd.logs().contains("upstream request cancelled"));
+}
