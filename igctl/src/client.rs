@@ -262,24 +262,10 @@ impl Client {
             CliError::new(ErrorCode::Internal, format!("cannot build request: {e}"))
         })?;
         let exchange = async {
-            let (mut sender, conn) = match io {
-                Io::Unix(s) => {
-                    let (sender, conn) = http1::handshake(TokioIo::new(s)).await?;
-                    tokio::spawn(async move {
-                        let _ = conn.await;
-                    });
-                    (sender, ())
-                }
-                Io::Tcp(s) => {
-                    let (sender, conn) = http1::handshake(TokioIo::new(s)).await?;
-                    tokio::spawn(async move {
-                        let _ = conn.await;
-                    });
-                    (sender, ())
-                }
-            };
-            let () = conn;
-            sender.send_request(request).await
+            match io {
+                Io::Unix(s) => exchange(s, request).await,
+                Io::Tcp(s) => exchange(s, request).await,
+            }
         };
         match tokio::time::timeout(Duration::from_secs(60), exchange).await {
             Ok(Ok(resp)) => Ok(resp),
@@ -298,6 +284,21 @@ impl Client {
 enum Io {
     Unix(tokio::net::UnixStream),
     Tcp(tokio::net::TcpStream),
+}
+
+/// One HTTP/1.1 request on a fresh connection.
+async fn exchange<S>(
+    stream: S,
+    request: Request<Full<Bytes>>,
+) -> Result<hyper::Response<hyper::body::Incoming>, hyper::Error>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    sender.send_request(request).await
 }
 
 #[cfg(test)]

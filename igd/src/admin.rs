@@ -124,7 +124,7 @@ fn ok<T: Serialize>(value: &T) -> ApiResult<Response<Body>> {
     Ok(json_response(200, value))
 }
 
-fn parse_body<T: DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
+pub(crate) fn parse_body<T: DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
     serde_json::from_slice(body).map_err(|e| ApiError::bad(format!("invalid JSON body: {e}")))
 }
 

@@ -179,9 +179,10 @@ async fn writer_loop(
             batch.calls.append(&mut job.record.calls);
         }
         let started = std::time::Instant::now();
-        let result = store.commit(&batch).await;
+        let entries = batch.entries.len();
+        let result = store.commit(batch).await;
         tracing::debug!(
-            entries = batch.entries.len(),
+            entries,
             micros = started.elapsed().as_micros() as u64,
             "audit group commit"
         );

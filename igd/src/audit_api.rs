@@ -381,14 +381,8 @@ struct EraseRequest {
 /// GDPR erasure: drop a subject's stored argument values and salts before a time. The chain
 /// keeps its `args_commitment`s, so verification still passes; the erasure itself is chained.
 async fn erase(gw: &Gateway, caller: &Caller, body: &bytes::Bytes) -> ApiResult<Response<Body>> {
-    let req: EraseRequest = serde_json::from_slice(body)
-        .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("invalid JSON body: {e}")))?;
-    if caller.tenant_scope().is_some() {
-        return Err(ApiError::new(
-            ErrorCode::Forbidden,
-            "erasure needs an admin",
-        ));
-    }
+    let req: EraseRequest = crate::admin::parse_body(body)?;
+    admin_only(caller, "erasure")?;
     if !intentgate_proto::ids::valid_tenant(&req.tenant) {
         return Err(ApiError::new(
             ErrorCode::InvalidRequest,
@@ -523,8 +517,7 @@ pub async fn enforce_unauthenticated_quota(gw: &Gateway) -> ApiResult<()> {
 /// Retention: cut a chain before a time. A `marker` records the last entry before the cut; the
 /// next checkpoint covers it and verification continues from there, reporting the cut.
 async fn prune(gw: &Gateway, caller: &Caller, body: &bytes::Bytes) -> ApiResult<Response<Body>> {
-    let req: MarkerRequest = serde_json::from_slice(body)
-        .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("invalid JSON body: {e}")))?;
+    let req: MarkerRequest = crate::admin::parse_body(body)?;
     admin_only(caller, "pruning")?;
     let before = req
         .before
@@ -579,8 +572,7 @@ async fn rebaseline(
     caller: &Caller,
     body: &bytes::Bytes,
 ) -> ApiResult<Response<Body>> {
-    let req: MarkerRequest = serde_json::from_slice(body)
-        .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("invalid JSON body: {e}")))?;
+    let req: MarkerRequest = crate::admin::parse_body(body)?;
     admin_only(caller, "re-baselining")?;
     if req.reason.trim().is_empty() {
         return Err(ApiError::new(
@@ -636,8 +628,7 @@ async fn announce_key(
     body: &bytes::Bytes,
 ) -> ApiResult<Response<Body>> {
     use base64::Engine as _;
-    let req: AnnounceRequest = serde_json::from_slice(body)
-        .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("invalid JSON body: {e}")))?;
+    let req: AnnounceRequest = crate::admin::parse_body(body)?;
     admin_only(caller, "announcing an audit key")?;
     let raw = base64::engine::general_purpose::STANDARD
         .decode(req.public_key.trim())

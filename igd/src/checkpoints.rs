@@ -76,22 +76,10 @@ pub fn load_key(
         ));
     }
     let path = settings.data_dir.join("audit-signing.pem");
-    if !path.exists() {
-        let key = SigningKey::generate(&mut rand::rngs::OsRng);
-        let pem = signing_key_pem(&key);
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|e| bad(format!("cannot create {}: {e}", path.display())))?;
-        f.write_all(pem.as_bytes())
-            .and_then(|_| f.sync_all())
-            .map_err(|e| bad(format!("cannot write {}: {e}", path.display())))?;
-        tracing::warn!(path = %path.display(), "generated an audit signing key in the data dir; production keys belong outside it (INTENTGATE_AUDIT_SIGNING_KEY)");
-    }
-    let pem = std::fs::read_to_string(&path)
-        .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
+    let pem = crate::secrets::read_or_generate(&path, "audit signing key", || {
+        signing_key_pem(&SigningKey::generate(&mut rand::rngs::OsRng))
+    })
+    .map_err(|e| bad(format!("cannot use {}: {e}", path.display())))?;
     let key = signing_key_from_pem(&pem).map_err(|e| bad(format!("{}: {e}", path.display())))?;
     Ok((key, settings.data_dir.join("audit-signing.state")))
 }

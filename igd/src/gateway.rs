@@ -19,6 +19,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// tenant → a set of names (jtis, subjects).
+type TenantSets = HashMap<String, HashSet<String>>;
+
 /// Everything a request handler needs.
 #[derive(Debug)]
 pub struct Gateway {
@@ -36,15 +39,11 @@ pub struct Gateway {
     pub signer: Signer,
     deleted_sessions: Mutex<HashSet<String>>,
     session_seen: Mutex<HashMap<String, u64>>,
-    revoked: ArcSwap<HashSet<(String, String)>>,
-    stops: ArcSwap<HashSet<(String, Option<String>)>>,
+    /// tenant → revoked jtis; looked up by `&str` on every call, no allocation.
+    revoked: ArcSwap<TenantSets>,
+    /// tenant → stopped subjects, `""` meaning the whole tenant.
+    stops: ArcSwap<TenantSets>,
     ready: AtomicBool,
-}
-
-impl std::fmt::Debug for dyn crate::store::Store {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Store")
-    }
 }
 
 /// What a [`Gateway`] is built from.
@@ -81,8 +80,8 @@ impl Gateway {
             signer: p.signer,
             deleted_sessions: Mutex::new(HashSet::new()),
             session_seen: Mutex::new(HashMap::new()),
-            revoked: ArcSwap::from_pointee(HashSet::new()),
-            stops: ArcSwap::from_pointee(HashSet::new()),
+            revoked: ArcSwap::from_pointee(TenantSets::new()),
+            stops: ArcSwap::from_pointee(TenantSets::new()),
             ready: AtomicBool::new(false),
         }
     }
@@ -128,20 +127,17 @@ impl Gateway {
 
     /// Load revocations and stops from the store into memory.
     pub async fn reload_revocations_and_stops(&self) -> Result<(), StoreError> {
-        let revoked: HashSet<(String, String)> = self
-            .store
-            .revocations()
-            .await?
-            .into_iter()
-            .map(|r| (r.tenant, r.jti))
-            .collect();
-        let stops: HashSet<(String, Option<String>)> = self
-            .store
-            .stops()
-            .await?
-            .into_iter()
-            .map(|s| (s.tenant, s.subject))
-            .collect();
+        let mut revoked = TenantSets::new();
+        for r in self.store.revocations().await? {
+            revoked.entry(r.tenant).or_default().insert(r.jti);
+        }
+        let mut stops = TenantSets::new();
+        for s in self.store.stops().await? {
+            stops
+                .entry(s.tenant)
+                .or_default()
+                .insert(s.subject.unwrap_or_default());
+        }
         self.revoked.store(Arc::new(revoked));
         self.stops.store(Arc::new(stops));
         Ok(())
@@ -162,35 +158,37 @@ impl Gateway {
         tenant: &str,
         chain: impl IntoIterator<Item = &'a str>,
     ) -> Option<&'a str> {
-        let set = self.revoked.load();
-        chain
-            .into_iter()
-            .find(|jti| set.contains(&(tenant.to_string(), (*jti).to_string())))
+        let sets = self.revoked.load();
+        let revoked = sets.get(tenant)?;
+        chain.into_iter().find(|jti| revoked.contains(*jti))
     }
 
     /// Whether a stop covers this tenant or (tenant, subject).
     pub fn stopped(&self, tenant: &str, subject: &str) -> bool {
-        let set = self.stops.load();
-        set.contains(&(tenant.to_string(), None))
-            || set.contains(&(tenant.to_string(), Some(subject.to_string())))
+        self.stops
+            .load()
+            .get(tenant)
+            .is_some_and(|s| s.contains("") || s.contains(subject))
     }
 
     pub fn add_revocation(&self, tenant: &str, jti: &str) {
-        self.revoked.rcu(|set| {
-            let mut next = HashSet::clone(set);
-            next.insert((tenant.to_string(), jti.to_string()));
+        self.revoked.rcu(|sets| {
+            let mut next = TenantSets::clone(sets);
+            next.entry(tenant.to_string())
+                .or_default()
+                .insert(jti.to_string());
             next
         });
     }
 
     pub fn set_stop(&self, tenant: &str, subject: Option<&str>, on: bool) {
-        self.stops.rcu(|set| {
-            let mut next = HashSet::clone(set);
-            let key = (tenant.to_string(), subject.map(String::from));
+        self.stops.rcu(|sets| {
+            let mut next = TenantSets::clone(sets);
+            let subjects = next.entry(tenant.to_string()).or_default();
             if on {
-                next.insert(key);
+                subjects.insert(subject.unwrap_or_default().to_string());
             } else {
-                next.remove(&key);
+                subjects.remove(subject.unwrap_or_default());
             }
             next
         });

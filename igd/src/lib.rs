@@ -67,6 +67,17 @@ fn io_err(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> RunError {
 
 /// Validate settings and key material without starting anything (`igd check-config`).
 pub fn check_config(settings: &Settings) -> Result<(), RunError> {
+    refuse_postgres(settings)?;
+    if settings.master_key.is_some() {
+        secrets::load_keys(settings)?;
+    }
+    load_policy(settings)?;
+    upstream::Upstream::from_settings(settings).map_err(|m| ConfigError::new("upstream_url", m))?;
+    Ok(())
+}
+
+/// PostgreSQL storage is not in this build: say so (after checking the key it would need).
+fn refuse_postgres(settings: &Settings) -> Result<(), RunError> {
     if settings.postgres_url.is_some() {
         secrets::load_keys(settings)?;
         return Err(RunError::Config(ConfigError::new(
@@ -74,11 +85,6 @@ pub fn check_config(settings: &Settings) -> Result<(), RunError> {
             "PostgreSQL storage is not available in this build yet; unset it to use the embedded store",
         )));
     }
-    if settings.master_key.is_some() {
-        secrets::load_keys(settings)?;
-    }
-    load_policy(settings)?;
-    upstream::Upstream::from_settings(settings).map_err(|m| ConfigError::new("upstream_url", m))?;
     Ok(())
 }
 
@@ -114,7 +120,11 @@ pub fn reload_policy(gw: &Gateway) {
 
 /// Run igd until `shutdown` resolves, then drain and return.
 pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Result<(), RunError> {
-    check_config(&settings)?;
+    // Everything check_config validates is loaded below, once, before anything listens.
+    refuse_postgres(&settings)?;
+    let policy = load_policy(&settings)?;
+    let upstream = upstream::Upstream::from_settings(&settings)
+        .map_err(|m| ConfigError::new("upstream_url", m))?;
     std::fs::create_dir_all(&settings.data_dir).map_err(io_err(format!(
         "cannot create data dir {}",
         settings.data_dir.display()
@@ -133,9 +143,6 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
                 .await?
         }
     };
-    let policy = load_policy(&settings)?;
-    let upstream = upstream::Upstream::from_settings(&settings)
-        .map_err(|m| ConfigError::new("upstream_url", m))?;
     match &upstream {
         upstream::Upstream::None => tracing::warn!("no upstream configured (INTENTGATE_UPSTREAM_URL): tools/call is refused with -31006"),
         upstream::Upstream::Stub => tracing::warn!("INTENTGATE_UPSTREAM_URL=stub: the built-in DEVELOPMENT echo server answers calls; never use this in production"),

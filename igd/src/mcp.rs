@@ -584,18 +584,19 @@ fn filter_capabilities(gw: &Gateway, result: &mut Value) {
         .get_mut("capabilities")
         .and_then(Value::as_object_mut)
     {
-        for (family, cap) in [
-            ("resources", "resources/*"),
-            ("prompts", "prompts/*"),
-            ("completions", "completion/*"),
+        // A capability stays advertised when any of its methods is forwarded.
+        for (capability, method_prefix) in [
+            ("resources", "resources/"),
+            ("prompts", "prompts/"),
+            ("completions", "completion/"),
         ] {
-            let kept = gw.settings.forward_methods.iter().any(|m| {
-                m == cap
-                    || m.starts_with(&format!("{}/", family.trim_end_matches('s')))
-                    || m.starts_with(&format!("{family}/"))
-            });
-            if !kept {
-                caps.remove(family);
+            if !gw
+                .settings
+                .forward_methods
+                .iter()
+                .any(|m| m.starts_with(method_prefix))
+            {
+                caps.remove(capability);
             }
         }
         caps.remove("tasks");
@@ -960,7 +961,7 @@ async fn delete(gw: Arc<Gateway>, req: Request<Incoming>, _peer: SocketAddr) -> 
             None,
         );
     };
-    if let Err(e) = gw.end_session(&sid, &state).await {
+    if let Err(e) = gw.end_session(&sid).await {
         return rpc_error(
             503,
             &Value::Null,
@@ -1032,19 +1033,11 @@ impl Gateway {
         Some(state)
     }
 
-    async fn end_session(
-        &self,
-        sid: &str,
-        state: &SessionState,
-    ) -> Result<(), crate::store::StoreError> {
+    async fn end_session(&self, sid: &str) -> Result<(), crate::store::StoreError> {
         let hash = id_hash(sid);
-        let expires = i64::try_from(
-            state
-                .i
-                .saturating_add(self.settings.session_idle_timeout)
-                .max(now_secs() + self.settings.session_idle_timeout),
-        )
-        .unwrap_or(i64::MAX / 1_000_000)
+        // Refused until the id would have expired anyway: idle timeout from now.
+        let expires = i64::try_from(now_secs().saturating_add(self.settings.session_idle_timeout))
+            .unwrap_or(i64::MAX / 1_000_000)
             * 1_000_000;
         self.store.delete_session(&hash, expires).await?;
         self.mark_session_deleted(hash);

@@ -102,7 +102,10 @@ pub async fn decide(gw: &Gateway, call: &Call<'_>) -> Result<Cleared, Refusal> {
     let tenant = claims.root.tenant.as_str();
     let subject = claims.root.sub.as_str();
 
-    // 1. Capability: revocation of any jti in the chain, stops, expiry, tool scope.
+    // 1. Capability: revocation of any jti in the chain, stops, expiry, tool scope. The transport
+    //    already answered 401 for the first three; they are re-checked here so this module is
+    //    complete on its own (a call decided later, e.g. after an approval, must pass them again).
+    //    The lookups are in-memory and allocation-free.
     if let Some(jti) = gw.revoked_in_chain(tenant, claims.chain()) {
         return Err(refuse(
             gw,
@@ -352,7 +355,8 @@ fn side_record(
         args: match mode {
             ArgPersistence::Off => None,
             ArgPersistence::Scalars => Some(scalars_only(call.args).to_string()),
-            ArgPersistence::Raw => Some(call.args.to_string()),
+            // The bytes just hashed are the raw form: no second serialization.
+            ArgPersistence::Raw => String::from_utf8(canonical).ok(),
         },
         policy_input: stored_input.map(Value::to_string),
     }

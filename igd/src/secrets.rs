@@ -29,9 +29,10 @@ pub fn load_keys(settings: &Settings) -> Result<Keys, ConfigError> {
         }
         None => {
             let path = settings.data_dir.join("master.key");
-            let text = read_or_generate(&path).map_err(|e| {
-                ConfigError::new("master_key", format!("cannot use {}: {e}", path.display()))
-            })?;
+            let text =
+                read_or_generate(&path, "master key", MasterKey::generate_hex).map_err(|e| {
+                    ConfigError::new("master_key", format!("cannot use {}: {e}", path.display()))
+                })?;
             MasterKey::parse(&text).map_err(|e| {
                 ConfigError::new(
                     "master_key",
@@ -50,17 +51,23 @@ pub fn load_keys(settings: &Settings) -> Result<Keys, ConfigError> {
     Ok(Keys { master, ring })
 }
 
-fn read_or_generate(path: &Path) -> std::io::Result<String> {
+/// Read a secret file, or create it (mode 0600, fsynced) from `generate` on first start.
+/// `what` names it in the warnings, which carry the path, never the value.
+pub fn read_or_generate(
+    path: &Path,
+    what: &str,
+    generate: impl FnOnce() -> String,
+) -> std::io::Result<String> {
     match std::fs::read_to_string(path) {
         Ok(text) => {
             let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
             if mode & 0o077 != 0 {
-                tracing::warn!(path = %path.display(), mode = format!("{mode:o}"), "master key file is readable by others; chmod 600 it");
+                tracing::warn!(path = %path.display(), mode = format!("{mode:o}"), "{what} file is readable by others; chmod 600 it");
             }
             Ok(text)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let text = MasterKey::generate_hex();
+            let text = generate();
             let mut file = std::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -68,7 +75,7 @@ fn read_or_generate(path: &Path) -> std::io::Result<String> {
                 .open(path)?;
             file.write_all(text.as_bytes())?;
             file.sync_all()?;
-            tracing::warn!(path = %path.display(), "generated a new master key (keep a copy outside the data dir)");
+            tracing::warn!(path = %path.display(), "generated a new {what} in the data dir (production keys belong outside it; keep a copy)");
             Ok(text)
         }
         Err(e) => Err(e),

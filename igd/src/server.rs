@@ -185,11 +185,7 @@ async fn admin_request(gw: &Gateway, caller: &Caller, req: Request<Incoming>) ->
 }
 
 fn body_error(e: BodyError) -> Response<Body> {
-    let code = match e {
-        BodyError::TooLarge(_) => ErrorCode::InvalidRequest,
-        BodyError::Read(_) => ErrorCode::InvalidRequest,
-    };
-    let mut resp = admin::error_response(&ApiError::new(code, e.to_string()));
+    let mut resp = admin::error_response(&ApiError::new(ErrorCode::InvalidRequest, e.to_string()));
     if matches!(e, BodyError::TooLarge(_)) {
         *resp.status_mut() = hyper::StatusCode::PAYLOAD_TOO_LARGE;
     }

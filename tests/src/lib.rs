@@ -550,3 +550,31 @@ pub fn run_client(
     }
     lines
 }
+
+/// A 2026-07-28-era `tools/call` straight over HTTP (headers mirrored as the spec requires).
+pub fn call_tool(
+    addr: SocketAddr,
+    token: &str,
+    tool: &str,
+    arguments: serde_json::Value,
+) -> std::io::Result<HttpResponse> {
+    let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+        "name": tool, "arguments": arguments,
+        "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}}})
+    .to_string();
+    let auth = format!("Bearer {token}");
+    http(
+        addr,
+        "POST",
+        "/v1/mcp",
+        &[
+            ("Authorization", auth.as_str()),
+            ("Content-Type", "application/json"),
+            ("Accept", "application/json, text/event-stream"),
+            ("MCP-Protocol-Version", "2026-07-28"),
+            ("Mcp-Method", "tools/call"),
+            ("Mcp-Name", tool),
+        ],
+        body.as_bytes(),
+    )
+}

@@ -22,26 +22,9 @@ fn start(extra: &[(&str, &str)]) -> (Igd, tempfile::TempDir) {
 }
 
 fn call(igd: &Igd, token: &str, tool: &str, message: &str) -> Value {
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": {"message": message},
-        "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}})
-    .to_string();
-    let auth = format!("Bearer {token}");
-    http(
-        igd.addr,
-        "POST",
-        "/v1/mcp",
-        &[
-            ("Authorization", auth.as_str()),
-            ("Content-Type", "application/json"),
-            ("Accept", "application/json, text/event-stream"),
-            ("MCP-Protocol-Version", "2026-07-28"),
-            ("Mcp-Method", "tools/call"),
-            ("Mcp-Name", tool),
-        ],
-        body.as_bytes(),
-    )
-    .unwrap()
-    .json()
+    call_tool(igd.addr, token, tool, json!({"message": message}))
+        .unwrap()
+        .json()
 }
 
 #[test]

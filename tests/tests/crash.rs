@@ -15,27 +15,9 @@ const ROUNDS: usize = 20;
 const CLIENTS: usize = 4;
 
 fn call(addr: std::net::SocketAddr, token: &str, n: u64) -> Option<bool> {
-    let body = json!({"jsonrpc": "2.0", "id": n, "method": "tools/call", "params": {
-        "name": "echo", "arguments": {"message": format!("m{n}")},
-        "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}}})
-    .to_string();
-    let auth = format!("Bearer {token}");
-    let r = http(
-        addr,
-        "POST",
-        "/v1/mcp",
-        &[
-            ("Authorization", auth.as_str()),
-            ("Content-Type", "application/json"),
-            ("Accept", "application/json, text/event-stream"),
-            ("MCP-Protocol-Version", "2026-07-28"),
-            ("Mcp-Method", "tools/call"),
-            ("Mcp-Name", "echo"),
-        ],
-        body.as_bytes(),
-    )
-    .ok()?;
-    let v = r.json();
+    let v = call_tool(addr, token, "echo", json!({"message": format!("m{n}")}))
+        .ok()?
+        .json();
     Some(
         v["result"]["content"][0]["text"]
             .as_str()

@@ -170,7 +170,7 @@ pub trait Store: Send + Sync + 'static {
     /// The head of every chain.
     async fn chain_heads(&self) -> StoreResult<Vec<ChainHead>>;
     /// Write one group commit atomically.
-    async fn commit(&self, batch: &CommitBatch) -> StoreResult<()>;
+    async fn commit(&self, batch: CommitBatch) -> StoreResult<()>;
     /// Entries of one chain with `from_seq <= seq <= to_seq`, in seq order.
     async fn chain_range(
         &self,
@@ -225,3 +225,9 @@ pub trait Store: Send + Sync + 'static {
 }
 
 pub type DynStore = Arc<dyn Store>;
+
+impl std::fmt::Debug for dyn Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Store")
+    }
+}

@@ -8,13 +8,16 @@ use sqlx::{Row, SqlitePool};
 use std::path::Path;
 use std::time::Duration;
 
-/// The audit group-commit writer: a thread owning its own SQLite connection, so a commit costs
-/// one hand-off each way instead of an async round trip per statement (the throughput limit of
-/// the sqlx path on a busy core).
+/// The write thread: it owns the store's one writing connection, so every write (the audit
+/// group commits on the hot path, checkpoints, retention cuts) costs one hand-off each way
+/// instead of an async round trip per statement, and no two writers ever contend for SQLite's
+/// write lock.
 #[derive(Debug, Clone)]
-struct Committer {
-    tx: std::sync::mpsc::SyncSender<(CommitBatch, tokio::sync::oneshot::Sender<StoreResult<()>>)>,
+struct WriteThread {
+    tx: std::sync::mpsc::SyncSender<WriteJob>,
 }
+
+type WriteJob = Box<dyn FnOnce(&mut rusqlite::Connection) + Send>;
 
 fn sqlite_err(e: rusqlite::Error) -> StoreError {
     match &e {
@@ -27,8 +30,8 @@ fn sqlite_err(e: rusqlite::Error) -> StoreError {
     }
 }
 
-impl Committer {
-    fn start(path: &Path, sync: AuditSync) -> StoreResult<Committer> {
+impl WriteThread {
+    fn start(path: &Path, sync: AuditSync) -> StoreResult<WriteThread> {
         let conn = rusqlite::Connection::open(path).map_err(sqlite_err)?;
         conn.busy_timeout(Duration::from_secs(5))
             .map_err(sqlite_err)?;
@@ -40,29 +43,32 @@ impl Committer {
             }
         ))
         .map_err(sqlite_err)?;
-        let (tx, rx) = std::sync::mpsc::sync_channel::<(
-            CommitBatch,
-            tokio::sync::oneshot::Sender<StoreResult<()>>,
-        )>(64);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<WriteJob>(64);
         std::thread::Builder::new()
-            .name("igd-audit-commit".into())
+            .name("igd-store-writer".into())
             .spawn(move || {
                 let mut conn = conn;
-                while let Ok((batch, reply)) = rx.recv() {
-                    let _ = reply.send(write_batch(&mut conn, &batch));
+                while let Ok(job) = rx.recv() {
+                    job(&mut conn);
                 }
             })
-            .map_err(|e| StoreError::Unavailable(format!("cannot start the commit thread: {e}")))?;
-        Ok(Committer { tx })
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the write thread: {e}")))?;
+        Ok(WriteThread { tx })
     }
 
-    async fn commit(&self, batch: CommitBatch) -> StoreResult<()> {
+    /// Run `f` on the write thread and wait for its result.
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut rusqlite::Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let stopped = || StoreError::Unavailable("the store's write thread stopped".into());
         let (reply, rx) = tokio::sync::oneshot::channel();
         self.tx
-            .send((batch, reply))
-            .map_err(|_| StoreError::Unavailable("the commit thread stopped".into()))?;
-        rx.await
-            .map_err(|_| StoreError::Unavailable("the commit thread stopped".into()))?
+            .send(Box::new(move |conn| {
+                let _ = reply.send(f(conn));
+            }))
+            .map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
     }
 }
 
@@ -133,12 +139,10 @@ const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../../migrations/sqlit
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    /// Readers and admin writes.
+    /// Readers and admin-state writes.
     pool: SqlitePool,
-    /// The one connection other writes use (checkpoints, retention): one SQLite writer at a time.
-    writer: SqlitePool,
-    /// Group commits run on a dedicated thread with its own connection.
-    committer: Committer,
+    /// Audit-chain writes: group commits, checkpoints, retention cuts.
+    writer: WriteThread,
 }
 
 fn db_err(e: sqlx::Error) -> StoreError {
@@ -181,22 +185,11 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options.clone())
+            .connect_with(options)
             .await
             .map_err(db_err)?;
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options.pragma("cache_size", "-16384"))
-            .await
-            .map_err(db_err)?;
-        let committer = Committer::start(path, sync)?;
-        let store = SqliteStore {
-            pool,
-            writer,
-            committer,
-        };
+        let writer = WriteThread::start(path, sync)?;
+        let store = SqliteStore { pool, writer };
         store.migrate().await?;
         Ok(store)
     }
@@ -385,8 +378,8 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn commit(&self, batch: &CommitBatch) -> StoreResult<()> {
-        self.committer.commit(batch.clone()).await
+    async fn commit(&self, batch: CommitBatch) -> StoreResult<()> {
+        self.writer.run(move |conn| write_batch(conn, &batch)).await
     }
 
     async fn chain_range(
@@ -460,18 +453,17 @@ impl Store for SqliteStore {
     }
 
     async fn insert_checkpoint(&self, cp: &CheckpointRecord) -> StoreResult<()> {
-        // Through the writer connection: a second writer would wait on SQLite's write lock
-        // (busy_timeout) and stall the group commits behind it.
-        sqlx::query("INSERT INTO checkpoints (tenant, size, hash, note, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant, size) DO NOTHING")
-            .bind(&cp.tenant)
-            .bind(i64_of(cp.size))
-            .bind(&cp.hash)
-            .bind(&cp.note)
-            .bind(cp.created_at)
-            .execute(&self.writer)
+        let cp = cp.clone();
+        self.writer
+            .run(move |conn| {
+                conn.execute(
+                    "INSERT INTO checkpoints (tenant, size, hash, note, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant, size) DO NOTHING",
+                    rusqlite::params![cp.tenant, i64_of(cp.size), cp.hash, cp.note, cp.created_at],
+                )
+                .map_err(sqlite_err)?;
+                Ok(())
+            })
             .await
-            .map_err(db_err)?;
-        Ok(())
     }
 
     async fn checkpoints(
@@ -542,21 +534,25 @@ impl Store for SqliteStore {
     }
 
     async fn delete_through(&self, tenant: &str, cut_seq: u64) -> StoreResult<u64> {
-        let mut tx = self.writer.begin().await.map_err(db_err)?;
-        sqlx::query("DELETE FROM audit_side WHERE event_id IN (SELECT event_id FROM audit_entries WHERE tenant = ? AND seq <= ?)")
-            .bind(tenant)
-            .bind(i64_of(cut_seq))
-            .execute(&mut *tx)
+        let tenant = tenant.to_string();
+        self.writer
+            .run(move |conn| {
+                let tx = conn.transaction().map_err(sqlite_err)?;
+                tx.execute(
+                    "DELETE FROM audit_side WHERE event_id IN (SELECT event_id FROM audit_entries WHERE tenant = ? AND seq <= ?)",
+                    rusqlite::params![tenant, i64_of(cut_seq)],
+                )
+                .map_err(sqlite_err)?;
+                let deleted = tx
+                    .execute(
+                        "DELETE FROM audit_entries WHERE tenant = ? AND seq <= ?",
+                        rusqlite::params![tenant, i64_of(cut_seq)],
+                    )
+                    .map_err(sqlite_err)?;
+                tx.commit().map_err(sqlite_err)?;
+                Ok(deleted as u64)
+            })
             .await
-            .map_err(db_err)?;
-        let done = sqlx::query("DELETE FROM audit_entries WHERE tenant = ? AND seq <= ?")
-            .bind(tenant)
-            .bind(i64_of(cut_seq))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(done.rows_affected())
     }
 
     async fn erase_side(&self, tenant: &str, subject: &str, before: i64) -> StoreResult<u64> {
