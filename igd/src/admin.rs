@@ -286,6 +286,16 @@ async fn mint(gw: &Gateway, caller: &Caller, req: MintRequest) -> ApiResult<Resp
         if req.tools.iter().any(|t| t == "*") {
             return Err(ApiError::bad("\"*\" needs all_tools: true"));
         }
+        if let Some((t, problem)) = req
+            .tools
+            .iter()
+            .find_map(|t| crate::jsonrpc::name_problem(t).map(|p| (t, p)))
+        {
+            return Err(ApiError::bad(format!(
+                "tool name {:?} refused: {problem} (names are at most 256 bytes of printable UTF-8)",
+                crate::jsonrpc::printable_prefix(t, 64)
+            )));
+        }
         req.tools.clone()
     };
     let iat = crate::clock::now_secs();

@@ -458,11 +458,16 @@ pub(crate) async fn append_marker(
         .await?)
 }
 
-/// Keep `_unauthenticated` under `INTENTGATE_AUDIT_UNAUTH_MAX_ROWS`: older refusals are pruned
+/// Keep `_unauthenticated` under `INTENTGATE_AUDIT_UNAUTH_MAX_ROWS` and `_MAX_BYTES`: older refusals are pruned
 /// behind a marker, so a flood of bad tokens cannot fill the disk for real tenants.
 pub async fn enforce_unauthenticated_quota(gw: &Gateway) -> ApiResult<()> {
     use intentgate_proto::ids::UNAUTHENTICATED_TENANT as T;
-    let max = gw.settings.audit_unauth_max_rows.max(1);
+    // Every `_unauthenticated` entry is bounded, so the byte quota is kept as rows at that bound.
+    let max = gw
+        .settings
+        .audit_unauth_max_rows
+        .min(gw.settings.audit_unauth_max_bytes / crate::unauth::UNAUTH_ENTRY_MAX_BYTES)
+        .max(1);
     let Some(head) = gw
         .store
         .chain_heads()
@@ -502,7 +507,7 @@ pub async fn enforce_unauthenticated_quota(gw: &Gateway) -> ApiResult<()> {
         T,
         "prune",
         &cut,
-        "INTENTGATE_AUDIT_UNAUTH_MAX_ROWS quota",
+        "INTENTGATE_AUDIT_UNAUTH_MAX_ROWS/_MAX_BYTES quota",
     )
     .await?;
     let deleted = gw.store.delete_through(T, cut.seq).await?;

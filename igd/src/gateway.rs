@@ -8,6 +8,7 @@ use crate::clock;
 use crate::config::Settings;
 use crate::policy::PolicySnapshot;
 use crate::secrets::Keys;
+use crate::server_requests::ServerRequests;
 use crate::sessions::SessionSealer;
 use crate::store::{DynStore, StoreError};
 use crate::unauth::UnauthenticatedLog;
@@ -36,6 +37,8 @@ pub struct Gateway {
     pub sessions: SessionSealer,
     pub upstream: Upstream,
     pub unauthenticated: UnauthenticatedLog,
+    /// Requests upstream sent to 2025-era client sessions, awaiting the client's response.
+    pub server_requests: ServerRequests,
     pub signer: Signer,
     deleted_sessions: Mutex<HashSet<String>>,
     session_seen: Mutex<HashMap<String, u64>>,
@@ -77,6 +80,7 @@ impl Gateway {
             sessions,
             upstream: p.upstream,
             unauthenticated: UnauthenticatedLog::default(),
+            server_requests: ServerRequests::default(),
             signer: p.signer,
             deleted_sessions: Mutex::new(HashSet::new()),
             session_seen: Mutex::new(HashMap::new()),

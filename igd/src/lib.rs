@@ -20,6 +20,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod secrets;
 pub mod server;
+pub mod server_requests;
 pub mod sessions;
 pub mod store;
 pub mod unauth;

@@ -11,6 +11,7 @@ use crate::http::{channel_body, full, json_response, read_body, Body, BodyError}
 use crate::jsonrpc::{self, classify, parse_strict, Message};
 use crate::pipeline::{self, Call, Check, Refusal};
 use crate::sessions::{id_hash, SessionState};
+use crate::unauth::Refused;
 use crate::upstream::{stub_answer, ReplyBody, Route, Upstream, UpstreamError, MODERN_VERSION};
 use bytes::Bytes;
 use hyper::body::Incoming;
@@ -34,6 +35,8 @@ struct Ctx {
     version: String,
     modern: bool,
     session: Option<SessionState>,
+    /// Hash of the 2025-era session id (keys the requests upstream sent to this client).
+    session_hash: Option<String>,
     remote_addr: String,
     /// `Mcp-Param-*` headers, forwarded unchanged to a 2026-era upstream.
     param_headers: Vec<(String, String)>,
@@ -86,20 +89,28 @@ pub async fn handle(
     match *req.method() {
         Method::POST => post(gw, req, remote).await,
         Method::DELETE => delete(gw, req, remote).await,
-        // igd offers no standalone server→client stream; the spec allows 405.
-        _ => {
-            let mut resp = rpc_error(
-                405,
-                &Value::Null,
-                jsonrpc::INVALID_REQUEST,
-                "use POST (GET streams are not offered)",
-                None,
-            );
-            resp.headers_mut()
-                .insert("allow", HeaderValue::from_static("POST, DELETE"));
-            resp
-        }
+        _ => not_offered(gw, req, remote).await,
     }
+}
+
+/// GET and the rest: authenticated first like every request (DESIGN §2), then 405 — igd offers
+/// no standalone server→client stream, which the spec allows.
+async fn not_offered(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+    if let Err(fail) = authenticate(&gw, req.headers()) {
+        let client = client_ip(&gw, req.headers(), peer);
+        let on = format!("{} /v1/mcp", req.method());
+        return refuse_at_authentication(&gw, fail, client, None, None, Some(&on)).await;
+    }
+    let mut resp = rpc_error(
+        405,
+        &Value::Null,
+        jsonrpc::INVALID_REQUEST,
+        "use POST (GET streams are not offered)",
+        None,
+    );
+    resp.headers_mut()
+        .insert("allow", HeaderValue::from_static("POST, DELETE"));
+    resp
 }
 
 /// Why a request did not authenticate.
@@ -169,8 +180,34 @@ fn unauthorized(reason: &str, decision_id: Option<String>) -> Response<Body> {
     resp
 }
 
+/// Record a refusal at authentication (rate-limited: `_unauthenticated` for tokens that do not
+/// verify, the token's tenant for dead ones) and answer 401. `on` names a request that is not a
+/// POST (`GET /v1/mcp`), for the record.
+async fn refuse_at_authentication(
+    gw: &Gateway,
+    fail: AuthFailure,
+    client: IpAddr,
+    method: Option<&str>,
+    tool: Option<&str>,
+    on: Option<&str>,
+) -> Response<Body> {
+    let recorded = match on {
+        Some(on) => format!("{} ({on})", fail.reason),
+        None => fail.reason.clone(),
+    };
+    let who = match &fail.verified {
+        Some(claims) => Refused::Dead(claims),
+        None => Refused::Anonymous(client),
+    };
+    let decision_id = gw
+        .unauthenticated
+        .refuse(gw, who, &recorded, method, tool)
+        .await;
+    unauthorized(&fail.reason, decision_id)
+}
+
 /// The client address, honouring `X-Forwarded-For` only from trusted proxies.
-fn remote_addr(gw: &Gateway, headers: &HeaderMap, peer: SocketAddr) -> String {
+fn client_ip(gw: &Gateway, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
     if gw.settings.trusted_proxies.contains(&peer.ip()) {
         if let Some(xff) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
             let hops: Vec<IpAddr> = xff
@@ -182,11 +219,11 @@ fn remote_addr(gw: &Gateway, headers: &HeaderMap, peer: SocketAddr) -> String {
                 .rev()
                 .find(|ip| !gw.settings.trusted_proxies.contains(ip))
             {
-                return client.to_string();
+                return *client;
             }
         }
     }
-    peer.ip().to_string()
+    peer.ip()
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -214,278 +251,383 @@ fn decode_sentinel(v: &str) -> Option<String> {
     }
 }
 
-/// The name a `tools/call`, `resources/read` or `prompts/get` is about.
+/// The name a gated method acts on: a tool or prompt name, a resource URI, or for
+/// `completion/complete` the URI or name of `params.ref` — never a top-level field the method
+/// does not define (an agent could put an allowed name there and act on another).
 fn target_name(method: &str, params: Option<&Value>) -> Option<String> {
     let p = params?;
-    match method {
-        "tools/call" | "prompts/get" => p.get("name").and_then(Value::as_str).map(String::from),
-        m if m.starts_with("resources/") => p.get("uri").and_then(Value::as_str).map(String::from),
-        _ => p
-            .get("name")
-            .or_else(|| p.get("uri"))
-            .and_then(Value::as_str)
-            .map(String::from),
-    }
+    let field = match method {
+        "tools/call" | "prompts/get" => p.get("name"),
+        "completion/complete" => p
+            .get("ref")
+            .and_then(|r| r.get("uri").or_else(|| r.get("name"))),
+        m if m.starts_with("resources/") => p.get("uri"),
+        _ => None,
+    };
+    field.and_then(Value::as_str).map(String::from)
+}
+
+/// The method and target of a message as far as they can be read (for the record).
+fn names_of(value: &Value) -> (Option<&str>, Option<String>) {
+    let method = value.get("method").and_then(Value::as_str);
+    let tool = method.and_then(|m| target_name(m, value.get("params")));
+    (method, tool)
 }
 
 async fn post(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let headers = &parts.headers;
-    let remote = remote_addr(&gw, headers, peer);
+    let client = client_ip(&gw, headers, peer);
 
     // 2. Authentication, from headers alone.
     let claims = match authenticate(&gw, headers) {
         Ok(c) => c,
         Err(fail) => {
-            // Try to learn the method and tool for the audit entry (bounded, best effort).
+            // Learn the method and tool for the audit entry (bounded, best effort).
             let peek = read_body(body, gw.settings.max_body_bytes).await.ok();
             let msg = peek.as_deref().and_then(|b| parse_strict(b).ok());
-            let method = msg
-                .as_ref()
-                .and_then(|m| m.get("method"))
-                .and_then(Value::as_str)
-                .map(String::from);
-            let tool = method
-                .as_deref()
-                .and_then(|m| target_name(m, msg.as_ref().and_then(|v| v.get("params"))));
-            let decision_id = match &fail.verified {
-                Some(claims) => {
-                    record_verified_refusal(
-                        &gw,
-                        claims,
-                        &fail.reason,
-                        method.as_deref(),
-                        tool.as_deref(),
-                    )
-                    .await
-                }
-                None => {
-                    gw.unauthenticated
-                        .refuse(
-                            &gw,
-                            peer.ip(),
-                            &fail.reason,
-                            method.as_deref(),
-                            tool.as_deref(),
-                        )
-                        .await
-                }
-            };
-            return unauthorized(&fail.reason, decision_id);
+            let (method, tool) = msg.as_ref().map(names_of).unwrap_or((None, None));
+            return refuse_at_authentication(&gw, fail, client, method, tool.as_deref(), None)
+                .await;
         }
     };
+    // 3.–5. Content type, Accept, body limit, JSON.
+    let value = match read_json(&gw, headers, body).await {
+        Ok(v) => v,
+        Err(resp) => return resp,
+    };
+    // From here on the body is known: every refusal is chained under the token's tenant.
+    let parsed = Parsed {
+        gw: &gw,
+        claims: &claims,
+        value: &value,
+    };
+    let admitted = match admit(&parsed, headers).await {
+        Ok(a) => a,
+        Err(resp) => return resp,
+    };
+    let param_headers = headers
+        .iter()
+        .filter(|(k, _)| k.as_str().starts_with("mcp-param-"))
+        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    let Admitted {
+        message,
+        version,
+        modern,
+        session,
+    } = admitted;
+    let (session, session_hash) = session.map_or((None, None), |(s, h)| (Some(s), Some(h)));
+    let ctx = Ctx {
+        gw: gw.clone(),
+        claims,
+        version,
+        modern,
+        session,
+        session_hash,
+        remote_addr: client.to_string(),
+        param_headers,
+    };
+    // 10. Method.
+    match message {
+        Message::Notification { method, .. } => {
+            forward_notification(&ctx, &value, &method).await;
+            accepted()
+        }
+        Message::Response { id } => relay_response(&ctx, &value, &id).await,
+        Message::Request { id, method, params } => {
+            dispatch(&ctx, &value, id, &method, params.as_ref()).await
+        }
+    }
+}
 
-    // 3. Content type and Accept.
+fn accepted() -> Response<Body> {
+    let mut resp = Response::new(full(Bytes::new()));
+    *resp.status_mut() = StatusCode::ACCEPTED;
+    resp
+}
+
+/// Content type and Accept (415 / 406), body limit (413), JSON (−32700).
+async fn read_json(
+    gw: &Gateway,
+    headers: &HeaderMap,
+    body: Incoming,
+) -> Result<Value, Response<Body>> {
     let ct_ok = header(headers, "content-type")
         .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/json"));
     if !ct_ok {
-        return rpc_error(
+        return Err(rpc_error(
             415,
             &Value::Null,
             jsonrpc::INVALID_REQUEST,
             "Content-Type must be application/json",
             None,
-        );
+        ));
     }
     if !accepts(headers) {
-        return rpc_error(
+        return Err(rpc_error(
             406,
             &Value::Null,
             jsonrpc::INVALID_REQUEST,
             "Accept must list application/json and text/event-stream",
             None,
-        );
+        ));
     }
-    // 4. Body limit.
     let bytes = match read_body(body, gw.settings.max_body_bytes).await {
         Ok(b) => b,
         Err(BodyError::TooLarge(n)) => {
-            return rpc_error(
+            return Err(rpc_error(
                 413,
                 &Value::Null,
                 jsonrpc::INVALID_REQUEST,
                 &format!("request body exceeds {n} bytes"),
                 None,
-            )
+            ))
         }
         Err(e) => {
-            return rpc_error(
+            return Err(rpc_error(
                 400,
                 &Value::Null,
                 jsonrpc::PARSE_ERROR,
                 &e.to_string(),
                 None,
-            )
+            ))
         }
     };
-    // 5. JSON.
-    let value = match parse_strict(&bytes) {
-        Ok(v) => v,
-        Err(e) => {
-            return rpc_error(
-                400,
-                &Value::Null,
-                jsonrpc::PARSE_ERROR,
-                &format!("parse error: {e}"),
-                None,
-            )
-        }
-    };
-    // 6. JSON-RPC shape.
-    let message = match classify(&value) {
-        Ok(m) => m,
-        Err(e) => {
-            let id = value
-                .get("id")
-                .filter(|i| i.is_string() || i.is_number())
-                .cloned()
-                .unwrap_or(Value::Null);
-            return rpc_error(400, &id, jsonrpc::INVALID_REQUEST, &e, None);
-        }
-    };
-    let id = match &message {
-        Message::Request { id, .. } | Message::Response { id } => id.clone(),
-        Message::Notification { .. } => Value::Null,
-    };
-    let method = message.method().unwrap_or("").to_string();
+    parse_strict(&bytes).map_err(|e| {
+        rpc_error(
+            400,
+            &Value::Null,
+            jsonrpc::PARSE_ERROR,
+            &format!("parse error: {e}"),
+            None,
+        )
+    })
+}
 
-    // 7. Protocol version.
+/// A parsed message of an authenticated agent: its refusals are chained under the token's
+/// tenant with the method and target as far as they can be read (bounded: see
+/// [`jsonrpc::recordable_name`]).
+struct Parsed<'a> {
+    gw: &'a Gateway,
+    claims: &'a Claims,
+    value: &'a Value,
+}
+
+impl Parsed<'_> {
+    /// The id to answer with: the message's when it is a usable one.
+    fn id(&self) -> Value {
+        self.value
+            .get("id")
+            .filter(|i| i.is_string() || i.is_number())
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
+
+    /// Chain the refusal, then answer with the JSON-RPC error; `extra` joins `error.data`.
+    async fn refuse(
+        &self,
+        status: u16,
+        code: i64,
+        reason: &str,
+        extra: Option<Value>,
+    ) -> Response<Body> {
+        let (method, tool) = names_of(self.value);
+        let decision_id =
+            record_request_refusal(self.gw, self.claims, reason, method, tool.as_deref()).await;
+        let mut data = json!({"check": "request", "reason": reason, "decision_id": decision_id});
+        if let (Some(d), Some(Value::Object(more))) = (data.as_object_mut(), extra) {
+            d.extend(more);
+        }
+        rpc_error(status, &self.id(), code, reason, Some(data))
+    }
+}
+
+/// What admission established about a message.
+struct Admitted {
+    message: Message,
+    version: String,
+    modern: bool,
+    /// The 2025-era session and the hash of its id.
+    session: Option<(SessionState, String)>,
+}
+
+/// 6.–9. JSON-RPC shape (with bounded names), protocol version, header/body agreement, session.
+async fn admit(p: &Parsed<'_>, headers: &HeaderMap) -> Result<Admitted, Response<Body>> {
+    let message = match classify(p.value) {
+        Ok(m) => m,
+        Err(e) => return Err(p.refuse(400, jsonrpc::INVALID_REQUEST, &e, None).await),
+    };
+    if let Some(problem) = name_problems(&message) {
+        return Err(p
+            .refuse(400, jsonrpc::INVALID_REQUEST, &problem, None)
+            .await);
+    }
+    let (version, meta_version) = match negotiate_version(headers, &message) {
+        Ok(v) => v,
+        Err((code, reason, extra)) => return Err(p.refuse(400, code, &reason, extra).await),
+    };
+    let modern = version == MODERN_VERSION;
+    if modern {
+        if let Err(reason) = check_mirrored_headers(headers, &message, meta_version.as_deref()) {
+            return Err(p.refuse(400, jsonrpc::HEADER_MISMATCH, &reason, None).await);
+        }
+    }
+    let session = if modern || message.method() == Some("initialize") {
+        None
+    } else {
+        match client_session(p.gw, p.claims, headers) {
+            Ok(s) => Some(s),
+            Err((status, reason)) => {
+                return Err(p
+                    .refuse(status, jsonrpc::INVALID_REQUEST, reason, None)
+                    .await)
+            }
+        }
+    };
+    Ok(Admitted {
+        message,
+        version,
+        modern,
+        session,
+    })
+}
+
+/// Method and target names are at most 256 bytes of printable UTF-8; methods are `/`-separated
+/// segments (DESIGN §2). Checked before anything is forwarded or stored.
+fn name_problems(message: &Message) -> Option<String> {
+    let method = message.method()?;
+    if let Some(problem) = jsonrpc::method_problem(method) {
+        return Some(format!("method name refused: {problem}"));
+    }
+    let target = target_name(method, message.params())?;
+    jsonrpc::name_problem(&target).map(|problem| format!("tool name refused: {problem}"))
+}
+
+/// The protocol version: the `MCP-Protocol-Version` header, and 2025-03-26 without one
+/// (DESIGN §2; `_meta` does not stand in for the header). Returns it with `_meta`'s version.
+fn negotiate_version(
+    headers: &HeaderMap,
+    message: &Message,
+) -> Result<(String, Option<String>), (i64, String, Option<Value>)> {
     let header_version = header(headers, "mcp-protocol-version").map(str::to_string);
     let meta_version = message
         .params()
         .and_then(|p| p.pointer("/_meta/io.modelcontextprotocol~1protocolVersion"))
         .and_then(Value::as_str)
         .map(String::from);
-    let version = match (&header_version, method.as_str()) {
-        (None, "initialize") => DEFAULT_VERSION.to_string(),
-        (Some(v), _) => v.clone(),
-        (None, _) => meta_version
-            .clone()
-            .unwrap_or_else(|| DEFAULT_VERSION.to_string()),
-    };
+    let version = header_version
+        .clone()
+        .unwrap_or_else(|| DEFAULT_VERSION.to_string());
     if !SUPPORTED_VERSIONS.contains(&version.as_str()) {
-        return rpc_error(
-            400,
-            &id,
+        let shown = jsonrpc::printable_prefix(&version, 64);
+        return Err((
             jsonrpc::UNSUPPORTED_VERSION,
-            &format!("unsupported protocol version {version:?}"),
-            Some(json!({"supported": SUPPORTED_VERSIONS, "requested": version})),
-        );
+            format!("unsupported protocol version {shown:?}"),
+            Some(json!({"supported": SUPPORTED_VERSIONS, "requested": shown})),
+        ));
     }
-    let modern = version == MODERN_VERSION;
-
-    // 8. Header/body agreement (2026-07-28: the body is the truth; mirrored headers must match).
-    if modern {
-        if header_version.is_none() {
-            return rpc_error(
-                400,
-                &id,
-                jsonrpc::HEADER_MISMATCH,
-                "MCP-Protocol-Version header is required for 2026-07-28",
-                None,
-            );
-        }
-        if meta_version.as_deref() != Some(version.as_str())
-            && !matches!(message, Message::Response { .. })
-        {
-            return rpc_error(
-                400,
-                &id,
-                jsonrpc::HEADER_MISMATCH,
-                "MCP-Protocol-Version header does not match _meta protocolVersion",
-                None,
-            );
-        }
-        if let Some(m) = message.method() {
-            match header(headers, "mcp-method").and_then(decode_sentinel) {
-                Some(h) if h == m => {}
-                Some(h) => {
-                    return rpc_error(
-                        400,
-                        &id,
-                        jsonrpc::HEADER_MISMATCH,
-                        &format!("Mcp-Method {h:?} does not match the body method {m:?}"),
-                        None,
-                    )
-                }
-                None => {
-                    return rpc_error(
-                        400,
-                        &id,
-                        jsonrpc::HEADER_MISMATCH,
-                        "Mcp-Method header is required",
-                        None,
-                    )
-                }
-            }
-            if matches!(m, "tools/call" | "resources/read" | "prompts/get") {
-                let body_name = target_name(m, message.params());
-                let header_name = header(headers, "mcp-name").and_then(decode_sentinel);
-                if header_name != body_name {
-                    return rpc_error(
-                        400,
-                        &id,
-                        jsonrpc::HEADER_MISMATCH,
-                        "Mcp-Name header does not match the body",
-                        None,
-                    );
-                }
-            }
-        }
+    if header_version.is_none() && meta_version.as_deref() == Some(MODERN_VERSION) {
+        return Err((
+            jsonrpc::HEADER_MISMATCH,
+            "MCP-Protocol-Version header is required for 2026-07-28".into(),
+            None,
+        ));
     }
+    Ok((version, meta_version))
+}
 
-    // 9. Session (2025 era; every request except initialize carries one).
-    let mut session = None;
-    if !modern && method != "initialize" {
-        let Some(sid) = header(headers, "mcp-session-id") else {
-            return rpc_error(
-                400,
-                &id,
-                jsonrpc::INVALID_REQUEST,
-                "Mcp-Session-Id header is required (send initialize first)",
-                None,
-            );
-        };
-        match gw.open_session(sid, &claims) {
-            Some(state) => session = Some(state),
-            None => {
-                return rpc_error(
-                    404,
-                    &id,
-                    jsonrpc::INVALID_REQUEST,
-                    "unknown or expired session; initialize again",
-                    None,
-                )
-            }
-        }
+/// 2026-07-28: the body is the truth; the mirrored headers must agree with it.
+fn check_mirrored_headers(
+    headers: &HeaderMap,
+    message: &Message,
+    meta_version: Option<&str>,
+) -> Result<(), String> {
+    if meta_version != Some(MODERN_VERSION) && !matches!(message, Message::Response { .. }) {
+        return Err("MCP-Protocol-Version header does not match _meta protocolVersion".into());
     }
-
-    let param_headers = headers
-        .iter()
-        .filter(|(k, _)| k.as_str().starts_with("mcp-param-"))
-        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
-        .collect();
-    let ctx = Ctx {
-        gw,
-        claims,
-        version,
-        modern,
-        session,
-        remote_addr: remote,
-        param_headers,
+    let Some(m) = message.method() else {
+        return Ok(());
     };
-    // 10. Method.
-    match message {
-        Message::Notification { .. } | Message::Response { .. } => {
-            forward_client_message(&ctx, &value, &method).await;
-            let mut resp = Response::new(full(Bytes::new()));
-            *resp.status_mut() = StatusCode::ACCEPTED;
-            resp
+    match header(headers, "mcp-method").and_then(decode_sentinel) {
+        Some(h) if h == m => {}
+        Some(h) => {
+            return Err(format!(
+                "Mcp-Method {:?} does not match the body method {m:?}",
+                jsonrpc::printable_prefix(&h, 64)
+            ))
         }
-        Message::Request { id, method, params } => {
-            dispatch(&ctx, &value, id, &method, params.as_ref()).await
+        None => return Err("Mcp-Method header is required".into()),
+    }
+    if matches!(m, "tools/call" | "resources/read" | "prompts/get") {
+        let body_name = target_name(m, message.params());
+        let header_name = header(headers, "mcp-name").and_then(decode_sentinel);
+        if header_name != body_name {
+            return Err("Mcp-Name header does not match the body".into());
         }
     }
+    Ok(())
+}
+
+/// The 2025-era session every request but `initialize` carries: (state, id hash), or the
+/// status and reason to refuse with (400 missing, 404 unknown).
+fn client_session(
+    gw: &Gateway,
+    claims: &Claims,
+    headers: &HeaderMap,
+) -> Result<(SessionState, String), (u16, &'static str)> {
+    let Some(sid) = header(headers, "mcp-session-id") else {
+        return Err((
+            400,
+            "Mcp-Session-Id header is required (send initialize first)",
+        ));
+    };
+    match gw.open_session(sid, claims) {
+        Some(state) => Ok((state, id_hash(sid))),
+        None => Err((404, "unknown or expired session; initialize again")),
+    }
+}
+
+/// Client notifications go to the client's upstream session (2025 era). Only the ones a client
+/// sends by the spec travel; others are accepted and dropped.
+async fn forward_notification(ctx: &Ctx, value: &Value, method: &str) {
+    const CLIENT_NOTIFICATIONS: &[&str] = &[
+        "notifications/initialized",
+        "notifications/cancelled",
+        "notifications/progress",
+        "notifications/roots/list_changed",
+    ];
+    if !CLIENT_NOTIFICATIONS.contains(&method) {
+        tracing::debug!(%method, "client notification not forwarded");
+        return;
+    }
+    forward_client_message(ctx, value, method).await;
+}
+
+/// A client response is relayed only when it answers a request upstream sent on this session
+/// (and only once); anything else is refused and chained.
+async fn relay_response(ctx: &Ctx, value: &Value, id: &Value) -> Response<Body> {
+    let answers = ctx
+        .session_hash
+        .as_deref()
+        .is_some_and(|h| ctx.gw.server_requests.take(h, id, now_secs()));
+    if !answers {
+        let p = Parsed {
+            gw: &ctx.gw,
+            claims: &ctx.claims,
+            value,
+        };
+        return p
+            .refuse(
+                400,
+                jsonrpc::INVALID_REQUEST,
+                "a client response must answer a request upstream sent on this session",
+                None,
+            )
+            .await;
+    }
+    forward_client_message(ctx, value, "").await;
+    accepted()
 }
 
 /// Client notifications and responses go to the client's upstream session (2025 era).
@@ -497,7 +639,7 @@ async fn forward_client_message(ctx: &Ctx, value: &Value, method: &str) {
                 version: state.v.clone(),
             };
             if let Err(e) = up.send(&route, value, method, None).await {
-                tracing::debug!(error = %e, "forwarding a client notification failed");
+                tracing::debug!(error = %e, "forwarding a client message failed");
             }
         }
     }
@@ -533,13 +675,14 @@ async fn dispatch(
                 .and_then(Value::as_str)
                 .unwrap_or("");
             if tool.is_empty() {
-                return rpc_error(
-                    200,
-                    &id,
-                    jsonrpc::INVALID_PARAMS,
-                    "tools/call needs params.name",
-                    None,
-                );
+                return parsed(ctx, value)
+                    .refuse(
+                        200,
+                        jsonrpc::INVALID_PARAMS,
+                        "tools/call needs params.name",
+                        None,
+                    )
+                    .await;
             }
             let args = params
                 .and_then(|p| p.get("arguments"))
@@ -557,13 +700,24 @@ async fn dispatch(
             let args = params.cloned().unwrap_or(json!({}));
             gated_forward(ctx, value, &id, method, &target, &args).await
         }
-        other => rpc_error(
-            if ctx.modern { 404 } else { 200 },
-            &id,
-            jsonrpc::METHOD_NOT_FOUND,
-            &format!("method {other:?} is not served by igd"),
-            None,
-        ),
+        other => {
+            parsed(ctx, value)
+                .refuse(
+                    if ctx.modern { 404 } else { 200 },
+                    jsonrpc::METHOD_NOT_FOUND,
+                    &format!("method {other:?} is not served by igd"),
+                    None,
+                )
+                .await
+        }
+    }
+}
+
+fn parsed<'a>(ctx: &'a Ctx, value: &'a Value) -> Parsed<'a> {
+    Parsed {
+        gw: &ctx.gw,
+        claims: &ctx.claims,
+        value,
     }
 }
 
@@ -769,7 +923,10 @@ async fn gated_forward(
         }
         Ok(cleared) => {
             cleared.reservation.commit();
-            let name = target_name(method, value.get("params"));
+            // `Mcp-Name` mirrors a tool, prompt or resource name; completions have none.
+            let name = (method != "completion/complete")
+                .then(|| target_name(method, value.get("params")))
+                .flatten();
             forward(
                 ctx,
                 value,
@@ -862,6 +1019,8 @@ async fn forward(
             let method = method.to_string();
             let decision = decision.clone();
             let decision_id = decision_id.clone();
+            let session_hash = ctx.session_hash.clone();
+            let idle = gw.settings.session_idle_timeout;
             tokio::spawn(async move {
                 let mut final_status = i64::from(status);
                 loop {
@@ -878,6 +1037,13 @@ async fn forward(
                                     }
                                     ev.data = v.to_string();
                                     last = true;
+                                } else if let (Some(h), Some(rid), Some(_)) =
+                                    (&session_hash, v.get("id"), v.get("method"))
+                                {
+                                    // A request upstream sends the client: its answer may come back.
+                                    let now = now_secs();
+                                    gw2.server_requests
+                                        .note(h, rid, now.saturating_add(idle), now);
                                 }
                             }
                             if tx.send(ev.to_bytes()).await.is_err() {
@@ -938,10 +1104,14 @@ async fn cancel_upstream(gw: &Gateway, route: &Route, upstream_id: &Value, metho
     tracing::info!(%method, "agent disconnected; upstream request cancelled");
 }
 
-async fn delete(gw: Arc<Gateway>, req: Request<Incoming>, _peer: SocketAddr) -> Response<Body> {
+async fn delete(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
     let claims = match authenticate(&gw, req.headers()) {
         Ok(c) => c,
-        Err(fail) => return unauthorized(&fail.reason, None),
+        Err(fail) => {
+            let client = client_ip(&gw, req.headers(), peer);
+            let on = Some("DELETE /v1/mcp");
+            return refuse_at_authentication(&gw, fail, client, None, None, on).await;
+        }
     };
     let Some(sid) = header(req.headers(), "mcp-session-id").map(String::from) else {
         return rpc_error(
@@ -978,8 +1148,10 @@ async fn delete(gw: Arc<Gateway>, req: Request<Incoming>, _peer: SocketAddr) -> 
     resp
 }
 
-/// Chain a refusal of an authentic token (expired, revoked, stopped) under its own tenant.
-async fn record_verified_refusal(
+/// Chain the refusal of a live token's request (malformed, unnamed, unserved, no session…)
+/// under its own tenant. Names are bounded: a refused name is kept truncated, with its size and
+/// SHA-256 in the reason.
+async fn record_request_refusal(
     gw: &Gateway,
     claims: &Claims,
     reason: &str,
@@ -992,11 +1164,22 @@ async fn record_verified_refusal(
     e.jti = Some(claims.leaf_jti().to_string());
     e.root_jti = Some(claims.root.jti.clone());
     e.jti_chain = Some(claims.chain().map(String::from).collect());
-    e.method = method.map(String::from);
-    e.tool = tool.map(String::from);
+    let mut reason = jsonrpc::printable_prefix(reason, crate::unauth::MAX_REASON_BYTES / 2);
+    for (name, slot, what) in [
+        (method, &mut e.method, "method"),
+        (tool, &mut e.tool, "tool"),
+    ] {
+        if let Some(n) = name {
+            let (kept, note) = jsonrpc::recordable_name(n);
+            *slot = Some(kept);
+            if let Some(note) = note {
+                reason.push_str(&format!("; {what} name truncated ({note})"));
+            }
+        }
+    }
     e.decision = Some("block".into());
-    e.check = Some("capability".into());
-    e.reason = Some(reason.to_string());
+    e.check = Some("request".into());
+    e.reason = Some(reason);
     match gw
         .audit
         .append(crate::audit::Record {

@@ -1,48 +1,83 @@
-//! Refusals of requests whose token does not verify: chained under `_unauthenticated` (never
-//! under a tenant named by an unverified token), rate-limited so a flood cannot fill the disk.
-//! Beyond `INTENTGATE_AUDIT_UNAUTH_RPS` overall or 10/s per address, refusals are counted into
-//! one summary entry per second.
+//! Refusals at authentication, rate-limited so a flood cannot fill the disk.
+//!
+//! - Tokens that do not verify: chained under `_unauthenticated` (never under a tenant named by
+//!   an unverified token); beyond `INTENTGATE_AUDIT_UNAUTH_RPS` overall or 10/s per address.
+//! - Tokens whose MAC verifies but that are dead (expired, revoked, stopped): chained under the
+//!   token's own tenant; beyond `INTENTGATE_AUDIT_UNAUTH_RPS` per tenant or 10/s per root token
+//!   (keyed by the root jti: anyone holding a token can append child blocks, so leaf jtis are
+//!   free to mint).
+//!
+//! Refusals beyond a limit are counted into one summary entry per chain and second. Every field
+//! taken from the request is bounded ([`recordable_name`], [`MAX_REASON_BYTES`]), so an
+//! `_unauthenticated` entry never exceeds [`UNAUTH_ENTRY_MAX_BYTES`].
 
 use crate::audit::Record;
 use crate::gateway::Gateway;
+use crate::jsonrpc::{printable_prefix, recordable_name};
 use intentgate_proto::ids::{new_id, UNAUTHENTICATED_TENANT};
+use intentgate_proto::token::Claims;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
-const PER_ADDRESS_RPS: u32 = 10;
+/// Chained refusals per second from one address (anonymous) or one root token (dead tokens).
+const PER_SOURCE_RPS: u32 = 10;
+/// Longest reason kept in a refusal entry.
+pub const MAX_REASON_BYTES: usize = 1024;
+/// Upper bound of one `_unauthenticated` entry's stored JSON: method and tool at most 256 bytes
+/// each (JSON escaping at most doubles them), the reason at most [`MAX_REASON_BYTES`], and fixed
+/// fields. `INTENTGATE_AUDIT_UNAUTH_MAX_BYTES` is enforced as rows at this size.
+pub const UNAUTH_ENTRY_MAX_BYTES: u64 = 4096;
 
 #[derive(Debug, Default)]
 struct Window {
     second: i64,
     total: u32,
-    per_ip: HashMap<IpAddr, u32>,
+    per_source: HashMap<String, u32>,
     suppressed: u64,
     summary_id: String,
 }
 
-/// The limiter and its pending summary.
+/// The limiter: one window per chain (`_unauthenticated`, or a tenant for dead tokens).
 #[derive(Debug, Default)]
 pub struct UnauthenticatedLog {
-    window: Mutex<Window>,
+    windows: Mutex<HashMap<String, Window>>,
 }
 
 /// A summary of suppressed refusals to write.
 #[derive(Debug)]
 struct Summary {
+    tenant: String,
     event_id: String,
     count: u64,
     second: i64,
 }
 
+/// Who was refused, for the entry.
+#[derive(Debug)]
+pub enum Refused<'a> {
+    /// A token that did not verify (or none), from this address.
+    Anonymous(IpAddr),
+    /// A token whose MAC verified but that is expired, revoked or stopped.
+    Dead(&'a Claims),
+}
+
 impl UnauthenticatedLog {
-    fn admit(&self, limit: u32, ip: IpAddr, now_us: i64) -> (Result<(), String>, Option<Summary>) {
-        let mut w = self.window.lock().unwrap_or_else(|p| p.into_inner());
+    fn admit(
+        &self,
+        tenant: &str,
+        source: &str,
+        limit: u32,
+        now_us: i64,
+    ) -> (Result<(), String>, Option<Summary>) {
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         let second = now_us.div_euclid(1_000_000);
+        let w = windows.entry(tenant.to_string()).or_default();
         let mut flushed = None;
         if w.second != second {
             if w.suppressed > 0 {
                 flushed = Some(Summary {
+                    tenant: tenant.to_string(),
                     event_id: w.summary_id.clone(),
                     count: w.suppressed,
                     second: w.second,
@@ -54,87 +89,125 @@ impl UnauthenticatedLog {
                 ..Window::default()
             };
         }
-        let from_ip = w.per_ip.get(&ip).copied().unwrap_or(0);
-        if w.total >= limit || from_ip >= PER_ADDRESS_RPS {
+        let from_source = w.per_source.get(source).copied().unwrap_or(0);
+        if w.total >= limit || from_source >= PER_SOURCE_RPS {
             w.suppressed += 1;
             return (Err(w.summary_id.clone()), flushed);
         }
-        w.per_ip.insert(ip, from_ip + 1);
+        w.per_source.insert(source.to_string(), from_source + 1);
         w.total += 1;
         (Ok(()), flushed)
     }
 
-    /// Flush a finished window's summary (called every second by the maintenance task).
+    /// Flush finished windows' summaries and forget idle windows (called every second by the
+    /// maintenance task).
     pub async fn flush(&self, gw: &Gateway) {
-        let now = crate::clock::now_us();
-        let pending = {
-            let mut w = self.window.lock().unwrap_or_else(|p| p.into_inner());
-            if w.second < now.div_euclid(1_000_000) && w.suppressed > 0 {
-                let s = Summary {
-                    event_id: w.summary_id.clone(),
-                    count: w.suppressed,
-                    second: w.second,
-                };
-                w.suppressed = 0;
-                Some(s)
-            } else {
-                None
+        let now = crate::clock::now_us().div_euclid(1_000_000);
+        let pending: Vec<Summary> = {
+            let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+            let mut out = Vec::new();
+            for (tenant, w) in windows.iter_mut() {
+                if w.second < now && w.suppressed > 0 {
+                    out.push(Summary {
+                        tenant: tenant.clone(),
+                        event_id: w.summary_id.clone(),
+                        count: w.suppressed,
+                        second: w.second,
+                    });
+                    w.suppressed = 0;
+                }
             }
+            windows.retain(|_, w| w.second >= now - 1 || w.suppressed > 0);
+            out
         };
-        if let Some(s) = pending {
+        for s in pending {
             write_summary(gw, s).await;
         }
     }
 
-    /// Record one refusal; returns the id of the entry that accounts for it.
+    /// Record one refusal at authentication; returns the id of the entry that accounts for it
+    /// (the summary's when rate-limited, `None` when nothing could be chained).
     pub async fn refuse(
         &self,
         gw: &Gateway,
-        ip: IpAddr,
+        who: Refused<'_>,
         reason: &str,
         method: Option<&str>,
         tool: Option<&str>,
     ) -> Option<String> {
+        let (tenant, source) = match &who {
+            Refused::Anonymous(ip) => (UNAUTHENTICATED_TENANT, ip.to_string()),
+            Refused::Dead(c) => (c.root.tenant.as_str(), c.root.jti.clone()),
+        };
         let now = crate::clock::now_us();
-        let (admitted, flushed) = self.admit(gw.settings.audit_unauth_rps, ip, now);
+        let (admitted, flushed) = self.admit(tenant, &source, gw.settings.audit_unauth_rps, now);
         if let Some(s) = flushed {
             write_summary(gw, s).await;
         }
-        match admitted {
-            Err(summary_id) => Some(summary_id),
-            Ok(()) => {
-                let mut e = gw.new_entry(UNAUTHENTICATED_TENANT, "decision");
-                e.method = method.map(String::from);
-                e.tool = tool.map(String::from);
-                e.decision = Some("block".into());
-                e.check = Some("capability".into());
-                e.reason = Some(format!("{reason} (from {ip})"));
-                match gw
-                    .audit
-                    .append(Record {
-                        entry: e,
-                        ..Record::default()
-                    })
-                    .await
-                {
-                    Ok(e) => Some(e.event_id),
-                    Err(err) => {
-                        tracing::error!(error = %err, "unauthenticated refusal could not be chained");
-                        None
-                    }
+        if let Err(summary_id) = admitted {
+            return Some(summary_id);
+        }
+        let mut e = gw.new_entry(tenant, "decision");
+        let mut notes = Vec::new();
+        for (name, slot, what) in [
+            (method, &mut e.method, "method"),
+            (tool, &mut e.tool, "tool"),
+        ] {
+            if let Some(n) = name {
+                let (kept, note) = recordable_name(n);
+                *slot = Some(kept);
+                if let Some(note) = note {
+                    notes.push(format!("{what} name truncated ({note})"));
                 }
+            }
+        }
+        let mut reason = printable_prefix(reason, MAX_REASON_BYTES / 2);
+        match &who {
+            Refused::Anonymous(ip) => reason.push_str(&format!(" (from {ip})")),
+            Refused::Dead(c) => {
+                e.subject = Some(c.root.sub.clone());
+                e.delegated_subject = c.delegated_subject().map(String::from);
+                e.jti = Some(c.leaf_jti().to_string());
+                e.root_jti = Some(c.root.jti.clone());
+                e.jti_chain = Some(c.chain().map(String::from).collect());
+            }
+        }
+        for n in notes {
+            reason.push_str("; ");
+            reason.push_str(&n);
+        }
+        e.decision = Some("block".into());
+        e.check = Some("capability".into());
+        e.reason = Some(printable_prefix(&reason, MAX_REASON_BYTES));
+        match gw
+            .audit
+            .append(Record {
+                entry: e,
+                ..Record::default()
+            })
+            .await
+        {
+            Ok(e) => Some(e.event_id),
+            Err(err) => {
+                tracing::error!(error = %err, "refusal at authentication could not be chained");
+                None
             }
         }
     }
 }
 
 async fn write_summary(gw: &Gateway, s: Summary) {
-    let mut e = gw.new_entry(UNAUTHENTICATED_TENANT, "decision");
+    let mut e = gw.new_entry(&s.tenant, "decision");
     e.event_id = s.event_id;
     e.decision = Some("block".into());
     e.check = Some("capability".into());
+    let what = if s.tenant == UNAUTHENTICATED_TENANT {
+        "unauthenticated refusals"
+    } else {
+        "refusals of expired, revoked or stopped tokens"
+    };
     e.reason = Some(format!(
-        "{} unauthenticated refusals in second {} beyond the rate limit (summarized)",
+        "{} {what} in second {} beyond the rate limit (summarized)",
         s.count, s.second
     ));
     if let Err(err) = gw
@@ -145,6 +218,67 @@ async fn write_summary(gw: &Gateway, s: Summary) {
         })
         .await
     {
-        tracing::error!(error = %err, "unauthenticated summary could not be chained");
+        tracing::error!(error = %err, "refusal summary could not be chained");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use intentgate_proto::audit::Entry;
+
+    /// The worst case an anonymous sender can produce stays under the per-entry bound the byte
+    /// quota is enforced with.
+    #[test]
+    fn unauthenticated_entries_are_bounded() {
+        let hostile = "\"\\".repeat(300_000);
+        let (method, m_note) = recordable_name(&hostile);
+        let (tool, t_note) = recordable_name(&hostile);
+        let mut reason = printable_prefix(&hostile, MAX_REASON_BYTES / 2);
+        reason.push_str(" (from ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff)");
+        for n in [m_note, t_note].into_iter().flatten() {
+            reason.push_str(&format!("; tool name truncated ({n})"));
+        }
+        let mut e = Entry {
+            tenant: UNAUTHENTICATED_TENANT.into(),
+            kind: "decision".into(),
+            event_id: new_id(),
+            ts: i64::MAX,
+            instance: "f".repeat(64),
+            method: Some(method),
+            tool: Some(tool),
+            decision: Some("block".into()),
+            check: Some("capability".into()),
+            reason: Some(printable_prefix(&reason, MAX_REASON_BYTES)),
+            ..Entry::default()
+        };
+        e.seal(u64::MAX - 1, &"0".repeat(64));
+        let bytes = serde_json::to_vec(&e).unwrap_or_default().len() as u64;
+        assert!(bytes <= UNAUTH_ENTRY_MAX_BYTES, "{bytes}");
+        assert!(bytes > 1000, "{bytes}");
+    }
+
+    #[test]
+    fn limits_per_source_and_overall() {
+        let log = UnauthenticatedLog::default();
+        let t = 5_000_000;
+        for _ in 0..PER_SOURCE_RPS {
+            assert!(log.admit("acme", "root-a", 100, t).0.is_ok());
+        }
+        let (over, _) = log.admit("acme", "root-a", 100, t);
+        assert!(over.is_err());
+        assert!(log.admit("acme", "root-b", 100, t).0.is_ok());
+        // Another chain has its own window.
+        assert!(log.admit("other", "root-a", 100, t).0.is_ok());
+        // The next second flushes a summary of the one suppressed.
+        let (ok, flushed) = log.admit("acme", "root-a", 100, t + 1_000_000);
+        assert!(ok.is_ok());
+        let s = flushed.unwrap();
+        assert_eq!((s.tenant.as_str(), s.count, s.second), ("acme", 1, 5));
+        // The overall limit.
+        for i in 0..3 {
+            assert!(log.admit("z", &i.to_string(), 3, t).0.is_ok());
+        }
+        assert!(log.admit("z", "9", 3, t).0.is_err());
     }
 }

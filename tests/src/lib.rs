@@ -411,25 +411,54 @@ pub struct Upstream {
     pub url: String,
     /// Python upstream only: one JSON line per tool call that reached it.
     pub call_log: Option<PathBuf>,
+    /// [`Upstream::python_recording`] only: every message POSTed to it, one per line.
+    pub message_log: Option<PathBuf>,
     _dir: tempfile::TempDir,
 }
 
 impl Upstream {
     /// The Python SDK's MCPServer (both eras).
     pub fn python() -> Upstream {
+        Upstream::python_with(false)
+    }
+
+    /// The Python upstream, also logging every message POSTed to it ([`Upstream::messages`]),
+    /// whether or not the server acts on it.
+    pub fn python_recording() -> Upstream {
+        Upstream::python_with(true)
+    }
+
+    fn python_with(record_messages: bool) -> Upstream {
         ensure_peers();
         let dir = tempfile::tempdir().expect("tempdir");
         let port = free_port();
         let log = dir.path().join("calls.jsonl");
-        let child = Command::new(workspace().join("tests/.venv/bin/python"))
-            .arg(workspace().join("tests/py/upstream_server.py"))
+        let messages = dir.path().join("messages.jsonl");
+        let mut cmd = Command::new(workspace().join("tests/.venv/bin/python"));
+        cmd.arg(workspace().join("tests/py/upstream_server.py"))
             .arg(port.to_string())
             .env("CALL_LOG", &log)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start python upstream");
-        Upstream::ready(child, port, Some(log), dir)
+            .stderr(Stdio::null());
+        if record_messages {
+            cmd.env("MESSAGE_LOG", &messages);
+        }
+        let child = cmd.spawn().expect("start python upstream");
+        let mut up = Upstream::ready(child, port, Some(log), dir);
+        up.message_log = record_messages.then_some(messages);
+        up
+    }
+
+    /// Messages POSTed to this upstream ([`Upstream::python_recording`] only).
+    pub fn messages(&self) -> Vec<serde_json::Value> {
+        let Some(p) = &self.message_log else {
+            return Vec::new();
+        };
+        std::fs::read_to_string(p)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or(serde_json::Value::String(l.to_string())))
+            .collect()
     }
 
     /// `@modelcontextprotocol/server-everything` (2025 era). It binds every interface, so it is
@@ -471,6 +500,7 @@ impl Upstream {
             child,
             url: format!("http://127.0.0.1:{port}/mcp"),
             call_log,
+            message_log: None,
             _dir: dir,
         }
     }
