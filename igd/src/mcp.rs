@@ -504,12 +504,15 @@ fn name_problems(message: &Message) -> Option<String> {
     jsonrpc::name_problem(&target).map(|problem| format!("tool name refused: {problem}"))
 }
 
+/// A version refusal: JSON-RPC code, reason, and what joins `error.data`.
+type VersionRefusal = (i64, String, Option<Value>);
+
 /// The protocol version: the `MCP-Protocol-Version` header, and 2025-03-26 without one
 /// (DESIGN §2; `_meta` does not stand in for the header). Returns it with `_meta`'s version.
 fn negotiate_version(
     headers: &HeaderMap,
     message: &Message,
-) -> Result<(String, Option<String>), (i64, String, Option<Value>)> {
+) -> Result<(String, Option<String>), VersionRefusal> {
     let header_version = header(headers, "mcp-protocol-version").map(str::to_string);
     let meta_version = message
         .params()

@@ -420,6 +420,7 @@ fn long_and_unprintable_names_are_refused_before_anything_is_stored() {
     );
     // And on disk: less than one of the names for all ten (WAL pages included).
     let grown = db_bytes(igd).saturating_sub(before);
+    eprintln!("10 refusals with 1 MB names: {exported} bytes of entries, store grew {grown} bytes");
     assert!(grown < 1_000_000, "the store grew by {grown} bytes");
 
     // Authenticated: refused before the pipeline, in both eras, recorded truncated + hashed.
