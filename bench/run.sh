@@ -1,23 +1,31 @@
 #!/usr/bin/env bash
 # End-to-end load benchmark of igd, loopback only, bounded in time.
 #
-# igd is pinned to core 0; oha and the Rust MCP stub share core 1 (taskset). Each audit sync mode
-# (normal, full) gets a fresh data dir. For each: a fixed-rate run direct to the stub and through
-# igd (oha -q RATE --latency-correction, so coordinated omission is corrected), then a closed-loop
-# peak run through igd. Reports RPS, p50, p99, p99.9 and igd's peak RSS.
+# igd (release, one tokio worker) is pinned to core 0; the load generator (mcp-load) and the Rust
+# MCP stub share core 1 (taskset). One table: the peak straight to the stub and through igd
+# (closed loop, CONCURRENCY connections) with their ratio, and a fixed RATE for both (latency
+# from each call's scheduled time, so stalls are not hidden); for igd also its CPU time per call
+# (utime+stime from /proc/<pid>/stat) and bytes written to disk per call (write_bytes from
+# /proc/<pid>/io), each a delta over the run divided by the calls answered, and its peak RSS.
+# Each audit sync mode in SYNC gets a fresh data dir; each ends with `igctl audit verify`.
 #
-#   bench/run.sh                  # defaults: RATE=2000 DURATION=10s CONCURRENCY=64
-#   RATE=1000 DURATION=5s bench/run.sh
+#   bench/run.sh                                  # RATE=2000 DURATION=10s CONCURRENCY=64 SYNC="normal full"
+#   DURATION=5s SYNC=normal bench/run.sh
+#   SOAK=600 RATE=1000 bench/run.sh               # soak: WAL/db size every INTERVAL s, p99 per interval
+#   PERF=1 DURATION=5s SYNC=normal bench/run.sh   # also perf record igd during its peak run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RATE=${RATE:-2000}
 DURATION=${DURATION:-10s}
 CONCURRENCY=${CONCURRENCY:-64}
+SYNC=${SYNC:-normal full}
+SOAK=${SOAK:-}
+INTERVAL=${INTERVAL:-5}
 STUB_PORT=${STUB_PORT:-19100}
 IGD_PORT=${IGD_PORT:-19180}
+OUT=${OUT:-}
 
-command -v oha >/dev/null 2>&1 || cargo install oha --locked
 command -v taskset >/dev/null 2>&1 || { echo "taskset (util-linux) is required" >&2; exit 1; }
 cargo build --release --quiet -p igd -p igctl -p intentgate-bench-stub
 
@@ -25,50 +33,135 @@ work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
+tck=$(getconf CLK_TCK)
 
 taskset -c 1 target/release/mcp-stub "127.0.0.1:${STUB_PORT}" 2>/dev/null &
 pids+=($!)
+for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/${STUB_PORT}") 2>/dev/null && break; sleep 0.05; done
 
-body='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hello"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}'
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+written() { awk '/^write_bytes/ {print $2}' "/proc/$1/io"; }
 
-# oha_run LABEL URL TOKEN EXTRA_ARGS...
-oha_run() {
-    local label=$1 url=$2 token=$3; shift 3
-    taskset -c 1 oha --no-tui --output-format json -z "$DURATION" -m POST \
-        -H "Authorization: Bearer ${token}" -H 'Content-Type: application/json' \
-        -H 'Accept: application/json, text/event-stream' -H 'MCP-Protocol-Version: 2026-07-28' \
-        -H 'Mcp-Method: tools/call' -H 'Mcp-Name: echo' -d "$body" "$@" "$url" > "$work/$label.json"
-    python3 - "$work/$label.json" "$label" <<'PY'
+# row LABEL URL TOKEN PID|- mcp-load flags...: run the load, print one table row.
+row() {
+    local label=$1 url=$2 token=$3 pid=$4; shift 4
+    local c0=0 w0=0 c1=0 w1=0
+    if [ "$pid" != - ]; then c0=$(cpu_ticks "$pid"); w0=$(written "$pid"); fi
+    taskset -c 1 target/release/mcp-load --url "$url" --token "$token" --duration "${DURATION%s}" "$@" > "$work/load.json"
+    if [ "$pid" != - ]; then c1=$(cpu_ticks "$pid"); w1=$(written "$pid"); fi
+    python3 - "$work/load.json" "$label" "$pid" "$((c1 - c0))" "$tck" "$((w1 - w0))" "$work/peaks" <<'PY'
 import json, sys
-d = json.load(open(sys.argv[1]))
-s, p = d["summary"], d["latencyPercentiles"]
-codes = d.get("statusCodeDistribution", {})
-ms = lambda v: "%.3f" % (v * 1000) if v is not None else "-"
-print("| %-28s | %8.0f | %8s | %8s | %8s | %6.2f%% | %s |" % (sys.argv[2], s["requestsPerSec"], ms(p.get("p50")), ms(p.get("p99")), ms(p.get("p99.9")), 100 * s["successRate"], codes))
+d = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+label, pid, ticks, tck, wb, peaks = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
+n = max(d["calls"], 1)
+cpu = "%.0f" % (ticks / tck * 1e6 / n) if pid != "-" else ""
+wpc = "%.0f" % (wb / n) if pid != "-" else ""
+ok = d["statuses"].get("200", 0) - d["rpc_errors"]
+print("| %-30s | %7.0f | %7.3f | %7.3f | %8.3f | %8.3f | %6s | %7s | %8d | %s |" % (
+    label, d["rps"], d["p50_ms"], d["p99_ms"], d["p999_ms"], d["max_ms"], cpu, wpc, ok,
+    "" if ok == d["calls"] and not d["failures"] else "statuses %s, rpc errors %d, failures %d" % (d["statuses"], d["rpc_errors"], d["failures"])))
+if "peak" in label:
+    open(peaks, "a").write("%s\t%f\n" % (label, d["rps"]))
 PY
 }
 
-echo "| run | RPS | p50 ms | p99 ms | p99.9 ms | success | HTTP statuses |"
-echo "|---|---|---|---|---|---|---|"
-oha_run "direct q=${RATE}" "http://127.0.0.1:${STUB_PORT}/mcp" none -q "$RATE" --latency-correction
-
-for sync in normal full; do
-    dir="$work/data-$sync"
+# start_igd SYNC: a fresh igd on core 0; sets igd_pid, dir, token.
+start_igd() {
+    dir="$work/data-$1"
     mkdir -p "$dir"
     TOKIO_WORKER_THREADS=1 INTENTGATE_DATA_DIR="$dir" INTENTGATE_LISTEN="127.0.0.1:${IGD_PORT}" \
         INTENTGATE_UPSTREAM_URL="http://127.0.0.1:${STUB_PORT}/mcp" INTENTGATE_POLICY_FILE=policies/example.rego \
-        INTENTGATE_AUDIT_SYNC="$sync" LOG_LEVEL=warn taskset -c 0 target/release/igd > "$work/igd-$sync.log" 2>&1 &
+        INTENTGATE_AUDIT_SYNC="$1" LOG_LEVEL=${LOG_LEVEL:-warn} LOG_FORMAT=json \
+        taskset -c 0 target/release/igd > "$work/igd-$1.log" 2>&1 &
     igd_pid=$!
     pids+=($igd_pid)
     for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:${IGD_PORT}/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
     token=$(target/release/igctl --socket "$dir/admin.sock" -o json mint --tenant bench --subject load \
         --tools echo --ttl 1d --max-calls 1000000000 | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-    url="http://127.0.0.1:${IGD_PORT}/v1/mcp"
-    oha_run "igd audit=${sync} q=${RATE}" "$url" "$token" -q "$RATE" --latency-correction
-    oha_run "igd audit=${sync} peak c=${CONCURRENCY}" "$url" "$token" -c "$CONCURRENCY"
-    rss=$(awk '/VmHWM/ {print $2}' "/proc/${igd_pid}/status")
-    echo "| igd audit=${sync} peak RSS | $((rss / 1024)) MiB | | | | | |"
-    XDG_CONFIG_HOME="$work/config-$sync" target/release/igctl --socket "$dir/admin.sock" audit verify --tenant bench >/dev/null \
-        && echo "| igd audit=${sync} chain | verified | | | | | |"
+}
+
+stop_igd() {
+    XDG_CONFIG_HOME="$work/config-$1" target/release/igctl --socket "$dir/admin.sock" audit verify --tenant bench >/dev/null \
+        && chain=verified || chain=BROKEN
     kill "$igd_pid"; wait "$igd_pid" 2>/dev/null || true
+}
+
+url="http://127.0.0.1:${IGD_PORT}/v1/mcp"
+
+if [ -n "$SOAK" ]; then
+    start_igd normal
+    echo "soak: ${SOAK}s at ${RATE} RPS through igd, then 10 s idle; sizes every ${INTERVAL}s"
+    (
+        t0=$(date +%s)
+        while kill -0 "$igd_pid" 2>/dev/null; do
+            t=$(( $(date +%s) - t0 ))
+            wal=$(stat -c %s "$dir/igd.db-wal" 2>/dev/null || echo 0)
+            db=$(stat -c %s "$dir/igd.db" 2>/dev/null || echo 0)
+            rss=$(awk '/VmRSS/ {print $2}' "/proc/$igd_pid/status" 2>/dev/null || echo 0)
+            echo "$t $wal $db $rss"
+            sleep "$INTERVAL"
+        done
+    ) > "$work/sizes" &
+    pids+=($!)
+    c0=$(cpu_ticks "$igd_pid"); w0=$(written "$igd_pid")
+    taskset -c 1 target/release/mcp-load --url "$url" --token "$token" --duration "$SOAK" --rate "$RATE" \
+        --concurrency "$CONCURRENCY" --every "$INTERVAL" > "$work/soak.json"
+    c1=$(cpu_ticks "$igd_pid"); w1=$(written "$igd_pid")
+    sleep 10
+    hwm=$(awk '/VmHWM/ {print $2}' "/proc/${igd_pid}/status")
+    stop_igd normal
+    python3 - "$work/soak.json" "$work/sizes" "$((c1 - c0))" "$tck" "$((w1 - w0))" "$hwm" "$chain" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+total, intervals = lines[-1], lines[:-1]
+sizes = [tuple(int(x) for x in l.split()) for l in open(sys.argv[2]) if l.strip()]
+MiB = 1 << 20
+print("| t s | RPS | p50 ms | p99 ms | max ms | WAL MiB | igd.db MiB | RSS MiB |")
+print("|---|---|---|---|---|---|---|---|")
+for iv in intervals:
+    t = iv["interval_start_s"]
+    s = min(sizes, key=lambda x: abs(x[0] - t)) if sizes else (0, 0, 0, 0)
+    print("| %5.0f | %6.0f | %6.3f | %7.3f | %7.3f | %6.1f | %7.1f | %5.1f |" % (t, iv["rps"], iv["p50_ms"], iv["p99_ms"], iv["max_ms"], s[1] / MiB, s[2] / MiB, s[3] / 1024))
+tail = [s for s in sizes if s[0] > float(intervals[-1]["interval_start_s"]) + 1] if intervals else []
+for s in tail:
+    print("| %5d | idle | | | | %6.1f | %7.1f | %5.1f |" % (s[0], s[1] / MiB, s[2] / MiB, s[3] / 1024))
+n = max(total["calls"], 1)
+print()
+print("calls %d, %.0f RPS, p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms, failures %d, rpc errors %d" % (
+    total["calls"], total["rps"], total["p50_ms"], total["p99_ms"], total["p999_ms"], total["max_ms"], total["failures"], total["rpc_errors"]))
+print("igd: %.0f us CPU/call, %.0f B written/call, peak RSS %.1f MiB; WAL max %.1f MiB, last %.1f MiB; igd.db %.1f MiB; chain %s" % (
+    int(sys.argv[3]) / int(sys.argv[4]) * 1e6 / n, int(sys.argv[5]) / n, int(sys.argv[6]) / 1024,
+    max(s[1] for s in sizes) / MiB if sizes else 0, sizes[-1][1] / MiB if sizes else 0, sizes[-1][2] / MiB if sizes else 0, sys.argv[7]))
+PY
+    exit 0
+fi
+
+{
+echo "| run | RPS | p50 ms | p99 ms | p99.9 ms | max ms | igd CPU µs/call | igd written B/call | answered | notes |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+row "direct peak c=${CONCURRENCY}" "http://127.0.0.1:${STUB_PORT}/mcp" none - --concurrency "$CONCURRENCY"
+row "direct q=${RATE}" "http://127.0.0.1:${STUB_PORT}/mcp" none - --rate "$RATE" --concurrency "$CONCURRENCY"
+for sync in $SYNC; do
+    start_igd "$sync"
+    if [ -n "${PERF:-}" ]; then
+        perf record -F 999 -g -p "$igd_pid" -o "${PERF_OUT:-perf-igd-$sync.data}" -- sleep "${DURATION%s}" >/dev/null 2>&1 &
+        perf_pid=$!
+    fi
+    row "igd audit=${sync} peak c=${CONCURRENCY}" "$url" "$token" "$igd_pid" --concurrency "$CONCURRENCY"
+    if [ -n "${PERF:-}" ]; then wait "$perf_pid" || true; fi
+    row "igd audit=${sync} q=${RATE}" "$url" "$token" "$igd_pid" --rate "$RATE" --concurrency "$CONCURRENCY"
+    rss=$(awk '/VmHWM/ {print $2}' "/proc/${igd_pid}/status")
+    wal=$(stat -c %s "$dir/igd.db-wal" 2>/dev/null || echo 0)
+    db=$(stat -c %s "$dir/igd.db")
+    stop_igd "$sync"
+    echo "| igd audit=${sync}: peak RSS $((rss / 1024)) MiB, WAL $((wal / 1048576)) MiB, igd.db $((db / 1048576)) MiB, chain ${chain} | | | | | | | | | |"
 done
+python3 - "$work/peaks" <<'PY'
+import sys
+peaks = dict(l.rstrip("\n").split("\t") for l in open(sys.argv[1]))
+direct = [float(v) for k, v in peaks.items() if k.startswith("direct")][0]
+for k, v in peaks.items():
+    if k.startswith("igd"):
+        print("| %s / direct peak: %.1f %% | | | | | | | | | |" % (k.split(" peak")[0], 100 * float(v) / direct))
+PY
+} | tee ${OUT:+"$OUT"}

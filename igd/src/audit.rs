@@ -3,7 +3,9 @@
 //! back only after the transaction committed, so "forward only after the decision is durable"
 //! is simply: await [`AuditWriter::append`] before forwarding.
 
-use crate::store::{BudgetCharge, CallCount, CommitBatch, DynStore, SideRecord, StoreError};
+use crate::store::{
+    AppendEntry, BudgetCharge, CallCount, CommitBatch, DynStore, SideRecord, StoreError,
+};
 use intentgate_proto::audit::{Entry, GENESIS_HASH};
 use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
@@ -27,6 +29,8 @@ pub enum AuditError {
 #[derive(Debug, Clone, Default)]
 pub struct Record {
     pub entry: Entry,
+    /// The seq of the entry `entry.ref_event_id` names (same tenant), when there is one.
+    pub ref_seq: Option<u64>,
     pub side: Option<SideRecord>,
     pub charges: Vec<BudgetCharge>,
     pub calls: Vec<CallCount>,
@@ -171,10 +175,11 @@ async fn writer_loop(
                 tenant,
                 (job.record.entry.seq, job.record.entry.hash.clone()),
             );
-            batch.entries.push(job.record.entry.clone());
-            if let Some(side) = job.record.side.take() {
-                batch.side.push(side);
-            }
+            batch.entries.push(AppendEntry {
+                entry: job.record.entry.clone(),
+                ref_seq: job.record.ref_seq,
+                side: job.record.side.take(),
+            });
             batch.charges.append(&mut job.record.charges);
             batch.calls.append(&mut job.record.calls);
         }

@@ -114,24 +114,24 @@ async fn list(
         limit,
     };
     let entries = gw.store.query_entries(&query).await?;
-    let ids: Vec<String> = entries
+    let keys: Vec<(String, u64)> = entries
         .iter()
         .filter(|e| e.kind == "decision")
-        .map(|e| e.event_id.clone())
+        .map(|e| (e.tenant.clone(), e.seq))
         .collect();
     let mut related: HashMap<String, Vec<Entry>> = HashMap::new();
-    for r in gw.store.entries_referring(&ids).await? {
+    for r in gw.store.entries_referring(&keys).await? {
         if let Some(id) = r.ref_event_id.clone() {
             related.entry(id).or_default().push(r);
         }
     }
     // Argument values kept beside the chain (INTENTGATE_AUDIT_PERSIST_ARG_VALUES) are shown.
-    let args: HashMap<String, Value> = gw
+    let args: HashMap<(String, u64), Value> = gw
         .store
-        .side_records(&ids)
+        .side_records(&keys)
         .await?
         .into_iter()
-        .filter_map(|s| Some((s.event_id, serde_json::from_str(s.args.as_deref()?).ok()?)))
+        .filter_map(|(k, s)| Some((k, serde_json::from_str(s.args.as_deref()?).ok()?)))
         .collect();
     let next_cursor = (entries.len() == limit as usize)
         .then(|| entries.last().map(|e| format!("{}:{}", e.tenant, e.seq)))
@@ -140,7 +140,7 @@ async fn list(
         .iter()
         .map(|e| {
             let mut v = listed(e);
-            if let Some(a) = args.get(&e.event_id) {
+            if let Some(a) = args.get(&(e.tenant.clone(), e.seq)) {
                 v["args"] = a.clone();
             }
             if let Some(rel) = related.get(&e.event_id) {
@@ -307,17 +307,17 @@ async fn export(
             if page.is_empty() {
                 break;
             }
-            let ids: Vec<String> = page.iter().map(|e| e.event_id.clone()).collect();
-            let args: HashMap<String, Value> = store
-                .side_records(&ids)
+            let keys: Vec<(String, u64)> = page.iter().map(|e| (e.tenant.clone(), e.seq)).collect();
+            let args: HashMap<(String, u64), Value> = store
+                .side_records(&keys)
                 .await
                 .unwrap_or_default()
                 .into_iter()
-                .filter_map(|s| Some((s.event_id, serde_json::from_str(s.args.as_deref()?).ok()?)))
+                .filter_map(|(k, s)| Some((k, serde_json::from_str(s.args.as_deref()?).ok()?)))
                 .collect();
             let mut chunk = String::new();
             for e in &page {
-                chunk.push_str(&export_row(e, args.get(&e.event_id), csv));
+                chunk.push_str(&export_row(e, args.get(&(e.tenant.clone(), e.seq)), csv));
             }
             if tx.send(chunk.into()).await.is_err() {
                 return;

@@ -31,15 +31,31 @@ enum Command {
     Man,
 }
 
-fn init_logging(level: &str) {
+/// Logs go to stdout: JSON lines by default (`LOG_FORMAT=json`), human-readable lines with
+/// `LOG_FORMAT=pretty` or, when `LOG_FORMAT` is unset, on an interactive terminal. An unknown
+/// `LOG_FORMAT` is refused (logged as JSON).
+fn init_logging(level: &str, format: Option<&str>) -> Result<(), String> {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_new(level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .json()
+    let (pretty, refused) = match format {
+        None | Some("") => (std::io::stdout().is_terminal(), None),
+        Some("json") => (false, None),
+        Some("pretty") => (true, None),
+        Some(other) => (
+            false,
+            Some(format!("LOG_FORMAT={other:?}: must be json or pretty")),
+        ),
+    };
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_current_span(false)
-        .with_writer(std::io::stdout)
-        .init();
+        .with_writer(std::io::stdout);
+    if pretty {
+        logs.with_ansi(std::io::stdout().is_terminal()).init();
+    } else {
+        logs.json().with_current_span(false).init();
+    }
+    refused.map_or(Ok(()), Err)
 }
 
 fn fail(code: i32, message: &str) -> ExitCode {
@@ -64,7 +80,12 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let level = std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".into());
-    init_logging(&level);
+    if let Err(message) = init_logging(&level, std::env::var("LOG_FORMAT").ok().as_deref()) {
+        return fail(
+            igd::config::EXIT_CONFIG,
+            &format!("invalid configuration: {message}"),
+        );
+    }
     let settings = match Settings::load(cli.config.as_deref(), &ProcessEnv) {
         Ok(s) => s,
         Err(e) => {

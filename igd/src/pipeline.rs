@@ -161,17 +161,12 @@ pub async fn decide(gw: &Gateway, call: &Call<'_>) -> Result<Cleared, Refusal> {
     let levels: Vec<(&str, u64)> = claims.call_limits().collect();
     let counters = gw.budgets.counters(tenant, subject, call.tool, now);
     let remaining = gw.budgets.remaining(tenant, &claims.root.jti, &levels);
-    let input = policy_input(call, &counters, remaining, intent, now);
+    let input = policy_input(call, &counters, remaining, &intent, now);
     let policy = gw.policy.load();
-    let verdict = policy.evaluate(input.clone());
-    let stored_input = {
-        let mut i = input;
-        i["args"] = Value::Null;
-        i
-    };
+    let verdict = policy.evaluate(input);
     let context = Context {
         revision: &policy.revision,
-        stored_input: &stored_input,
+        stored: PolicyContext::of(call, &counters, remaining, intent),
         step_up: verdict.requires_step_up,
     };
 
@@ -224,12 +219,13 @@ pub async fn decide(gw: &Gateway, call: &Call<'_>) -> Result<Cleared, Refusal> {
         Some(&context),
         now,
     );
-    let side = side_record(gw, call, &mut entry, Some(&stored_input));
+    let side = side_record(gw, call, &mut entry, Some(&context.stored));
     let (charges, calls) = reservation.persisted();
     match gw
         .audit
         .append(Record {
             entry,
+            ref_seq: None,
             side: Some(side),
             charges,
             calls,
@@ -254,15 +250,102 @@ pub async fn decide(gw: &Gateway, call: &Call<'_>) -> Result<Cleared, Refusal> {
 /// Policy context recorded with a decision.
 struct Context<'a> {
     revision: &'a str,
-    stored_input: &'a Value,
+    stored: PolicyContext,
     step_up: bool,
+}
+
+/// What policy dry-run needs, beyond the decision entry itself, to rebuild the policy input
+/// (argument values aside, which follow `INTENTGATE_AUDIT_PERSIST_ARG_VALUES`). Kept beside the
+/// entry as compact JSON; [`replay_input`] rebuilds the input from the entry and this.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PolicyContext {
+    /// `calls_today`, `calls_today_for_tool`, `calls_this_hour`.
+    pub c: [u64; 3],
+    /// `capability.tools`.
+    pub t: Vec<String>,
+    /// `capability.max_calls`.
+    pub m: u64,
+    /// `capability.remaining_calls`.
+    pub r: u64,
+    /// `capability.expires_at`.
+    pub x: String,
+    /// `intent`.
+    pub i: Value,
+    /// `request.remote_addr`.
+    pub a: String,
+    /// `request.protocol_version`.
+    pub p: String,
+}
+
+impl PolicyContext {
+    fn of(
+        call: &Call<'_>,
+        counters: &crate::budget::Counters,
+        remaining: u64,
+        intent: Value,
+    ) -> PolicyContext {
+        let c = call.claims;
+        PolicyContext {
+            c: [
+                counters.calls_today,
+                counters.calls_today_for_tool,
+                counters.calls_this_hour,
+            ],
+            t: c.rights.tools.to_list(),
+            m: c.rights.max_calls,
+            r: remaining,
+            x: expires_at(c),
+            i: intent,
+            a: call.remote_addr.clone(),
+            p: call.protocol_version.to_string(),
+        }
+    }
+}
+
+fn expires_at(c: &Claims) -> String {
+    rfc3339(i64::try_from(c.rights.exp).unwrap_or(i64::MAX / 1_000_000) * 1_000_000)
+}
+
+/// The policy input a decision was made on, rebuilt from its entry and stored context, with
+/// `args` as given (`null` when the values were not kept).
+pub fn replay_input(decision: &Entry, ctx: &PolicyContext, args: Value) -> Value {
+    let chain = decision.jti_chain.clone().unwrap_or_default();
+    json!({
+        "method": decision.method,
+        "tool": decision.tool,
+        "args": args,
+        "tenant": decision.tenant,
+        "agent": {
+            "subject": decision.subject,
+            "delegated_subject": decision.delegated_subject,
+            "jti": decision.jti,
+            "root_jti": decision.root_jti,
+            "depth": chain.len().saturating_sub(1),
+            "chain": chain,
+            "calls_today": ctx.c[0],
+            "calls_today_for_tool": ctx.c[1],
+            "calls_this_hour": ctx.c[2],
+        },
+        "capability": {
+            "tools": ctx.t,
+            "max_calls": ctx.m,
+            "remaining_calls": ctx.r,
+            "expires_at": ctx.x,
+        },
+        "intent": ctx.i,
+        "request": {
+            "time": rfc3339(decision.ts),
+            "remote_addr": ctx.a,
+            "protocol_version": ctx.p,
+        },
+    })
 }
 
 fn policy_input(
     call: &Call<'_>,
     counters: &crate::budget::Counters,
     remaining: u64,
-    intent: Value,
+    intent: &Value,
     now: i64,
 ) -> Value {
     let c = call.claims;
@@ -287,7 +370,7 @@ fn policy_input(
             "tools": c.rights.tools.to_list(),
             "max_calls": c.rights.max_calls,
             "remaining_calls": remaining,
-            "expires_at": rfc3339(i64::try_from(c.rights.exp).unwrap_or(i64::MAX / 1_000_000) * 1_000_000),
+            "expires_at": expires_at(c),
         },
         "intent": intent,
         "request": {
@@ -329,13 +412,13 @@ fn decision_entry(
     e
 }
 
-/// Salt, argument values per `INTENTGATE_AUDIT_PERSIST_ARG_VALUES`, and the policy input, kept
+/// Salt, argument values per `INTENTGATE_AUDIT_PERSIST_ARG_VALUES`, and the policy context, kept
 /// beside the chain; sets the entry's `args_commitment`.
 fn side_record(
     gw: &Gateway,
     call: &Call<'_>,
     entry: &mut Entry,
-    stored_input: Option<&Value>,
+    policy: Option<&PolicyContext>,
 ) -> SideRecord {
     let mut salt = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut salt);
@@ -346,10 +429,6 @@ fn side_record(
     entry.args_commitment = Some(hex::encode(h.finalize()));
     let mode = gw.settings.audit_persist_arg_values;
     SideRecord {
-        event_id: entry.event_id.clone(),
-        tenant: entry.tenant.clone(),
-        subject: entry.subject.clone(),
-        ts: entry.ts,
         // In `off` mode no salt is kept, so the commitment cannot be brute-forced.
         salt: (mode != ArgPersistence::Off).then(|| hex::encode(salt)),
         args: match mode {
@@ -358,7 +437,7 @@ fn side_record(
             // The bytes just hashed are the raw form: no second serialization.
             ArgPersistence::Raw => String::from_utf8(canonical).ok(),
         },
-        policy_input: stored_input.map(Value::to_string),
+        policy_context: policy.and_then(|p| serde_json::to_string(p).ok()),
     }
 }
 
@@ -398,7 +477,7 @@ async fn refuse_as(
     now: i64,
 ) -> Refusal {
     let mut entry = decision_entry(gw, call, decision, Some(check), &reason, ctx, now);
-    let side = side_record(gw, call, &mut entry, ctx.map(|c| c.stored_input));
+    let side = side_record(gw, call, &mut entry, ctx.map(|c| &c.stored));
     match gw
         .audit
         .append(Record {
@@ -437,6 +516,7 @@ pub async fn record_outcome(gw: &Gateway, decision: &Entry, upstream_status: i64
     gw.audit
         .append_background(Record {
             entry: e,
+            ref_seq: Some(decision.seq),
             ..Record::default()
         })
         .await;

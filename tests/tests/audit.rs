@@ -121,13 +121,18 @@ fn verify_detects_an_edited_entry_and_exits_3() {
     let db = igd.data_dir.join("igd.db");
     let out = std::process::Command::new("sqlite3")
         .arg(&db)
-        .arg("UPDATE audit_entries SET body = replace(body, '\"echo only\"', '\"nothing to see\"') WHERE tenant = 'acme' AND seq = 4")
+        .arg("UPDATE audit_log SET reason = 'nothing to see' WHERE tenant = 'acme' AND seq = 4 AND reason = 'echo only'; SELECT changes();")
         .output()
         .unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "1",
+        "the edit hit a row"
     );
     igd.kill_and_restart();
     let out = igd.igctl(&["audit", "verify", "--tenant", "acme", "-o", "json"]);
@@ -226,14 +231,14 @@ fn checkpoints_catch_truncation_rollback_and_recomputed_chains() {
     let backup = sqlite(
         &db,
         &format!(
-            "SELECT body FROM audit_entries WHERE tenant = 'acme' AND seq >= {} ORDER BY seq",
+            "SELECT seq, hex(hash) FROM audit_log WHERE tenant = 'acme' AND seq >= {} ORDER BY seq",
             size - 1
         ),
     );
     sqlite(
         &db,
         &format!(
-            "DELETE FROM audit_entries WHERE tenant = 'acme' AND seq >= {}",
+            "DELETE FROM audit_log WHERE tenant = 'acme' AND seq >= {}",
             size - 1
         ),
     );
@@ -259,12 +264,11 @@ fn checkpoints_catch_truncation_rollback_and_recomputed_chains() {
     let (token2, _) = igd2.mint("acme", "agent-r", "echo", 100);
     anchored(&igd2, &token2, 3);
     let db2 = igd2.data_dir.join("igd.db");
+    let export = igd2.igctl(&["audit", "export", "--tenant", "acme", "--format", "ndjson"]);
+    assert!(export.status.success());
     igd2.kill();
-    let bodies = sqlite(
-        &db2,
-        "SELECT body FROM audit_entries WHERE tenant = 'acme' ORDER BY seq",
-    );
-    let mut entries: Vec<intentgate_proto::audit::Entry> = bodies
+    let mut entries: Vec<intentgate_proto::audit::Entry> = String::from_utf8(export.stdout)
+        .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
@@ -273,10 +277,10 @@ fn checkpoints_catch_truncation_rollback_and_recomputed_chains() {
     for i in 1..entries.len() {
         let (prev_seq, prev_hash) = (entries[i - 1].seq, entries[i - 1].hash.clone());
         entries[i].seal(prev_seq, &prev_hash);
-        let body = serde_json::to_string(&entries[i])
-            .unwrap()
-            .replace('\'', "''");
-        sql.push_str(&format!("UPDATE audit_entries SET body = '{body}', hash = '{}', prev_hash = '{}' WHERE tenant = 'acme' AND seq = {};", entries[i].hash, entries[i].prev_hash, entries[i].seq));
+        let reason = entries[i].reason.as_ref().map_or("NULL".to_string(), |r| {
+            format!("'{}'", r.replace('\'', "''"))
+        });
+        sql.push_str(&format!("UPDATE audit_log SET reason = {reason}, hash = x'{}', prev_hash = x'{}' WHERE tenant = 'acme' AND seq = {};", entries[i].hash, entries[i].prev_hash, entries[i].seq));
     }
     sql.push_str("COMMIT;");
     sqlite(&db2, &sql);
@@ -347,7 +351,7 @@ fn local_verify_pins_keys_and_checkpoints() {
     // checkpoint that left the host still catches it.
     let db = igd.data_dir.join("igd.db");
     igd.kill();
-    sqlite(&db, "DELETE FROM audit_entries WHERE tenant = 'acme' AND seq > 3; DELETE FROM checkpoints WHERE tenant = 'acme' AND size > 3;");
+    sqlite(&db, "DELETE FROM audit_log WHERE tenant = 'acme' AND seq > 3; DELETE FROM checkpoints WHERE tenant = 'acme' AND size > 3;");
     let _ = std::fs::remove_file(igd.data_dir.join("audit-signing.state"));
     igd.kill_and_restart();
     let out = igd.igctl(&[
@@ -603,7 +607,7 @@ fn prune_and_rebaseline_write_markers_and_verification_continues() {
     sqlite(
         &db,
         &format!(
-            "DELETE FROM audit_entries WHERE tenant = 'acme' AND seq = {}",
+            "DELETE FROM audit_log WHERE tenant = 'acme' AND seq = {}",
             v["cut_seq"].as_u64().unwrap() + 1
         ),
     );
@@ -618,7 +622,7 @@ fn prune_and_rebaseline_write_markers_and_verification_continues() {
     let db2 = igd2.data_dir.join("igd.db");
     igd2.kill();
     // "Restore" an older copy: the last entries and checkpoints are gone.
-    sqlite(&db2, "DELETE FROM audit_entries WHERE tenant = 'acme' AND seq > 4; DELETE FROM checkpoints WHERE tenant = 'acme' AND size > 4;");
+    sqlite(&db2, "DELETE FROM audit_log WHERE tenant = 'acme' AND seq > 4; DELETE FROM checkpoints WHERE tenant = 'acme' AND size > 4;");
     igd2.kill_and_restart();
     let _ = call(&igd2, &token2, "echo", "after restore");
     std::thread::sleep(std::time::Duration::from_millis(1500));

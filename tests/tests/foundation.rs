@@ -406,6 +406,58 @@ fn configuration_errors_exit_64_naming_the_variable() {
 }
 
 #[test]
+fn logs_are_json_when_piped_and_human_readable_on_a_terminal_or_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |format: Option<&str>| {
+        let mut cmd = std::process::Command::new(igd_bin());
+        cmd.arg("check-config")
+            .env_clear()
+            .env("INTENTGATE_DATA_DIR", dir.path());
+        if let Some(f) = format {
+            cmd.env("LOG_FORMAT", f);
+        }
+        cmd.output().unwrap()
+    };
+    let is_json = |out: &str| {
+        let line = out.lines().next().unwrap_or_default();
+        serde_json::from_str::<Value>(line).is_ok_and(|v| v["fields"]["message"].is_string())
+    };
+    // Piped (as under systemd or a log shipper): JSON, by default and when asked.
+    for format in [None, Some("json")] {
+        let out = run(format);
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(is_json(&text), "{format:?}: {text}");
+    }
+    let out = run(Some("pretty"));
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !is_json(&text) && text.contains("configuration is valid"),
+        "{text}"
+    );
+    // An unknown format is refused, naming the variable.
+    let out = run(Some("xml"));
+    assert_eq!(out.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("LOG_FORMAT"));
+    // On an interactive terminal (a pty from script(1)): human-readable by default.
+    let out = std::process::Command::new("script")
+        .args(["-qec"])
+        .arg(format!("{} check-config", igd_bin().display()))
+        .arg("/dev/null")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("INTENTGATE_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("configuration is valid") && !text.contains("\"fields\""),
+        "{text}"
+    );
+}
+
+#[test]
 fn healthz_and_graceful_sigterm() {
     let mut igd = Igd::start(&[]);
     let r = http(igd.addr, "GET", "/healthz", &[], b"").unwrap();

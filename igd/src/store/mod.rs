@@ -64,16 +64,26 @@ pub struct ChainHead {
     pub hash: String,
 }
 
-/// Data kept beside a chain entry (erasable without breaking the chain).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Data kept beside a chain entry (erasable without breaking the chain; never hashed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SideRecord {
-    pub event_id: String,
-    pub tenant: String,
-    pub subject: Option<String>,
-    pub ts: i64,
+    /// The args commitment's salt (hex); absent in `off` mode.
     pub salt: Option<String>,
+    /// Argument values per `INTENTGATE_AUDIT_PERSIST_ARG_VALUES` (JSON).
     pub args: Option<String>,
-    pub policy_input: Option<String>,
+    /// What policy dry-run needs beyond the entry itself (compact JSON, see
+    /// `pipeline::PolicyContext`).
+    pub policy_context: Option<String>,
+}
+
+/// An entry to append, with what is stored beside it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppendEntry {
+    pub entry: Entry,
+    /// The seq (same tenant) of the entry `ref_event_id` names, so outcomes and approvals are
+    /// found through (tenant, seq), never through a random-keyed index.
+    pub ref_seq: Option<u64>,
+    pub side: Option<SideRecord>,
 }
 
 /// One `max_calls` charge at one chain level.
@@ -96,8 +106,8 @@ pub struct CallCount {
 /// Everything one group commit writes, in one transaction.
 #[derive(Debug, Clone, Default)]
 pub struct CommitBatch {
-    pub entries: Vec<Entry>,
-    pub side: Vec<SideRecord>,
+    /// Sealed entries in chain order (per tenant).
+    pub entries: Vec<AppendEntry>,
     pub charges: Vec<BudgetCharge>,
     pub calls: Vec<CallCount>,
 }
@@ -183,8 +193,9 @@ pub trait Store: Send + Sync + 'static {
     async fn query_entries(&self, query: &AuditQuery) -> StoreResult<Vec<Entry>>;
     /// How many entries match a query (its `limit` and `after` ignored).
     async fn count_entries(&self, query: &AuditQuery) -> StoreResult<u64>;
-    /// Entries whose `ref_event_id` is one of `ids` (approvals and outcomes of decisions).
-    async fn entries_referring(&self, ids: &[String]) -> StoreResult<Vec<Entry>>;
+    /// Entries referring to the entries at these (tenant, seq) (approvals and outcomes of
+    /// decisions), in (tenant, seq) order.
+    async fn entries_referring(&self, keys: &[(String, u64)]) -> StoreResult<Vec<Entry>>;
 
     /// Store a signed checkpoint (idempotent per (tenant, size)).
     async fn insert_checkpoint(&self, cp: &CheckpointRecord) -> StoreResult<()>;
@@ -207,10 +218,15 @@ pub trait Store: Send + Sync + 'static {
     /// time (GDPR erasure); returns how many rows were erased. The chain itself is untouched.
     async fn erase_side(&self, tenant: &str, subject: &str, before: i64) -> StoreResult<u64>;
 
-    /// Data kept beside the chain for these event ids.
-    async fn side_records(&self, event_ids: &[String]) -> StoreResult<Vec<SideRecord>>;
+    /// Data kept beside the chain for the entries at these (tenant, seq); entries without any
+    /// are left out.
+    async fn side_records(
+        &self,
+        keys: &[(String, u64)],
+    ) -> StoreResult<Vec<((String, u64), SideRecord)>>;
 
-    /// Periodic upkeep (SQLite: WAL checkpoint), called about once a second.
+    /// Periodic upkeep, called about once a second (SQLite checkpoints its WAL on its own
+    /// thread and needs nothing here).
     async fn maintain(&self) -> StoreResult<()>;
 
     /// Remember a DELETEd MCP session id (by hash) until it would have expired.

@@ -3,15 +3,29 @@
 
 use super::*;
 use crate::config::AuditSync;
+use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-/// The write thread: it owns the store's one writing connection, so every write (the audit
-/// group commits on the hot path, checkpoints, retention cuts) costs one hand-off each way
-/// instead of an async round trip per statement, and no two writers ever contend for SQLite's
-/// write lock.
+/// WAL bounds. The log is copied back into the database by a checkpoint thread off the commit
+/// path; a log that still holds more than [`WAL_CATCH_UP_BYTES`] (the writer never pauses, so a
+/// concurrent checkpoint can lag) is finished by the write thread between two commits, which
+/// makes the next commit restart the log from its beginning; the file is then cut back to
+/// [`WAL_SIZE_LIMIT`] (`journal_size_limit`), and to nothing once the store is idle.
+pub const WAL_SIZE_LIMIT: u64 = 4 << 20;
+/// See [`WAL_SIZE_LIMIT`].
+pub const WAL_CATCH_UP_BYTES: u64 = 16 << 20;
+/// How often the checkpoint thread copies the WAL into the database.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
+
+/// The write thread: it owns the store's one writing connection for the audit chain, so every
+/// chain write (the group commits on the hot path, checkpoints, retention cuts) costs one
+/// hand-off each way instead of an async round trip per statement, and no two chain writers
+/// ever contend for SQLite's write lock.
 #[derive(Debug, Clone)]
 struct WriteThread {
     tx: std::sync::mpsc::SyncSender<WriteJob>,
@@ -30,17 +44,25 @@ fn sqlite_err(e: rusqlite::Error) -> StoreError {
     }
 }
 
+fn connection_pragmas(sync: AuditSync) -> String {
+    format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA wal_autocheckpoint = 0; \
+         PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};",
+        match sync {
+            AuditSync::Normal => "NORMAL",
+            AuditSync::Full => "FULL",
+        }
+    )
+}
+
 impl WriteThread {
-    fn start(path: &Path, sync: AuditSync) -> StoreResult<WriteThread> {
+    fn start(path: &Path, sync: AuditSync, catch_up: Arc<AtomicBool>) -> StoreResult<WriteThread> {
         let conn = rusqlite::Connection::open(path).map_err(sqlite_err)?;
         conn.busy_timeout(Duration::from_secs(5))
             .map_err(sqlite_err)?;
         conn.execute_batch(&format!(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -16384;",
-            match sync {
-                AuditSync::Normal => "NORMAL",
-                AuditSync::Full => "FULL",
-            }
+            "{} PRAGMA cache_size = -16384;",
+            connection_pragmas(sync)
         ))
         .map_err(sqlite_err)?;
         let (tx, rx) = std::sync::mpsc::sync_channel::<WriteJob>(64);
@@ -50,6 +72,9 @@ impl WriteThread {
                 let mut conn = conn;
                 while let Ok(job) = rx.recv() {
                     job(&mut conn);
+                    if catch_up.swap(false, Ordering::AcqRel) {
+                        finish_checkpoint(&conn);
+                    }
                 }
             })
             .map_err(|e| StoreError::Unavailable(format!("cannot start the write thread: {e}")))?;
@@ -72,45 +97,198 @@ impl WriteThread {
     }
 }
 
+/// `PRAGMA wal_checkpoint(mode)`: (busy, frames in the log, frames copied).
+fn wal_checkpoint(conn: &rusqlite::Connection, mode: &str) -> rusqlite::Result<(i64, i64, i64)> {
+    conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })
+}
+
+/// On the write thread, between two commits: no frame can be appended meanwhile, so a passive
+/// checkpoint copies the whole log (the checkpoint thread has copied most of it already) unless
+/// a reader still needs an old frame; the next commit then restarts the log.
+fn finish_checkpoint(conn: &rusqlite::Connection) {
+    let started = std::time::Instant::now();
+    match wal_checkpoint(conn, "PASSIVE") {
+        Ok((_, log, done)) => tracing::debug!(
+            log,
+            done,
+            micros = started.elapsed().as_micros() as u64,
+            "WAL checkpoint finished by the writer"
+        ),
+        Err(e) => tracing::warn!(error = %e, "WAL checkpoint on the write thread failed"),
+    }
+}
+
+/// The checkpoint thread: copies the WAL into the database every [`CHECKPOINT_INTERVAL`]
+/// (PASSIVE: never waits for, nor blocks, the writer or readers), asks the writer to finish a
+/// log that grew past [`WAL_CATCH_UP_BYTES`], and truncates the file once everything is copied
+/// and it is larger than [`WAL_SIZE_LIMIT`]. Ends when the store is dropped.
+fn start_checkpointer(
+    path: &Path,
+    sync: AuditSync,
+    catch_up: Arc<AtomicBool>,
+) -> StoreResult<std::sync::mpsc::Sender<()>> {
+    let conn = rusqlite::Connection::open(path).map_err(sqlite_err)?;
+    conn.execute_batch(&connection_pragmas(sync))
+        .map_err(sqlite_err)?;
+    // Never wait for a lock here: a busy checkpoint is simply retried at the next tick.
+    conn.busy_timeout(Duration::ZERO).map_err(sqlite_err)?;
+    let page_size: i64 = conn
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .map_err(sqlite_err)?;
+    let wal_path = wal_path(path);
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("igd-store-checkpoint".into())
+        .spawn(move || loop {
+            match stopped.recv_timeout(CHECKPOINT_INTERVAL) {
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                _ => return,
+            }
+            let (log, done) = match wal_checkpoint(&conn, "PASSIVE") {
+                Ok((_, log, done)) => (log, done),
+                Err(e) => {
+                    tracing::debug!(error = %e, "WAL checkpoint skipped");
+                    continue;
+                }
+            };
+            if log > 0 && done >= log {
+                let size = std::fs::metadata(&wal_path).map_or(0, |m| m.len());
+                if size > WAL_SIZE_LIMIT {
+                    if let Err(e) = wal_checkpoint(&conn, "TRUNCATE") {
+                        tracing::debug!(error = %e, "WAL truncation skipped");
+                    }
+                }
+            } else if u64::try_from(log.saturating_mul(page_size + 24)).unwrap_or(0)
+                > WAL_CATCH_UP_BYTES
+            {
+                catch_up.store(true, Ordering::Release);
+            }
+        })
+        .map_err(|e| StoreError::Unavailable(format!("cannot start the checkpoint thread: {e}")))?;
+    Ok(stop)
+}
+
+fn wal_path(db: &Path) -> std::path::PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push("-wal");
+    p.into()
+}
+
+/// A hex-valued field: stored as bytes when it is lowercase hex (igd only writes that form),
+/// else as the text itself, so every value reads back exactly.
+struct Hex<'a>(&'a str);
+
+fn lower_hex_bytes(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return None;
+    }
+    hex::decode(s).ok()
+}
+
+impl rusqlite::ToSql for Hex<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match lower_hex_bytes(self.0) {
+            Some(b) => ToSqlOutput::Owned(SqlValue::Blob(b)),
+            None => ToSqlOutput::Borrowed(ValueRef::Text(self.0.as_bytes())),
+        })
+    }
+}
+
+/// `policy_revision`: the 32 digest bytes of `sha256:<64 hex>`, else the text.
+struct Revision<'a>(&'a str);
+
+impl rusqlite::ToSql for Revision<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        let digest = self
+            .0
+            .strip_prefix("sha256:")
+            .filter(|h| h.len() == 64)
+            .and_then(lower_hex_bytes);
+        Ok(match digest {
+            Some(b) => ToSqlOutput::Owned(SqlValue::Blob(b)),
+            None => ToSqlOutput::Borrowed(ValueRef::Text(self.0.as_bytes())),
+        })
+    }
+}
+
+/// `jti_chain`: the concatenated 16-byte jtis when every one is a 32-hex id, else JSON text.
+struct JtiChain<'a>(&'a [String]);
+
+impl rusqlite::ToSql for JtiChain<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        if self.0.iter().all(|j| intentgate_proto::ids::is_hex_id(j)) {
+            let mut bytes = Vec::with_capacity(16 * self.0.len());
+            for j in self.0 {
+                bytes.extend(lower_hex_bytes(j).unwrap_or_default());
+            }
+            return Ok(ToSqlOutput::Owned(SqlValue::Blob(bytes)));
+        }
+        let text = serde_json::to_string(self.0)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        Ok(ToSqlOutput::Owned(SqlValue::Text(text)))
+    }
+}
+
+const INSERT_ENTRY: &str = "INSERT INTO audit_log (tenant, seq, v, kind, event_id, ref_event_id, \
+    ts, instance, subject, delegated_subject, jti, root_jti, jti_chain, method, tool, decision, \
+    check_name, reason, policy_revision, requires_step_up, approval_id, decided_by, elevation_id, \
+    actor, action, target, upstream_status, upstream_latency_ms, args_commitment, cut_seq, \
+    cut_hash, prev_hash, hash, ref_seq, salt, args, policy_context) VALUES (?, ?, ?, ?, ?, ?, ?, \
+    ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
 /// One group commit in one transaction, with cached prepared statements.
 fn write_batch(conn: &mut rusqlite::Connection, batch: &CommitBatch) -> StoreResult<()> {
     use rusqlite::params;
     let tx = conn.transaction().map_err(sqlite_err)?;
     {
-        let mut ins = tx
-            .prepare_cached("INSERT INTO audit_entries (tenant, seq, kind, event_id, ts, subject, tool, decision, ref_event_id, prev_hash, hash, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-            .map_err(sqlite_err)?;
-        for e in &batch.entries {
-            let body = serde_json::to_string(e)
-                .map_err(|err| StoreError::Corrupt(format!("cannot encode entry: {err}")))?;
+        let mut ins = tx.prepare_cached(INSERT_ENTRY).map_err(sqlite_err)?;
+        for a in &batch.entries {
+            let e = &a.entry;
+            let side = a.side.as_ref();
             ins.execute(params![
                 e.tenant,
                 i64_of(e.seq),
+                e.v,
                 e.kind,
-                e.event_id,
+                Hex(&e.event_id),
+                e.ref_event_id.as_deref().map(Hex),
                 e.ts,
+                Hex(&e.instance),
                 e.subject,
+                e.delegated_subject,
+                e.jti.as_deref().map(Hex),
+                e.root_jti.as_deref().map(Hex),
+                e.jti_chain.as_deref().map(JtiChain),
+                e.method,
                 e.tool,
                 e.decision,
-                e.ref_event_id,
-                e.prev_hash,
-                e.hash,
-                body
-            ])
-            .map_err(sqlite_err)?;
-        }
-        let mut side = tx
-            .prepare_cached("INSERT INTO audit_side (event_id, tenant, subject, ts, salt, args, policy_input) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .map_err(sqlite_err)?;
-        for s in &batch.side {
-            side.execute(params![
-                s.event_id,
-                s.tenant,
-                s.subject,
-                s.ts,
-                s.salt,
-                s.args,
-                s.policy_input
+                e.check,
+                e.reason,
+                e.policy_revision.as_deref().map(Revision),
+                e.requires_step_up,
+                e.approval_id.as_deref().map(Hex),
+                e.decided_by,
+                e.elevation_id.as_deref().map(Hex),
+                e.actor,
+                e.action,
+                e.target,
+                e.upstream_status,
+                e.upstream_latency_ms,
+                e.args_commitment.as_deref().map(Hex),
+                e.cut_seq.map(i64_of),
+                e.cut_hash.as_deref().map(Hex),
+                Hex(&e.prev_hash),
+                Hex(&e.hash),
+                a.ref_seq.map(i64_of),
+                side.and_then(|s| s.salt.as_deref()).map(Hex),
+                side.and_then(|s| s.args.as_deref()),
+                side.and_then(|s| s.policy_context.as_deref()),
             ])
             .map_err(sqlite_err)?;
         }
@@ -134,8 +312,125 @@ fn write_batch(conn: &mut rusqlite::Connection, batch: &CommitBatch) -> StoreRes
     tx.commit().map_err(sqlite_err)
 }
 
+/// SQL reading a hex-valued column back to its text form.
+fn hex_col(c: &str) -> String {
+    format!("CASE typeof({c}) WHEN 'blob' THEN lower(hex({c})) ELSE {c} END")
+}
+
+/// The select list [`entry_of`] decodes, in its order.
+static ENTRY_SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    [
+        "tenant".to_string(),
+        "seq".into(),
+        "v".into(),
+        "kind".into(),
+        hex_col("event_id"),
+        hex_col("ref_event_id"),
+        "ts".into(),
+        hex_col("instance"),
+        "subject".into(),
+        "delegated_subject".into(),
+        hex_col("jti"),
+        hex_col("root_jti"),
+        "typeof(jti_chain)".into(),
+        hex_col("jti_chain"),
+        "method".into(),
+        "tool".into(),
+        "decision".into(),
+        "check_name".into(),
+        "reason".into(),
+        "CASE typeof(policy_revision) WHEN 'blob' THEN 'sha256:' || lower(hex(policy_revision)) ELSE policy_revision END".into(),
+        "requires_step_up".into(),
+        hex_col("approval_id"),
+        "decided_by".into(),
+        hex_col("elevation_id"),
+        "actor".into(),
+        "action".into(),
+        "target".into(),
+        "upstream_status".into(),
+        "upstream_latency_ms".into(),
+        hex_col("args_commitment"),
+        "cut_seq".into(),
+        hex_col("cut_hash"),
+        hex_col("prev_hash"),
+        hex_col("hash"),
+    ]
+    .join(", ")
+});
+
+fn entry_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<Entry> {
+    let chain_type: Option<String> = r.try_get(12).map_err(db_err)?;
+    let chain: Option<String> = r.try_get(13).map_err(db_err)?;
+    let jti_chain = match (chain_type.as_deref(), chain) {
+        (_, None) => None,
+        (Some("blob"), Some(h)) => {
+            if h.len() % 32 != 0 {
+                return Err(StoreError::Corrupt("audit_log.jti_chain length".into()));
+            }
+            Some(
+                h.as_bytes()
+                    .chunks(32)
+                    .map(|c| String::from_utf8_lossy(c).into_owned())
+                    .collect(),
+            )
+        }
+        (_, Some(text)) => Some(
+            serde_json::from_str(&text)
+                .map_err(|e| StoreError::Corrupt(format!("audit_log.jti_chain: {e}")))?,
+        ),
+    };
+    let u64_col = |i: usize| -> StoreResult<Option<u64>> {
+        let v: Option<i64> = r.try_get(i).map_err(db_err)?;
+        v.map(|v| u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("column {i} < 0"))))
+            .transpose()
+    };
+    let seq = u64_col(1)?.unwrap_or(0);
+    let v: i64 = r.try_get(2).map_err(db_err)?;
+    Ok(Entry {
+        v: u32::try_from(v).map_err(|_| StoreError::Corrupt("audit_log.v".into()))?,
+        tenant: r.try_get(0).map_err(db_err)?,
+        seq,
+        kind: r.try_get(3).map_err(db_err)?,
+        event_id: r.try_get(4).map_err(db_err)?,
+        ref_event_id: r.try_get(5).map_err(db_err)?,
+        ts: r.try_get(6).map_err(db_err)?,
+        instance: r.try_get(7).map_err(db_err)?,
+        subject: r.try_get(8).map_err(db_err)?,
+        delegated_subject: r.try_get(9).map_err(db_err)?,
+        jti: r.try_get(10).map_err(db_err)?,
+        root_jti: r.try_get(11).map_err(db_err)?,
+        jti_chain,
+        method: r.try_get(14).map_err(db_err)?,
+        tool: r.try_get(15).map_err(db_err)?,
+        decision: r.try_get(16).map_err(db_err)?,
+        check: r.try_get(17).map_err(db_err)?,
+        reason: r.try_get(18).map_err(db_err)?,
+        policy_revision: r.try_get(19).map_err(db_err)?,
+        requires_step_up: r.try_get(20).map_err(db_err)?,
+        approval_id: r.try_get(21).map_err(db_err)?,
+        decided_by: r.try_get(22).map_err(db_err)?,
+        elevation_id: r.try_get(23).map_err(db_err)?,
+        actor: r.try_get(24).map_err(db_err)?,
+        action: r.try_get(25).map_err(db_err)?,
+        target: r.try_get(26).map_err(db_err)?,
+        upstream_status: r.try_get(27).map_err(db_err)?,
+        upstream_latency_ms: r.try_get(28).map_err(db_err)?,
+        args_commitment: r.try_get(29).map_err(db_err)?,
+        cut_seq: u64_col(30)?,
+        cut_hash: r.try_get(31).map_err(db_err)?,
+        prev_hash: r.try_get(32).map_err(db_err)?,
+        hash: r.try_get(33).map_err(db_err)?,
+    })
+}
+
 /// Migrations in order; each runs once, inside a transaction.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../../migrations/sqlite/0001_init.sql")),
+    (
+        2,
+        include_str!("../../../migrations/sqlite/0002_append_log.sql"),
+    ),
+];
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -143,6 +438,8 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// Audit-chain writes: group commits, checkpoints, retention cuts.
     writer: WriteThread,
+    /// Dropping the last clone stops the checkpoint thread.
+    _checkpointer: Arc<std::sync::mpsc::Sender<()>>,
 }
 
 fn db_err(e: sqlx::Error) -> StoreError {
@@ -163,10 +460,6 @@ fn i64_of(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-fn entry_of(body: &str) -> StoreResult<Entry> {
-    serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("audit entry body: {e}")))
-}
-
 impl SqliteStore {
     /// Open (creating if needed) `path` and apply pending migrations.
     pub async fn open(path: &Path, sync: AuditSync) -> StoreResult<Self> {
@@ -179,8 +472,9 @@ impl SqliteStore {
                 AuditSync::Full => SqliteSynchronous::Full,
             })
             .busy_timeout(Duration::from_secs(5))
-            // Checkpoints run from the maintenance task (PASSIVE), not inside a commit.
+            // Checkpoints run on the checkpoint thread, never inside a commit.
             .pragma("wal_autocheckpoint", "0")
+            .pragma("journal_size_limit", WAL_SIZE_LIMIT.to_string())
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
@@ -188,8 +482,14 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(db_err)?;
-        let writer = WriteThread::start(path, sync)?;
-        let store = SqliteStore { pool, writer };
+        let catch_up = Arc::new(AtomicBool::new(false));
+        let writer = WriteThread::start(path, sync, catch_up.clone())?;
+        let checkpointer = start_checkpointer(path, sync, catch_up)?;
+        let store = SqliteStore {
+            pool,
+            writer,
+            _checkpointer: Arc::new(checkpointer),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -361,18 +661,25 @@ impl Store for SqliteStore {
     }
 
     async fn chain_heads(&self) -> StoreResult<Vec<ChainHead>> {
-        let rows = sqlx::query(
-            "SELECT a.tenant, a.seq, a.hash FROM audit_entries a JOIN (SELECT tenant, MAX(seq) AS seq FROM audit_entries GROUP BY tenant) m ON a.tenant = m.tenant AND a.seq = m.seq",
-        )
+        // A skip scan over the (tenant, seq) index: one probe per tenant, not one per entry.
+        let rows = sqlx::query(&format!(
+            "WITH RECURSIVE t(tenant) AS ( \
+                 SELECT (SELECT MIN(tenant) FROM audit_log) \
+                 UNION ALL \
+                 SELECT (SELECT MIN(tenant) FROM audit_log WHERE tenant > t.tenant) FROM t WHERE t.tenant IS NOT NULL) \
+             SELECT a.tenant, a.seq, {} FROM t JOIN audit_log a ON a.tenant = t.tenant \
+             AND a.seq = (SELECT MAX(seq) FROM audit_log WHERE tenant = t.tenant)",
+            hex_col("a.hash")
+        ))
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
         rows.iter()
             .map(|r| {
                 Ok(ChainHead {
-                    tenant: r.try_get("tenant").map_err(db_err)?,
-                    seq: u64_of(r.try_get("seq").map_err(db_err)?),
-                    hash: r.try_get("hash").map_err(db_err)?,
+                    tenant: r.try_get(0).map_err(db_err)?,
+                    seq: u64_of(r.try_get(1).map_err(db_err)?),
+                    hash: r.try_get(2).map_err(db_err)?,
                 })
             })
             .collect()
@@ -389,21 +696,23 @@ impl Store for SqliteStore {
         to_seq: u64,
         limit: u32,
     ) -> StoreResult<Vec<Entry>> {
-        let rows = sqlx::query("SELECT body FROM audit_entries WHERE tenant = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?")
-            .bind(tenant)
-            .bind(i64_of(from_seq))
-            .bind(i64_of(to_seq))
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
-        rows.iter()
-            .map(|r| entry_of(&r.try_get::<String, _>(0).map_err(db_err)?))
-            .collect()
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM audit_log WHERE tenant = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?",
+            *ENTRY_SELECT
+        ))
+        .bind(tenant)
+        .bind(i64_of(from_seq))
+        .bind(i64_of(to_seq))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(entry_of).collect()
     }
 
     async fn query_entries(&self, q: &AuditQuery) -> StoreResult<Vec<Entry>> {
-        let Some((mut sql, mut binds)) = where_clause(q, "SELECT body FROM audit_entries") else {
+        let select = format!("SELECT {} FROM audit_log", *ENTRY_SELECT);
+        let Some((mut sql, mut binds)) = where_clause(q, &select) else {
             return Ok(Vec::new());
         };
         if let Some((tenant, seq)) = &q.after {
@@ -418,13 +727,11 @@ impl Store for SqliteStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db_err)?;
-        rows.iter()
-            .map(|r| entry_of(&r.try_get::<String, _>(0).map_err(db_err)?))
-            .collect()
+        rows.iter().map(entry_of).collect()
     }
 
     async fn count_entries(&self, q: &AuditQuery) -> StoreResult<u64> {
-        let Some((sql, binds)) = where_clause(q, "SELECT COUNT(*) FROM audit_entries") else {
+        let Some((sql, binds)) = where_clause(q, "SELECT COUNT(*) FROM audit_log") else {
             return Ok(0);
         };
         let row = bind_all(sqlx::query(&sql), binds)
@@ -434,22 +741,26 @@ impl Store for SqliteStore {
         Ok(u64_of(row.try_get::<i64, _>(0).map_err(db_err)?))
     }
 
-    async fn entries_referring(&self, ids: &[String]) -> StoreResult<Vec<Entry>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
+    async fn entries_referring(&self, keys: &[(String, u64)]) -> StoreResult<Vec<Entry>> {
+        let mut out = Vec::new();
+        // Bounded statements (SQLite caps bound parameters).
+        for chunk in keys.chunks(400) {
+            let sql = format!(
+                "SELECT {} FROM audit_log WHERE ref_seq IS NOT NULL AND ({}) ORDER BY tenant, seq",
+                *ENTRY_SELECT,
+                vec!["(tenant = ? AND ref_seq = ?)"; chunk.len()].join(" OR ")
+            );
+            let mut query = sqlx::query(&sql);
+            for (tenant, seq) in chunk {
+                query = query.bind(tenant).bind(i64_of(*seq));
+            }
+            let rows = query.fetch_all(&self.pool).await.map_err(db_err)?;
+            for r in &rows {
+                out.push(entry_of(r)?);
+            }
         }
-        let sql = format!(
-            "SELECT body FROM audit_entries WHERE ref_event_id IN ({}) ORDER BY tenant, seq",
-            vec!["?"; ids.len()].join(",")
-        );
-        let mut query = sqlx::query(&sql);
-        for id in ids {
-            query = query.bind(id);
-        }
-        let rows = query.fetch_all(&self.pool).await.map_err(db_err)?;
-        rows.iter()
-            .map(|r| entry_of(&r.try_get::<String, _>(0).map_err(db_err)?))
-            .collect()
+        out.sort_by(|a, b| (&a.tenant, a.seq).cmp(&(&b.tenant, b.seq)));
+        Ok(out)
     }
 
     async fn insert_checkpoint(&self, cp: &CheckpointRecord) -> StoreResult<()> {
@@ -500,7 +811,7 @@ impl Store for SqliteStore {
         let rows = sqlx::query(
             "SELECT tenant, subject, MIN(ts) AS first_seen, MAX(ts) AS last_seen, COUNT(*) AS decisions, \
              SUM(decision = 'allow') AS allowed, SUM(decision <> 'allow') AS refused \
-             FROM audit_entries WHERE kind = 'decision' AND subject IS NOT NULL GROUP BY tenant, subject ORDER BY tenant, subject",
+             FROM audit_log WHERE kind = 'decision' AND subject IS NOT NULL GROUP BY tenant, subject ORDER BY tenant, subject",
         )
         .fetch_all(&self.pool)
         .await
@@ -521,35 +832,29 @@ impl Store for SqliteStore {
     }
 
     async fn last_entry_before(&self, tenant: &str, ts: i64) -> StoreResult<Option<Entry>> {
-        let row = sqlx::query(
-            "SELECT body FROM audit_entries WHERE tenant = ? AND ts < ? ORDER BY seq DESC LIMIT 1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM audit_log WHERE tenant = ? AND ts < ? ORDER BY seq DESC LIMIT 1",
+            *ENTRY_SELECT
+        ))
         .bind(tenant)
         .bind(ts)
         .fetch_optional(&self.pool)
         .await
         .map_err(db_err)?;
-        row.map(|r| entry_of(&r.try_get::<String, _>(0).map_err(db_err)?))
-            .transpose()
+        row.as_ref().map(entry_of).transpose()
     }
 
     async fn delete_through(&self, tenant: &str, cut_seq: u64) -> StoreResult<u64> {
         let tenant = tenant.to_string();
         self.writer
             .run(move |conn| {
-                let tx = conn.transaction().map_err(sqlite_err)?;
-                tx.execute(
-                    "DELETE FROM audit_side WHERE event_id IN (SELECT event_id FROM audit_entries WHERE tenant = ? AND seq <= ?)",
-                    rusqlite::params![tenant, i64_of(cut_seq)],
-                )
-                .map_err(sqlite_err)?;
-                let deleted = tx
+                // What is kept beside an entry lives in its row and goes with it.
+                let deleted = conn
                     .execute(
-                        "DELETE FROM audit_entries WHERE tenant = ? AND seq <= ?",
+                        "DELETE FROM audit_log WHERE tenant = ? AND seq <= ?",
                         rusqlite::params![tenant, i64_of(cut_seq)],
                     )
                     .map_err(sqlite_err)?;
-                tx.commit().map_err(sqlite_err)?;
                 Ok(deleted as u64)
             })
             .await
@@ -557,7 +862,7 @@ impl Store for SqliteStore {
 
     async fn erase_side(&self, tenant: &str, subject: &str, before: i64) -> StoreResult<u64> {
         let done = sqlx::query(
-            "UPDATE audit_side SET args = NULL, salt = NULL WHERE tenant = ? AND subject = ? AND ts < ? AND (args IS NOT NULL OR salt IS NOT NULL)",
+            "UPDATE audit_log SET args = NULL, salt = NULL WHERE tenant = ? AND subject = ? AND ts < ? AND (args IS NOT NULL OR salt IS NOT NULL)",
         )
         .bind(tenant)
         .bind(subject)
@@ -568,41 +873,41 @@ impl Store for SqliteStore {
         Ok(done.rows_affected())
     }
 
-    async fn side_records(&self, event_ids: &[String]) -> StoreResult<Vec<SideRecord>> {
-        if event_ids.is_empty() {
-            return Ok(Vec::new());
+    async fn side_records(
+        &self,
+        keys: &[(String, u64)],
+    ) -> StoreResult<Vec<((String, u64), SideRecord)>> {
+        let mut out = Vec::new();
+        for chunk in keys.chunks(400) {
+            let sql = format!(
+                "SELECT tenant, seq, {}, args, policy_context FROM audit_log \
+                 WHERE (salt IS NOT NULL OR args IS NOT NULL OR policy_context IS NOT NULL) AND ({})",
+                hex_col("salt"),
+                vec!["(tenant = ? AND seq = ?)"; chunk.len()].join(" OR ")
+            );
+            let mut query = sqlx::query(&sql);
+            for (tenant, seq) in chunk {
+                query = query.bind(tenant).bind(i64_of(*seq));
+            }
+            for r in query.fetch_all(&self.pool).await.map_err(db_err)? {
+                out.push((
+                    (
+                        r.try_get(0).map_err(db_err)?,
+                        u64_of(r.try_get(1).map_err(db_err)?),
+                    ),
+                    SideRecord {
+                        salt: r.try_get(2).map_err(db_err)?,
+                        args: r.try_get(3).map_err(db_err)?,
+                        policy_context: r.try_get(4).map_err(db_err)?,
+                    },
+                ));
+            }
         }
-        let sql = format!(
-            "SELECT event_id, tenant, subject, ts, salt, args, policy_input FROM audit_side WHERE event_id IN ({})",
-            vec!["?"; event_ids.len()].join(",")
-        );
-        let mut query = sqlx::query(&sql);
-        for id in event_ids {
-            query = query.bind(id);
-        }
-        let rows = query.fetch_all(&self.pool).await.map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(SideRecord {
-                    event_id: r.try_get("event_id").map_err(db_err)?,
-                    tenant: r.try_get("tenant").map_err(db_err)?,
-                    subject: r.try_get("subject").map_err(db_err)?,
-                    ts: r.try_get("ts").map_err(db_err)?,
-                    salt: r.try_get("salt").map_err(db_err)?,
-                    args: r.try_get("args").map_err(db_err)?,
-                    policy_input: r.try_get("policy_input").map_err(db_err)?,
-                })
-            })
-            .collect()
+        Ok(out)
     }
 
-    /// Copy the WAL back into the database without blocking writers (autocheckpoint is off, so
-    /// no commit ever pays for a checkpoint's fsync).
+    /// Nothing to do: the checkpoint thread keeps the WAL bounded.
     async fn maintain(&self) -> StoreResult<()> {
-        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
         Ok(())
     }
 
@@ -675,6 +980,7 @@ impl Store for SqliteStore {
 enum Bind {
     Text(String),
     Int(i64),
+    Blob(Vec<u8>),
 }
 
 /// `select WHERE …` for a query's filters; `None` when the tenant scope is empty.
@@ -696,11 +1002,24 @@ fn where_clause(q: &AuditQuery, select: &str) -> Option<(String, Vec<Bind>)> {
         ("tool", &q.tool),
         ("decision", &q.decision),
         ("kind", &q.kind),
-        ("event_id", &q.event_id),
     ] {
         if let Some(v) = val {
             sql.push_str(&format!(" AND {col} = ?"));
             binds.push(Bind::Text(v.clone()));
+        }
+    }
+    // Event ids are random: there is deliberately no index on them (it would cost a random
+    // page per entry on the hot path); this filter scans the tenants in scope.
+    if let Some(id) = &q.event_id {
+        match lower_hex_bytes(id) {
+            Some(bytes) => {
+                sql.push_str(" AND event_id = ?");
+                binds.push(Bind::Blob(bytes));
+            }
+            None => {
+                sql.push_str(" AND event_id = ?");
+                binds.push(Bind::Text(id.clone()));
+            }
         }
     }
     if let Some(from) = q.from_ts {
@@ -726,6 +1045,7 @@ fn bind_all<'q>(
         query = match b {
             Bind::Text(s) => query.bind(s),
             Bind::Int(i) => query.bind(i),
+            Bind::Blob(b) => query.bind(b),
         };
     }
     query

@@ -1,0 +1,778 @@
+//! The storage behaviour suite: what every [`Store`] implementation must do, written against
+//! the trait only. Each backend instantiates it with [`store_suite!`] and a factory giving a
+//! fresh, empty store (SQLite now: `store_sqlite.rs`; a PostgreSQL backend adds its own file
+//! with the same one line).
+
+#![allow(dead_code)]
+
+use igd::store::*;
+use intentgate_proto::audit::{ChainVerifier, Entry, GENESIS_HASH};
+use intentgate_proto::ids::new_id;
+
+/// Instantiate every behaviour as a `#[tokio::test]` for a backend. `$factory` is an async fn
+/// returning `(impl Store, guard)`: the guard keeps the backend's resources alive.
+#[macro_export]
+macro_rules! store_suite {
+    ($factory:path) => {
+        $crate::store_suite!(@tests $factory;
+            chains_append_read_and_filter,
+            chain_rejects_forks_gaps_and_duplicates_atomically,
+            entries_round_trip_every_field_exactly,
+            side_records_are_kept_beside_and_erasable,
+            outcomes_are_found_from_their_decision,
+            budgets_and_call_counts_accumulate,
+            revocations,
+            stops,
+            deleted_sessions,
+            checkpoints,
+            retention_cuts_a_chain_that_keeps_growing,
+            tokens_and_meta,
+            agents_summarize_decisions,
+        );
+    };
+    (@tests $factory:path; $($name:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let (store, _guard) = $factory().await;
+                $crate::store_suite::$name(&store).await;
+            }
+        )+
+    };
+}
+
+const T0: i64 = 1_760_000_000_000_000;
+
+/// A chain builder: seals entries one after another like the audit writer does.
+pub struct Chain {
+    pub tenant: String,
+    pub head: (u64, String),
+}
+
+impl Chain {
+    pub fn new(tenant: &str) -> Chain {
+        Chain {
+            tenant: tenant.into(),
+            head: (0, GENESIS_HASH.into()),
+        }
+    }
+
+    /// An unsealed entry of this chain at time `T0 + at` seconds.
+    pub fn draft(&self, kind: &str, at: i64) -> Entry {
+        Entry {
+            v: 1,
+            tenant: self.tenant.clone(),
+            kind: kind.into(),
+            event_id: new_id(),
+            ts: T0 + at * 1_000_000,
+            instance: new_id(),
+            ..Entry::default()
+        }
+    }
+
+    pub fn seal(&mut self, mut e: Entry) -> Entry {
+        e.seal(self.head.0, &self.head.1);
+        self.head = (e.seq, e.hash.clone());
+        e
+    }
+
+    pub fn decision(&mut self, subject: &str, tool: &str, decision: &str, at: i64) -> Entry {
+        let mut e = self.draft("decision", at);
+        e.subject = Some(subject.into());
+        e.jti = Some(new_id());
+        e.root_jti = Some(new_id());
+        e.jti_chain = Some(vec![e.root_jti.clone().unwrap_or_default()]);
+        e.method = Some("tools/call".into());
+        e.tool = Some(tool.into());
+        e.decision = Some(decision.into());
+        e.reason = Some(format!("{decision} by test"));
+        e.policy_revision = Some(format!("sha256:{}{}", new_id(), new_id()));
+        e.args_commitment = Some(format!("{}{}", new_id(), new_id()));
+        self.seal(e)
+    }
+}
+
+pub fn plain(entries: &[Entry]) -> CommitBatch {
+    CommitBatch {
+        entries: entries
+            .iter()
+            .map(|e| AppendEntry {
+                entry: e.clone(),
+                ..AppendEntry::default()
+            })
+            .collect(),
+        ..CommitBatch::default()
+    }
+}
+
+fn query(tenant: &str) -> AuditQuery {
+    AuditQuery {
+        tenant: Some(tenant.into()),
+        limit: 1000,
+        ..AuditQuery::default()
+    }
+}
+
+fn verify(entries: &[Entry], tenant: &str) {
+    let mut v = ChainVerifier::new(tenant);
+    for e in entries {
+        v.push(e)
+            .unwrap_or_else(|b| panic!("chain broken at {}: {}", b.seq, b.reason));
+    }
+}
+
+pub async fn chains_append_read_and_filter(store: &dyn Store) {
+    let mut acme = Chain::new("acme");
+    let mut beta = Chain::new("beta");
+    let a: Vec<Entry> = (0..6)
+        .map(|i| {
+            acme.decision(
+                if i % 2 == 0 { "alice" } else { "bob" },
+                if i < 3 { "echo" } else { "send" },
+                if i == 5 { "block" } else { "allow" },
+                i,
+            )
+        })
+        .collect();
+    let b: Vec<Entry> = (0..3)
+        .map(|i| beta.decision("carol", "echo", "allow", 10 + i))
+        .collect();
+    // Two tenants interleaved in one group commit, then more in a second one.
+    let mut first: Vec<Entry> = a[..4].to_vec();
+    first.extend(b.iter().cloned());
+    store.commit(plain(&first)).await.unwrap();
+    store.commit(plain(&a[4..])).await.unwrap();
+
+    let mut heads = store.chain_heads().await.unwrap();
+    heads.sort_by(|x, y| x.tenant.cmp(&y.tenant));
+    assert_eq!(
+        heads,
+        vec![
+            ChainHead {
+                tenant: "acme".into(),
+                seq: 6,
+                hash: a[5].hash.clone()
+            },
+            ChainHead {
+                tenant: "beta".into(),
+                seq: 3,
+                hash: b[2].hash.clone()
+            },
+        ]
+    );
+    let all = store
+        .chain_range("acme", 1, u64::MAX / 2, 100)
+        .await
+        .unwrap();
+    assert_eq!(all, a);
+    verify(&all, "acme");
+    assert_eq!(
+        store.chain_range("acme", 2, 4, 100).await.unwrap(),
+        a[1..4].to_vec()
+    );
+    assert_eq!(
+        store.chain_range("acme", 2, 6, 2).await.unwrap(),
+        a[1..3].to_vec()
+    );
+
+    let q = |f: &dyn Fn(&mut AuditQuery)| {
+        let mut q = AuditQuery {
+            limit: 1000,
+            ..AuditQuery::default()
+        };
+        f(&mut q);
+        q
+    };
+    let seqs = |v: Vec<Entry>| {
+        v.iter()
+            .map(|e| (e.tenant.clone(), e.seq))
+            .collect::<Vec<_>>()
+    };
+    // Ordered by (tenant, seq) across tenants.
+    let everything = store.query_entries(&q(&|_| {})).await.unwrap();
+    assert_eq!(everything.len(), 9);
+    assert_eq!(everything[0].tenant, "acme");
+    assert_eq!(everything[6].tenant, "beta");
+    for (filter, want) in [
+        (
+            q(&|q| q.subject = Some("alice".into())),
+            vec![("acme", 1), ("acme", 3), ("acme", 5)],
+        ),
+        (
+            q(&|q| q.tool = Some("send".into())),
+            vec![("acme", 4), ("acme", 5), ("acme", 6)],
+        ),
+        (q(&|q| q.decision = Some("block".into())), vec![("acme", 6)]),
+        (q(&|q| q.kind = Some("outcome".into())), vec![]),
+        (
+            q(&|q| q.event_id = Some(a[2].event_id.clone())),
+            vec![("acme", 3)],
+        ),
+        (
+            q(&|q| q.from_ts = Some(T0 + 2_000_000)),
+            vec![
+                ("acme", 3),
+                ("acme", 4),
+                ("acme", 5),
+                ("acme", 6),
+                ("beta", 1),
+                ("beta", 2),
+                ("beta", 3),
+            ],
+        ),
+        (
+            q(&|q| q.to_ts = Some(T0 + 2_000_000)),
+            vec![("acme", 1), ("acme", 2)],
+        ),
+        (
+            q(&|q| {
+                q.tenant = Some("acme".into());
+                q.from_seq = Some(5)
+            }),
+            vec![("acme", 5), ("acme", 6)],
+        ),
+        (
+            q(&|q| q.after = Some(("acme".into(), 5))),
+            vec![("acme", 6), ("beta", 1), ("beta", 2), ("beta", 3)],
+        ),
+        (
+            q(&|q| q.tenants = Some(vec!["beta".into()])),
+            vec![("beta", 1), ("beta", 2), ("beta", 3)],
+        ),
+        (q(&|q| q.tenants = Some(vec![])), vec![]),
+        (q(&|q| q.limit = 2), vec![("acme", 1), ("acme", 2)]),
+    ] {
+        let want: Vec<(String, u64)> = want.into_iter().map(|(t, s)| (t.to_string(), s)).collect();
+        let got = seqs(store.query_entries(&filter).await.unwrap());
+        assert_eq!(got, want, "{filter:?}");
+        let mut uncapped = filter.clone();
+        uncapped.after = None;
+        let count = store.count_entries(&uncapped).await.unwrap();
+        if filter.limit == 1000 && filter.after.is_none() {
+            assert_eq!(count, want.len() as u64, "count {filter:?}");
+        }
+    }
+    // Newest entry recorded before a time.
+    let before = store
+        .last_entry_before("acme", T0 + 3_500_000)
+        .await
+        .unwrap();
+    assert_eq!(before.map(|e| e.seq), Some(4));
+    assert_eq!(store.last_entry_before("acme", T0).await.unwrap(), None);
+    assert_eq!(
+        store
+            .last_entry_before("beta", i64::MAX)
+            .await
+            .unwrap()
+            .map(|e| e.seq),
+        Some(3)
+    );
+}
+
+pub async fn chain_rejects_forks_gaps_and_duplicates_atomically(store: &dyn Store) {
+    let mut acme = Chain::new("acme");
+    let first: Vec<Entry> = (0..3)
+        .map(|i| acme.decision("a", "echo", "allow", i))
+        .collect();
+    store.commit(plain(&first)).await.unwrap();
+
+    // A second entry extending the same predecessor (a fork): UNIQUE(tenant, prev_hash).
+    let mut fork = Chain {
+        tenant: "acme".into(),
+        head: (2, first[1].hash.clone()),
+    };
+    let mut forked = fork.draft("decision", 9);
+    forked.reason = Some("fork".into());
+    let mut forked = fork.seal(forked);
+    forked.seq = 4; // even under a fresh seq
+    forked.hash = forked.compute_hash();
+    let err = store.commit(plain(&[forked])).await;
+    assert!(matches!(err, Err(StoreError::Conflict(_))), "{err:?}");
+
+    // A duplicate seq: UNIQUE(tenant, seq).
+    let mut dup = Chain {
+        tenant: "acme".into(),
+        head: (2, first[1].hash.clone()),
+    };
+    let d = dup.decision("a", "echo", "allow", 9);
+    assert!(matches!(
+        store.commit(plain(&[d])).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    // An entry that does not extend the stored chain (a gap, or an unknown predecessor).
+    let mut gap = Chain {
+        tenant: "acme".into(),
+        head: (4, first[2].hash.clone()),
+    };
+    let g = gap.decision("a", "echo", "allow", 9);
+    assert!(store.commit(plain(&[g])).await.is_err());
+    let mut stranger = Chain {
+        tenant: "acme".into(),
+        head: (3, new_id() + &new_id()),
+    };
+    let s = stranger.decision("a", "echo", "allow", 9);
+    assert!(store.commit(plain(&[s])).await.is_err());
+    // A first entry must start from the genesis hash.
+    let mut bad_start = Chain {
+        tenant: "fresh".into(),
+        head: (0, new_id() + &new_id()),
+    };
+    let bs = bad_start.decision("a", "echo", "allow", 9);
+    assert!(store.commit(plain(&[bs])).await.is_err());
+
+    // A batch with one bad entry writes nothing at all, in any tenant or table.
+    let mut other = Chain::new("other");
+    let good_other = other.decision("z", "echo", "allow", 1);
+    let good_next = acme.decision("a", "echo", "allow", 4);
+    let mut batch = plain(&[good_other, good_next.clone(), first[0].clone()]);
+    batch.charges.push(BudgetCharge {
+        tenant: "acme".into(),
+        root_jti: "r".into(),
+        jti: "r".into(),
+    });
+    assert!(store.commit(batch).await.is_err());
+    assert_eq!(store.chain_range("acme", 1, 100, 100).await.unwrap(), first);
+    assert!(store
+        .chain_range("other", 1, 100, 100)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store.budget_usage().await.unwrap().is_empty());
+    // And the chain goes on from where it was.
+    store.commit(plain(&[good_next])).await.unwrap();
+    assert_eq!(
+        store
+            .chain_heads()
+            .await
+            .unwrap()
+            .iter()
+            .find(|h| h.tenant == "acme")
+            .map(|h| h.seq),
+        Some(4)
+    );
+}
+
+pub async fn entries_round_trip_every_field_exactly(store: &dyn Store) {
+    let mut c = Chain::new("acme");
+    // Every field set, some hex-valued fields in forms igd never writes (upper case, odd
+    // length, not hex, empty): whatever is stored must read back byte for byte, or its hash
+    // would no longer verify.
+    let mut full = c.draft("approval", 1);
+    full.ref_event_id = Some(new_id());
+    full.subject = Some("ünïcode \"quoted\" \\ subject".into());
+    full.delegated_subject = Some("helper".into());
+    full.jti = Some("ABCDEF0123456789ABCDEF0123456789".into());
+    full.root_jti = Some("abc".into());
+    full.jti_chain = Some(vec![new_id(), "not-hex".into(), String::new()]);
+    full.method = Some("tools/call".into());
+    full.tool = Some("send_email".into());
+    full.decision = Some("escalate".into());
+    full.check = Some("approval".into());
+    full.reason = Some("line\nbreak".into());
+    full.policy_revision = Some("sha256:short".into());
+    full.requires_step_up = Some(true);
+    full.approval_id = Some(new_id());
+    full.decided_by = Some("ops@example".into());
+    full.elevation_id = Some("".into());
+    full.actor = Some("root".into());
+    full.action = Some("approve".into());
+    full.target = Some("acme/x".into());
+    full.upstream_status = Some(-1);
+    full.upstream_latency_ms = Some(i64::MAX);
+    full.args_commitment = Some("00".into());
+    full.cut_seq = Some(u64::try_from(i64::MAX).unwrap_or(0));
+    full.cut_hash = Some(GENESIS_HASH.into());
+    let full = c.seal(full);
+    // Hex-valued fields in igd's own form, an empty chain, a step-up false.
+    let mut normal = c.draft("decision", 2);
+    normal.jti_chain = Some(vec![]);
+    normal.requires_step_up = Some(false);
+    normal.policy_revision = Some(format!("sha256:{}{}", new_id(), new_id()));
+    let normal = c.seal(normal);
+    let mut two = c.draft("decision", 3);
+    two.jti_chain = Some(vec![new_id(), new_id()]);
+    two.instance = "instance-name".into();
+    let two = c.seal(two);
+    let bare = c.seal(c.draft("marker", 4));
+    let written = vec![full, normal, two, bare];
+    store.commit(plain(&written)).await.unwrap();
+    let read = store.chain_range("acme", 1, 10, 10).await.unwrap();
+    assert_eq!(read, written);
+    verify(&read, "acme");
+    let listed = store.query_entries(&query("acme")).await.unwrap();
+    assert_eq!(listed, written);
+}
+
+pub async fn side_records_are_kept_beside_and_erasable(store: &dyn Store) {
+    let mut c = Chain::new("acme");
+    let early = c.decision("alice", "echo", "allow", 1);
+    let other = c.decision("bob", "echo", "allow", 2);
+    let late = c.decision("alice", "echo", "allow", 10);
+    let bare = c.decision("alice", "echo", "allow", 11);
+    let side = |n: u8| SideRecord {
+        salt: Some(format!("{:032x}", n)),
+        args: Some(format!(r#"{{"n":{n}}}"#)),
+        policy_context: Some(format!(r#"{{"c":[{n},0,0]}}"#)),
+    };
+    let mut batch = plain(&[early.clone(), other.clone(), late.clone(), bare.clone()]);
+    for (i, a) in batch.entries.iter_mut().take(3).enumerate() {
+        a.side = Some(side(u8::try_from(i).unwrap_or(0)));
+    }
+    store.commit(batch).await.unwrap();
+    let key = |e: &Entry| (e.tenant.clone(), e.seq);
+    let mut got = store
+        .side_records(&[
+            key(&early),
+            key(&other),
+            key(&late),
+            key(&bare),
+            ("acme".into(), 99),
+        ])
+        .await
+        .unwrap();
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        got,
+        vec![
+            (key(&early), side(0)),
+            (key(&other), side(1)),
+            (key(&late), side(2))
+        ]
+    );
+    // Side data is not part of the entry and never changes it.
+    assert_eq!(
+        store.chain_range("acme", 1, 4, 10).await.unwrap(),
+        vec![early.clone(), other.clone(), late.clone(), bare]
+    );
+    // GDPR erasure: alice's values and salts before t=5; policy context stays; chain intact.
+    assert_eq!(
+        store
+            .erase_side("acme", "alice", T0 + 5_000_000)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .erase_side("acme", "alice", T0 + 5_000_000)
+            .await
+            .unwrap(),
+        0
+    );
+    let mut got = store
+        .side_records(&[key(&early), key(&other), key(&late)])
+        .await
+        .unwrap();
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        got[0].1,
+        SideRecord {
+            salt: None,
+            args: None,
+            policy_context: side(0).policy_context
+        }
+    );
+    assert_eq!(got[1].1, side(1));
+    assert_eq!(got[2].1, side(2));
+    verify(&store.chain_range("acme", 1, 4, 10).await.unwrap(), "acme");
+}
+
+pub async fn outcomes_are_found_from_their_decision(store: &dyn Store) {
+    let mut acme = Chain::new("acme");
+    let mut beta = Chain::new("beta");
+    let d1 = acme.decision("a", "echo", "allow", 1);
+    let d2 = acme.decision("a", "echo", "allow", 2);
+    let b1 = beta.decision("b", "echo", "allow", 2);
+    let outcome = |c: &mut Chain, d: &Entry| {
+        let mut o = c.draft("outcome", 3);
+        o.ref_event_id = Some(d.event_id.clone());
+        o.upstream_status = Some(200);
+        AppendEntry {
+            entry: c.seal(o),
+            ref_seq: Some(d.seq),
+            side: None,
+        }
+    };
+    store
+        .commit(plain(&[d1.clone(), d2.clone(), b1.clone()]))
+        .await
+        .unwrap();
+    let o2 = outcome(&mut acme, &d2);
+    let o1 = outcome(&mut acme, &d1);
+    let ob = outcome(&mut beta, &b1);
+    store
+        .commit(CommitBatch {
+            entries: vec![o2.clone(), o1.clone(), ob.clone()],
+            ..CommitBatch::default()
+        })
+        .await
+        .unwrap();
+    let got = store
+        .entries_referring(&[("acme".into(), d1.seq), ("beta".into(), b1.seq)])
+        .await
+        .unwrap();
+    assert_eq!(got, vec![o1.entry.clone(), ob.entry.clone()]);
+    assert!(store.entries_referring(&[]).await.unwrap().is_empty());
+    // (tenant, seq) keys never cross tenants.
+    assert!(store
+        .entries_referring(&[("beta".into(), d2.seq)])
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+pub async fn budgets_and_call_counts_accumulate(store: &dyn Store) {
+    let mut c = Chain::new("acme");
+    let charge = |jti: &str| BudgetCharge {
+        tenant: "acme".into(),
+        root_jti: "root".into(),
+        jti: jti.into(),
+    };
+    let count = |tool: &str, hour: i64| CallCount {
+        tenant: "acme".into(),
+        subject: "alice".into(),
+        tool: tool.into(),
+        hour,
+    };
+    for (i, tool) in ["echo", "echo", "send"].iter().enumerate() {
+        let mut batch = plain(&[c.decision("alice", tool, "allow", i as i64)]);
+        batch.charges = vec![charge("root"), charge("child")];
+        batch.calls = vec![count(tool, 100 + i as i64 / 2)];
+        store.commit(batch).await.unwrap();
+    }
+    let mut usage = store.budget_usage().await.unwrap();
+    usage.sort_by(|a, b| a.0.jti.cmp(&b.0.jti));
+    assert_eq!(usage, vec![(charge("child"), 3), (charge("root"), 3)]);
+    let mut counts = store.call_counts(0).await.unwrap();
+    counts.sort_by(|a, b| (a.0.hour, &a.0.tool).cmp(&(b.0.hour, &b.0.tool)));
+    assert_eq!(
+        counts,
+        vec![(count("echo", 100), 2), (count("send", 101), 1)]
+    );
+    assert_eq!(
+        store.call_counts(101).await.unwrap(),
+        vec![(count("send", 101), 1)]
+    );
+}
+
+pub async fn revocations(store: &dyn Store) {
+    let r = |jti: &str, reason: &str, prune_after: i64| RevocationRecord {
+        tenant: "acme".into(),
+        jti: jti.into(),
+        reason: reason.into(),
+        revoked_at: T0,
+        revoked_by: "ops".into(),
+        prune_after,
+    };
+    assert_eq!(
+        store.revoke(&r("j1", "leaked", 100)).await.unwrap(),
+        r("j1", "leaked", 100)
+    );
+    // Revoking again keeps (and returns) the first record.
+    assert_eq!(
+        store.revoke(&r("j1", "again", 500)).await.unwrap(),
+        r("j1", "leaked", 100)
+    );
+    store.revoke(&r("j2", "old", 300)).await.unwrap();
+    let mut other = r("j1", "elsewhere", 100);
+    other.tenant = "beta".into();
+    store.revoke(&other).await.unwrap();
+    assert_eq!(store.revocations().await.unwrap().len(), 3);
+    assert_eq!(store.prune_revocations(200).await.unwrap(), 2);
+    assert_eq!(
+        store.revocations().await.unwrap(),
+        vec![r("j2", "old", 300)]
+    );
+}
+
+pub async fn stops(store: &dyn Store) {
+    let s = |subject: Option<&str>, reason: &str| StopRecord {
+        tenant: "acme".into(),
+        subject: subject.map(String::from),
+        reason: reason.into(),
+        created_at: T0,
+        created_by: "ops".into(),
+    };
+    assert_eq!(
+        store.put_stop(&s(Some("bot"), "first")).await.unwrap(),
+        s(Some("bot"), "first")
+    );
+    assert_eq!(
+        store.put_stop(&s(Some("bot"), "second")).await.unwrap(),
+        s(Some("bot"), "first")
+    );
+    assert_eq!(
+        store.put_stop(&s(None, "all")).await.unwrap(),
+        s(None, "all")
+    );
+    let mut all = store.stops().await.unwrap();
+    all.sort_by(|a, b| a.subject.cmp(&b.subject));
+    assert_eq!(all, vec![s(None, "all"), s(Some("bot"), "first")]);
+    assert!(store.delete_stop("acme", None).await.unwrap());
+    assert!(!store.delete_stop("acme", None).await.unwrap());
+    assert!(!store.delete_stop("beta", Some("bot")).await.unwrap());
+    assert_eq!(store.stops().await.unwrap(), vec![s(Some("bot"), "first")]);
+}
+
+pub async fn deleted_sessions(store: &dyn Store) {
+    let now = igd::clock::now_us();
+    store.delete_session("h1", now + 60_000_000).await.unwrap();
+    store.delete_session("h1", now + 60_000_000).await.unwrap();
+    store.delete_session("h2", now + 120_000_000).await.unwrap();
+    let mut live = store.deleted_sessions(now).await.unwrap();
+    live.sort();
+    assert_eq!(live, vec!["h1".to_string(), "h2".to_string()]);
+    assert_eq!(
+        store.deleted_sessions(now + 90_000_000).await.unwrap(),
+        vec!["h2".to_string()]
+    );
+}
+
+pub async fn checkpoints(store: &dyn Store) {
+    let cp = |tenant: &str, size: u64, at: i64| CheckpointRecord {
+        tenant: tenant.into(),
+        size,
+        hash: format!("{size:064x}"),
+        note: format!("note {tenant} {size}"),
+        created_at: T0 + at,
+    };
+    store.insert_checkpoint(&cp("acme", 10, 1)).await.unwrap();
+    store.insert_checkpoint(&cp("acme", 20, 2)).await.unwrap();
+    store.insert_checkpoint(&cp("beta", 5, 3)).await.unwrap();
+    // Idempotent per (tenant, size): the first note stays.
+    let mut again = cp("acme", 10, 9);
+    again.note = "other".into();
+    store.insert_checkpoint(&again).await.unwrap();
+    assert_eq!(
+        store.checkpoints(Some("acme"), 10).await.unwrap(),
+        vec![cp("acme", 20, 2), cp("acme", 10, 1)]
+    );
+    assert_eq!(
+        store.checkpoints(Some("acme"), 1).await.unwrap(),
+        vec![cp("acme", 20, 2)]
+    );
+    assert_eq!(
+        store.checkpoints(None, 10).await.unwrap(),
+        vec![cp("beta", 5, 3), cp("acme", 20, 2), cp("acme", 10, 1)]
+    );
+}
+
+pub async fn retention_cuts_a_chain_that_keeps_growing(store: &dyn Store) {
+    let mut c = Chain::new("acme");
+    let mut keep = Chain::new("beta");
+    let entries: Vec<Entry> = (0..10)
+        .map(|i| c.decision("a", "echo", "allow", i))
+        .collect();
+    let beta: Vec<Entry> = (0..3)
+        .map(|i| keep.decision("b", "echo", "allow", i))
+        .collect();
+    let mut batch = plain(&entries);
+    for a in &mut batch.entries {
+        a.side = Some(SideRecord {
+            salt: None,
+            args: Some("{}".into()),
+            policy_context: None,
+        });
+    }
+    store.commit(batch).await.unwrap();
+    store.commit(plain(&beta)).await.unwrap();
+    assert_eq!(store.delete_through("acme", 4).await.unwrap(), 4);
+    assert_eq!(store.delete_through("acme", 4).await.unwrap(), 0);
+    let kept = store.chain_range("acme", 1, 100, 100).await.unwrap();
+    assert_eq!(kept, entries[4..].to_vec());
+    // What was kept beside the cut entries went with them.
+    let cut_keys: Vec<(String, u64)> = (1..=4).map(|s| ("acme".to_string(), s)).collect();
+    assert!(store.side_records(&cut_keys).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .side_records(&[("acme".into(), 5)])
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // Other tenants are untouched; the cut chain keeps growing from its head.
+    assert_eq!(store.chain_range("beta", 1, 100, 100).await.unwrap(), beta);
+    let next = c.decision("a", "echo", "allow", 20);
+    store.commit(plain(&[next.clone()])).await.unwrap();
+    let heads = store.chain_heads().await.unwrap();
+    assert!(heads.contains(&ChainHead {
+        tenant: "acme".into(),
+        seq: 11,
+        hash: next.hash.clone()
+    }));
+    assert_eq!(store.count_entries(&query("acme")).await.unwrap(), 7);
+}
+
+pub async fn tokens_and_meta(store: &dyn Store) {
+    assert_eq!(store.meta("deployment_id").await.unwrap(), None);
+    assert_eq!(
+        store.init_meta("deployment_id", "one").await.unwrap(),
+        "one"
+    );
+    assert_eq!(
+        store.init_meta("deployment_id", "two").await.unwrap(),
+        "one"
+    );
+    assert_eq!(
+        store.meta("deployment_id").await.unwrap(),
+        Some("one".into())
+    );
+    let t = |jti: &str, at: i64| TokenRecord {
+        jti: jti.into(),
+        tenant: "acme".into(),
+        subject: "bot".into(),
+        tools: vec!["echo".into(), "send".into()],
+        max_calls: 10,
+        issued_at: T0 + at,
+        expires_at: T0 + 1000,
+        minted_by: "ops".into(),
+    };
+    store.insert_token(&t("b", 2)).await.unwrap();
+    store.insert_token(&t("a", 1)).await.unwrap();
+    assert!(matches!(
+        store.insert_token(&t("a", 5)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.token("a").await.unwrap(), Some(t("a", 1)));
+    assert_eq!(store.token("zz").await.unwrap(), None);
+    assert_eq!(store.tokens().await.unwrap(), vec![t("a", 1), t("b", 2)]);
+}
+
+pub async fn agents_summarize_decisions(store: &dyn Store) {
+    let mut c = Chain::new("acme");
+    let mut entries = vec![
+        c.decision("alice", "echo", "allow", 1),
+        c.decision("alice", "echo", "block", 5),
+        c.decision("bob", "echo", "allow", 3),
+    ];
+    let mut o = c.draft("outcome", 6);
+    o.subject = Some("alice".into());
+    entries.push(c.seal(o));
+    store.commit(plain(&entries)).await.unwrap();
+    let agents = store.agents().await.unwrap();
+    assert_eq!(
+        agents,
+        vec![
+            AgentActivity {
+                tenant: "acme".into(),
+                subject: "alice".into(),
+                first_seen: T0 + 1_000_000,
+                last_seen: T0 + 5_000_000,
+                decisions: 2,
+                allowed: 1,
+                refused: 1,
+            },
+            AgentActivity {
+                tenant: "acme".into(),
+                subject: "bob".into(),
+                first_seen: T0 + 3_000_000,
+                last_seen: T0 + 3_000_000,
+                decisions: 1,
+                allowed: 1,
+                refused: 0,
+            },
+        ]
+    );
+}
