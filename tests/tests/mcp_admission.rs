@@ -809,3 +809,35 @@ fn mint_refuses_unbounded_tool_names() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("256 bytes"));
     }
 }
+
+/// Sibling: anonymous refusals are attributed (and rate-limited per address) by the client
+/// address a trusted proxy forwards, not by the proxy's own; an untrusted X-Forwarded-For is
+/// ignored.
+#[test]
+fn unauthenticated_refusals_name_the_client_behind_a_trusted_proxy() {
+    for (trusted, expected) in [(true, "from 203.0.113.7"), (false, "from 127.0.0.1")] {
+        let env = if trusted {
+            start(&[("INTENTGATE_TRUSTED_PROXIES", "127.0.0.1")])
+        } else {
+            start(&[])
+        };
+        let mut h = modern_headers("ig1.forged", "tools/list", None);
+        h.push(("X-Forwarded-For".into(), "203.0.113.7".into()));
+        let r = send(
+            &env.igd,
+            "POST",
+            &h,
+            &modern("tools/list", &json!({}), Some(json!(1))),
+        );
+        assert_eq!(r.status, 401);
+        let id = r.json()["error"]["data"]["decision_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let e = entry(&env.igd, "_unauthenticated", &id);
+        assert!(
+            e["reason"].as_str().unwrap().contains(expected),
+            "trusted {trusted}: {e}"
+        );
+    }
+}
