@@ -559,10 +559,10 @@ fn dead_token_refusals_are_rate_limited() {
                 .iter()
                 .filter(|e| e["reason"].as_str().unwrap_or("").contains("summarized"))
                 .count() as u64;
-            assert!(
-                summaries >= 1 && summaries <= seconds,
-                "{summaries} summaries"
-            );
+            // Suppressed refusals (fewer entries than refusals) are summarized, once a second.
+            let suppressed = chained < ids.len();
+            assert!(summaries >= u64::from(suppressed), "{summaries} summaries");
+            assert!(summaries <= seconds, "{summaries} summaries in {seconds} s");
             break;
         }
         assert!(
