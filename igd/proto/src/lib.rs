@@ -5,10 +5,12 @@
 //! - [`api`]: admin-API wire types and error codes, DESIGN §6.
 //! - [`audit`]: audit-entry canonical encoding and chain verification, DESIGN §5.
 //! - [`ids`]: identifiers and tenant names.
+//! - [`text`]: control characters made visible before text reaches a terminal.
 
 pub mod api;
 pub mod audit;
 pub mod checkpoint;
 pub mod ids;
 pub mod keys;
+pub mod text;
 pub mod token;

@@ -158,19 +158,20 @@ impl EffectiveRights {
     pub fn narrow(&self, child: &ChildClaims) -> Result<Self, TokenError> {
         let mut next = self.clone();
         if let Some(tools) = &child.tools {
-            let wanted = ToolSet::from_list(tools);
-            if !self.tools.includes(&wanted) {
-                let outside: Vec<&String> =
-                    tools.iter().filter(|t| !self.tools.contains(t)).collect();
+            // Only a root minted with all_tools may say "*"; in a child it is refused, never
+            // read as "everything the parent has".
+            if tools.iter().any(|t| t == "*") {
+                return Err(TokenError::InvalidClaims(
+                    "a child block cannot list \"*\"; name the tools".into(),
+                ));
+            }
+            let outside: Vec<&String> = tools.iter().filter(|t| !self.tools.contains(t)).collect();
+            if !outside.is_empty() {
                 return Err(TokenError::Widening(format!(
                     "tools {outside:?} are outside the current scope"
                 )));
             }
-            next.tools = match (&self.tools, wanted) {
-                (ToolSet::All, w) => w,
-                (ToolSet::Only(cur), ToolSet::All) => ToolSet::Only(cur.clone()),
-                (ToolSet::Only(_), w) => w,
-            };
+            next.tools = ToolSet::Only(tools.iter().cloned().collect());
         }
         if let Some(max) = child.max_calls {
             if max > self.max_calls {
@@ -438,7 +439,7 @@ pub fn verify_signature(ring: &KeyRing, text: &str) -> Result<Claims, TokenError
     let root: RootClaims = parse_block(&raw.blocks[0])?;
     let key = ring
         .find(&root.kid)
-        .ok_or_else(|| TokenError::UnknownKid(truncate(&root.kid, 16)))?;
+        .ok_or_else(|| TokenError::UnknownKid(shown(&root.kid, 16)))?;
     let expected = raw.chain_tag(key);
     if !bool::from(expected.ct_eq(&raw.tag)) {
         return Err(TokenError::BadSignature);
@@ -481,7 +482,10 @@ fn parse_block<T: serde::de::DeserializeOwned>(block: &[u8]) -> Result<T, TokenE
     if !text.starts_with('{') || !text.ends_with('}') {
         return Err(TokenError::Malformed("block is not a JSON object".into()));
     }
-    serde_json::from_str(text).map_err(|e| TokenError::Malformed(format!("block JSON: {e}")))
+    // serde's message may quote the sender's text (an unknown field's name): bounded and escaped,
+    // since it ends up in refusal reasons that operators read.
+    serde_json::from_str(text)
+        .map_err(|e| TokenError::Malformed(format!("block JSON: {}", shown(&e.to_string(), 200))))
 }
 
 fn encode_block<T: Serialize>(claims: &T) -> Result<Vec<u8>, TokenError> {
@@ -493,8 +497,10 @@ fn encode_block<T: Serialize>(claims: &T) -> Result<Vec<u8>, TokenError> {
     Ok(block)
 }
 
-fn truncate(s: &str, n: usize) -> String {
-    s.chars().take(n).collect()
+/// At most `n` characters of untrusted text, with control characters made visible.
+fn shown(s: &str, n: usize) -> String {
+    let head: String = s.chars().take(n).collect();
+    crate::text::escape_controls(&head).into_owned()
 }
 
 fn validate_name(what: &str, s: &str) -> Result<(), TokenError> {
@@ -561,7 +567,7 @@ fn validate_child(child: &ChildClaims) -> Result<(), TokenError> {
         validate_name("sub", sub)?;
     }
     if let Some(tools) = &child.tools {
-        validate_tools(tools, true)?;
+        validate_tools(tools, false)?;
     }
     Ok(())
 }

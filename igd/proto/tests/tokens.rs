@@ -5,10 +5,12 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use hmac::{Hmac, Mac};
 use intentgate_proto::keys::{KeyRing, MasterKey};
 use intentgate_proto::token::*;
 use proptest::prelude::*;
 use serde_json::Value;
+use sha2::Sha256;
 
 const NOW: u64 = 1_800_000_000;
 
@@ -451,11 +453,6 @@ fn widening_is_rejected_not_narrowed() {
         },
         ChildClaims {
             jti: jti(2),
-            tools: Some(vec!["*".into()]),
-            ..Default::default()
-        },
-        ChildClaims {
-            jti: jti(2),
             max_calls: Some(11),
             ..Default::default()
         },
@@ -557,4 +554,179 @@ proptest! {
         prop_assert!(verify(&ring(), &text_of(&bytes), NOW).is_err());
         let _ = RawToken::decode(&String::from_utf8_lossy(&bytes));
     }
+}
+
+/// What any token holder can do without igd and without `attenuate()`: append an arbitrary block
+/// and chain the MAC by hand (tagᵢ = HMAC-SHA256(tagᵢ₋₁, blockᵢ)). Verification must judge such a
+/// block as strictly as `attenuate()` does.
+fn append_raw(text: &str, block: &str) -> String {
+    let p = payload(text);
+    let (body, tag) = p.split_at(p.len() - 32);
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(tag).unwrap();
+    m.update(block.as_bytes());
+    let next_tag = m.finalize().into_bytes();
+    let mut out = body.to_vec();
+    out.extend_from_slice(&u16::try_from(block.len()).unwrap().to_be_bytes());
+    out.extend_from_slice(block.as_bytes());
+    out.extend_from_slice(&next_tag);
+    text_of(&out)
+}
+
+#[test]
+fn hand_appended_blocks_verify_like_attenuate_ones() {
+    // The helper is faithful: the block attenuate() would write, appended by hand, verifies.
+    let r = root(&["a", "b"], 10);
+    let by_hand = append_raw(&r, &format!(r#"{{"jti":"{}","tools":["a"]}}"#, jti(2)));
+    let via_api = attenuate(
+        &r,
+        &ChildClaims {
+            jti: jti(2),
+            tools: Some(vec!["a".into()]),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(by_hand, via_api);
+    assert_eq!(
+        verify(&ring(), &by_hand, NOW)
+            .unwrap()
+            .rights
+            .tools
+            .to_list(),
+        ["a"]
+    );
+}
+
+#[test]
+fn hand_appended_child_with_unknown_field_fails() {
+    let r = root(&["a", "b"], 10);
+    for extra in [
+        r#""admin":true"#,
+        r#""tenant":"other""#,
+        r#""all_tools":true"#,
+        r#""kid":"x""#,
+    ] {
+        let block = format!(r#"{{"jti":"{}",{extra},"tools":["a"]}}"#, jti(2));
+        let t = append_raw(&r, &block);
+        match verify(&ring(), &t, NOW) {
+            Err(TokenError::Malformed(m)) => assert!(m.contains("unknown field"), "{m}"),
+            other => panic!("{block} gave {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn hand_appended_duplicate_jti_fails() {
+    let r = root(&["a", "b"], 10);
+    // The root's own jti repeated by a child.
+    let t = append_raw(&r, &format!(r#"{{"jti":"{}"}}"#, jti(1)));
+    assert_eq!(
+        verify(&ring(), &t, NOW).unwrap_err(),
+        TokenError::DuplicateJti(jti(1))
+    );
+    // Two children with the same jti.
+    let c1 = append_raw(&r, &format!(r#"{{"jti":"{}"}}"#, jti(2)));
+    verify(&ring(), &c1, NOW).unwrap();
+    let c2 = append_raw(&c1, &format!(r#"{{"jti":"{}","max_calls":3}}"#, jti(2)));
+    assert_eq!(
+        verify(&ring(), &c2, NOW).unwrap_err(),
+        TokenError::DuplicateJti(jti(2))
+    );
+}
+
+#[test]
+fn hand_appended_invalid_child_claims_fail() {
+    let all = root(&["*"], 10);
+    let some = root(&["a", "b"], 10);
+    let long = "x".repeat(MAX_NAME_LEN + 1);
+    let many: Vec<String> = (0..=MAX_TOOLS).map(|i| format!("t{i}")).collect();
+    let cases: Vec<(&String, String)> = vec![
+        // Only a root minted with all_tools may say "*", also under such a root.
+        (&all, format!(r#"{{"jti":"{}","tools":["*"]}}"#, jti(2))),
+        (&all, format!(r#"{{"jti":"{}","tools":["a","*"]}}"#, jti(2))),
+        (&some, format!(r#"{{"jti":"{}","tools":["*"]}}"#, jti(2))),
+        (&some, r#"{"jti":"NOT-HEX"}"#.to_string()),
+        (&some, format!(r#"{{"jti":"{}"}}"#, "A".repeat(32))),
+        (&some, format!(r#"{{"jti":"{}","sub":""}}"#, jti(2))),
+        (&some, format!(r#"{{"jti":"{}","sub":"a\u001bb"}}"#, jti(2))),
+        (&some, format!(r#"{{"jti":"{}","sub":"{long}"}}"#, jti(2))),
+        (
+            &some,
+            format!(r#"{{"jti":"{}","tools":["a","a"]}}"#, jti(2)),
+        ),
+        (&some, format!(r#"{{"jti":"{}","tools":[""]}}"#, jti(2))),
+        (
+            &all,
+            format!(
+                r#"{{"jti":"{}","tools":{}}}"#,
+                jti(2),
+                serde_json::to_string(&many).unwrap()
+            ),
+        ),
+    ];
+    for (parent, block) in cases {
+        let t = append_raw(parent, &block);
+        assert!(
+            matches!(verify(&ring(), &t, NOW), Err(TokenError::InvalidClaims(_))),
+            "{block}: {:?}",
+            verify(&ring(), &t, NOW)
+        );
+        // attenuate() refuses to build on it too.
+        assert!(attenuate(
+            &t,
+            &ChildClaims {
+                jti: jti(3),
+                ..Default::default()
+            }
+        )
+        .is_err());
+    }
+    // The same shapes with valid values verify, so the refusals above are about the values.
+    for (parent, block) in [
+        (&all, format!(r#"{{"jti":"{}","tools":["a"]}}"#, jti(2))),
+        (&some, format!(r#"{{"jti":"{}","sub":"helper"}}"#, jti(2))),
+        (&some, format!(r#"{{"jti":"{}","tools":["b"]}}"#, jti(2))),
+    ] {
+        verify(&ring(), &append_raw(parent, &block), NOW).unwrap();
+    }
+}
+
+#[test]
+fn hand_appended_chain_deeper_than_the_limit_fails() {
+    let mut t = root(&["a"], 10);
+    for i in 0..MAX_CHILD_BLOCKS as u64 {
+        t = append_raw(&t, &format!(r#"{{"jti":"{}"}}"#, jti(100 + i)));
+    }
+    assert_eq!(verify(&ring(), &t, NOW).unwrap().depth(), MAX_CHILD_BLOCKS);
+    let deeper = append_raw(&t, &format!(r#"{{"jti":"{}"}}"#, jti(999)));
+    assert_eq!(
+        verify(&ring(), &deeper, NOW).unwrap_err(),
+        TokenError::TooDeep
+    );
+    assert_eq!(RawToken::decode(&deeper).unwrap_err(), TokenError::TooDeep);
+}
+
+#[test]
+fn refusal_messages_never_carry_raw_control_characters() {
+    // An unknown kid and an unknown field name come from the sender; they reach refusal reasons
+    // that operators read, so they are bounded and escaped.
+    let hostile = "\\u001b]0;pwned\\u0007\\u001b[31m";
+    let block = format!(
+        r#"{{"kid":"{hostile}","jti":"{}","tenant":"acme","sub":"a","tools":["a"],"max_calls":1,"iat":1,"exp":2}}"#,
+        jti(1)
+    );
+    let key = ring().current().clone();
+    let t = seal_blocks(&key, &[block.into_bytes()]).unwrap();
+    let e = verify(&ring(), &t, NOW).unwrap_err();
+    assert!(matches!(e, TokenError::UnknownKid(_)), "{e:?}");
+    let text = e.to_string();
+    assert!(text.contains("\\u{1b}]0;pwned"), "{text}");
+    assert!(!text.chars().any(char::is_control), "{text:?}");
+
+    let r = root(&["a"], 10);
+    let field = format!("x{}{}", hostile, "y".repeat(1000));
+    let t = append_raw(&r, &format!(r#"{{"jti":"{}","{field}":1}}"#, jti(2)));
+    let text = verify(&ring(), &t, NOW).unwrap_err().to_string();
+    assert!(!text.chars().any(char::is_control), "{text:?}");
+    assert!(text.len() < 400, "{} bytes", text.len());
 }
