@@ -10,7 +10,7 @@ pub mod verify;
 use crate::cli::*;
 use crate::client::{Client, ConnectionArgs};
 use crate::error::CliError;
-use crate::output::{fields, print, table};
+use crate::output::{fields, print, print_text, table};
 use clap::{CommandFactory, Parser};
 use hyper::Method;
 use intentgate_proto::api::*;
@@ -90,7 +90,7 @@ fn emit<T: Serialize>(json: bool, value: &T, human: impl FnOnce() -> String) {
             serde_json::to_string(value).unwrap_or_default()
         ));
     } else {
-        print(&human());
+        print_text(&human());
     }
 }
 
@@ -344,15 +344,21 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
                     format!("igd answered HTTP {status} without health JSON"),
                 )
             })?;
-            emit(json, &health, || {
-                format!(
-                    "igd {} is {}\n",
-                    health.version,
-                    if health.ok { "ready" } else { "not ready" }
-                )
-            });
+            // JSON output is one document: the health, or (not ready) the error.
+            if health.ok || !json {
+                emit(json, &health, || {
+                    format!(
+                        "igd {} is {}\n",
+                        health.version,
+                        if health.ok { "ready" } else { "not ready" }
+                    )
+                });
+            }
             if !health.ok {
-                return Err(CliError::new(ErrorCode::Unavailable, "igd is not ready"));
+                return Err(CliError::new(
+                    ErrorCode::Unavailable,
+                    format!("igd {} is not ready (HTTP {status})", health.version),
+                ));
             }
         }
         Command::Audit { command } => audit(&cli, json, command).await?,
