@@ -67,6 +67,13 @@ pub enum AuditSync {
     Full,
 }
 
+/// How igd writes its logs to stdout (`LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
 /// A `[[budget]]` ceiling from `igd.toml`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -116,6 +123,7 @@ pub struct Settings {
     pub audit_export_max_rows: u64,
     pub audit_signing_key: Option<PathBuf>,
     pub log_level: String,
+    pub log_format: LogFormat,
     pub budgets: Vec<BudgetRule>,
     pub tool_costs: BTreeMap<String, u64>,
 }
@@ -169,9 +177,40 @@ const KEYS: &[(&str, bool)] = &[
     ("webhook_events", false),
 ];
 
+/// Settings named without the `INTENTGATE_` prefix (also valid as igd.toml keys).
+const UNPREFIXED: &[&str] = &["log_level", "log_format"];
+
+/// Settings this build parses but does not implement, with the values that mean "not used"
+/// (compared case-insensitively) and what to do instead. Any other value is refused with exit
+/// 64 rather than accepted and ignored (DESIGN §9). A setting leaves this list with the work that
+/// implements it.
+const NOT_IMPLEMENTED: &[(&str, &[&str], &str)] = &[
+    ("admin_listen", &[], "the mTLS admin listener is not in this build; use the admin socket (INTENTGATE_ADMIN_SOCKET)"),
+    ("admin_tls_cert", &[], "the mTLS admin listener is not in this build; use the admin socket (INTENTGATE_ADMIN_SOCKET)"),
+    ("admin_tls_key", &[], "the mTLS admin listener is not in this build; use the admin socket (INTENTGATE_ADMIN_SOCKET)"),
+    ("admin_client_ca", &[], "the mTLS admin listener is not in this build; use the admin socket (INTENTGATE_ADMIN_SOCKET)"),
+    ("policy_store", &["off"], "the policy store (drafts, promote, rollback) is not in this build; set it to off and use INTENTGATE_POLICY_FILE"),
+    ("extractor", &["off"], "the intent extractor is not in this build; only off is accepted"),
+    ("approval_queue", &["off"], "the approvals queue is not in this build (escalations are refused with -31004); only off is accepted"),
+    ("approval_timeout", &[], "the approvals queue is not in this build, so there is no approval to time out"),
+    ("totp_encryption_key", &[], "TOTP step-up is not in this build; step-up-gated actions are gated by role"),
+    ("metrics_enabled", &["false", "off", "0", "no"], "the Prometheus /metrics endpoint is not in this build; only false is accepted"),
+    ("metrics_listen", &[], "the Prometheus /metrics endpoint is not in this build"),
+    ("webhook_url", &[], "webhook delivery is not in this build"),
+    ("webhook_secret", &[], "webhook delivery is not in this build"),
+    ("webhook_events", &[], "webhook delivery is not in this build"),
+];
+
+/// Environment variables outside the `INTENTGATE_` prefix that name a feature this build does
+/// not have.
+const FOREIGN_NOT_IMPLEMENTED: &[(&str, &str)] = &[(
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OpenTelemetry export is not in this build; unset it",
+)];
+
 fn env_name(key: &str) -> String {
-    if key == "log_level" {
-        "LOG_LEVEL".to_string()
+    if UNPREFIXED.contains(&key) {
+        key.to_ascii_uppercase()
     } else {
         format!("INTENTGATE_{}", key.to_ascii_uppercase())
     }
@@ -180,6 +219,8 @@ fn env_name(key: &str) -> String {
 /// Where settings come from; the real process environment, or a map in tests.
 pub trait Environment {
     fn var(&self, name: &str) -> Option<String>;
+    /// Every variable name set (to refuse unknown `INTENTGATE_*` ones).
+    fn names(&self) -> Vec<String>;
 }
 
 /// The process environment.
@@ -190,11 +231,19 @@ impl Environment for ProcessEnv {
     fn var(&self, name: &str) -> Option<String> {
         std::env::var(name).ok()
     }
+    fn names(&self) -> Vec<String> {
+        std::env::vars_os()
+            .map(|(k, _)| k.to_string_lossy().into_owned())
+            .collect()
+    }
 }
 
 impl Environment for BTreeMap<String, String> {
     fn var(&self, name: &str) -> Option<String> {
         self.get(name).cloned()
+    }
+    fn names(&self) -> Vec<String> {
+        self.keys().cloned().collect()
     }
 }
 
@@ -224,7 +273,8 @@ impl Settings {
         if let Some(path) = path {
             sources.read_file(&path)?;
         }
-        for (key, secret) in KEYS.iter().copied().chain([("log_level", false)]) {
+        refuse_unknown_variables(env)?;
+        for (key, secret) in all_keys() {
             let name = env_name(key);
             if let Some(v) = env.var(&name) {
                 sources.values.insert(key.to_string(), v);
@@ -255,6 +305,7 @@ impl Settings {
             .var("STATE_DIRECTORY")
             .map(|s| s.split(':').next().unwrap_or_default().to_string())
             .unwrap_or_else(|| "./intentgate-data".to_string());
+        sources.refuse_unimplemented(env)?;
         sources.build(&default_data_dir)
     }
 
@@ -264,7 +315,66 @@ impl Settings {
     }
 }
 
+/// Every key igd reads, with whether it is a secret.
+fn all_keys() -> impl Iterator<Item = (&'static str, bool)> {
+    KEYS.iter()
+        .copied()
+        .chain(UNPREFIXED.iter().map(|k| (*k, false)))
+}
+
+/// An `INTENTGATE_*` variable igd does not know (a typo, or a setting of another build) would be
+/// ignored: refuse it instead, naming it.
+fn refuse_unknown_variables(env: &dyn Environment) -> Result<(), ConfigError> {
+    let mut names = env.names();
+    names.sort();
+    for name in names {
+        let Some(rest) = name.strip_prefix("INTENTGATE_") else {
+            continue;
+        };
+        let key = rest.strip_suffix("_FILE");
+        let known = KEYS.iter().any(|(k, secret)| {
+            k.eq_ignore_ascii_case(rest)
+                || (*secret && key.is_some_and(|f| k.eq_ignore_ascii_case(f)))
+        });
+        if !known {
+            let hint = if rest.starts_with("SIEM_") {
+                "SIEM sinks are not in this build"
+            } else if key.is_some() {
+                "unknown setting (only secrets have a _FILE form); see README.md for every variable"
+            } else {
+                "unknown setting; see README.md for every variable"
+            };
+            return Err(ConfigError {
+                variable: name,
+                message: hint.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
 impl Sources {
+    /// Refuse settings this build does not implement unless they say "not used".
+    fn refuse_unimplemented(&self, env: &dyn Environment) -> Result<(), ConfigError> {
+        for (key, accepted, message) in NOT_IMPLEMENTED {
+            if let Some(v) = self.get(key) {
+                let v = v.trim();
+                if !accepted.iter().any(|a| a.eq_ignore_ascii_case(v)) {
+                    return Err(ConfigError::new(key, *message));
+                }
+            }
+        }
+        for (name, message) in FOREIGN_NOT_IMPLEMENTED {
+            if env.var(name).is_some_and(|v| !v.trim().is_empty()) {
+                return Err(ConfigError {
+                    variable: (*name).to_string(),
+                    message: (*message).to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     fn read_file(&mut self, path: &Path) -> Result<(), ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             variable: "--config".into(),
@@ -288,7 +398,7 @@ impl Sources {
                         message: format!("[tool_costs] must map tool names to integers: {e}"),
                     })?;
                 }
-                k if k == "log_level" || KEYS.iter().any(|(name, _)| *name == k) => {
+                k if all_keys().any(|(name, _)| name == k) => {
                     let text = match value {
                         toml::Value::String(s) => s,
                         toml::Value::Integer(i) => i.to_string(),
@@ -505,6 +615,34 @@ impl Sources {
                 });
             }
         }
+        let log_level = self.get("log_level").unwrap_or("info").to_string();
+        if tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {
+            return Err(ConfigError::new(
+                "log_level",
+                format!("{log_level:?} is not a level (error, warn, info, debug, trace) or a filter directive"),
+            ));
+        }
+        let log_format = match self
+            .get("log_format")
+            .map(|s| s.trim().to_ascii_lowercase())
+        {
+            None => {
+                use std::io::IsTerminal;
+                if std::io::stdout().is_terminal() {
+                    LogFormat::Pretty
+                } else {
+                    LogFormat::Json
+                }
+            }
+            Some(v) if v == "json" => LogFormat::Json,
+            Some(v) if v == "pretty" => LogFormat::Pretty,
+            Some(v) => {
+                return Err(ConfigError::new(
+                    "log_format",
+                    format!("{v:?} must be json or pretty"),
+                ))
+            }
+        };
         Ok(Settings {
             listen,
             tls_cert,
@@ -540,7 +678,8 @@ impl Sources {
             audit_unauth_max_bytes: self.number("audit_unauth_max_bytes", 1u64 << 30)?,
             audit_export_max_rows: self.number("audit_export_max_rows", 200_000u64)?,
             audit_signing_key: self.get("audit_signing_key").map(PathBuf::from),
-            log_level: self.get("log_level").unwrap_or("info").to_string(),
+            log_level,
+            log_format,
             budgets: self.budgets,
             tool_costs: self.tool_costs,
             data_dir,
@@ -636,6 +775,44 @@ mod tests {
         assert!(e.message.contains("TLS"), "{e}");
         let e = Settings::load(None, &env(&[("INTENTGATE_AUDIT_SYNC", "always")])).unwrap_err();
         assert_eq!(e.variable, "INTENTGATE_AUDIT_SYNC");
+    }
+
+    #[test]
+    fn unimplemented_settings_are_refused_unless_off() {
+        for (var, value) in [
+            ("INTENTGATE_EXTRACTOR", "http://x"),
+            ("INTENTGATE_APPROVAL_QUEUE", "state"),
+            ("INTENTGATE_POLICY_STORE", "state"),
+            ("INTENTGATE_METRICS_ENABLED", "on"),
+            ("INTENTGATE_ADMIN_LISTEN", "127.0.0.1:1"),
+            ("INTENTGATE_WEBHOOK_URL", "https://x"),
+            ("INTENTGATE_NO_SUCH_THING", "1"),
+            ("INTENTGATE_MAX_BODY_BYTES_FILE", "/x"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://x"),
+        ] {
+            let e = Settings::load(None, &env(&[(var, value)])).unwrap_err();
+            assert_eq!(e.variable, var, "{e}");
+        }
+        for (var, value) in [
+            ("INTENTGATE_EXTRACTOR", "off"),
+            ("INTENTGATE_APPROVAL_QUEUE", "Off"),
+            ("INTENTGATE_POLICY_STORE", "off"),
+            ("INTENTGATE_METRICS_ENABLED", "false"),
+            ("INTENTGATE_EXTRACTOR", ""),
+            (
+                "INTENTGATE_ADMIN_TOKEN_FILE",
+                "/nonexistent-but-only-read-when-set",
+            ),
+            ("UNRELATED", "x"),
+        ] {
+            let r = Settings::load(None, &env(&[(var, value)]));
+            if var == "INTENTGATE_ADMIN_TOKEN_FILE" {
+                // A known secret's _FILE form is not "unknown": it fails on reading instead.
+                assert_eq!(r.unwrap_err().variable, "INTENTGATE_ADMIN_TOKEN");
+            } else {
+                r.unwrap();
+            }
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `igd`: parse the command line, set up logging and signals, call [`igd::run`].
 
 use clap::{Parser, Subcommand};
-use igd::config::{ProcessEnv, Settings};
+use igd::config::{LogFormat, ProcessEnv, Settings};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -31,36 +31,35 @@ enum Command {
     Man,
 }
 
-/// Logs go to stdout: JSON lines by default (`LOG_FORMAT=json`), human-readable lines with
-/// `LOG_FORMAT=pretty` or, when `LOG_FORMAT` is unset, on an interactive terminal. An unknown
-/// `LOG_FORMAT` is refused (logged as JSON).
-fn init_logging(level: &str, format: Option<&str>) -> Result<(), String> {
-    use std::io::IsTerminal;
+fn init_logging(level: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_new(level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let (pretty, refused) = match format {
-        None | Some("") => (std::io::stdout().is_terminal(), None),
-        Some("json") => (false, None),
-        Some("pretty") => (true, None),
-        Some(other) => (
-            false,
-            Some(format!("LOG_FORMAT={other:?}: must be json or pretty")),
-        ),
-    };
-    let logs = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stdout);
-    if pretty {
-        logs.with_ansi(std::io::stdout().is_terminal()).init();
-    } else {
-        logs.json().with_current_span(false).init();
+    match format {
+        LogFormat::Json => builder.json().with_current_span(false).init(),
+        LogFormat::Pretty => {
+            use std::io::IsTerminal;
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            builder.with_ansi(color).init()
+        }
     }
-    refused.map_or(Ok(()), Err)
 }
 
 fn fail(code: i32, message: &str) -> ExitCode {
     tracing::error!("{message}");
     ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// A configuration error: logged, and for `igd check-config` (run by a person or a script) also
+/// written to stderr as one plain line.
+fn fail_config(to_stderr: bool, code: i32, detail: &str) -> ExitCode {
+    if to_stderr {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "igd: invalid configuration: {detail}");
+    }
+    fail(code, &format!("invalid configuration: {detail}"))
 }
 
 fn main() -> ExitCode {
@@ -79,20 +78,16 @@ fn main() -> ExitCode {
         let _ = std::io::stdout().write_all(&out);
         return ExitCode::SUCCESS;
     }
-    let level = std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".into());
-    if let Err(message) = init_logging(&level, std::env::var("LOG_FORMAT").ok().as_deref()) {
-        return fail(
-            igd::config::EXIT_CONFIG,
-            &format!("invalid configuration: {message}"),
-        );
-    }
+    let checking = matches!(cli.command, Some(Command::CheckConfig));
+    // Settings first, so that LOG_LEVEL and LOG_FORMAT from igd.toml apply to the logs too.
     let settings = match Settings::load(cli.config.as_deref(), &ProcessEnv) {
-        Ok(s) => s,
+        Ok(s) => {
+            init_logging(&s.log_level, s.log_format);
+            s
+        }
         Err(e) => {
-            return fail(
-                igd::config::EXIT_CONFIG,
-                &format!("invalid configuration: {e}"),
-            )
+            init_logging("info", LogFormat::Json);
+            return fail_config(checking, igd::config::EXIT_CONFIG, &e.to_string());
         }
     };
     match cli.command.unwrap_or(Command::Run) {
@@ -102,7 +97,7 @@ fn main() -> ExitCode {
                 tracing::info!("configuration is valid");
                 ExitCode::SUCCESS
             }
-            Err(e) => fail(e.exit_code(), &format!("invalid configuration: {e}")),
+            Err(e) => fail_config(true, e.exit_code(), &e.to_string()),
         },
         Command::Run => {
             let runtime = match tokio::runtime::Builder::new_multi_thread()
