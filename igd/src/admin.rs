@@ -177,7 +177,17 @@ pub async fn handle(
 ) -> Response<Body> {
     let result = route(gw, caller, method, path, query, body).await;
     match result {
-        Ok(resp) => resp,
+        Ok(resp) => {
+            // Every answered admin call is logged (state-changing ones are also chained).
+            tracing::info!(
+                actor = %caller.identity(),
+                %method,
+                %path,
+                status = resp.status().as_u16(),
+                "admin request"
+            );
+            resp
+        }
         Err(e) => {
             tracing::info!(caller = %caller.identity(), %path, code = %e.code, "admin request refused");
             error_response(&e)
@@ -386,7 +396,14 @@ async fn revoke(gw: &Gateway, caller: &Caller, req: RevokeRequest) -> ApiResult<
     if !is_hex_id(&req.jti) {
         return Err(ApiError::bad("jti must be 32 lowercase hex characters"));
     }
-    let known = gw.store.token(&req.jti).await?;
+    // A root minted in a tenant the caller cannot see is, to this caller, a jti igd does not
+    // know: the answer must not tell a tenant admin that it exists elsewhere. Revoking it in
+    // the caller's own tenant affects only that tenant's tokens.
+    let known = gw
+        .store
+        .token(&req.jti)
+        .await?
+        .filter(|k| caller.may_access(&k.tenant));
     let tenant = match (&req.tenant, &known) {
         (Some(t), Some(k)) if *t != k.tenant => {
             return Err(ApiError::bad(format!(
@@ -407,16 +424,17 @@ async fn revoke(gw: &Gateway, caller: &Caller, req: RevokeRequest) -> ApiResult<
     };
     check_tenant(caller, &tenant)?;
     let now = now_us();
-    let ttl_us = i64::try_from(gw.settings.max_token_ttl)
-        .unwrap_or(i64::MAX / 1_000_000)
-        .saturating_mul(1_000_000);
+    let prune_after = match &known {
+        Some(k) => k.expires_at,
+        None => child_revocation_kept_until(gw, &tenant, now).await?,
+    };
     let record = RevocationRecord {
         tenant: tenant.clone(),
         jti: req.jti.clone(),
         reason: req.reason.clone(),
         revoked_at: now,
         revoked_by: caller.identity(),
-        prune_after: known.map_or(now.saturating_add(ttl_us), |k| k.expires_at),
+        prune_after,
     };
     if gw.revoked_in_chain(&tenant, [req.jti.as_str()]).is_none() {
         gw.record_admin(
@@ -432,6 +450,26 @@ async fn revoke(gw: &Gateway, caller: &Caller, req: RevokeRequest) -> ApiResult<
     gw.add_revocation(&tenant, &req.jti);
     tracing::info!(actor = %record.revoked_by, %tenant, jti = %req.jti, "revoked");
     ok(&revocation_wire(stored))
+}
+
+/// How long the revocation of a jti igd did not mint (a child) must be kept. A child lives no
+/// longer than its root, and its root is one of the tenant's roots, minted under whatever
+/// `INTENTGATE_MAX_TOKEN_TTL` was in force then (possibly longer than today's): keep it until
+/// the latest expiry of the tenant's roots, and at least `revoked_at` + today's TTL.
+async fn child_revocation_kept_until(gw: &Gateway, tenant: &str, now: i64) -> ApiResult<i64> {
+    let ttl_us = i64::try_from(gw.settings.max_token_ttl)
+        .unwrap_or(i64::MAX / 1_000_000)
+        .saturating_mul(1_000_000);
+    let latest_root = gw
+        .store
+        .tokens()
+        .await?
+        .into_iter()
+        .filter(|t| t.tenant == tenant)
+        .map(|t| t.expires_at)
+        .max()
+        .unwrap_or(i64::MIN);
+    Ok(now.saturating_add(ttl_us).max(latest_root))
 }
 
 async fn revocations(gw: &Gateway, caller: &Caller) -> ApiResult<Response<Body>> {

@@ -88,3 +88,27 @@ pub fn channel_body() -> (tokio::sync::mpsc::Sender<Bytes>, Body) {
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     (tx, ChannelBody { rx }.boxed())
 }
+
+/// The client's address: the peer, or — when the peer is one of `trusted_proxies` — the
+/// right-most `X-Forwarded-For` hop that is not itself a trusted proxy (the address the
+/// nearest trusted proxy saw). Hops a client wrote to the left of it are never believed.
+pub fn client_ip(
+    trusted_proxies: &[std::net::IpAddr],
+    headers: &hyper::HeaderMap,
+    peer: std::net::IpAddr,
+) -> std::net::IpAddr {
+    if !trusted_proxies.contains(&peer) {
+        return peer;
+    }
+    let hops: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    hops.into_iter()
+        .rev()
+        .find(|ip| !trusted_proxies.contains(ip))
+        .unwrap_or(peer)
+}

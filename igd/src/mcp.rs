@@ -208,22 +208,7 @@ async fn refuse_at_authentication(
 
 /// The client address, honouring `X-Forwarded-For` only from trusted proxies.
 fn client_ip(gw: &Gateway, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
-    if gw.settings.trusted_proxies.contains(&peer.ip()) {
-        if let Some(xff) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
-            let hops: Vec<IpAddr> = xff
-                .split(',')
-                .filter_map(|s| s.trim().parse().ok())
-                .collect();
-            if let Some(client) = hops
-                .iter()
-                .rev()
-                .find(|ip| !gw.settings.trusted_proxies.contains(ip))
-            {
-                return *client;
-            }
-        }
-    }
-    peer.ip()
+    crate::http::client_ip(&gw.settings.trusted_proxies, headers, peer.ip())
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -91,7 +91,7 @@ pub fn bind_admin_socket(path: &Path) -> std::io::Result<UnixListener> {
 }
 
 fn health(gw: &Gateway) -> Response<Body> {
-    let ready = gw.is_ready();
+    let ready = gw.is_ready() && gw.audit.store_ok();
     json_response(
         if ready { 200 } else { 503 },
         &Health {
@@ -302,7 +302,11 @@ async fn agent_request(
     if path.starts_with("/v1/admin/")
         && (gw.settings.admin_token.is_some() || !gw.settings.tenant_admins.is_empty())
     {
-        if throttle.blocked(remote.ip()) {
+        // Behind trusted proxies every client arrives from the proxy's address: throttle the
+        // client the proxy names, as the agent path does, not the proxy.
+        let client =
+            crate::http::client_ip(&gw.settings.trusted_proxies, req.headers(), remote.ip());
+        if throttle.blocked(client) {
             return admin::error_response(&ApiError::new(
                 ErrorCode::RateLimited,
                 "too many failed admin authentications from this address; wait a minute",
@@ -315,8 +319,8 @@ async fn agent_request(
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
         let Some(caller) = presented.and_then(|p| bearer_caller(&gw, p)) else {
-            throttle.fail(remote.ip());
-            tracing::warn!(remote = %remote.ip(), "admin bearer refused");
+            throttle.fail(client);
+            tracing::warn!(remote = %client, "admin bearer refused");
             let mut resp = admin::error_response(&ApiError::new(
                 ErrorCode::Unauthenticated,
                 "missing or wrong admin bearer token",
