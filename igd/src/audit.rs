@@ -8,6 +8,8 @@ use crate::store::{
 };
 use intentgate_proto::audit::{Entry, GENESIS_HASH};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most records one group commit carries.
@@ -47,6 +49,9 @@ struct Job {
 #[derive(Debug, Clone)]
 pub struct AuditWriter {
     tx: mpsc::Sender<Job>,
+    /// False since a commit failed on storage, until a commit or a store probe succeeds
+    /// (`/healthz` answers 503 meanwhile).
+    store_ok: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Job {
@@ -63,7 +68,18 @@ impl AuditWriter {
         let heads = load_heads(&store).await?;
         let (tx, rx) = mpsc::channel(8192);
         let task = tokio::spawn(writer_loop(store, heads, rx));
-        Ok((AuditWriter { tx }, task))
+        let store_ok = Arc::new(AtomicBool::new(true));
+        Ok((AuditWriter { tx, store_ok }, task))
+    }
+
+    /// Whether the last commit (or store probe) succeeded.
+    pub fn store_ok(&self) -> bool {
+        self.store_ok.load(Ordering::Acquire)
+    }
+
+    /// Record the outcome of a store probe.
+    pub fn set_store_ok(&self, ok: bool) {
+        note_outcome(&self.store_ok, ok);
     }
 
     /// Append a record and wait until it is durable. Returns the sealed entry.
@@ -77,7 +93,13 @@ impl AuditWriter {
             })
             .await
             .map_err(|_| AuditError::Stopped)?;
-        rx.await.map_err(|_| AuditError::Stopped)?
+        let result = rx.await.map_err(|_| AuditError::Stopped)?;
+        match &result {
+            Ok(_) => note_outcome(&self.store_ok, true),
+            Err(AuditError::Unavailable(_)) => note_outcome(&self.store_ok, false),
+            Err(AuditError::Stopped) => {}
+        }
+        result
     }
 
     /// Append a record nobody waits on (an outcome). It is committed with the next group, at
@@ -97,11 +119,34 @@ impl AuditWriter {
             tracing::error!("audit writer stopped; an outcome entry was not recorded");
             return;
         }
+        let store_ok = self.store_ok.clone();
         tokio::spawn(async move {
-            if let Ok(Err(e)) = rx.await {
-                tracing::error!(error = %e, "outcome entry could not be committed");
+            match rx.await {
+                Ok(Err(e)) => {
+                    if matches!(e, AuditError::Unavailable(_)) {
+                        note_outcome(&store_ok, false);
+                    }
+                    tracing::error!(error = %e, "outcome entry could not be committed");
+                }
+                Ok(Ok(_)) => note_outcome(&store_ok, true),
+                Err(_) => {}
             }
         });
+    }
+}
+
+/// Flip the health flag only when it changes (no shared-cache-line write per call).
+fn note_outcome(flag: &AtomicBool, ok: bool) {
+    if flag.load(Ordering::Relaxed) != ok
+        && flag
+            .compare_exchange(!ok, ok, Ordering::AcqRel, Ordering::Relaxed)
+            .is_ok()
+    {
+        if ok {
+            tracing::info!("audit storage is writable again");
+        } else {
+            tracing::error!("audit storage failed: /healthz answers 503 until it recovers");
+        }
     }
 }
 

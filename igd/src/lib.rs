@@ -119,6 +119,46 @@ pub fn reload_policy(gw: &Gateway) {
     }
 }
 
+/// Create the data dir (and missing parents) with mode 0700. An existing directory keeps the
+/// mode its owner gave it; the secrets and the database inside are 0600 themselves.
+fn create_data_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+/// The database holds every decision and token's metadata: 0600, and its WAL and shared-memory
+/// files too. SQLite gives those the mode of the database file, so creating the (empty) file
+/// with 0600 before SQLite opens it is enough for a new store; an existing one is tightened.
+fn private_db_files(db: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(db)?;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        let path = std::path::PathBuf::from(name);
+        match std::fs::metadata(&path) {
+            Ok(m) if m.permissions().mode() & 0o077 != 0 => {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// Run igd until `shutdown` resolves, then drain and return.
 pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Result<(), RunError> {
     // Everything check_config validates is loaded below, once, before anything listens.
@@ -126,15 +166,18 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     let policy = load_policy(&settings)?;
     let upstream = upstream::Upstream::from_settings(&settings)
         .map_err(|m| ConfigError::new("upstream_url", m))?;
-    std::fs::create_dir_all(&settings.data_dir).map_err(io_err(format!(
+    create_data_dir(&settings.data_dir).map_err(io_err(format!(
         "cannot create data dir {}",
         settings.data_dir.display()
     )))?;
-    let _ = std::fs::set_permissions(&settings.data_dir, std::fs::Permissions::from_mode(0o700));
     let keys = secrets::load_keys(&settings)?;
     let instance =
         secrets::instance_id(&settings.data_dir).map_err(io_err("cannot keep instance.id"))?;
     let db_path = settings.data_dir.join("igd.db");
+    private_db_files(&db_path).map_err(io_err(format!(
+        "cannot make {} private (0600)",
+        db_path.display()
+    )))?;
     let store: DynStore = Arc::new(SqliteStore::open(&db_path, settings.audit_sync).await?);
     let deployment_id = match &settings.deployment_id {
         Some(id) => id.clone(),
@@ -271,9 +314,23 @@ async fn second_ticker(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiver<
                 if let Err(e) = gw.store.maintain().await {
                     tracing::warn!(error = %e, "store maintenance failed");
                 }
+                probe_store(&gw).await;
             }
             _ = stop.changed() => return,
         }
+    }
+}
+
+/// Keep `/healthz` honest about storage: while healthy, a cheap read each second (a failing
+/// commit flips it too); after a failure, a tiny write each second until one succeeds.
+async fn probe_store(gw: &Gateway) {
+    if gw.audit.store_ok() {
+        if let Err(e) = gw.store.meta("deployment_id").await {
+            tracing::error!(error = %e, "store probe failed");
+            gw.audit.set_store_ok(false);
+        }
+    } else if gw.store.probe_write().await.is_ok() {
+        gw.audit.set_store_ok(true);
     }
 }
 

@@ -228,6 +228,11 @@ pub trait Store: Send + Sync + 'static {
     /// Periodic upkeep, called about once a second (SQLite checkpoints its WAL on its own
     /// thread and needs nothing here).
     async fn maintain(&self) -> StoreResult<()>;
+    /// Prove that the store takes writes again after a failure (`/healthz` stays 503 until it
+    /// does). The default only reads; a backend overrides it with a tiny real write.
+    async fn probe_write(&self) -> StoreResult<()> {
+        self.meta("health_probe").await.map(|_| ())
+    }
 
     /// Remember a DELETEd MCP session id (by hash) until it would have expired.
     async fn delete_session(&self, id_hash: &str, expires_at: i64) -> StoreResult<()>;

@@ -911,6 +911,15 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn probe_write(&self) -> StoreResult<()> {
+        sqlx::query("INSERT INTO meta (key, value) VALUES ('health_probe', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(crate::clock::now_us().to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
     async fn delete_session(&self, id_hash: &str, expires_at: i64) -> StoreResult<()> {
         sqlx::query("INSERT INTO deleted_sessions (id_hash, expires_at) VALUES (?, ?) ON CONFLICT (id_hash) DO NOTHING")
             .bind(id_hash)
