@@ -66,6 +66,7 @@ pub struct Igd {
     pub addr: SocketAddr,
     pub socket: PathBuf,
     env: Vec<(String, String)>,
+    args: Vec<String>,
     logs: Arc<Mutex<String>>,
     _dir: Option<Arc<tempfile::TempDir>>,
 }
@@ -73,6 +74,11 @@ pub struct Igd {
 impl Igd {
     /// Start igd with a fresh data dir and these extra `INTENTGATE_*` settings.
     pub fn start(env: &[(&str, &str)]) -> Igd {
+        Igd::start_with_args(env, &[])
+    }
+
+    /// Start igd with extra settings and command-line arguments (e.g. `--config FILE`).
+    pub fn start_with_args(env: &[(&str, &str)], args: &[&str]) -> Igd {
         let dir = Arc::new(tempfile::tempdir().expect("tempdir"));
         let data_dir = env
             .iter()
@@ -84,18 +90,25 @@ impl Igd {
             env.iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            args.iter().map(|a| a.to_string()).collect(),
             None,
         );
         igd._dir = Some(dir);
         igd
     }
 
-    fn spawn(data_dir: PathBuf, env: Vec<(String, String)>, port: Option<u16>) -> Igd {
+    fn spawn(
+        data_dir: PathBuf,
+        env: Vec<(String, String)>,
+        args: Vec<String>,
+        port: Option<u16>,
+    ) -> Igd {
         let port = port.unwrap_or_else(free_port);
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
         let socket = data_dir.join("admin.sock");
         let mut cmd = Command::new(igd_bin());
-        cmd.env_clear()
+        cmd.args(&args)
+            .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("INTENTGATE_LISTEN", addr.to_string())
             .env("INTENTGATE_DATA_DIR", &data_dir)
@@ -141,6 +154,7 @@ impl Igd {
             addr,
             socket,
             env,
+            args,
             logs,
             _dir: None,
         };
@@ -181,6 +195,7 @@ impl Igd {
         let mut next = Igd::spawn(
             self.data_dir.clone(),
             self.env.clone(),
+            self.args.clone(),
             Some(self.addr.port()),
         );
         self.child = next.child.take();
