@@ -730,3 +730,224 @@ fn refusal_messages_never_carry_raw_control_characters() {
     assert!(!text.chars().any(char::is_control), "{text:?}");
     assert!(text.len() < 400, "{} bytes", text.len());
 }
+
+// ---- edges found by mutation testing (cargo mutants over token.rs and keys.rs) ----
+
+#[test]
+fn tool_set_inclusion() {
+    let only = |t: &[&str]| ToolSet::Only(t.iter().map(|s| s.to_string()).collect());
+    assert!(ToolSet::All.includes(&ToolSet::All));
+    assert!(ToolSet::All.includes(&only(&["a"])));
+    assert!(!only(&["a", "b"]).includes(&ToolSet::All));
+    assert!(only(&["a", "b"]).includes(&only(&["a"])));
+    assert!(!only(&["a"]).includes(&only(&["a", "b"])));
+    assert!(ToolSet::All.contains("anything") && !only(&["a"]).contains("b"));
+    assert_eq!(ToolSet::All.to_list(), ["*"]);
+}
+
+#[test]
+fn depth_leaf_and_call_limits() {
+    let (r, c1, c2) = chain3();
+    assert_eq!(RawToken::decode(&r).unwrap().depth(), 0);
+    assert_eq!(RawToken::decode(&c2).unwrap().depth(), 2);
+    let c3 = attenuate(
+        &c2,
+        &ChildClaims {
+            jti: jti(4),
+            max_calls: Some(3),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let claims = verify(&ring(), &c3, NOW).unwrap();
+    assert_eq!(claims.leaf_jti(), jti(4));
+    assert_eq!(verify(&ring(), &r, NOW).unwrap().leaf_jti(), jti(1));
+    assert_eq!(verify(&ring(), &c1, NOW).unwrap().leaf_jti(), jti(2));
+    // Only levels that declare max_calls are charged (root always does).
+    let limits: Vec<(String, u64)> = claims
+        .call_limits()
+        .map(|(j, m)| (j.to_string(), m))
+        .collect();
+    assert_eq!(limits, [(jti(1), 10), (jti(4), 3)]);
+    assert_eq!(
+        claims.chain().collect::<Vec<_>>(),
+        [jti(1), jti(2), jti(3), jti(4)]
+    );
+}
+
+fn root_claims(sub: &str, tools: Vec<String>, iat: u64, exp: u64) -> RootClaims {
+    RootClaims {
+        kid: String::new(),
+        jti: jti(1),
+        tenant: "acme".into(),
+        sub: sub.into(),
+        tools,
+        max_calls: 1,
+        iat,
+        exp,
+        all_tools: false,
+    }
+}
+
+#[test]
+fn claim_limits_are_inclusive() {
+    let key = ring().current().clone();
+    let a = vec!["a".to_string()];
+    // Names up to MAX_NAME_LEN bytes, up to MAX_TOOLS tools.
+    mint(
+        &key,
+        root_claims(&"s".repeat(MAX_NAME_LEN), a.clone(), 1, 2),
+    )
+    .unwrap();
+    assert!(matches!(
+        mint(
+            &key,
+            root_claims(&"s".repeat(MAX_NAME_LEN + 1), a.clone(), 1, 2)
+        ),
+        Err(TokenError::InvalidClaims(_))
+    ));
+    let tools = |n: usize| (0..n).map(|i| format!("t{i}")).collect::<Vec<_>>();
+    mint(&key, root_claims("s", tools(MAX_TOOLS), 1, 2)).unwrap();
+    assert!(matches!(
+        mint(&key, root_claims("s", tools(MAX_TOOLS + 1), 1, 2)),
+        Err(TokenError::InvalidClaims(_))
+    ));
+    assert!(matches!(
+        mint(&key, root_claims("s", vec!["".into()], 1, 2)),
+        Err(TokenError::InvalidClaims(_))
+    ));
+    // exp must be after iat.
+    assert!(matches!(
+        mint(&key, root_claims("s", a.clone(), 5, 5)),
+        Err(TokenError::InvalidClaims(_))
+    ));
+    // A child may keep exactly the parent's max_calls and exp.
+    let r = root(&["a"], 10);
+    attenuate(
+        &r,
+        &ChildClaims {
+            jti: jti(2),
+            max_calls: Some(10),
+            exp: Some(NOW + 3600),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    // Expiry is exclusive: valid one second before exp.
+    verify(&ring(), &r, NOW + 3599).unwrap();
+}
+
+#[test]
+fn size_limits_hold_on_every_path() {
+    let key = ring().current().clone();
+    let r = root(&["a"], 10);
+    // A block of exactly MAX_BLOCK_BYTES is fine; one byte more is refused by attenuate, by
+    // seal_blocks and by decode.
+    let pad = |n: usize| {
+        let base = format!(r#"{{"jti":"{}","sub":""}}"#, jti(2));
+        let room = n - base.len();
+        // Spaces are valid JSON whitespace and count toward the block's bytes.
+        format!(
+            r#"{{"jti":"{}",{}"sub":"x"}}"#,
+            jti(2),
+            " ".repeat(room - 1)
+        )
+    };
+    let exact = pad(MAX_BLOCK_BYTES);
+    assert_eq!(exact.len(), MAX_BLOCK_BYTES);
+    let raw = RawToken::decode(&r).unwrap();
+    let ok = seal_blocks(&key, &[raw.blocks()[0].clone(), exact.clone().into_bytes()]).unwrap();
+    verify(&ring(), &ok, NOW).unwrap();
+    let over = format!("{exact} ");
+    assert_eq!(
+        seal_blocks(&key, &[raw.blocks()[0].clone(), over.clone().into_bytes()]).unwrap_err(),
+        TokenError::TooLarge
+    );
+    let mut p = payload(&r);
+    let tag = p.split_off(p.len() - 32);
+    p.extend_from_slice(&u16::try_from(over.len()).unwrap().to_be_bytes());
+    p.extend_from_slice(over.as_bytes());
+    p.extend_from_slice(&tag);
+    assert!(matches!(
+        RawToken::decode(&text_of(&p)),
+        Err(TokenError::Malformed(_))
+    ));
+    // A zero-length block is malformed.
+    let mut p = payload(&r);
+    let tag = p.split_off(p.len() - 32);
+    p.extend_from_slice(&[0, 0]);
+    p.extend_from_slice(&tag);
+    assert!(matches!(
+        RawToken::decode(&text_of(&p)),
+        Err(TokenError::Malformed(_))
+    ));
+    // The whole payload: three near-full child blocks fit, a fourth does not.
+    let near_full: Vec<Vec<u8>> = (0..4u64)
+        .map(|i| {
+            pad(MAX_BLOCK_BYTES)
+                .replace(&jti(2), &jti(50 + i))
+                .into_bytes()
+        })
+        .collect();
+    let mut blocks = vec![raw.blocks()[0].clone()];
+    blocks.extend(near_full.clone());
+    assert_eq!(
+        seal_blocks(&key, &blocks).unwrap_err(),
+        TokenError::TooLarge
+    );
+    verify(&ring(), &seal_blocks(&key, &blocks[..4]).unwrap(), NOW).unwrap();
+    // attenuate() enforces the payload limit too: a root with long tool names plus three
+    // near-full blocks leaves room for a small child but not for a large one.
+    let long = |i: usize| format!("{i:03}{}", "t".repeat(MAX_NAME_LEN - 3));
+    let tools: Vec<String> = (0..14).map(long).collect();
+    let big_root = mint(
+        &key,
+        RootClaims {
+            max_calls: 10,
+            exp: NOW + 3600,
+            ..root_claims("s", tools, NOW - 10, NOW + 3600)
+        },
+    )
+    .unwrap();
+    let mut blocks = vec![RawToken::decode(&big_root).unwrap().blocks()[0].clone()];
+    blocks.extend(near_full[..3].iter().cloned());
+    let full = seal_blocks(&key, &blocks).unwrap();
+    assert!(payload(&full).len() < MAX_PAYLOAD_BYTES);
+    let small = ChildClaims {
+        jti: jti(70),
+        ..Default::default()
+    };
+    attenuate(&full, &small).unwrap();
+    let large = ChildClaims {
+        jti: jti(71),
+        sub: Some("s".repeat(MAX_NAME_LEN)),
+        tools: Some(vec![long(0)]),
+        ..Default::default()
+    };
+    assert_eq!(attenuate(&full, &large).unwrap_err(), TokenError::TooLarge);
+    assert!(matches!(
+        seal_blocks(&key, &[]),
+        Err(TokenError::Malformed(_))
+    ));
+}
+
+#[test]
+fn generated_master_keys_are_fresh_hex() {
+    let a = MasterKey::generate_hex();
+    let b = MasterKey::generate_hex();
+    assert_eq!(a.len(), 64);
+    assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
+    assert_ne!(a, b);
+    let ka = MasterKey::parse(&a).unwrap().token_key();
+    let kb = MasterKey::parse(&b).unwrap().token_key();
+    assert_ne!(ka.kid(), kb.kid());
+    assert_eq!(ka.kid().len(), 8);
+    // A trailing newline (as in a key file) does not change the key.
+    assert_eq!(
+        MasterKey::parse(&format!("{a}\n"))
+            .unwrap()
+            .token_key()
+            .kid(),
+        ka.kid()
+    );
+}
