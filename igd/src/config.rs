@@ -108,11 +108,15 @@ pub struct Settings {
     pub upstream_timeout_ms: u64,
     pub upstream_headers: Vec<(String, Secret)>,
     pub session_idle_timeout: u64,
+    /// `initialize` and `DELETE` requests per minute per token (root jti).
+    pub session_ops_per_minute: u32,
     pub deployment_id: Option<String>,
     pub allowed_origins: Vec<String>,
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub forward_methods: Vec<String>,
     pub max_body_bytes: usize,
+    /// The most bytes one upstream answer (a JSON body, or a whole SSE stream) may carry.
+    pub max_upstream_response_bytes: usize,
     pub policy_file: Option<PathBuf>,
     pub policy_timeout_ms: u64,
     pub audit_persist_arg_values: ArgPersistence,
@@ -151,11 +155,13 @@ const KEYS: &[(&str, bool)] = &[
     ("upstream_timeout_ms", false),
     ("upstream_headers", true),
     ("session_idle_timeout", false),
+    ("session_ops_per_minute", false),
     ("deployment_id", false),
     ("allowed_origins", false),
     ("trusted_proxies", false),
     ("forward_methods", false),
     ("max_body_bytes", false),
+    ("max_upstream_response_bytes", false),
     ("policy_file", false),
     ("policy_store", false),
     ("policy_timeout_ms", false),
@@ -604,6 +610,14 @@ impl Sources {
             return Err(ConfigError::new("max_token_ttl", "must be positive"));
         }
         let max_body_bytes = self.number("max_body_bytes", 1_048_576usize)?;
+        let max_upstream_response_bytes =
+            self.number("max_upstream_response_bytes", 16_777_216usize)?;
+        if max_upstream_response_bytes < 1024 {
+            return Err(ConfigError::new(
+                "max_upstream_response_bytes",
+                "must be at least 1024",
+            ));
+        }
         if max_body_bytes < 1024 {
             return Err(ConfigError::new("max_body_bytes", "must be at least 1024"));
         }
@@ -664,11 +678,13 @@ impl Sources {
             upstream_timeout_ms: self.number("upstream_timeout_ms", 5000u64)?,
             upstream_headers,
             session_idle_timeout: self.number("session_idle_timeout", 3600u64)?,
+            session_ops_per_minute: self.number("session_ops_per_minute", 60u32)?,
             deployment_id: self.get("deployment_id").map(String::from),
             allowed_origins: self.list("allowed_origins"),
             trusted_proxies,
             forward_methods: self.list("forward_methods"),
             max_body_bytes,
+            max_upstream_response_bytes,
             policy_file: self.get("policy_file").map(PathBuf::from),
             policy_timeout_ms: self.number("policy_timeout_ms", 50u64)?,
             audit_persist_arg_values,

@@ -9,7 +9,7 @@ use crate::config::Settings;
 use crate::policy::PolicySnapshot;
 use crate::secrets::Keys;
 use crate::server_requests::ServerRequests;
-use crate::sessions::SessionSealer;
+use crate::sessions::Sessions;
 use crate::store::{DynStore, StoreError};
 use crate::unauth::UnauthenticatedLog;
 use crate::upstream::Upstream;
@@ -18,7 +18,7 @@ use intentgate_proto::audit::Entry;
 use intentgate_proto::ids::new_id;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// tenant → a set of names (jtis, subjects).
 type TenantSets = HashMap<String, HashSet<String>>;
@@ -34,14 +34,12 @@ pub struct Gateway {
     pub deployment_id: String,
     pub policy: ArcSwap<PolicySnapshot>,
     pub budgets: Arc<Budgets>,
-    pub sessions: SessionSealer,
+    pub sessions: Sessions,
     pub upstream: Upstream,
     pub unauthenticated: UnauthenticatedLog,
     /// Requests upstream sent to 2025-era client sessions, awaiting the client's response.
     pub server_requests: ServerRequests,
     pub signer: Signer,
-    deleted_sessions: Mutex<HashSet<String>>,
-    session_seen: Mutex<HashMap<String, u64>>,
     /// tenant → revoked jtis; looked up by `&str` on every call, no allocation.
     revoked: ArcSwap<TenantSets>,
     /// tenant → stopped subjects, `""` meaning the whole tenant.
@@ -66,8 +64,11 @@ pub struct Parts {
 
 impl Gateway {
     pub fn new(p: Parts) -> Self {
-        let sessions =
-            SessionSealer::new(p.keys.master.derive(intentgate_proto::keys::INFO_SESSION));
+        let sessions = Sessions::new(
+            p.keys.master.derive(intentgate_proto::keys::INFO_SESSION),
+            p.settings.session_idle_timeout,
+            p.settings.session_ops_per_minute,
+        );
         Gateway {
             settings: p.settings,
             keys: p.keys,
@@ -82,51 +83,10 @@ impl Gateway {
             unauthenticated: UnauthenticatedLog::default(),
             server_requests: ServerRequests::default(),
             signer: p.signer,
-            deleted_sessions: Mutex::new(HashSet::new()),
-            session_seen: Mutex::new(HashMap::new()),
             revoked: ArcSwap::from_pointee(TenantSets::new()),
             stops: ArcSwap::from_pointee(TenantSets::new()),
             ready: AtomicBool::new(false),
         }
-    }
-
-    /// Load deleted session ids from the store.
-    pub async fn reload_deleted_sessions(&self) -> Result<(), StoreError> {
-        let ids = self.store.deleted_sessions(clock::now_us()).await?;
-        let mut set = self
-            .deleted_sessions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        set.extend(ids);
-        Ok(())
-    }
-
-    pub fn session_deleted(&self, hash: &str) -> bool {
-        self.deleted_sessions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(hash)
-    }
-
-    pub fn mark_session_deleted(&self, hash: String) {
-        self.deleted_sessions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(hash);
-    }
-
-    /// Record use of a session now; returns the previous activity time (or its issue time).
-    pub fn session_touch(&self, hash: &str, issued: u64, now: u64) -> u64 {
-        let mut seen = self.session_seen.lock().unwrap_or_else(|p| p.into_inner());
-        if seen.len() > 100_000 {
-            let idle = self.settings.session_idle_timeout;
-            seen.retain(|_, t| now.saturating_sub(*t) <= idle);
-        }
-        let last = seen.get(hash).copied().unwrap_or(issued).max(issued);
-        if now.saturating_sub(last) <= self.settings.session_idle_timeout {
-            seen.insert(hash.to_string(), now);
-        }
-        last
     }
 
     /// Load revocations and stops from the store into memory.

@@ -18,6 +18,7 @@ pub mod jsonrpc;
 pub mod mcp;
 pub mod pipeline;
 pub mod policy;
+pub mod relay;
 pub mod secrets;
 pub mod server;
 pub mod server_requests;
@@ -225,7 +226,8 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
         )))?;
 
     gw.reload_revocations_and_stops().await?;
-    gw.reload_deleted_sessions().await?;
+    // Deleted session ids first: no request may use one before they are known.
+    gw.sessions.maintain(&gw.store, false).await?;
     if let Err(e) = gw.signer.announce(&gw).await {
         tracing::error!(error = %e, "cannot chain the audit signing key announcement");
     }
@@ -260,6 +262,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     let maintenance = tokio::spawn(maintenance_loop(gw.clone(), stop_rx.clone()));
     let ticker = tokio::spawn(second_ticker(gw.clone(), stop_rx.clone()));
     let reloader = tokio::spawn(sighup_loop(gw.clone(), stop_rx.clone()));
+    let session_upkeep = tokio::spawn(session_loop(gw.clone(), stop_rx.clone()));
 
     shutdown.await;
     tracing::info!("shutting down: draining connections");
@@ -271,6 +274,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     let _ = maintenance.await;
     let _ = ticker.await;
     let _ = reloader.await;
+    let _ = session_upkeep.await;
     tracker.drained(Duration::from_secs(10)).await;
     let _ = std::fs::remove_file(&settings.admin_socket);
     drop(gw);
@@ -331,6 +335,32 @@ async fn probe_store(gw: &Gateway) {
         }
     } else if gw.store.probe_write().await.is_ok() {
         gw.audit.set_store_ok(true);
+    }
+}
+
+/// Once a second: session activity to the store, deletions from other replicas, summaries of
+/// counted session-rate refusals; once a minute, expired session state pruned. A last flush on
+/// shutdown keeps the activity of a clean stop.
+async fn session_loop(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut ticks: u64 = 0;
+    loop {
+        let stopping = tokio::select! {
+            _ = tick.tick() => false,
+            _ = stop.changed() => true,
+        };
+        ticks += 1;
+        let prune = ticks.is_multiple_of(60) && !stopping;
+        if let Err(e) = gw.sessions.maintain(&gw.store, prune).await {
+            tracing::warn!(error = %e, "session upkeep failed");
+        }
+        let now = clock::now_us() as f64 / 1e6;
+        for s in gw.sessions.take_refusal_summaries(now) {
+            mcp::record_rate_summary(&gw, &s).await;
+        }
+        if stopping {
+            return;
+        }
     }
 }
 

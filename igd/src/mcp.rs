@@ -7,21 +7,21 @@
 
 use crate::clock::now_secs;
 use crate::gateway::Gateway;
-use crate::http::{channel_body, full, json_response, read_body, Body, BodyError};
+use crate::http::{full, json_response, read_body, Body, BodyError};
 use crate::jsonrpc::{self, classify, parse_strict, Message};
 use crate::pipeline::{self, Call, Check, Refusal};
-use crate::sessions::{id_hash, SessionState};
+use crate::relay;
+use crate::sessions::{id_hash, RateRefusal, SessionState};
 use crate::unauth::Refused;
-use crate::upstream::{stub_answer, ReplyBody, Route, Upstream, UpstreamError, MODERN_VERSION};
+use crate::upstream::{stub_answer, Route, Upstream, MODERN_VERSION};
 use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use intentgate_proto::token::{self, Claims, TokenError};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Instant;
 
 /// Protocol versions served, oldest first.
 pub const SUPPORTED_VERSIONS: &[&str] = &["2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"];
@@ -461,7 +461,7 @@ async fn admit(p: &Parsed<'_>, headers: &HeaderMap) -> Result<Admitted, Response
     let session = if modern || message.method() == Some("initialize") {
         None
     } else {
-        match client_session(p.gw, p.claims, headers) {
+        match client_session(p.gw, p.claims, headers).await {
             Ok(s) => Some(s),
             Err((status, reason)) => {
                 return Err(p
@@ -559,7 +559,7 @@ fn check_mirrored_headers(
 
 /// The 2025-era session every request but `initialize` carries: (state, id hash), or the
 /// status and reason to refuse with (400 missing, 404 unknown).
-fn client_session(
+async fn client_session(
     gw: &Gateway,
     claims: &Claims,
     headers: &HeaderMap,
@@ -570,7 +570,7 @@ fn client_session(
             "Mcp-Session-Id header is required (send initialize first)",
         ));
     };
-    match gw.open_session(sid, claims) {
+    match gw.open_session(sid, claims).await {
         Some(state) => Ok((state, id_hash(sid))),
         None => Err((404, "unknown or expired session; initialize again")),
     }
@@ -656,7 +656,7 @@ async fn dispatch(
         "initialize" => initialize(ctx, &id, params).await,
         "server/discover" => json_ok(&id, discover_result()),
         "ping" => json_ok(&id, json!({})),
-        "tools/list" => tools_list(ctx, value, &id, params).await,
+        "tools/list" => tools_list(ctx, value, &id).await,
         "tools/call" => {
             let tool = params
                 .and_then(|p| p.get("name"))
@@ -720,8 +720,15 @@ fn discover_result() -> Value {
     })
 }
 
+fn object(v: Option<Value>) -> Map<String, Value> {
+    match v {
+        Some(Value::Object(m)) => m,
+        _ => Map::new(),
+    }
+}
+
 /// Capabilities a client may see: igd serves tools; other families only when forwarded.
-fn filter_capabilities(gw: &Gateway, result: &mut Value) {
+fn filter_capabilities(gw: &Gateway, result: &mut Map<String, Value>) {
     if let Some(caps) = result
         .get_mut("capabilities")
         .and_then(Value::as_object_mut)
@@ -747,6 +754,9 @@ fn filter_capabilities(gw: &Gateway, result: &mut Value) {
 
 async fn initialize(ctx: &Ctx, id: &Value, params: Option<&Value>) -> Response<Body> {
     let gw = &ctx.gw;
+    if let Err(refusal) = session_rate(gw, &ctx.claims, "initialize").await {
+        return refusal_response(id, &refusal);
+    }
     let requested = params
         .and_then(|p| p.get("protocolVersion"))
         .and_then(Value::as_str)
@@ -754,16 +764,16 @@ async fn initialize(ctx: &Ctx, id: &Value, params: Option<&Value>) -> Response<B
     let (upstream_session, mut result) = match &gw.upstream {
         Upstream::Http(up) => match up.initialize(params.unwrap_or(&json!({}))).await {
             Ok(pair) => pair,
-            Err(e) => return upstream_refusal(id, &e, None),
+            Err(e) => return http_json(200, &relay::upstream_refusal(id, &e, None)),
         },
-        Upstream::Stub => (None, stub_answer("initialize", params).unwrap_or_default()),
+        Upstream::Stub => (None, object(stub_answer("initialize", params).ok())),
         Upstream::None => (
             None,
-            json!({
+            object(Some(json!({
                 "protocolVersion": requested,
                 "capabilities": {"tools": {"listChanged": false}},
                 "serverInfo": {"name": "intentgate", "version": env!("CARGO_PKG_VERSION")},
-            }),
+            }))),
         ),
     };
     filter_capabilities(gw, &mut result);
@@ -773,7 +783,7 @@ async fn initialize(ctx: &Ctx, id: &Value, params: Option<&Value>) -> Response<B
         .filter(|v| SUPPORTED_VERSIONS.contains(v) && *v != MODERN_VERSION)
         .unwrap_or("2025-11-25")
         .to_string();
-    result["protocolVersion"] = json!(negotiated);
+    result.insert("protocolVersion".into(), json!(negotiated));
     let state = SessionState {
         t: ctx.claims.root.tenant.clone(),
         s: ctx.claims.root.sub.clone(),
@@ -783,80 +793,36 @@ async fn initialize(ctx: &Ctx, id: &Value, params: Option<&Value>) -> Response<B
     };
     let sid = gw.sessions.seal(&state);
     tracing::info!(tenant = %state.t, subject = %state.s, "MCP session opened");
-    let mut resp = json_ok(id, result);
+    let mut resp = json_ok(id, Value::Object(result));
     if let Ok(v) = HeaderValue::from_str(&sid) {
         resp.headers_mut().insert("mcp-session-id", v);
     }
     resp
 }
 
-fn route_of(ctx: &Ctx) -> Route {
-    match &ctx.session {
+fn exchange(ctx: &Ctx) -> relay::Exchange {
+    let route = match &ctx.session {
         Some(s) => Route::Session {
             upstream_session: s.u.clone(),
             version: s.v.clone(),
         },
         None => Route::Shared,
-    }
-}
-
-/// Results a 2026-era client caches: they must carry `ttlMs` and `cacheScope`.
-const CACHEABLE: &[&str] = &[
-    "tools/list",
-    "prompts/list",
-    "resources/list",
-    "resources/read",
-    "resources/templates/list",
-];
-
-/// Restore the client's id; a 2026-era client needs `resultType` on every result (and caching
-/// fields on cacheable ones), which a legacy upstream does not send.
-fn patch_for_client(ctx: &Ctx, msg: &mut Value, client_id: &Value, method: &str) {
-    msg["id"] = client_id.clone();
-    if ctx.modern {
-        patch_modern_result(msg, method);
-    }
-}
-
-fn patch_modern_result(msg: &mut Value, method: &str) {
-    if let Some(r) = msg.get_mut("result").and_then(Value::as_object_mut) {
-        r.entry("resultType").or_insert(json!("complete"));
-        if CACHEABLE.contains(&method) {
-            r.entry("ttlMs").or_insert(json!(0));
-            r.entry("cacheScope").or_insert(json!("private"));
-        }
-    }
-}
-
-async fn tools_list(
-    ctx: &Ctx,
-    value: &Value,
-    id: &Value,
-    params: Option<&Value>,
-) -> Response<Body> {
-    let gw = &ctx.gw;
-    let mut response = match &gw.upstream {
-        Upstream::None => return upstream_refusal(id, &UpstreamError::NotConfigured, None),
-        Upstream::Stub => match stub_answer("tools/list", params) {
-            Ok(r) => jsonrpc::result(id, r),
-            Err((code, m)) => jsonrpc::error(id, code, &m, None),
-        },
-        Upstream::Http(up) => {
-            let mut msg = value.clone();
-            let upstream_id = up.next_id();
-            msg["id"] = upstream_id.clone();
-            let reply = match up.send(&route_of(ctx), &msg, "tools/list", None).await {
-                Ok(r) => r,
-                Err(e) => return upstream_refusal(id, &e, None),
-            };
-            match reply.into_response(&upstream_id).await {
-                Ok(r) => r,
-                Err(e) => return upstream_refusal(id, &e, None),
-            }
-        }
     };
-    patch_for_client(ctx, &mut response, id, "tools/list");
-    if let Some(result) = response.get_mut("result").and_then(Value::as_object_mut) {
+    relay::Exchange {
+        gw: ctx.gw.clone(),
+        route,
+        modern: ctx.modern,
+        param_headers: ctx.param_headers.clone(),
+        session_hash: ctx.session_hash.clone(),
+    }
+}
+
+async fn tools_list(ctx: &Ctx, value: &Value, id: &Value) -> Response<Body> {
+    let mut answer = match relay::request(&exchange(ctx), value, "tools/list").await {
+        Ok(a) => a,
+        Err(e) => return http_json(200, &relay::upstream_refusal(id, &e, None)),
+    };
+    if let Some(result) = answer.result_mut() {
         if let Some(tools) = result.get_mut("tools").and_then(Value::as_array_mut) {
             let rights = &ctx.claims.rights.tools;
             tools.retain(|t| {
@@ -869,22 +835,11 @@ async fn tools_list(
         result.insert("cacheScope".into(), json!("private"));
     }
     tracing::info!(tenant = %ctx.claims.root.tenant, subject = %ctx.claims.root.sub, "tools/list answered");
-    http_json(200, &response)
+    http_json(200, &answer.for_client(id, ctx.modern, "tools/list"))
 }
 
 fn refusal_response(id: &Value, refusal: &Refusal) -> Response<Body> {
     http_json(200, &refusal.to_jsonrpc(id))
-}
-
-fn upstream_refusal(id: &Value, e: &UpstreamError, decision_id: Option<String>) -> Response<Body> {
-    refusal_response(
-        id,
-        &Refusal {
-            check: Check::Upstream,
-            reason: e.to_string(),
-            decision_id,
-        },
-    )
 }
 
 /// Run the pipeline, then forward.
@@ -937,159 +892,7 @@ async fn forward(
     name: Option<&str>,
     decision: Option<intentgate_proto::audit::Entry>,
 ) -> Response<Body> {
-    let gw = ctx.gw.clone();
-    let decision_id = decision.as_ref().map(|d| d.event_id.clone());
-    let started = Instant::now();
-    // The outcome entry is written in the background: the answer does not wait for it (a crash
-    // may lose it; the decision then reads as "outcome unknown").
-    let outcome = |status: i64| {
-        let gw = gw.clone();
-        let decision = decision.clone();
-        let latency = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        async move {
-            if let Some(d) = decision {
-                pipeline::record_outcome(&gw, &d, status, latency).await;
-            }
-        }
-    };
-    let up = match &gw.upstream {
-        Upstream::None => {
-            outcome(0).await;
-            return upstream_refusal(id, &UpstreamError::NotConfigured, decision_id);
-        }
-        Upstream::Stub => {
-            let answer = match stub_answer(method, value.get("params")) {
-                Ok(r) => jsonrpc::result(id, r),
-                Err((code, m)) => jsonrpc::error(id, code, &m, None),
-            };
-            let mut answer = answer;
-            patch_for_client(ctx, &mut answer, id, method);
-            outcome(200).await;
-            return http_json(200, &answer);
-        }
-        Upstream::Http(up) => up,
-    };
-    let mut msg = value.clone();
-    let upstream_id = up.next_id();
-    msg["id"] = upstream_id.clone();
-    let route = route_of(ctx);
-    let reply = match up
-        .send_with(&route, &msg, method, name, &ctx.param_headers)
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => {
-            outcome(e.status()).await;
-            return upstream_refusal(id, &e, decision_id);
-        }
-    };
-    let status = reply.status;
-    match reply.body {
-        ReplyBody::Json(mut v) => {
-            patch_for_client(ctx, &mut v, id, method);
-            outcome(i64::from(status)).await;
-            http_json(if status >= 400 { status } else { 200 }, &v)
-        }
-        ReplyBody::Empty => {
-            outcome(i64::from(status)).await;
-            upstream_refusal(
-                id,
-                &UpstreamError::Protocol(format!("HTTP {status} without a body")),
-                decision_id,
-            )
-        }
-        ReplyBody::Sse(mut stream) => {
-            let (tx, body) = channel_body();
-            let modern = ctx.modern;
-            let client_id = id.clone();
-            let gw2 = gw.clone();
-            let cancel_route = route.clone();
-            let method = method.to_string();
-            let decision = decision.clone();
-            let decision_id = decision_id.clone();
-            let session_hash = ctx.session_hash.clone();
-            let idle = gw.settings.session_idle_timeout;
-            tokio::spawn(async move {
-                let mut final_status = i64::from(status);
-                loop {
-                    match stream.next_event().await {
-                        Ok(Some(mut ev)) => {
-                            let mut last = false;
-                            if let Ok(mut v) = serde_json::from_str::<Value>(&ev.data) {
-                                if v.get("id") == Some(&upstream_id)
-                                    && (v.get("result").is_some() || v.get("error").is_some())
-                                {
-                                    v["id"] = client_id.clone();
-                                    if modern {
-                                        patch_modern_result(&mut v, &method);
-                                    }
-                                    ev.data = v.to_string();
-                                    last = true;
-                                } else if let (Some(h), Some(rid), Some(_)) =
-                                    (&session_hash, v.get("id"), v.get("method"))
-                                {
-                                    // A request upstream sends the client: its answer may come back.
-                                    let now = now_secs();
-                                    gw2.server_requests
-                                        .note(h, rid, now.saturating_add(idle), now);
-                                }
-                            }
-                            if tx.send(ev.to_bytes()).await.is_err() {
-                                // The agent went away mid-call: cancel upstream.
-                                final_status = 499;
-                                cancel_upstream(&gw2, &cancel_route, &upstream_id, &method).await;
-                                break;
-                            }
-                            if last {
-                                break;
-                            }
-                        }
-                        Ok(None) => break,
-                        Err(e) => {
-                            final_status = e.status();
-                            let refusal = Refusal {
-                                check: Check::Upstream,
-                                reason: e.to_string(),
-                                decision_id: decision_id.clone(),
-                            };
-                            let ev = crate::upstream::SseEvent {
-                                event: Some("message".into()),
-                                data: refusal.to_jsonrpc(&client_id).to_string(),
-                                ..Default::default()
-                            };
-                            let _ = tx.send(ev.to_bytes()).await;
-                            cancel_upstream(&gw2, &cancel_route, &upstream_id, &method).await;
-                            break;
-                        }
-                    }
-                }
-                if let Some(d) = decision {
-                    let latency = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-                    pipeline::record_outcome(&gw2, &d, final_status, latency).await;
-                }
-            });
-            let mut resp = Response::new(body);
-            resp.headers_mut().insert(
-                "content-type",
-                HeaderValue::from_static("text/event-stream"),
-            );
-            resp.headers_mut()
-                .insert("cache-control", HeaderValue::from_static("no-cache"));
-            resp.headers_mut()
-                .insert("x-accel-buffering", HeaderValue::from_static("no"));
-            resp
-        }
-    }
-}
-
-/// Tell upstream to stop working on a request the agent abandoned (2025 era); for the 2026 era
-/// dropping the response stream is the cancellation.
-async fn cancel_upstream(gw: &Gateway, route: &Route, upstream_id: &Value, method: &str) {
-    if let (Upstream::Http(up), Route::Session { .. }) = (&gw.upstream, route) {
-        let note = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": upstream_id, "reason": "client disconnected"}});
-        let _ = up.send(route, &note, "notifications/cancelled", None).await;
-    }
-    tracing::info!(%method, "agent disconnected; upstream request cancelled");
+    relay::forward(&exchange(ctx), value, id, method, name, decision).await
 }
 
 async fn delete(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
@@ -1110,7 +913,13 @@ async fn delete(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -> R
             None,
         );
     };
-    let Some(state) = gw.open_session(&sid, &claims) else {
+    if let Err(refusal) = session_rate(&gw, &claims, "DELETE").await {
+        let mut resp = http_json(429, &refusal.to_jsonrpc(&Value::Null));
+        resp.headers_mut()
+            .insert("retry-after", HeaderValue::from_static("60"));
+        return resp;
+    }
+    let Some(state) = gw.open_session(&sid, &claims).await else {
         return rpc_error(
             404,
             &Value::Null,
@@ -1119,7 +928,7 @@ async fn delete(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -> R
             None,
         );
     };
-    if let Err(e) = gw.end_session(&sid).await {
+    if let Err(e) = gw.sessions.delete(&gw.store, &sid).await {
         return rpc_error(
             503,
             &Value::Null,
@@ -1187,31 +996,89 @@ async fn record_request_refusal(
 impl Gateway {
     /// Open a session id for this token: genuine, not deleted, not idle too long, and bound to
     /// the token's (tenant, root subject).
-    fn open_session(&self, sid: &str, claims: &Claims) -> Option<SessionState> {
-        let state = self.sessions.open(sid)?;
-        if state.t != claims.root.tenant || state.s != claims.root.sub {
-            return None;
-        }
-        let hash = id_hash(sid);
-        if self.session_deleted(&hash) {
-            return None;
-        }
-        let now = now_secs();
-        let last = self.session_touch(&hash, state.i, now);
-        if now.saturating_sub(last) > self.settings.session_idle_timeout {
-            return None;
-        }
-        Some(state)
+    async fn open_session(&self, sid: &str, claims: &Claims) -> Option<SessionState> {
+        self.sessions
+            .open(&self.store, sid, &claims.root.tenant, &claims.root.sub)
+            .await
     }
+}
 
-    async fn end_session(&self, sid: &str) -> Result<(), crate::store::StoreError> {
-        let hash = id_hash(sid);
-        // Refused until the id would have expired anyway: idle timeout from now.
-        let expires = i64::try_from(now_secs().saturating_add(self.settings.session_idle_timeout))
-            .unwrap_or(i64::MAX / 1_000_000)
-            * 1_000_000;
-        self.store.delete_session(&hash, expires).await?;
-        self.mark_session_deleted(hash);
-        Ok(())
+/// The per-token limit on `initialize` and `DELETE` (session churn costs upstream sessions
+/// and store rows). Refusals are chained, one entry per token per second; the rest are
+/// counted into the next entry or a summary. `Err` carries the refusal's decision id.
+async fn session_rate(gw: &Gateway, claims: &Claims, method: &str) -> Result<(), Refusal> {
+    let now = crate::clock::now_us() as f64 / 1e6;
+    let (tenant, root_jti) = (&claims.root.tenant, &claims.root.jti);
+    let reason = format!(
+        "too many session changes: at most {} initialize/DELETE per minute per token",
+        gw.settings.session_ops_per_minute
+    );
+    let decision_id = match gw.sessions.admit(tenant, root_jti, &claims.root.sub, now) {
+        Ok(()) => return Ok(()),
+        Err(RateRefusal::Counted { decision_id }) => decision_id,
+        Err(RateRefusal::Record { earlier }) => {
+            let full = if earlier > 0 {
+                format!("{reason} ({earlier} earlier refusals counted into this entry)")
+            } else {
+                reason.clone()
+            };
+            let id = record_session_refusal(gw, claims, method, &full).await;
+            gw.sessions.recorded(tenant, root_jti, id.clone());
+            id
+        }
+    };
+    Err(Refusal {
+        check: Check::Budget,
+        reason,
+        decision_id,
+    })
+}
+
+/// Chain the session-rate refusals of a token that were counted but not yet recorded.
+pub async fn record_rate_summary(gw: &Gateway, s: &crate::sessions::RefusalSummary) {
+    let mut e = gw.new_entry(&s.tenant, "decision");
+    e.subject = Some(s.subject.clone());
+    e.root_jti = Some(s.root_jti.clone());
+    e.decision = Some("block".into());
+    e.check = Some("budget".into());
+    e.reason = Some(format!(
+        "{} further initialize/DELETE refusals for this token beyond the session rate limit (summarized)",
+        s.count
+    ));
+    let record = crate::audit::Record {
+        entry: e,
+        ..Default::default()
+    };
+    if let Err(err) = gw.audit.append(record).await {
+        tracing::error!(error = %err, "session rate summary could not be chained");
+    }
+}
+
+async fn record_session_refusal(
+    gw: &Gateway,
+    claims: &Claims,
+    method: &str,
+    reason: &str,
+) -> Option<String> {
+    let mut e = gw.new_entry(&claims.root.tenant, "decision");
+    e.subject = Some(claims.root.sub.clone());
+    e.delegated_subject = claims.delegated_subject().map(String::from);
+    e.jti = Some(claims.leaf_jti().to_string());
+    e.root_jti = Some(claims.root.jti.clone());
+    e.jti_chain = Some(claims.chain().map(String::from).collect());
+    e.method = Some(method.to_string());
+    e.decision = Some("block".into());
+    e.check = Some("budget".into());
+    e.reason = Some(reason.to_string());
+    let record = crate::audit::Record {
+        entry: e,
+        ..Default::default()
+    };
+    match gw.audit.append(record).await {
+        Ok(e) => Some(e.event_id),
+        Err(err) => {
+            tracing::error!(error = %err, "session rate refusal could not be chained");
+            None
+        }
     }
 }

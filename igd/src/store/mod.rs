@@ -56,6 +56,15 @@ pub struct StopRecord {
     pub created_by: String,
 }
 
+/// The shared state of one MCP session id (by hash).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// Last activity written by any replica (µs), coarse.
+    pub last_active: Option<i64>,
+    /// Deleted, and refused until this time (µs).
+    pub deleted_until: Option<i64>,
+}
+
 /// The newest entry of one tenant's chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainHead {
@@ -234,10 +243,16 @@ pub trait Store: Send + Sync + 'static {
         self.meta("health_probe").await.map(|_| ())
     }
 
-    /// Remember a DELETEd MCP session id (by hash) until it would have expired.
+    /// Remember a DELETEd MCP session id (by hash) until it would have expired (µs).
     async fn delete_session(&self, id_hash: &str, expires_at: i64) -> StoreResult<()>;
-    /// Hashes of deleted sessions that have not expired by `now`.
-    async fn deleted_sessions(&self, now: i64) -> StoreResult<Vec<String>>;
+    /// Deleted session ids expiring after `after` (µs), with their expiry.
+    async fn deleted_sessions(&self, after: i64) -> StoreResult<Vec<(String, i64)>>;
+    /// Record the last activity (µs) of live sessions in one batch; a later time wins.
+    async fn touch_sessions(&self, activity: &[(String, i64)]) -> StoreResult<()>;
+    /// What is known of one session id: its last recorded activity, its deletion.
+    async fn session_record(&self, id_hash: &str) -> StoreResult<SessionRecord>;
+    /// Forget deleted ids expired by `now` and activity older than `active_before` (µs).
+    async fn prune_sessions(&self, now: i64, active_before: i64) -> StoreResult<u64>;
 
     /// Charges so far per (tenant, root_jti, jti).
     async fn budget_usage(&self) -> StoreResult<Vec<(BudgetCharge, u64)>>;

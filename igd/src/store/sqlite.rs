@@ -430,6 +430,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../../migrations/sqlite/0002_append_log.sql"),
     ),
+    (
+        3,
+        include_str!("../../../migrations/sqlite/0003_sessions.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone)]
@@ -927,20 +931,64 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await
             .map_err(db_err)?;
-        sqlx::query("DELETE FROM deleted_sessions WHERE expires_at < ?")
-            .bind(crate::clock::now_us())
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
         Ok(())
     }
 
-    async fn deleted_sessions(&self, now: i64) -> StoreResult<Vec<String>> {
-        sqlx::query_scalar("SELECT id_hash FROM deleted_sessions WHERE expires_at >= ?")
-            .bind(now)
+    async fn deleted_sessions(&self, after: i64) -> StoreResult<Vec<(String, i64)>> {
+        sqlx::query_as("SELECT id_hash, expires_at FROM deleted_sessions WHERE expires_at > ?")
+            .bind(after)
             .fetch_all(&self.pool)
             .await
             .map_err(db_err)
+    }
+
+    async fn touch_sessions(&self, activity: &[(String, i64)]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        for (id_hash, at) in activity {
+            sqlx::query(
+                "INSERT INTO session_activity (id_hash, last_active) VALUES (?, ?) \
+                 ON CONFLICT (id_hash) DO UPDATE SET last_active = MAX(last_active, excluded.last_active)",
+            )
+            .bind(id_hash)
+            .bind(at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn session_record(&self, id_hash: &str) -> StoreResult<SessionRecord> {
+        let last_active =
+            sqlx::query_scalar("SELECT last_active FROM session_activity WHERE id_hash = ?")
+                .bind(id_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+        let deleted_until =
+            sqlx::query_scalar("SELECT expires_at FROM deleted_sessions WHERE id_hash = ?")
+                .bind(id_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+        Ok(SessionRecord {
+            last_active,
+            deleted_until,
+        })
+    }
+
+    async fn prune_sessions(&self, now: i64, active_before: i64) -> StoreResult<u64> {
+        let deleted = sqlx::query("DELETE FROM deleted_sessions WHERE expires_at < ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let idle = sqlx::query("DELETE FROM session_activity WHERE last_active < ?")
+            .bind(active_before)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(deleted.rows_affected() + idle.rows_affected())
     }
 
     async fn budget_usage(&self) -> StoreResult<Vec<(BudgetCharge, u64)>> {
@@ -1095,4 +1143,53 @@ fn stop_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<StopRecord> {
         created_at: r.try_get("created_at").map_err(db_err)?,
         created_by: r.try_get("created_by").map_err(db_err)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Session upkeep (sync of deletions, pruning) reads by expiry and activity time: both go
+    /// through an index, never a scan of every session ever deleted.
+    #[tokio::test]
+    async fn session_queries_use_their_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("igd.db"), AuditSync::Normal)
+            .await
+            .unwrap();
+        // A realistic table, with statistics: the planner's choice on an empty one means little.
+        let batch: Vec<(String, i64)> = (0..2000).map(|i| (format!("{i:064x}"), i)).collect();
+        store.touch_sessions(&batch).await.unwrap();
+        for (h, at) in &batch {
+            store.delete_session(h, 1_000_000 + at).await.unwrap();
+        }
+        sqlx::query("ANALYZE").execute(&store.pool).await.unwrap();
+        let indexes: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'index'")
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
+        assert!(
+            indexes.iter().any(|i| i == "deleted_sessions_expires"),
+            "{indexes:?}"
+        );
+        for sql in [
+            "DELETE FROM deleted_sessions WHERE expires_at < 1",
+            "SELECT id_hash, expires_at FROM deleted_sessions WHERE expires_at > 1",
+            "DELETE FROM session_activity WHERE last_active < 1",
+        ] {
+            let plan: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .fetch_all(&store.pool)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<String, _>("detail"))
+                .collect();
+            assert!(
+                plan.iter()
+                    .any(|d| d.contains("USING INDEX") || d.contains("USING COVERING INDEX")),
+                "{sql}: {plan:?}"
+            );
+        }
+    }
 }

@@ -23,7 +23,7 @@ macro_rules! store_suite {
             budgets_and_call_counts_accumulate,
             revocations,
             stops,
-            deleted_sessions,
+            sessions,
             checkpoints,
             retention_cuts_a_chain_that_keeps_growing,
             tokens_and_meta,
@@ -615,17 +615,66 @@ pub async fn stops(store: &dyn Store) {
     assert_eq!(store.stops().await.unwrap(), vec![s(Some("bot"), "first")]);
 }
 
-pub async fn deleted_sessions(store: &dyn Store) {
+pub async fn sessions(store: &dyn Store) {
     let now = igd::clock::now_us();
-    store.delete_session("h1", now + 60_000_000).await.unwrap();
-    store.delete_session("h1", now + 60_000_000).await.unwrap();
-    store.delete_session("h2", now + 120_000_000).await.unwrap();
+    let (h1_until, h2_until) = (now + 60_000_000, now + 120_000_000);
+    store.delete_session("h1", h1_until).await.unwrap();
+    store.delete_session("h1", h1_until).await.unwrap();
+    store.delete_session("h2", h2_until).await.unwrap();
     let mut live = store.deleted_sessions(now).await.unwrap();
     live.sort();
-    assert_eq!(live, vec!["h1".to_string(), "h2".to_string()]);
+    assert_eq!(
+        live,
+        vec![("h1".to_string(), h1_until), ("h2".to_string(), h2_until)]
+    );
     assert_eq!(
         store.deleted_sessions(now + 90_000_000).await.unwrap(),
-        vec!["h2".to_string()]
+        vec![("h2".to_string(), h2_until)]
+    );
+    // Activity: batches upsert, and a later time always wins.
+    store
+        .touch_sessions(&[("a1".into(), now), ("a2".into(), now - 10_000_000)])
+        .await
+        .unwrap();
+    store
+        .touch_sessions(&[("a1".into(), now - 5_000_000)])
+        .await
+        .unwrap();
+    let record = |last_active, deleted_until| SessionRecord {
+        last_active,
+        deleted_until,
+    };
+    assert_eq!(
+        store.session_record("a1").await.unwrap(),
+        record(Some(now), None)
+    );
+    assert_eq!(
+        store.session_record("h1").await.unwrap(),
+        record(None, Some(h1_until))
+    );
+    assert_eq!(
+        store.session_record("zz").await.unwrap(),
+        record(None, None)
+    );
+    // Pruning forgets expired deletions and idle activity, nothing else.
+    assert_eq!(
+        store
+            .prune_sessions(now + 90_000_000, now - 1_000_000)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store.deleted_sessions(0).await.unwrap(),
+        vec![("h2".to_string(), h2_until)]
+    );
+    assert_eq!(
+        store.session_record("a1").await.unwrap(),
+        record(Some(now), None)
+    );
+    assert_eq!(
+        store.session_record("a2").await.unwrap(),
+        record(None, None)
     );
 }
 

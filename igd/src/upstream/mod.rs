@@ -4,6 +4,9 @@
 //!
 //! igd's own credentials (`INTENTGATE_UPSTREAM_HEADERS`) go upstream; the agent's token never does.
 
+pub mod reply;
+pub mod sse;
+
 use crate::config::Settings;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -13,10 +16,13 @@ use hyper::{Request, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::Mutex;
+
+pub use reply::{check_response, UpstreamResponse};
+pub use sse::{SseError, SseEvent, SseParser};
 
 /// The version igd uses when it opens legacy sessions of its own.
 pub const LEGACY_VERSION: &str = "2025-11-25";
@@ -36,6 +42,8 @@ pub enum UpstreamError {
     Status(u16),
     #[error("upstream sent an invalid answer: {0}")]
     Protocol(String),
+    #[error("upstream answer exceeds {0} bytes (INTENTGATE_MAX_UPSTREAM_RESPONSE_BYTES)")]
+    TooLarge(usize),
 }
 
 impl UpstreamError {
@@ -67,105 +75,61 @@ pub enum Route {
     Shared,
 }
 
-/// One server-sent event.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SseEvent {
-    pub event: Option<String>,
-    pub id: Option<String>,
-    pub data: String,
-    pub retry: Option<String>,
-}
-
-impl SseEvent {
-    pub fn to_bytes(&self) -> Bytes {
-        let mut out = String::new();
-        if let Some(e) = &self.event {
-            out.push_str(&format!("event: {e}\n"));
-        }
-        if let Some(id) = &self.id {
-            out.push_str(&format!("id: {id}\n"));
-        }
-        if let Some(r) = &self.retry {
-            out.push_str(&format!("retry: {r}\n"));
-        }
-        for line in self.data.split('\n') {
-            out.push_str(&format!("data: {line}\n"));
-        }
-        out.push('\n');
-        Bytes::from(out)
-    }
-
-    fn parse(block: &str) -> Option<SseEvent> {
-        let mut ev = SseEvent::default();
-        let mut data: Vec<&str> = Vec::new();
-        let mut any = false;
-        for line in block.lines() {
-            if line.starts_with(':') {
-                continue;
-            }
-            let (field, value) = match line.split_once(':') {
-                Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
-                None => (line, ""),
-            };
-            any = true;
-            match field {
-                "event" => ev.event = Some(value.to_string()),
-                "id" => ev.id = Some(value.to_string()),
-                "retry" => ev.retry = Some(value.to_string()),
-                "data" => data.push(value),
-                _ => {}
-            }
-        }
-        ev.data = data.join("\n");
-        any.then_some(ev)
-    }
-}
-
-/// An upstream SSE response read event by event, each gap bounded by the upstream timeout.
+/// An upstream SSE response read event by event. The gap between events is bounded by the
+/// upstream timeout (keep-alive comments do not extend it), and the whole stream by the
+/// response cap.
 #[derive(Debug)]
 pub struct SseStream {
     body: Incoming,
-    buf: Vec<u8>,
+    parser: SseParser,
     timeout: Duration,
+    /// When the next event must have arrived.
+    deadline: tokio::time::Instant,
+    /// Bytes read so far, and the most the stream may carry.
+    read: usize,
+    limit: usize,
     done: bool,
 }
 
 impl SseStream {
+    fn new(body: Incoming, timeout: Duration, limit: usize) -> Self {
+        SseStream {
+            body,
+            parser: SseParser::new(limit),
+            timeout,
+            deadline: tokio::time::Instant::now() + timeout,
+            read: 0,
+            limit,
+            done: false,
+        }
+    }
+
     /// The next event; `Ok(None)` at the end of the stream.
     pub async fn next_event(&mut self) -> Result<Option<SseEvent>, UpstreamError> {
         loop {
-            if let Some(pos) = find_event_end(&self.buf) {
-                let (block, rest) = {
-                    let block = String::from_utf8_lossy(&self.buf[..pos.0]).replace("\r\n", "\n");
-                    (block, self.buf[pos.1..].to_vec())
-                };
-                self.buf = rest;
-                if let Some(ev) = SseEvent::parse(&block) {
-                    return Ok(Some(ev));
-                }
-                continue;
+            if let Some(ev) = self.parser.next_event() {
+                self.deadline = tokio::time::Instant::now() + self.timeout;
+                return Ok(Some(ev));
             }
             if self.done {
                 return Ok(None);
             }
-            let frame = tokio::time::timeout(self.timeout, self.body.frame())
+            let frame = tokio::time::timeout_at(self.deadline, self.body.frame())
                 .await
-                .map_err(|_| {
-                    UpstreamError::Timeout(
-                        u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX),
-                    )
-                })?;
+                .map_err(|_| UpstreamError::Timeout(millis(self.timeout)))?;
             match frame {
                 None => self.done = true,
                 Some(Err(e)) => return Err(UpstreamError::Connect(e.to_string())),
                 Some(Ok(f)) => {
                     if let Ok(data) = f.into_data() {
-                        self.buf.extend_from_slice(&data);
-                        if self.buf.len() > 16 * 1024 * 1024 {
-                            return Err(UpstreamError::Protocol(
-                                "SSE event larger than 16 MiB".into(),
-                            ));
+                        self.read = self.read.saturating_add(data.len());
+                        if self.read > self.limit {
+                            return Err(UpstreamError::TooLarge(self.limit));
                         }
+                        self.parser.feed(&data).map_err(|e| match e {
+                            SseError::EventTooLarge(n) => UpstreamError::TooLarge(n),
+                            SseError::InvalidUtf8 => UpstreamError::Protocol(e.to_string()),
+                        })?;
                     }
                 }
             }
@@ -173,13 +137,11 @@ impl SseStream {
     }
 
     /// Read until the JSON-RPC response with `id`; other events are skipped.
-    pub async fn response_for(&mut self, id: &Value) -> Result<Value, UpstreamError> {
+    pub async fn response_for(&mut self, id: &Value) -> Result<UpstreamResponse, UpstreamError> {
         while let Some(ev) = self.next_event().await? {
             if let Ok(v) = serde_json::from_str::<Value>(&ev.data) {
-                if v.get("id") == Some(id)
-                    && (v.get("result").is_some() || v.get("error").is_some())
-                {
-                    return Ok(v);
+                if reply::answers(&v, id) {
+                    return check_response(v, id).map_err(UpstreamError::Protocol);
                 }
             }
         }
@@ -189,26 +151,15 @@ impl SseStream {
     }
 }
 
-fn find_event_end(buf: &[u8]) -> Option<(usize, usize)> {
-    let lf = buf
-        .windows(2)
-        .position(|w| w == b"\n\n")
-        .map(|p| (p, p + 2));
-    let crlf = buf
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|p| (p, p + 4));
-    match (lf, crlf) {
-        (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
-        (a, b) => a.or(b),
-    }
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// What upstream answered.
 #[derive(Debug)]
 pub enum ReplyBody {
     Json(Value),
-    Sse(SseStream),
+    Sse(Box<SseStream>),
     Empty,
 }
 
@@ -220,10 +171,10 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// The JSON-RPC response with `id`, reading an SSE body to it if needed.
-    pub async fn into_response(self, id: &Value) -> Result<Value, UpstreamError> {
+    /// The checked JSON-RPC response with `id`, reading an SSE body to it if needed.
+    pub async fn into_response(self, id: &Value) -> Result<UpstreamResponse, UpstreamError> {
         match self.body {
-            ReplyBody::Json(v) => Ok(v),
+            ReplyBody::Json(v) => check_response(v, id).map_err(UpstreamError::Protocol),
             ReplyBody::Sse(mut s) => s.response_for(id).await,
             ReplyBody::Empty => Err(UpstreamError::Protocol(format!(
                 "HTTP {} without a body",
@@ -258,6 +209,8 @@ pub struct HttpUpstream {
     client: Client<HttpConnector, Full<Bytes>>,
     headers: Vec<(HeaderName, HeaderValue)>,
     timeout: Duration,
+    /// The most bytes one answer may carry (`INTENTGATE_MAX_UPSTREAM_RESPONSE_BYTES`).
+    max_response: usize,
     era: Mutex<Option<Era>>,
     pooled_session: Mutex<Option<String>>,
     next_id: AtomicU64,
@@ -292,6 +245,7 @@ impl HttpUpstream {
             client,
             headers,
             timeout: Duration::from_millis(settings.upstream_timeout_ms),
+            max_response: settings.max_upstream_response_bytes,
             era: Mutex::new(None),
             pooled_session: Mutex::new(None),
             next_id: AtomicU64::new(1),
@@ -304,7 +258,7 @@ impl HttpUpstream {
     }
 
     fn timeout_ms(&self) -> u64 {
-        u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX)
+        millis(self.timeout)
     }
 
     /// POST one message.
@@ -340,40 +294,61 @@ impl HttpUpstream {
             .get("mcp-session-id")
             .and_then(|v| v.to_str().ok())
             .map(String::from);
-        let is_sse = resp
+        let content_type = resp
             .headers()
             .get("content-type")
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("text/event-stream"));
-        let body = resp.into_body();
-        let body = if status == 202 {
-            ReplyBody::Empty
-        } else if is_sse {
-            ReplyBody::Sse(SseStream {
-                body,
-                buf: Vec::new(),
-                timeout: self.timeout,
-                done: false,
-            })
-        } else {
-            let bytes = tokio::time::timeout(self.timeout, body.collect())
-                .await
-                .map_err(|_| UpstreamError::Timeout(self.timeout_ms()))?
-                .map_err(|e| UpstreamError::Connect(e.to_string()))?
-                .to_bytes();
-            if bytes.is_empty() {
-                ReplyBody::Empty
-            } else {
-                ReplyBody::Json(serde_json::from_slice(&bytes).map_err(|e| {
-                    UpstreamError::Protocol(format!("HTTP {status} body is not JSON: {e}"))
-                })?)
-            }
-        };
+            .map(|ct| ct.to_ascii_lowercase());
+        let body = self
+            .read_body(status, content_type.as_deref(), resp.into_body())
+            .await?;
         Ok(Reply {
             status,
             session_id,
             body,
         })
+    }
+
+    /// An answer's body: an SSE stream to read on, a JSON value read whole (at most
+    /// `max_response` bytes within the timeout), or nothing. Any other content type is refused.
+    async fn read_body(
+        &self,
+        status: u16,
+        content_type: Option<&str>,
+        body: Incoming,
+    ) -> Result<ReplyBody, UpstreamError> {
+        if status == 202 {
+            return Ok(ReplyBody::Empty);
+        }
+        let media = content_type.map(|ct| ct.split(';').next().unwrap_or("").trim());
+        if media == Some("text/event-stream") {
+            return Ok(ReplyBody::Sse(Box::new(SseStream::new(
+                body,
+                self.timeout,
+                self.max_response,
+            ))));
+        }
+        let limited = http_body_util::Limited::new(body, self.max_response);
+        let bytes = match tokio::time::timeout(self.timeout, limited.collect()).await {
+            Err(_) => return Err(UpstreamError::Timeout(self.timeout_ms())),
+            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+                return Err(UpstreamError::TooLarge(self.max_response))
+            }
+            Ok(Err(e)) => return Err(UpstreamError::Connect(e.to_string())),
+            Ok(Ok(collected)) => collected.to_bytes(),
+        };
+        if bytes.is_empty() {
+            return Ok(ReplyBody::Empty);
+        }
+        if media != Some("application/json") {
+            return Err(UpstreamError::Protocol(format!(
+                "HTTP {status} answer has content type {:?}, not application/json or text/event-stream",
+                content_type.unwrap_or("")
+            )));
+        }
+        serde_json::from_slice(&bytes)
+            .map(ReplyBody::Json)
+            .map_err(|e| UpstreamError::Protocol(format!("HTTP {status} body is not JSON: {e}")))
     }
 
     /// DELETE an upstream session (best effort).
@@ -394,20 +369,24 @@ impl HttpUpstream {
     pub async fn initialize(
         &self,
         params: &Value,
-    ) -> Result<(Option<String>, Value), UpstreamError> {
+    ) -> Result<(Option<String>, Map<String, Value>), UpstreamError> {
         let id = self.next_id();
         let msg = json!({"jsonrpc": "2.0", "id": id, "method": "initialize", "params": params});
         let reply = self.post(&msg, &[]).await?;
         let session = reply.session_id.clone();
         let status = reply.status;
         let resp = reply.into_response(&id).await?;
-        if status >= 400 || resp.get("error").is_some() {
-            return Err(UpstreamError::Protocol(format!(
-                "initialize refused: {}",
-                resp.get("error").cloned().unwrap_or(Value::Null)
-            )));
+        match resp.into_result() {
+            Some(result) if status < 400 => Ok((session, result)),
+            _ => Err(UpstreamError::Protocol(format!(
+                "initialize refused (HTTP {status})"
+            ))),
         }
-        Ok((session, resp.get("result").cloned().unwrap_or(Value::Null)))
+    }
+
+    /// The era, if it has been probed already (never waits).
+    pub fn known_era(&self) -> Option<Era> {
+        self.era.try_lock().ok().and_then(|e| *e)
     }
 
     /// Which era the upstream speaks (probed once with `server/discover`).
@@ -429,9 +408,11 @@ impl HttpUpstream {
         let detected = match self.post(&msg, &headers).await {
             Ok(reply) if reply.status == 200 => match reply.into_response(&id).await {
                 Ok(v)
-                    if v["result"]["supportedVersions"]
-                        .as_array()
-                        .is_some_and(|a| a.iter().any(|x| x == MODERN_VERSION)) =>
+                    if v.result().is_some_and(|r| {
+                        r.get("supportedVersions")
+                            .and_then(Value::as_array)
+                            .is_some_and(|a| a.iter().any(|x| x == MODERN_VERSION))
+                    }) =>
                 {
                     Era::Modern
                 }
@@ -607,20 +588,6 @@ pub fn stub_answer(method: &str, params: Option<&Value>) -> Result<Value, (i64, 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sse_parse_and_serialize() {
-        let ev = SseEvent::parse("event: message\nid: 7\ndata: {\"a\":1}\n: comment").unwrap();
-        assert_eq!(ev.event.as_deref(), Some("message"));
-        assert_eq!(ev.id.as_deref(), Some("7"));
-        assert_eq!(ev.data, "{\"a\":1}");
-        assert_eq!(
-            SseEvent::parse(&String::from_utf8_lossy(&ev.to_bytes()).replace("\n\n", "")).unwrap(),
-            ev
-        );
-        assert_eq!(find_event_end(b"data: x\r\n\r\nrest"), Some((7, 11)));
-        assert!(SseEvent::parse(": keepalive").is_none());
-    }
 
     #[test]
     fn header_sentinel() {

@@ -1,0 +1,317 @@
+//! The relay: send a message igd has checked to the upstream and turn upstream's answer into
+//! the agent's, as one JSON response or a relayed SSE stream. Upstream is untrusted input like
+//! the agent: its answers are checked ([`crate::upstream::reply`]) and capped, never indexed
+//! into; whatever goes wrong, the agent gets a JSON-RPC answer (−31006 when upstream failed)
+//! and a gated call gets its outcome entry. When the agent goes away mid-stream, upstream is
+//! told to stop (`notifications/cancelled`, or the 2026-era stream is closed).
+
+use crate::gateway::Gateway;
+use crate::http::{channel_body, json_response, Body};
+use crate::jsonrpc::parse_strict;
+use crate::pipeline::{self, Check, Refusal};
+use crate::upstream::{
+    check_response, reply, stub_answer, Era, HttpUpstream, ReplyBody, Route, SseEvent, SseStream,
+    Upstream, UpstreamError, UpstreamResponse,
+};
+use hyper::header::HeaderValue;
+use hyper::Response;
+use intentgate_proto::audit::Entry;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Where and how one message goes upstream.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub gw: Arc<Gateway>,
+    pub route: Route,
+    /// The agent speaks 2026-07-28.
+    pub modern: bool,
+    /// `Mcp-Param-*` headers, forwarded unchanged to a 2026-era upstream.
+    pub param_headers: Vec<(String, String)>,
+    /// Hash of the agent's 2025-era session id: requests upstream sends the agent on it are
+    /// noted, so the agent's answers may travel back ([`crate::server_requests`]).
+    pub session_hash: Option<String>,
+}
+
+/// The outcome entry owed for a gated call (nothing for lifecycle methods).
+struct Outcome {
+    gw: Arc<Gateway>,
+    decision: Option<Entry>,
+    started: Instant,
+}
+
+impl Outcome {
+    fn decision_id(&self) -> Option<String> {
+        self.decision.as_ref().map(|d| d.event_id.clone())
+    }
+
+    /// Record what upstream did: the HTTP status of an answer relayed to the agent, 0 when the
+    /// agent got −31006 for a transport or protocol failure, 499 when the agent went away.
+    async fn record(self, status: i64) {
+        if let Some(d) = &self.decision {
+            let latency = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+            pipeline::record_outcome(&self.gw, d, status, latency).await;
+        }
+    }
+}
+
+/// A refusal for the agent because upstream failed.
+pub fn upstream_refusal(id: &Value, e: &UpstreamError, decision_id: Option<String>) -> Value {
+    Refusal {
+        check: Check::Upstream,
+        reason: e.to_string(),
+        decision_id,
+    }
+    .to_jsonrpc(id)
+}
+
+/// `message` with `id` in place of the agent's id (messages igd forwards are objects).
+fn with_id(message: &Value, id: &Value) -> Value {
+    let mut msg = message.clone();
+    if let Some(obj) = msg.as_object_mut() {
+        obj.insert("id".into(), id.clone());
+    }
+    msg
+}
+
+/// The development stub's answer as if upstream had sent it.
+fn stub_response(method: &str, params: Option<&Value>) -> UpstreamResponse {
+    match stub_answer(method, params) {
+        Ok(Value::Object(r)) => UpstreamResponse::from_result(r),
+        Ok(_) => UpstreamResponse::from_result(Default::default()),
+        Err((code, m)) => UpstreamResponse::from_error(code, &m),
+    }
+}
+
+/// Send `message` and wait for its whole answer (SSE bodies read to the response).
+pub async fn request(
+    ex: &Exchange,
+    message: &Value,
+    method: &str,
+) -> Result<UpstreamResponse, UpstreamError> {
+    let up = match &ex.gw.upstream {
+        Upstream::None => return Err(UpstreamError::NotConfigured),
+        Upstream::Stub => return Ok(stub_response(method, message.get("params"))),
+        Upstream::Http(up) => up,
+    };
+    let upstream_id = up.next_id();
+    let reply = up
+        .send(&ex.route, &with_id(message, &upstream_id), method, None)
+        .await?;
+    reply.into_response(&upstream_id).await
+}
+
+/// Forward a request upstream and relay the answer; record the outcome of a gated call
+/// (`decision`) whatever happens.
+pub async fn forward(
+    ex: &Exchange,
+    message: &Value,
+    client_id: &Value,
+    method: &str,
+    name: Option<&str>,
+    decision: Option<Entry>,
+) -> Response<Body> {
+    let outcome = Outcome {
+        gw: ex.gw.clone(),
+        decision,
+        started: Instant::now(),
+    };
+    let up = match &ex.gw.upstream {
+        Upstream::None => {
+            let id = outcome.decision_id();
+            outcome.record(0).await;
+            let refusal = upstream_refusal(client_id, &UpstreamError::NotConfigured, id);
+            return json_response(200, &refusal);
+        }
+        Upstream::Stub => {
+            let answer = stub_response(method, message.get("params"));
+            outcome.record(200).await;
+            return json_response(200, &answer.for_client(client_id, ex.modern, method));
+        }
+        Upstream::Http(up) => up,
+    };
+    let upstream_id = up.next_id();
+    let msg = with_id(message, &upstream_id);
+    let reply = match up
+        .send_with(&ex.route, &msg, method, name, &ex.param_headers)
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return refuse(outcome, client_id, &e).await,
+    };
+    let status = reply.status;
+    match reply.body {
+        ReplyBody::Json(v) => match check_response(v, &upstream_id) {
+            Ok(answer) => {
+                outcome.record(i64::from(status)).await;
+                let http_status = if status >= 400 { status } else { 200 };
+                json_response(
+                    http_status,
+                    &answer.for_client(client_id, ex.modern, method),
+                )
+            }
+            Err(reason) => refuse(outcome, client_id, &UpstreamError::Protocol(reason)).await,
+        },
+        ReplyBody::Empty => {
+            let e = UpstreamError::Protocol(format!("HTTP {status} without a body"));
+            refuse(outcome, client_id, &e).await
+        }
+        ReplyBody::Sse(stream) => {
+            let (tx, body) = channel_body();
+            let pump = Pump {
+                ex: ex.clone(),
+                client_id: client_id.clone(),
+                upstream_id,
+                method: method.to_string(),
+                status,
+                tx,
+            };
+            tokio::spawn(pump.run(stream, outcome));
+            sse_response(body)
+        }
+    }
+}
+
+async fn refuse(outcome: Outcome, client_id: &Value, e: &UpstreamError) -> Response<Body> {
+    let id = outcome.decision_id();
+    outcome.record(e.status()).await;
+    json_response(200, &upstream_refusal(client_id, e, id))
+}
+
+fn sse_response(body: Body) -> Response<Body> {
+    let mut resp = Response::new(body);
+    let headers = resp.headers_mut();
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert("cache-control", HeaderValue::from_static("no-cache"));
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    resp
+}
+
+/// What one upstream event becomes for the agent.
+#[derive(Debug)]
+enum Relayed {
+    /// Not a JSON-RPC message: not relayed.
+    Skip,
+    /// A notification or request from upstream, re-serialized.
+    Message(SseEvent),
+    /// The answer to the forwarded request: the last event.
+    Answer(SseEvent),
+    /// An answer to the forwarded request that is not a valid response.
+    Invalid(String),
+}
+
+/// Relays one SSE answer to the agent, event by event, without buffering the stream.
+struct Pump {
+    ex: Exchange,
+    client_id: Value,
+    upstream_id: Value,
+    method: String,
+    status: u16,
+    tx: tokio::sync::mpsc::Sender<bytes::Bytes>,
+}
+
+impl Pump {
+    async fn run(self, mut stream: Box<SseStream>, outcome: Outcome) {
+        let failure = loop {
+            let ev = match stream.next_event().await {
+                Ok(Some(ev)) => ev,
+                Ok(None) => {
+                    break UpstreamError::Protocol("stream ended without a response".into())
+                }
+                Err(e) => break e,
+            };
+            let (ev, last) = match self.relay(ev) {
+                Relayed::Skip => continue,
+                Relayed::Message(ev) => (ev, false),
+                Relayed::Answer(ev) => (ev, true),
+                Relayed::Invalid(reason) => break UpstreamError::Protocol(reason),
+            };
+            if !self.send(&ev).await {
+                // The agent went away mid-call: stop upstream too.
+                drop(stream);
+                self.cancel().await;
+                return outcome.record(499).await;
+            }
+            if last {
+                return outcome.record(i64::from(self.status)).await;
+            }
+        };
+        drop(stream);
+        let refusal = upstream_refusal(&self.client_id, &failure, outcome.decision_id());
+        let ev = SseEvent {
+            event: Some("message".into()),
+            data: refusal.to_string(),
+            ..SseEvent::default()
+        };
+        let _ = self.send(&ev).await;
+        self.cancel().await;
+        outcome.record(failure.status()).await;
+    }
+
+    /// Classify an upstream event. Its data must be one JSON object (no duplicate keys); igd
+    /// relays what it parsed, re-serialized, without upstream's event ids.
+    fn relay(&self, ev: SseEvent) -> Relayed {
+        let Ok(v) = parse_strict(ev.data.as_bytes()) else {
+            tracing::debug!("upstream SSE event without JSON data skipped");
+            return Relayed::Skip;
+        };
+        if !v.is_object() {
+            return Relayed::Skip;
+        }
+        let event = ev.event.filter(|e| !e.is_empty());
+        if reply::answers(&v, &self.upstream_id) {
+            return match check_response(v, &self.upstream_id) {
+                Ok(answer) => Relayed::Answer(SseEvent {
+                    event,
+                    data: answer
+                        .for_client(&self.client_id, self.ex.modern, &self.method)
+                        .to_string(),
+                    ..SseEvent::default()
+                }),
+                Err(reason) => Relayed::Invalid(reason),
+            };
+        }
+        if let (Some(h), Some(rid), Some(_)) = (&self.ex.session_hash, v.get("id"), v.get("method"))
+        {
+            // A request upstream sends the agent: its answer may come back.
+            let gw = &self.ex.gw;
+            let now = crate::clock::now_secs();
+            let expires = now.saturating_add(gw.settings.session_idle_timeout);
+            gw.server_requests.note(h, rid, expires, now);
+        }
+        Relayed::Message(SseEvent {
+            event,
+            data: v.to_string(),
+            ..SseEvent::default()
+        })
+    }
+
+    /// Send one event to the agent; false when the agent has gone away.
+    async fn send(&self, ev: &SseEvent) -> bool {
+        self.tx.send(ev.to_bytes().into()).await.is_ok()
+    }
+
+    async fn cancel(&self) {
+        if let Upstream::Http(up) = &self.ex.gw.upstream {
+            cancel_upstream(up, &self.ex.route, &self.upstream_id).await;
+        }
+        tracing::info!(method = %self.method, "upstream request cancelled");
+    }
+}
+
+/// Tell upstream to stop working on a request: `notifications/cancelled` on the session it
+/// runs in (the agent's own, or the pooled one a 2026-era request shares with a legacy
+/// upstream). A 2026-era upstream learns it from its response stream being closed.
+async fn cancel_upstream(up: &HttpUpstream, route: &Route, upstream_id: &Value) {
+    if matches!(route, Route::Shared) && up.known_era() != Some(Era::Legacy) {
+        return;
+    }
+    let note = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": upstream_id, "reason": "client disconnected"}});
+    if let Err(e) = up.send(route, &note, "notifications/cancelled", None).await {
+        tracing::debug!(error = %e, "cancelling upstream failed");
+    }
+}
