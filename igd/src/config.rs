@@ -610,6 +610,13 @@ impl Sources {
             return Err(ConfigError::new("max_token_ttl", "must be positive"));
         }
         let max_body_bytes = self.number("max_body_bytes", 1_048_576usize)?;
+        let session_ops_per_minute = self.number("session_ops_per_minute", 60u32)?;
+        if session_ops_per_minute == 0 {
+            return Err(ConfigError::new(
+                "session_ops_per_minute",
+                "must be at least 1",
+            ));
+        }
         let max_upstream_response_bytes =
             self.number("max_upstream_response_bytes", 16_777_216usize)?;
         if max_upstream_response_bytes < 1024 {
@@ -678,7 +685,7 @@ impl Sources {
             upstream_timeout_ms: self.number("upstream_timeout_ms", 5000u64)?,
             upstream_headers,
             session_idle_timeout: self.number("session_idle_timeout", 3600u64)?,
-            session_ops_per_minute: self.number("session_ops_per_minute", 60u32)?,
+            session_ops_per_minute,
             deployment_id: self.get("deployment_id").map(String::from),
             allowed_origins: self.list("allowed_origins"),
             trusted_proxies,
@@ -791,6 +798,14 @@ mod tests {
         assert!(e.message.contains("TLS"), "{e}");
         let e = Settings::load(None, &env(&[("INTENTGATE_AUDIT_SYNC", "always")])).unwrap_err();
         assert_eq!(e.variable, "INTENTGATE_AUDIT_SYNC");
+        for (var, value) in [
+            ("INTENTGATE_SESSION_OPS_PER_MINUTE", "0"),
+            ("INTENTGATE_MAX_UPSTREAM_RESPONSE_BYTES", "100"),
+            ("INTENTGATE_MAX_UPSTREAM_RESPONSE_BYTES", "lots"),
+        ] {
+            let e = Settings::load(None, &env(&[(var, value)])).unwrap_err();
+            assert_eq!(e.variable, var);
+        }
     }
 
     #[test]
