@@ -951,3 +951,54 @@ fn generated_master_keys_are_fresh_hex() {
         ka.kid()
     );
 }
+
+#[test]
+fn master_key_edges() {
+    // A raw (non-hex) key of exactly the minimum length is accepted; one byte less is not.
+    let raw = "k".repeat(intentgate_proto::keys::MIN_MASTER_KEY_BYTES);
+    MasterKey::parse(&raw).unwrap();
+    assert!(MasterKey::parse(&raw[1..]).is_err());
+    // Debug says that it is redacted (and shows nothing of the key).
+    let mk = MasterKey::parse(&"ab".repeat(32)).unwrap();
+    assert_eq!(format!("{mk:?}"), "MasterKey(<redacted>)");
+}
+
+#[test]
+fn oversized_text_is_refused_before_decoding() {
+    // Not base64 at all: refused for its length, without being decoded.
+    let text = format!("ig1.{}", "!".repeat(MAX_TOKEN_TEXT));
+    assert_eq!(
+        verify(&ring(), &text, NOW).unwrap_err(),
+        TokenError::TooLarge
+    );
+    // The largest text that may be decoded is the encoding of the largest payload.
+    assert_eq!(MAX_TOKEN_TEXT, 4 + (MAX_PAYLOAD_BYTES * 4).div_ceil(3));
+}
+
+#[test]
+fn a_payload_of_exactly_the_limit_verifies() {
+    let key = ring().current().clone();
+    let root_block = RawToken::decode(&root(&["a"], 10)).unwrap().blocks()[0].clone();
+    // {"jti":"<32 hex>",<spaces>"sub":"x"} of exactly n bytes.
+    let block = |i: u64, n: usize| {
+        format!(
+            r#"{{"jti":"{}",{}"sub":"x"}}"#,
+            jti(50 + i),
+            " ".repeat(n - 52)
+        )
+        .into_bytes()
+    };
+    let mut blocks = vec![root_block.clone()];
+    blocks.extend((0..3).map(|i| block(i, MAX_BLOCK_BYTES)));
+    let used: usize = 1 + 32 + blocks.iter().map(|b| b.len() + 2).sum::<usize>();
+    blocks.push(block(3, MAX_PAYLOAD_BYTES - used - 2));
+    let t = seal_blocks(&key, &blocks).unwrap();
+    assert_eq!(payload(&t).len(), MAX_PAYLOAD_BYTES);
+    assert_eq!(t.len(), MAX_TOKEN_TEXT);
+    assert_eq!(verify(&ring(), &t, NOW).unwrap().depth(), 4);
+    // Debug names the block count and redacts the tag.
+    assert_eq!(
+        format!("{:?}", RawToken::decode(&t).unwrap()),
+        "RawToken { blocks: 5, tag: <redacted> }"
+    );
+}
