@@ -15,7 +15,6 @@ use intentgate_proto::audit::Entry;
 use intentgate_proto::token::Claims;
 use rand::RngCore;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 /// Which check refused a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -422,11 +421,8 @@ fn side_record(
 ) -> SideRecord {
     let mut salt = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut salt);
-    let canonical = serde_json::to_vec(call.args).unwrap_or_default();
-    let mut h = Sha256::new();
-    h.update(salt);
-    h.update(&canonical);
-    entry.args_commitment = Some(hex::encode(h.finalize()));
+    let (commitment, canonical) = intentgate_proto::audit::args_commitment(&salt, call.args);
+    entry.args_commitment = Some(commitment);
     let mode = gw.settings.audit_persist_arg_values;
     SideRecord {
         // In `off` mode no salt is kept, so the commitment cannot be brute-forced.

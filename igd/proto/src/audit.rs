@@ -1,9 +1,10 @@
 //! Audit entries (DESIGN §5): the field table, the canonical encoding and the hash chain.
 //!
-//! `hash = SHA-256(0x00 ‖ RFC 8785 JSON of every field but hash)`, absent fields omitted. Entries
-//! carry only strings, integers, booleans and arrays of strings, so RFC 8785 reduces to: keys in
-//! code-unit order (all ASCII here), integers as written, strings with JSON's minimal escaping,
-//! which is exactly what `serde_json` produces for a sorted map.
+//! `hash = SHA-256(0x00 ‖ RFC 8785 JSON of every field but hash)`, absent fields omitted, and
+//! `args_commitment = SHA-256(salt ‖ RFC 8785 JSON of args)`. RFC 8785 (JCS) comes from a
+//! maintained implementation: numbers as ECMAScript formats doubles, keys in UTF-16 code-unit
+//! order. Entry fields are strings, booleans, string arrays and integers below 2^53, whose JCS
+//! form is byte for byte what earlier versions wrote, so existing chains keep their hashes.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -85,8 +86,7 @@ impl Entry {
             _ => serde_json::Map::new(),
         };
         value.remove("hash");
-        // serde_json::Map is a BTreeMap (no preserve_order feature): keys come out sorted.
-        serde_json::to_vec(&value).unwrap_or_default()
+        canonical_json(&serde_json::Value::Object(value))
     }
 
     /// The hash this entry should carry, as lowercase hex.
@@ -100,10 +100,28 @@ impl Entry {
     /// Fill in `seq`, `prev_hash` and `hash` to append after a head.
     pub fn seal(&mut self, prev_seq: u64, prev_hash: &str) {
         self.v = ENTRY_VERSION;
-        self.seq = prev_seq + 1;
+        // A head at u64::MAX (only a forged row can be there) seals a duplicate seq, which the
+        // store's UNIQUE(tenant, seq) refuses: fail closed rather than wrap or panic.
+        self.seq = prev_seq.saturating_add(1);
         self.prev_hash = prev_hash.to_string();
         self.hash = self.compute_hash();
     }
+}
+
+/// RFC 8785 (JSON Canonicalization Scheme) bytes of a JSON value.
+pub fn canonical_json(value: &serde_json::Value) -> Vec<u8> {
+    // A `Value` holds only finite numbers, so canonicalization cannot fail.
+    serde_json_canonicalizer::to_vec(value).unwrap_or_default()
+}
+
+/// `args_commitment`: SHA-256(salt ‖ RFC 8785 JSON of args), lowercase hex, with the canonical
+/// bytes (what `raw` argument persistence keeps).
+pub fn args_commitment(salt: &[u8], args: &serde_json::Value) -> (String, Vec<u8>) {
+    let canonical = canonical_json(args);
+    let mut h = Sha256::new();
+    h.update(salt);
+    h.update(&canonical);
+    (hex::encode(h.finalize()), canonical)
 }
 
 /// Where a chain broke and why.
@@ -167,11 +185,12 @@ impl ChainVerifier {
                 expected,
             ));
         }
-        if e.seq != self.last_seq + 1 {
+        let next = self.last_seq.checked_add(1);
+        if Some(e.seq) != next {
             return Err(broken(
                 format!(
                     "expected seq {} but found {} (gap, deletion or reorder)",
-                    self.last_seq + 1,
+                    next.map_or_else(|| "none (seq overflow)".to_string(), |n| n.to_string()),
                     e.seq
                 ),
                 expected,
@@ -225,6 +244,14 @@ pub struct MarkerSeen {
     pub action: Option<String>,
     pub reason: Option<String>,
     pub cut_seq: Option<u64>,
+    /// Covered by a signed checkpoint that the chain still matches: only then does it excuse
+    /// anything.
+    #[serde(default)]
+    pub anchored: bool,
+    /// Sizes of the signed checkpoints this marker excused: below a prune's cut (entries gone
+    /// by design) or, for a re-baseline, the rolled-back history it acknowledges.
+    #[serde(default)]
+    pub excused: Vec<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -240,9 +267,23 @@ pub struct AnchorStatus {
     pub verified: bool,
 }
 
-/// Verifies a whole chain fed in seq order against its newest trusted checkpoint: every hash
-/// and link, and that the chain still contains exactly what was signed (no truncation,
-/// rollback or recomputed suffix).
+/// How many recent entry hashes a verifier keeps to check a marker's `cut_hash` against the
+/// entry it names (an honest marker names an entry a few positions back at most).
+const MARKER_LOOKBACK: usize = 4096;
+
+/// A marker met in the chain, with what verification established about it.
+#[derive(Debug, Clone)]
+struct MarkerState {
+    seen: MarkerSeen,
+    /// `cut_hash` was compared with the entry at `cut_seq` (or the first kept entry's link).
+    cut_confirmed: bool,
+}
+
+/// Verifies a whole chain fed in seq order against trusted checkpoints: every hash and link,
+/// and that the chain still contains exactly what was signed (no truncation, rollback or
+/// recomputed suffix). A `marker` excuses a checkpoint only when it is self-consistent, covered
+/// by a checkpoint the chain matches, and the excused checkpoint is one its cut put out of
+/// reach: a prune's deleted prefix, or the history a re-baseline acknowledges as rolled back.
 #[derive(Debug, Clone)]
 pub struct ChainAudit {
     chain: ChainVerifier,
@@ -250,14 +291,14 @@ pub struct ChainAudit {
     seen: Vec<Option<String>>,
     broken: Option<BrokenAt>,
     last_ts: Option<i64>,
-    started: bool,
-    /// The chain starts after a retention cut: (cut_seq, cut_hash) a marker must confirm.
-    pending_cut: Option<(u64, String)>,
-    markers: Vec<MarkerSeen>,
+    /// The first entry fed: its seq and the `prev_hash` it links to.
+    first: Option<(u64, String)>,
+    recent: std::collections::VecDeque<(u64, String)>,
+    markers: Vec<MarkerState>,
 }
 
 impl ChainAudit {
-    /// `anchors`: trusted checkpoints (the newest and any pinned one), in any order.
+    /// `anchors`: trusted checkpoints (the newest, any pinned one, older ones), in any order.
     pub fn new(tenant: &str, anchors: Vec<Anchor>) -> Self {
         let n = anchors.len();
         ChainAudit {
@@ -266,10 +307,57 @@ impl ChainAudit {
             seen: vec![None; n],
             broken: None,
             last_ts: None,
-            started: false,
-            pending_cut: None,
+            first: None,
+            recent: std::collections::VecDeque::new(),
             markers: Vec::new(),
         }
+    }
+
+    /// The hash of the kept entry at `seq`, if verification still knows it.
+    fn hash_at(&self, seq: u64) -> Option<&str> {
+        match &self.first {
+            Some((first, link)) if seq.checked_add(1) == Some(*first) => Some(link),
+            _ => self
+                .recent
+                .iter()
+                .rev()
+                .find(|(s, _)| *s == seq)
+                .map(|(_, h)| h.as_str()),
+        }
+    }
+
+    /// A marker must name a cut strictly before itself, and its `cut_hash` must be the hash of
+    /// the entry it names whenever that entry (or the first kept entry's link) is at hand.
+    fn check_marker(&self, e: &Entry) -> Result<MarkerState, String> {
+        let (Some(cut), Some(cut_hash)) = (e.cut_seq, e.cut_hash.as_deref()) else {
+            return Err("marker without cut_seq and cut_hash (forged)".into());
+        };
+        if cut >= e.seq {
+            return Err(format!(
+                "marker's cut_seq {cut} is not before its own seq {} (forged)",
+                e.seq
+            ));
+        }
+        let cut_confirmed = match self.hash_at(cut) {
+            Some(h) if h == cut_hash => true,
+            Some(_) => {
+                return Err(format!(
+                    "marker's cut_hash is not the hash of entry {cut} (forged)"
+                ))
+            }
+            None => false,
+        };
+        Ok(MarkerState {
+            seen: MarkerSeen {
+                seq: e.seq,
+                action: e.action.clone(),
+                reason: e.reason.clone(),
+                cut_seq: Some(cut),
+                anchored: false,
+                excused: Vec::new(),
+            },
+            cut_confirmed,
+        })
     }
 
     /// Feed the next entry; returns false once the chain is known to be broken.
@@ -277,93 +365,145 @@ impl ChainAudit {
         if self.broken.is_some() {
             return false;
         }
-        if !self.started {
-            self.started = true;
+        if self.first.is_none() {
+            self.first = Some((e.seq, e.prev_hash.clone()));
             // A pruned chain starts after its cut; a marker later in the chain must say so.
             if e.seq > 1 {
                 self.chain = ChainVerifier::resume(&self.chain.tenant, e.seq - 1, &e.prev_hash);
-                self.pending_cut = Some((e.seq - 1, e.prev_hash.clone()));
             }
-        }
-        if e.kind == "marker" {
-            if let (Some((cut, hash)), Some(cs), Some(ch)) =
-                (&self.pending_cut, e.cut_seq, &e.cut_hash)
-            {
-                if *cut == cs && hash == ch {
-                    self.pending_cut = None;
-                }
-            }
-            self.markers.push(MarkerSeen {
-                seq: e.seq,
-                action: e.action.clone(),
-                reason: e.reason.clone(),
-                cut_seq: e.cut_seq,
-            });
         }
         if let Err(b) = self.chain.push(e) {
             self.broken = Some(b);
             return false;
+        }
+        if e.kind == "marker" {
+            match self.check_marker(e) {
+                Ok(m) => self.markers.push(m),
+                Err(reason) => {
+                    self.broken = Some(BrokenAt {
+                        seq: e.seq,
+                        ts: e.ts,
+                        reason,
+                        stored_hash: e.hash.clone(),
+                        expected_hash: e.hash.clone(),
+                    });
+                    return false;
+                }
+            }
         }
         for (i, a) in self.anchors.iter().enumerate() {
             if a.size == e.seq {
                 self.seen[i] = Some(e.hash.clone());
             }
         }
+        if self.recent.len() == MARKER_LOOKBACK {
+            self.recent.pop_front();
+        }
+        self.recent.push_back((e.seq, e.hash.clone()));
         self.last_ts = Some(e.ts);
         true
     }
 
-    pub fn finish(self) -> ChainReport {
+    /// Why the checkpoint `a` (not matched by the chain) is not excused.
+    fn unmatched(a: &Anchor, head: u64, seen: &Option<String>) -> BrokenAt {
+        if a.size > head {
+            BrokenAt {
+                seq: head + 1,
+                ts: 0,
+                reason: format!(
+                    "chain ends at {head} but a signed checkpoint covers {} (truncated or rolled back)",
+                    a.size
+                ),
+                stored_hash: String::new(),
+                expected_hash: a.hash.clone(),
+            }
+        } else {
+            BrokenAt {
+                seq: a.size,
+                ts: 0,
+                reason: "entry differs from the signed checkpoint (chain recomputed or rewritten)"
+                    .into(),
+                stored_hash: seen.clone().unwrap_or_default(),
+                expected_hash: a.hash.clone(),
+            }
+        }
+    }
+
+    pub fn finish(mut self) -> ChainReport {
         let (seq, hash) = self.chain.head();
         let (seq, hash) = (seq, hash.to_string());
-        let mut broken = self.broken;
-        let anchor_size = self.anchors.iter().map(|a| a.size).max().unwrap_or(0);
-        if let (None, Some((cut, hash))) = (&broken, &self.pending_cut) {
+        let mut broken = self.broken.take();
+        // The newest checkpoint the chain matches: it covers (anchors) every marker at or below it.
+        let matched = |a: &Anchor, s: &Option<String>| a.size > 0 && s.as_deref() == Some(&a.hash);
+        let newest_matched = self
+            .anchors
+            .iter()
+            .zip(&self.seen)
+            .filter(|(a, s)| matched(a, s))
+            .map(|(a, _)| a.size)
+            .max()
+            .unwrap_or(0);
+        for m in &mut self.markers {
+            m.seen.anchored = m.seen.seq <= newest_matched;
+        }
+        let first = self.first.as_ref().map_or(1, |(s, _)| *s);
+        // A chain that starts after 1 was pruned: an anchored prune marker must record exactly
+        // that cut (the first kept entry links to its cut_hash, checked when it was fed).
+        let prune = self.markers.iter().position(|m| {
+            m.seen.anchored
+                && m.cut_confirmed
+                && m.seen.action.as_deref() == Some("prune")
+                && m.seen.cut_seq.and_then(|c| c.checked_add(1)) == Some(first)
+        });
+        if broken.is_none() && first > 1 && prune.is_none() {
+            let cut = first - 1;
             broken = Some(BrokenAt {
                 seq: 1,
                 ts: 0,
                 reason: format!(
-                    "entries 1..={cut} are missing and no retention marker records the cut"
+                    "entries 1..={cut} are missing and no retention marker covered by a signed checkpoint records the cut"
                 ),
                 stored_hash: String::new(),
-                expected_hash: hash.clone(),
+                expected_hash: self.first.as_ref().map(|(_, h)| h.clone()).unwrap_or_default(),
             });
         }
-        // Checkpoints older than a retention cut cover entries that are gone by design.
-        let first_kept = self
-            .markers
-            .iter()
-            .filter_map(|m| m.cut_seq)
-            .max()
-            .unwrap_or(0);
         if broken.is_none() {
-            for (a, seen) in self.anchors.iter().zip(&self.seen) {
-                if a.size <= first_kept && seen.is_none() {
+            let mut order: Vec<usize> = (0..self.anchors.len()).collect();
+            order.sort_by_key(|&i| self.anchors[i].size);
+            for i in order {
+                let (a, s) = (&self.anchors[i], &self.seen[i]);
+                if a.size == 0 || matched(a, s) {
                     continue;
                 }
-                if a.size > seq {
-                    broken = Some(BrokenAt {
-                        seq: seq + 1,
-                        ts: 0,
-                        reason: format!("chain ends at {seq} but a signed checkpoint covers {} (truncated or rolled back)", a.size),
-                        stored_hash: String::new(),
-                        expected_hash: a.hash.clone(),
-                    });
-                    break;
+                // Deleted by an anchored prune: out of reach by design.
+                if a.size < first {
+                    if let Some(p) = prune {
+                        self.markers[p].seen.excused.push(a.size);
+                        continue;
+                    }
                 }
-                if a.size > 0 && seen.as_deref() != Some(a.hash.as_str()) {
-                    broken = Some(BrokenAt {
-                        seq: a.size,
-                        ts: 0,
-                        reason: "entry differs from the signed checkpoint (chain recomputed or rewritten)".into(),
-                        stored_hash: seen.clone().unwrap_or_default(),
-                        expected_hash: a.hash.clone(),
-                    });
-                    break;
+                // Signed before an anchored re-baseline existed (any checkpoint covering the
+                // marker is at or past it): the rolled-back history it acknowledges.
+                let rebaseline = self.markers.iter().position(|m| {
+                    m.seen.anchored
+                        && m.cut_confirmed
+                        && m.seen.action.as_deref() == Some("rebaseline")
+                        && a.size < m.seen.seq
+                });
+                if let Some(r) = rebaseline {
+                    self.markers[r].seen.excused.push(a.size);
+                    continue;
                 }
+                broken = Some(Self::unmatched(a, seq, s));
+                break;
             }
         }
         let ok = broken.is_none();
+        let anchor_size = if ok {
+            newest_matched
+        } else {
+            self.anchors.iter().map(|a| a.size).max().unwrap_or(0)
+        };
         ChainReport {
             ok,
             tenant: self.chain.tenant.clone(),
@@ -379,7 +519,7 @@ impl ChainAudit {
                 verified: ok && anchor_size > 0,
             },
             unanchored: seq.saturating_sub(anchor_size),
-            markers: self.markers,
+            markers: self.markers.into_iter().map(|m| m.seen).collect(),
         }
     }
 }
@@ -445,5 +585,159 @@ mod tests {
             .contains("expected seq"));
         v.push(&b).unwrap();
         assert_eq!(v.verified, 2);
+    }
+
+    fn chain(n: u64) -> Vec<Entry> {
+        let mut out: Vec<Entry> = Vec::new();
+        for i in 0..n {
+            let mut e = entry("acme");
+            e.target = Some(format!("t{i}"));
+            let (seq, hash) = out
+                .last()
+                .map_or((0, GENESIS_HASH.to_string()), |p| (p.seq, p.hash.clone()));
+            e.seal(seq, &hash);
+            out.push(e);
+        }
+        out
+    }
+
+    fn mark(entries: &mut Vec<Entry>, action: &str, cut_seq: u64, cut_hash: &str) {
+        let mut m = entry("acme");
+        m.kind = "marker".into();
+        m.action = Some(action.into());
+        m.cut_seq = Some(cut_seq);
+        m.cut_hash = Some(cut_hash.into());
+        let last = entries.last().map(|p| (p.seq, p.hash.clone()));
+        let (seq, hash) = last.unwrap_or((0, GENESIS_HASH.to_string()));
+        m.seal(seq, &hash);
+        entries.push(m);
+    }
+
+    fn anchor(entries: &[Entry], size: u64) -> Anchor {
+        let e = entries.iter().find(|e| e.seq == size).unwrap();
+        Anchor {
+            size,
+            hash: e.hash.clone(),
+        }
+    }
+
+    fn audit(entries: &[Entry], anchors: Vec<Anchor>) -> ChainReport {
+        let mut a = ChainAudit::new("acme", anchors);
+        for e in entries {
+            if !a.push(e) {
+                break;
+            }
+        }
+        a.finish()
+    }
+
+    #[test]
+    fn seq_overflow_is_a_break_not_a_panic() {
+        let mut a = entry("acme");
+        a.seal(u64::MAX - 1, GENESIS_HASH);
+        let mut v = ChainVerifier::resume("acme", u64::MAX - 1, GENESIS_HASH);
+        v.push(&a).unwrap();
+        let mut b = entry("acme");
+        b.seal(u64::MAX, &a.hash);
+        assert!(v.push(&b).unwrap_err().reason.contains("expected seq"));
+    }
+
+    #[test]
+    fn a_marker_must_name_an_earlier_entry_by_its_hash() {
+        let base = chain(5);
+        let h3 = base[2].hash.clone();
+        for (cut, hash, why) in [
+            (6, h3.as_str(), "not before its own seq"),
+            (7, h3.as_str(), "not before its own seq"),
+            (3, "00", "not the hash of entry 3"),
+            (5, h3.as_str(), "not the hash of entry 5"),
+        ] {
+            let mut e = base.clone();
+            mark(&mut e, "prune", cut, hash);
+            let r = audit(&e, vec![]);
+            let b = r.broken_at.unwrap();
+            assert!(b.reason.contains(why), "{cut}: {}", b.reason);
+            assert_eq!(b.seq, 6);
+        }
+        let mut e = base.clone();
+        mark(&mut e, "prune", 3, &h3);
+        e[5].cut_hash = None;
+        let last = e[4].hash.clone();
+        e[5].seal(5, &last);
+        assert!(audit(&e, vec![])
+            .broken_at
+            .unwrap()
+            .reason
+            .contains("without cut_seq"));
+    }
+
+    #[test]
+    fn an_anchored_prune_excuses_only_the_checkpoints_below_its_cut() {
+        let mut e = chain(6);
+        let h4 = e[3].hash.clone();
+        mark(&mut e, "prune", 4, &h4);
+        let (old2, old5) = (anchor(&e, 2), anchor(&e, 5));
+        let cover = anchor(&e, 7);
+        let kept: Vec<Entry> = e[4..].to_vec();
+        let r = audit(&kept, vec![old5.clone(), cover.clone(), old2.clone()]);
+        assert!(r.ok, "{r:?}");
+        assert_eq!(
+            r.checkpoint,
+            AnchorStatus {
+                size: 7,
+                verified: true
+            }
+        );
+        assert_eq!(r.unanchored, 0);
+        assert_eq!(r.markers[0].excused, vec![2]);
+        assert!(r.markers[0].anchored);
+        // Not covered by a checkpoint: it excuses nothing, and the cut is unexplained.
+        let r = audit(&kept, vec![old5.clone(), old2]);
+        assert!(!r.ok);
+        assert!(!r.markers[0].anchored);
+        assert!(r
+            .broken_at
+            .unwrap()
+            .reason
+            .contains("entries 1..=4 are missing"));
+        // Cutting one entry more than the marker says.
+        let r = audit(&kept[1..], vec![cover]);
+        assert!(!r.ok);
+        // A re-baseline does not excuse a deleted prefix.
+        let mut e = chain(6);
+        let h4 = e[3].hash.clone();
+        mark(&mut e, "rebaseline", 4, &h4);
+        let cover = anchor(&e, 7);
+        assert!(!audit(&e[4..], vec![cover]).ok);
+    }
+
+    #[test]
+    fn an_anchored_rebaseline_excuses_the_rollback_before_it_and_says_so() {
+        let lost = chain(8);
+        let mut e = chain(3);
+        let mut other = entry("acme");
+        other.target = Some("after restore".into());
+        other.seal(3, &e[2].hash.clone());
+        e.push(other);
+        let h4 = e[3].hash.clone();
+        mark(&mut e, "rebaseline", 4, &h4);
+        let more = entry("acme");
+        let last = e[4].hash.clone();
+        let mut more = more;
+        more.seal(5, &last);
+        e.push(more);
+        let (old2, old4, old5) = (anchor(&lost, 2), anchor(&lost, 4), anchor(&lost, 5));
+        let r = audit(&e, vec![old4.clone(), anchor(&e, 5), old2.clone()]);
+        assert!(r.ok, "{r:?}");
+        assert_eq!(r.markers[0].excused, vec![4]);
+        assert_eq!(r.checkpoint.size, 5);
+        assert_eq!(r.unanchored, 1);
+        // A checkpoint at or past the marker is never excused: a rewrite after it.
+        let r = audit(&e, vec![old5, anchor(&e, 5)]);
+        assert!(!r.ok);
+        // Without a covering checkpoint the rollback stands.
+        let r = audit(&e, vec![old4]);
+        assert!(!r.ok);
+        assert!(!r.markers[0].anchored);
     }
 }
