@@ -28,6 +28,12 @@ const FILES: &[&str] = &[
     "CONTROLS.md",
 ];
 
+/// Largest member `verify-pack` reads: a pack is decompressed into memory, so a gzip bomb must
+/// be refused before it is inflated.
+pub const MAX_PACK_MEMBER_BYTES: u64 = 256 << 20;
+/// Largest total of all members.
+pub const MAX_PACK_BYTES: u64 = 512 << 20;
+
 fn internal(e: impl std::fmt::Display) -> CliError {
     CliError::new(ErrorCode::Internal, e.to_string())
 }
@@ -46,10 +52,12 @@ pub async fn build(
     // export cap, stopping at the window's end.
     let to_us = to.map(parse_time).transpose()?;
     let mut entries = Vec::new();
+    let mut last_seq = 0u64;
     verify::each_export_row(client, tenant, |line, v| {
         if to_us.is_some_and(|t| v["ts"].as_i64().unwrap_or(0) >= t) {
             return Ok(false);
         }
+        last_seq = v["seq"].as_u64().unwrap_or(last_seq);
         entries.push(String::from_utf8_lossy(line).into_owned());
         Ok(true)
     })
@@ -72,10 +80,11 @@ pub async fn build(
         .filter_map(|c| c["note"].as_str().map(String::from))
         .collect();
     let entries_text = entries.iter().map(|l| format!("{l}\n")).collect::<String>();
-    // Only checkpoints the exported prefix reaches belong in the pack.
+    // Only checkpoints the exported prefix reaches belong in the pack (by seq: a pruned chain
+    // holds fewer entries than its head's seq).
     let notes: Vec<String> = notes
         .into_iter()
-        .filter(|n| Checkpoint::open(n, &keys).is_ok_and(|cp| cp.size <= entries.len() as u64))
+        .filter(|n| Checkpoint::open(n, &keys).is_ok_and(|cp| cp.size <= last_seq))
         .collect();
     let report = verify_files(&entries_text, &notes, &keys, tenant)?;
     let report_json = json!({
@@ -184,6 +193,64 @@ fn verify_files(
     Ok(audit.finish())
 }
 
+/// Read a pack's members into memory: only the pack's own file names, each once, each at most
+/// `member_cap` bytes and `total_cap` in all, whatever the tar headers claim.
+fn read_members(
+    file: impl Read,
+    member_cap: u64,
+    total_cap: u64,
+) -> Result<BTreeMap<String, Vec<u8>>, CliError> {
+    let tampered = |m: String| CliError::new(ErrorCode::Tampered, m);
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut total = 0u64;
+    for entry in archive
+        .entries()
+        .map_err(|e| tampered(format!("not a tar.gz evidence pack: {e}")))?
+    {
+        let entry = entry.map_err(|e| tampered(format!("corrupt pack: {e}")))?;
+        let name = entry
+            .path()
+            .map_err(|e| tampered(e.to_string()))?
+            .display()
+            .to_string();
+        if name != "manifest.json" && !FILES.contains(&name.as_str()) {
+            return Err(tampered(format!(
+                "the pack holds a file the manifest does not list ({name:?})"
+            )));
+        }
+        if files.contains_key(&name) {
+            return Err(tampered(format!("{name} appears twice")));
+        }
+        let budget = member_cap.min(total_cap.saturating_sub(total));
+        let declared = entry.header().size().unwrap_or(u64::MAX);
+        if declared > budget {
+            return Err(too_large(&name, declared, member_cap, total_cap));
+        }
+        let mut bytes = Vec::new();
+        // The header is not trusted: read at most one byte past the budget.
+        entry
+            .take(budget.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| tampered(format!("corrupt pack: {e}")))?;
+        if bytes.len() as u64 > budget {
+            return Err(too_large(&name, bytes.len() as u64, member_cap, total_cap));
+        }
+        total += bytes.len() as u64;
+        files.insert(name, bytes);
+    }
+    Ok(files)
+}
+
+fn too_large(name: &str, size: u64, member_cap: u64, total_cap: u64) -> CliError {
+    CliError::new(
+        ErrorCode::Tampered,
+        format!(
+            "{name:?} in the pack is {size} bytes: over the limit of {member_cap} bytes per file and {total_cap} in all (a decompression bomb?)"
+        ),
+    )
+}
+
 /// Re-verify a pack offline against `pubkey`.
 pub fn verify_pack(pack: &Path, pubkey: &Path) -> Result<Value, CliError> {
     let keys = read_keys(pubkey)?;
@@ -194,26 +261,7 @@ pub fn verify_pack(pack: &Path, pubkey: &Path) -> Result<Value, CliError> {
             format!("cannot read {}: {e}", pack.display()),
         )
     })?;
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
-    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    for entry in archive
-        .entries()
-        .map_err(|e| tampered(format!("not a tar.gz evidence pack: {e}")))?
-    {
-        let mut entry = entry.map_err(|e| tampered(format!("corrupt pack: {e}")))?;
-        let name = entry
-            .path()
-            .map_err(|e| tampered(e.to_string()))?
-            .display()
-            .to_string();
-        let mut bytes = Vec::new();
-        entry
-            .read_to_end(&mut bytes)
-            .map_err(|e| tampered(format!("corrupt pack: {e}")))?;
-        if files.insert(name.clone(), bytes).is_some() {
-            return Err(tampered(format!("{name} appears twice")));
-        }
-    }
+    let files = read_members(file, MAX_PACK_MEMBER_BYTES, MAX_PACK_BYTES)?;
     let manifest_raw = files
         .get("manifest.json")
         .ok_or_else(|| tampered("manifest.json missing".into()))?;
@@ -276,4 +324,53 @@ pub fn verify_pack(pack: &Path, pubkey: &Path) -> Result<Value, CliError> {
         ));
     }
     Ok(json!({"ok": true, "tenant": tenant, "report": verify::report_json(&report)}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pack(members: &[(&str, usize)]) -> Vec<u8> {
+        let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
+            Vec::new(),
+            flate2::Compression::fast(),
+        ));
+        for (name, len) in members {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(*len as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            tar.append_data(&mut h, name, std::io::repeat(b'0').take(*len as u64))
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        tar.into_inner()
+            .and_then(|gz| gz.finish())
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn message(r: Result<BTreeMap<String, Vec<u8>>, CliError>) -> String {
+        match r {
+            Ok(files) => format!("accepted {} files", files.len()),
+            Err(e) => e.message,
+        }
+    }
+
+    #[test]
+    fn members_are_capped_one_by_one_and_in_all() {
+        let small = pack(&[("CONTROLS.md", 100), ("entries.ndjson", 100)]);
+        assert!(read_members(small.as_slice(), 100, 200).is_ok());
+        // One member over the per-file cap.
+        let m = message(read_members(small.as_slice(), 99, 1000));
+        assert!(m.contains("over the limit"), "{m}");
+        // Each under the per-file cap, together over the total.
+        let m = message(read_members(small.as_slice(), 100, 199));
+        assert!(
+            m.contains("\"entries.ndjson\"") && m.contains("over the limit"),
+            "{m}"
+        );
+        // Names the pack does not hold are refused before they are read.
+        let stray = pack(&[("big.bin", 10)]);
+        let m = message(read_members(stray.as_slice(), 100, 200));
+        assert!(m.contains("does not list"), "{m}");
+    }
 }

@@ -794,11 +794,27 @@ fn verify_line(r: &Value) -> String {
         .unwrap_or_default()
     {
         markers.push_str(&format!(
-            "{tenant}: marker at seq {}: {} of everything through seq {} ({})\n",
+            "{tenant}: marker at seq {}: {} of everything through seq {} ({}){}{}\n",
             m["seq"],
             m["action"].as_str().unwrap_or("cut"),
             m["cut_seq"],
-            m["reason"].as_str().unwrap_or("")
+            m["reason"].as_str().unwrap_or(""),
+            if m["anchored"] == true {
+                ""
+            } else {
+                "; not covered by a checkpoint yet, so it excuses nothing"
+            },
+            match m["excused"].as_array().filter(|a| !a.is_empty()) {
+                Some(sizes) if m["action"] == "rebaseline" => format!(
+                    "; acknowledges the rollback of signed checkpoint(s) at size {}",
+                    Value::Array(sizes.clone())
+                ),
+                Some(sizes) => format!(
+                    "; signed checkpoint(s) at size {} lie before the cut",
+                    Value::Array(sizes.clone())
+                ),
+                None => String::new(),
+            }
         ));
     }
     markers

@@ -510,6 +510,10 @@ pub async fn enforce_unauthenticated_quota(gw: &Gateway) -> ApiResult<()> {
         "INTENTGATE_AUDIT_UNAUTH_MAX_ROWS/_MAX_BYTES quota",
     )
     .await?;
+    if !gw.signer.sign_tenant(&gw.store, T).await {
+        tracing::warn!("the quota marker could not be checkpointed; nothing pruned this time");
+        return Ok(());
+    }
     let deleted = gw.store.delete_through(T, cut.seq).await?;
     tracing::warn!(
         deleted,
@@ -563,6 +567,14 @@ async fn prune(gw: &Gateway, caller: &Caller, body: &bytes::Bytes) -> ApiResult<
         &req.reason,
     )
     .await?;
+    // Anchor the marker before deleting: the signer's last head then lies past the cut (it
+    // must find it again to sign the next head), and verifiers see a covered marker.
+    if !gw.signer.sign_tenant(&gw.store, &req.tenant).await {
+        return Err(ApiError::new(
+            ErrorCode::Unavailable,
+            "the retention marker could not be checkpointed, so nothing was deleted (see igd's log; retry)",
+        ));
+    }
     let deleted = gw.store.delete_through(&req.tenant, cut.seq).await?;
     tracing::warn!(actor = %caller.identity(), tenant = %req.tenant, cut_seq = cut.seq, deleted, "audit chain pruned");
     Ok(json_response(
@@ -610,6 +622,8 @@ async fn rebaseline(
             format!("cannot reset the signer state: {e}"),
         )
     })?;
+    // Anchor the marker now rather than at the next tick (the ticker retries on failure).
+    gw.signer.sign_tenant(&gw.store, &req.tenant).await;
     tracing::warn!(actor = %caller.identity(), tenant = %req.tenant, cut_seq = head.seq, "audit chain re-baselined");
     Ok(json_response(
         200,

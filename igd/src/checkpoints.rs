@@ -10,7 +10,7 @@ use crate::audit::Record;
 use crate::clock::now_us;
 use crate::config::{ConfigError, Settings};
 use crate::gateway::Gateway;
-use crate::store::CheckpointRecord;
+use crate::store::{CheckpointRecord, DynStore};
 use ed25519_dalek::SigningKey;
 use intentgate_proto::checkpoint::{
     signing_key_from_pem, signing_key_pem, Checkpoint, VerifierKey,
@@ -36,6 +36,9 @@ pub struct Signer {
     deployment_id: String,
     state_path: std::sync::Arc<PathBuf>,
     state: Mutex<BTreeMap<String, Signed>>,
+    /// One signing pass at a time (the ticker, a prune, the shutdown drain), so the state file
+    /// never goes back to an older head.
+    signing: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Signer {
@@ -105,6 +108,7 @@ impl Signer {
             deployment_id: deployment_id.to_string(),
             state_path: std::sync::Arc::new(state_path),
             state: Mutex::new(state),
+            signing: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -134,8 +138,9 @@ impl Signer {
     }
 
     /// Sign the head of every chain that advanced since its last checkpoint.
-    pub async fn sign_heads(&self, gw: &Gateway) {
-        let heads = match gw.store.chain_heads().await {
+    pub async fn sign_heads(&self, store: &DynStore) {
+        let _one_pass = self.signing.lock().await;
+        let heads = match store.chain_heads().await {
             Ok(h) => h,
             Err(e) => {
                 tracing::warn!(error = %e, "checkpoint: cannot read chain heads");
@@ -143,75 +148,98 @@ impl Signer {
             }
         };
         for head in heads {
-            let last = self
-                .state
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(&head.tenant)
-                .cloned();
-            if let Some(last) = &last {
-                if head.seq == last.size && head.hash == last.hash {
-                    continue;
-                }
-                if head.seq <= last.size {
-                    tracing::error!(tenant = %head.tenant, signed = last.size, head = head.seq, "refusing to sign: the chain regressed or forked from the last signed checkpoint (restored database? use rebaseline)");
-                    continue;
-                }
-                // Consistency: the entry at the last signed size must still carry the signed hash.
-                match gw
-                    .store
-                    .chain_range(&head.tenant, last.size, last.size, 1)
-                    .await
-                {
-                    Ok(rows) if rows.first().is_some_and(|e| e.hash == last.hash) => {}
-                    Ok(_) => {
-                        tracing::error!(tenant = %head.tenant, signed = last.size, "refusing to sign: the chain no longer contains the last signed head (forked or rewritten)");
-                        continue;
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "checkpoint: cannot read the chain");
-                        continue;
-                    }
-                }
-            }
-            let cp = Checkpoint {
-                origin: format!("intentgate/{}/{}", self.deployment_id, head.tenant),
-                size: head.seq,
-                hash: head.hash.clone(),
-            };
-            let note = match cp.sign(&self.name, &self.key) {
-                Ok(n) => n,
-                Err(e) => {
-                    tracing::error!(error = %e, "checkpoint: cannot sign");
-                    continue;
-                }
-            };
-            let record = CheckpointRecord {
-                tenant: head.tenant.clone(),
-                size: head.seq,
-                hash: head.hash.clone(),
-                note,
-                created_at: now_us(),
-            };
-            if let Err(e) = gw.store.insert_checkpoint(&record).await {
-                tracing::warn!(error = %e, "checkpoint: cannot store");
-                continue;
-            }
-            let snapshot = {
-                let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-                state.insert(
-                    head.tenant.clone(),
-                    Signed {
-                        size: head.seq,
-                        hash: head.hash,
-                    },
-                );
-                state.clone()
-            };
-            if let Err(e) = self.save_state(snapshot).await {
-                tracing::error!(error = %e, path = %self.state_path.display(), "checkpoint: cannot save signer state");
+            self.sign_head(store, head).await;
+        }
+    }
+
+    /// Sign one tenant's head now (a prune does this before it deletes anything, so the signed
+    /// head always survives the cut). True when the head is signed.
+    pub async fn sign_tenant(&self, store: &DynStore, tenant: &str) -> bool {
+        let _one_pass = self.signing.lock().await;
+        match store.chain_heads().await {
+            Ok(heads) => match heads.into_iter().find(|h| h.tenant == tenant) {
+                Some(head) => self.sign_head(store, head).await,
+                None => false,
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "checkpoint: cannot read chain heads");
+                false
             }
         }
+    }
+
+    /// Sign `head` unless it is already signed or regresses or forks from the last signed head.
+    async fn sign_head(&self, store: &DynStore, head: crate::store::ChainHead) -> bool {
+        let last = self
+            .state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&head.tenant)
+            .cloned();
+        if let Some(last) = &last {
+            if head.seq == last.size && head.hash == last.hash {
+                return true;
+            }
+            if head.seq <= last.size {
+                tracing::error!(tenant = %head.tenant, signed = last.size, head = head.seq, "refusing to sign: the chain regressed or forked from the last signed checkpoint (restored database? use rebaseline)");
+                return false;
+            }
+            // Consistency: the entry at the last signed size must still carry the signed hash,
+            // or, when a retention cut removed it, the entry after it must link to that hash.
+            match store
+                .chain_range(&head.tenant, last.size, last.size.saturating_add(1), 2)
+                .await
+            {
+                Ok(rows) if continues_from(&rows, last) => {}
+                Ok(_) => {
+                    tracing::error!(tenant = %head.tenant, signed = last.size, "refusing to sign: the chain no longer contains the last signed head (forked or rewritten)");
+                    return false;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "checkpoint: cannot read the chain");
+                    return false;
+                }
+            }
+        }
+        let cp = Checkpoint {
+            origin: format!("intentgate/{}/{}", self.deployment_id, head.tenant),
+            size: head.seq,
+            hash: head.hash.clone(),
+        };
+        let note = match cp.sign(&self.name, &self.key) {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %e, "checkpoint: cannot sign");
+                return false;
+            }
+        };
+        let record = CheckpointRecord {
+            tenant: head.tenant.clone(),
+            size: head.seq,
+            hash: head.hash.clone(),
+            note,
+            created_at: now_us(),
+        };
+        if let Err(e) = store.insert_checkpoint(&record).await {
+            tracing::warn!(error = %e, "checkpoint: cannot store");
+            return false;
+        }
+        let snapshot = {
+            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            state.insert(
+                head.tenant.clone(),
+                Signed {
+                    size: head.seq,
+                    hash: head.hash,
+                },
+            );
+            state.clone()
+        };
+        if let Err(e) = self.save_state(snapshot).await {
+            tracing::error!(error = %e, path = %self.state_path.display(), "checkpoint: cannot save signer state");
+            return false;
+        }
+        true
     }
 
     /// Forget the last signed head of a tenant (re-baseline after a restore): the next
@@ -248,6 +276,18 @@ impl Signer {
             })
             .await?;
         Ok(())
+    }
+}
+
+/// Whether `rows` (the entries at `last.size` and after it) continue the signed head: the entry
+/// at its size still carries its hash, or, when a retention cut removed that entry, the first
+/// kept entry links to it.
+fn continues_from(rows: &[intentgate_proto::audit::Entry], last: &Signed) -> bool {
+    match rows.iter().find(|e| e.seq == last.size) {
+        Some(e) => e.hash == last.hash,
+        None => rows
+            .iter()
+            .any(|e| e.seq == last.size.saturating_add(1) && e.prev_hash == last.hash),
     }
 }
 

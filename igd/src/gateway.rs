@@ -39,7 +39,7 @@ pub struct Gateway {
     pub unauthenticated: UnauthenticatedLog,
     /// Requests upstream sent to 2025-era client sessions, awaiting the client's response.
     pub server_requests: ServerRequests,
-    pub signer: Signer,
+    pub signer: Arc<Signer>,
     /// tenant → revoked jtis; looked up by `&str` on every call, no allocation.
     revoked: ArcSwap<TenantSets>,
     /// tenant → stopped subjects, `""` meaning the whole tenant.
@@ -59,7 +59,7 @@ pub struct Parts {
     pub policy: PolicySnapshot,
     pub budgets: Arc<Budgets>,
     pub upstream: Upstream,
-    pub signer: Signer,
+    pub signer: Arc<Signer>,
 }
 
 impl Gateway {

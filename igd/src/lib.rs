@@ -198,7 +198,11 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
         &settings,
         std::env::var_os("CREDENTIALS_DIRECTORY").map(Into::into),
     )?;
-    let signer = checkpoints::Signer::new(signing_key, &deployment_id, state_path)?;
+    let signer = Arc::new(checkpoints::Signer::new(
+        signing_key,
+        &deployment_id,
+        state_path,
+    )?);
     let (audit, audit_task) = audit::AuditWriter::start(store.clone()).await?;
     let gw = Arc::new(Gateway::new(gateway::Parts {
         settings: settings.clone(),
@@ -277,9 +281,14 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     let _ = session_upkeep.await;
     tracker.drained(Duration::from_secs(10)).await;
     let _ = std::fs::remove_file(&settings.admin_socket);
+    // The last second's summary of unauthenticated refusals is chained, not dropped.
+    gw.unauthenticated.flush(&gw).await;
+    let signer = gw.signer.clone();
     drop(gw);
     // The writer ends once every handle is gone, after committing what it holds.
     let _ = tokio::time::timeout(Duration::from_secs(5), audit_task).await;
+    // Sign the final heads: a stopped daemon's chains are anchored to their last entry.
+    signer.sign_heads(&store).await;
     tracing::info!("igd stopped");
     Ok(())
 }
@@ -311,7 +320,7 @@ async fn second_ticker(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiver<
         tokio::select! {
             _ = tick.tick() => {
                 gw.unauthenticated.flush(&gw).await;
-                gw.signer.sign_heads(&gw).await;
+                gw.signer.sign_heads(&gw.store).await;
                 if let Err(e) = audit_api::enforce_unauthenticated_quota(&gw).await {
                     tracing::warn!(error = %e.message, "unauthenticated quota enforcement failed");
                 }

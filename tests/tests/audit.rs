@@ -178,6 +178,48 @@ fn verify_report(igd: &Igd) -> (Option<i32>, Value) {
     (out.status.code(), report)
 }
 
+/// Wait (bounded) until `cond` holds; panics with `what` and the last state otherwise.
+fn wait_until(what: &str, mut cond: impl FnMut() -> Result<(), String>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        match cond() {
+            Ok(()) => return,
+            Err(state) if std::time::Instant::now() >= deadline => {
+                panic!("{what} did not happen in 20 s: {state}")
+            }
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    }
+}
+
+/// Wait until igd logs `needle`.
+fn wait_for_log(igd: &Igd, needle: &str) {
+    wait_until(&format!("the log line {needle:?}"), || {
+        let logs = igd.logs();
+        if logs.contains(needle) {
+            Ok(())
+        } else {
+            Err(logs)
+        }
+    });
+}
+
+/// Wait until igd's newest checkpoint of `tenant` covers its head (igd's own verdict).
+fn wait_checkpointed(igd: &Igd, tenant: &str) {
+    wait_until(&format!("a checkpoint of {tenant}'s head"), || {
+        let out = igd.igctl(&[
+            "audit", "verify", "--server", "--tenant", tenant, "-o", "json",
+        ]);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        let r = &v["tenants"][0];
+        if r["checkpoint"]["verified"] == true && r["unanchored"] == 0 {
+            Ok(())
+        } else {
+            Err(v.to_string())
+        }
+    });
+}
+
 fn anchored(igd: &Igd, token: &str, calls: usize) {
     for i in 0..calls {
         assert!(call(igd, token, "echo", &format!("m{i}"))["result"].is_object());
@@ -254,8 +296,7 @@ fn checkpoints_catch_truncation_rollback_and_recomputed_chains() {
     );
     // The signer refuses to re-anchor the regressed chain.
     let _ = call(&igd, &token, "echo", "after-restore");
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    assert!(igd.logs().contains("refusing to sign"), "{}", igd.logs());
+    wait_for_log(&igd, "refusing to sign");
     let _ = backup;
 
     // Recomputed suffix: rewrite an old entry and recompute every hash after it with the public
@@ -625,8 +666,7 @@ fn prune_and_rebaseline_write_markers_and_verification_continues() {
     sqlite(&db2, "DELETE FROM audit_log WHERE tenant = 'acme' AND seq > 4; DELETE FROM checkpoints WHERE tenant = 'acme' AND size > 4;");
     igd2.kill_and_restart();
     let _ = call(&igd2, &token2, "echo", "after restore");
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    assert!(igd2.logs().contains("refusing to sign"));
+    wait_for_log(&igd2, "refusing to sign");
     let out = igd2.igctl(&[
         "audit",
         "rebaseline",
@@ -685,7 +725,7 @@ fn rotated_key_is_trusted_only_through_a_covered_announcement() {
         String::from_utf8_lossy(&out.stderr)
     );
     let next_pem = out.stdout;
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    wait_checkpointed(&igd, "_system");
     std::fs::write(&key, &next_pem).unwrap();
     igd.kill_and_restart();
     anchored(&igd, &token, 2);
@@ -704,7 +744,7 @@ fn rotated_key_is_trusted_only_through_a_covered_announcement() {
     .unwrap();
     igd.kill_and_restart();
     let _ = call(&igd, &token, "echo", "x");
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    wait_checkpointed(&igd, "acme");
     let out = igd.igctl(&["audit", "verify", "--tenant", "acme"]);
     assert_eq!(
         out.status.code(),
@@ -713,4 +753,398 @@ fn rotated_key_is_trusted_only_through_a_covered_announcement() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// SQL that inserts `e` as a chain row (what someone with write access to the database can do).
+fn insert_row(e: &intentgate_proto::audit::Entry) -> String {
+    let body = serde_json::to_string(e).unwrap().replace('\'', "''");
+    format!(
+        "INSERT INTO audit_entries (tenant, seq, kind, event_id, ts, prev_hash, hash, body) VALUES ('{}', {}, '{}', '{}', {}, '{}', '{}', '{body}');",
+        e.tenant, e.seq, e.kind, e.event_id, e.ts, e.prev_hash, e.hash
+    )
+}
+
+fn entries_of(db: &std::path::Path, tenant: &str) -> Vec<intentgate_proto::audit::Entry> {
+    sqlite(
+        db,
+        &format!("SELECT body FROM audit_entries WHERE tenant = '{tenant}' ORDER BY seq"),
+    )
+    .lines()
+    .map(|l| serde_json::from_str(l).unwrap())
+    .collect()
+}
+
+/// A hand-made marker claiming a cut at `cut_seq`, sealed onto `prev`.
+fn forged_marker(
+    prev: &intentgate_proto::audit::Entry,
+    cut_seq: u64,
+) -> intentgate_proto::audit::Entry {
+    let mut m = intentgate_proto::audit::Entry {
+        tenant: prev.tenant.clone(),
+        kind: "marker".into(),
+        event_id: "f0".repeat(16),
+        ts: prev.ts + 1,
+        instance: prev.instance.clone(),
+        actor: Some("uid:0".into()),
+        action: Some("prune".into()),
+        reason: Some("retention".into()),
+        cut_seq: Some(cut_seq),
+        cut_hash: Some(prev.hash.clone()),
+        ..Default::default()
+    };
+    m.seal(prev.seq, &prev.hash);
+    m
+}
+
+fn code_and_text(out: &std::process::Output) -> (Option<i32>, String) {
+    (
+        out.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// The repack of an unpacked evidence pack after `entries.ndjson` changed, with a manifest that
+/// matches (what a forger who can write files does).
+fn repack(work: &std::path::Path, out: &std::path::Path) {
+    let names = [
+        "entries.ndjson",
+        "checkpoints.json",
+        "public-keys.txt",
+        "verify-report.json",
+        "CONTROLS.md",
+    ];
+    let mut sha = serde_json::Map::new();
+    for n in names {
+        let bytes = std::fs::read(work.join(n)).unwrap();
+        let digest = std::process::Command::new("sha256sum")
+            .arg(work.join(n))
+            .output()
+            .unwrap();
+        let hex = String::from_utf8(digest.stdout).unwrap()[..64].to_string();
+        assert_eq!(hex.len(), 64, "{}", bytes.len());
+        sha.insert(n.to_string(), json!(hex));
+    }
+    let manifest = json!({"format": "intentgate-evidence-v1", "sha256": sha});
+    std::fs::write(
+        work.join("manifest.json"),
+        serde_json::to_vec(&manifest).unwrap(),
+    )
+    .unwrap();
+    assert!(std::process::Command::new("tar")
+        .arg("czf")
+        .arg(out)
+        .arg("-C")
+        .arg(work)
+        .args(names)
+        .arg("manifest.json")
+        .status()
+        .unwrap()
+        .success());
+}
+
+#[test]
+fn a_dropped_tail_behind_a_forged_marker_fails_every_verifier() {
+    let (mut igd, dir) = start(&[]);
+    let (token, _) = igd.mint("acme", "agent-f", "echo", 100);
+    anchored(&igd, &token, 4);
+    let pin = dir.path().join("pins.json");
+    let pin_arg = pin.to_str().unwrap();
+    let out = igd.igctl(&["audit", "verify", "--tenant", "acme", "--pin", pin_arg]);
+    assert_eq!(out.status.code(), Some(0));
+    let pubkey = dir.path().join("audit.pub");
+    std::fs::copy(
+        igd.data_dir
+            .with_file_name("igctl-config")
+            .join("intentgate/audit-keys"),
+        &pubkey,
+    )
+    .unwrap();
+    let pack = dir.path().join("pack.tar.gz");
+    let out = igd.igctl(&[
+        "audit",
+        "evidence",
+        "--tenant",
+        "acme",
+        "--out",
+        pack.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", code_and_text(&out));
+
+    // The reported attack on a pack: drop the tail, append one hand-made marker.
+    let work = dir.path().join("unpacked");
+    std::fs::create_dir_all(&work).unwrap();
+    assert!(std::process::Command::new("tar")
+        .arg("xzf")
+        .arg(&pack)
+        .arg("-C")
+        .arg(&work)
+        .status()
+        .unwrap()
+        .success());
+    let rows: Vec<String> = std::fs::read_to_string(work.join("entries.ndjson"))
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    assert!(rows.len() >= 9, "{}", rows.len());
+    let keep = rows.len() - 3;
+    let mut last: Value = serde_json::from_str(&rows[keep - 1]).unwrap();
+    last.as_object_mut().unwrap().remove("args");
+    let last: intentgate_proto::audit::Entry = serde_json::from_value(last).unwrap();
+    let mut forged: String = rows[..keep].iter().map(|r| format!("{r}\n")).collect();
+    forged.push_str(&format!(
+        "{}\n",
+        serde_json::to_string(&forged_marker(&last, 1_000_000)).unwrap()
+    ));
+    std::fs::write(work.join("entries.ndjson"), forged).unwrap();
+    let forged_pack = dir.path().join("forged.tar.gz");
+    repack(&work, &forged_pack);
+    let out = igctl(
+        &[
+            "audit".into(),
+            "verify-pack".into(),
+            forged_pack.display().to_string(),
+            "--pubkey".into(),
+            pubkey.display().to_string(),
+        ],
+        &[],
+    );
+    let (code, text) = code_and_text(&out);
+    assert_eq!(code, Some(3), "verify-pack: {text}");
+
+    // The same in the database: igd's own verify and the auditor's (with and without a pin).
+    let db = igd.data_dir.join("igd.db");
+    igd.kill();
+    let entries = entries_of(&db, "acme");
+    let keep = entries.len() - 3;
+    let marker = forged_marker(&entries[keep - 1], 1_000_000);
+    sqlite(
+        &db,
+        &format!(
+            "BEGIN; DELETE FROM audit_entries WHERE tenant = 'acme' AND seq > {keep}; {} COMMIT;",
+            insert_row(&marker)
+        ),
+    );
+    igd.kill_and_restart();
+    for args in [
+        vec!["audit", "verify", "--tenant", "acme", "--pin", pin_arg],
+        vec!["audit", "verify", "--tenant", "acme"],
+        vec![
+            "audit",
+            "verify",
+            "--tenant",
+            "acme",
+            "--pubkey",
+            pubkey.to_str().unwrap(),
+        ],
+        vec!["audit", "verify", "--server", "--tenant", "acme"],
+    ] {
+        let (code, text) = code_and_text(&igd.igctl(&args));
+        assert_eq!(code, Some(3), "{args:?}: {text}");
+    }
+}
+
+#[test]
+fn a_key_announced_behind_a_forged_marker_is_not_trusted() {
+    let (mut igd, dir) = start(&[]);
+    let (token, _) = igd.mint("acme", "agent-g", "echo", 100);
+    anchored(&igd, &token, 2);
+    // Three planned announcements make _system long enough to forge inside its signed part
+    // and still end before its newest checkpoint.
+    for _ in 0..3 {
+        let out = igd.igctl(&["gen-key", "--audit", "--announce"]);
+        assert_eq!(out.status.code(), Some(0), "{:?}", code_and_text(&out));
+    }
+    wait_checkpointed(&igd, "_system");
+    wait_checkpointed(&igd, "acme");
+    let pubkey = dir.path().join("audit.pub");
+    std::fs::copy(
+        igd.data_dir
+            .with_file_name("igctl-config")
+            .join("intentgate/audit-keys"),
+        &pubkey,
+    )
+    .unwrap();
+    let pubkey_arg = pubkey.to_str().unwrap();
+    let verify = |igd: &Igd| {
+        code_and_text(&igd.igctl(&[
+            "audit", "verify", "--tenant", "acme", "--pubkey", pubkey_arg,
+        ]))
+    };
+    assert_eq!(verify(&igd).0, Some(0));
+
+    // Someone who can write the database but holds no trusted key: announce their own key in
+    // _system behind a marker that claims a huge cut, rewrite acme, and sign it with that key.
+    let db = igd.data_dir.join("igd.db");
+    igd.kill();
+    let note = sqlite(
+        &db,
+        "SELECT note FROM checkpoints WHERE tenant = 'acme' LIMIT 1",
+    );
+    let name = note
+        .lines()
+        .next()
+        .unwrap()
+        .strip_suffix("/acme")
+        .unwrap()
+        .to_string();
+    let (pem, _) = intentgate_proto::checkpoint::generate_signing_key_pem();
+    let forger = intentgate_proto::checkpoint::signing_key_from_pem(&pem).unwrap();
+    let forger_key = intentgate_proto::checkpoint::VerifierKey::new(&name, forger.verifying_key());
+    let system = entries_of(&db, "_system");
+    assert!(system.len() >= 4, "{}", system.len());
+    let mut announce = system[1].clone();
+    announce.target = Some(forger_key.encode());
+    announce.seal(system[0].seq, &system[0].hash);
+    let marker = forged_marker(&announce, 1_000_000);
+    let mut sql = format!(
+        "BEGIN; DELETE FROM audit_entries WHERE tenant = '_system' AND seq >= 2; {} {}",
+        insert_row(&announce),
+        insert_row(&marker)
+    );
+    let mut acme = entries_of(&db, "acme");
+    acme[1].reason = Some("rewritten history".into());
+    for i in 1..acme.len() {
+        let (seq, hash) = (acme[i - 1].seq, acme[i - 1].hash.clone());
+        acme[i].seal(seq, &hash);
+    }
+    sql.push_str("DELETE FROM audit_entries WHERE tenant = 'acme' AND seq >= 2;");
+    for e in &acme[1..] {
+        sql.push_str(&insert_row(e));
+    }
+    let head = acme.last().unwrap();
+    let cp = intentgate_proto::checkpoint::Checkpoint {
+        origin: format!("{name}/acme"),
+        size: head.seq,
+        hash: head.hash.clone(),
+    };
+    let note = cp.sign(&name, &forger).unwrap().replace('\'', "''");
+    sql.push_str(&format!(
+        "DELETE FROM checkpoints WHERE tenant = 'acme'; INSERT INTO checkpoints (tenant, size, hash, note, created_at) VALUES ('acme', {}, '{}', '{note}', 9000000000000000); COMMIT;",
+        head.seq, head.hash
+    ));
+    sqlite(&db, &sql);
+    igd.kill_and_restart();
+    // The forged key is not trusted, so nothing vouches for the rewritten chain.
+    let (code, text) = verify(&igd);
+    assert_eq!(code, Some(6), "igctl audit verify: {text}");
+}
+
+#[test]
+fn prune_at_or_past_the_last_checkpoint_keeps_the_signer_signing() {
+    let (igd, _dir) = start(&[]);
+    let (token, _) = igd.mint("acme", "agent-q", "echo", 100);
+    for round in 0..2 {
+        anchored(&igd, &token, 3);
+        let (_, r) = verify_report(&igd);
+        let signed = r["checkpoint"]["size"].as_u64().unwrap();
+        if round == 1 {
+            // Past the last checkpoint: entries no checkpoint covers yet.
+            for i in 0..3 {
+                assert!(call(&igd, &token, "echo", &format!("p{i}"))["result"].is_object());
+            }
+        }
+        let cut_time = time_now();
+        let out = igd.igctl(&[
+            "audit",
+            "prune",
+            "--tenant",
+            "acme",
+            "--before",
+            &cut_time,
+            "--reason",
+            "retention",
+            "-o",
+            "json",
+        ]);
+        let (code, text) = code_and_text(&out);
+        assert_eq!(code, Some(0), "{text}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(v["cut_seq"].as_u64().unwrap() >= signed, "{v} vs {signed}");
+        // More calls, and checkpoints keep being signed.
+        anchored(&igd, &token, 2);
+        let (code, r) = verify_report(&igd);
+        assert_eq!(code, Some(0), "{r}");
+        assert!(!igd.logs().contains("refusing to sign"), "{}", igd.logs());
+    }
+}
+
+#[test]
+fn sigterm_anchors_the_chain_to_its_last_entry() {
+    let (mut igd, _dir) = start(&[]);
+    let (token, _) = igd.mint("acme", "agent-t", "echo", 100);
+    for i in 0..20 {
+        assert!(call(&igd, &token, "echo", &format!("t{i}"))["result"].is_object());
+    }
+    assert_eq!(igd.terminate(), Some(0));
+    // Read the stopped daemon's database: the newest checkpoint is the last entry.
+    let db = igd.data_dir.join("igd.db");
+    let head = sqlite(
+        &db,
+        "SELECT max(seq) FROM audit_entries WHERE tenant = 'acme'",
+    );
+    let signed = sqlite(
+        &db,
+        "SELECT max(size) FROM checkpoints WHERE tenant = 'acme'",
+    );
+    assert_eq!(signed.trim(), head.trim(), "{}", igd.logs());
+    igd.kill_and_restart();
+    let (code, text) =
+        code_and_text(&igd.igctl(&["audit", "verify", "--tenant", "acme", "--require-anchor"]));
+    assert_eq!(code, Some(0), "{text}");
+}
+
+#[test]
+fn verify_pack_refuses_a_decompression_bomb() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("bomb");
+    std::fs::create_dir_all(&work).unwrap();
+    for n in [
+        "checkpoints.json",
+        "public-keys.txt",
+        "verify-report.json",
+        "CONTROLS.md",
+        "manifest.json",
+    ] {
+        std::fs::write(work.join(n), b"{}").unwrap();
+    }
+    // 300 MiB of zeros: a few hundred KiB once compressed.
+    let big = std::fs::File::create(work.join("entries.ndjson")).unwrap();
+    big.set_len(300 << 20).unwrap();
+    drop(big);
+    let pack = dir.path().join("bomb.tar.gz");
+    assert!(std::process::Command::new("tar")
+        .arg("czf")
+        .arg(&pack)
+        .arg("-C")
+        .arg(&work)
+        .args(["entries.ndjson", "manifest.json"])
+        .status()
+        .unwrap()
+        .success());
+    std::fs::remove_file(work.join("entries.ndjson")).unwrap();
+    let key = dir.path().join("k.pub");
+    let (_, vk) = intentgate_proto::checkpoint::generate_signing_key_pem();
+    std::fs::write(
+        &key,
+        intentgate_proto::checkpoint::VerifierKey::new("intentgate/x", vk).encode(),
+    )
+    .unwrap();
+    let out = igctl(
+        &[
+            "audit".into(),
+            "verify-pack".into(),
+            pack.display().to_string(),
+            "--pubkey".into(),
+            key.display().to_string(),
+        ],
+        &[],
+    );
+    let (code, text) = code_and_text(&out);
+    assert_eq!(code, Some(3), "{text}");
+    assert!(text.contains("over the limit"), "{text}");
 }
