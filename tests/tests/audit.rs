@@ -755,23 +755,48 @@ fn rotated_key_is_trusted_only_through_a_covered_announcement() {
     );
 }
 
-/// SQL that inserts `e` as a chain row (what someone with write access to the database can do).
+/// SQL that inserts `e` as a chain row (what someone with write access to the database can do);
+/// the fields forged entries carry here (markers, key announcements).
 fn insert_row(e: &intentgate_proto::audit::Entry) -> String {
-    let body = serde_json::to_string(e).unwrap().replace('\'', "''");
+    let text = |v: &Option<String>| {
+        v.as_ref().map_or("NULL".to_string(), |t| {
+            format!("'{}'", t.replace('\'', "''"))
+        })
+    };
+    let blob = |v: &str| format!("x'{v}'");
     format!(
-        "INSERT INTO audit_entries (tenant, seq, kind, event_id, ts, prev_hash, hash, body) VALUES ('{}', {}, '{}', '{}', {}, '{}', '{}', '{body}');",
-        e.tenant, e.seq, e.kind, e.event_id, e.ts, e.prev_hash, e.hash
+        "INSERT INTO audit_log (tenant, seq, v, kind, event_id, ts, instance, actor, action, target, reason, cut_seq, cut_hash, prev_hash, hash) VALUES ('{}', {}, {}, '{}', {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {});",
+        e.tenant,
+        e.seq,
+        e.v,
+        e.kind,
+        blob(&e.event_id),
+        e.ts,
+        blob(&e.instance),
+        text(&e.actor),
+        text(&e.action),
+        text(&e.target),
+        text(&e.reason),
+        e.cut_seq.map_or("NULL".to_string(), |c| c.to_string()),
+        e.cut_hash.as_deref().map_or("NULL".to_string(), blob),
+        blob(&e.prev_hash),
+        blob(&e.hash)
     )
 }
 
-fn entries_of(db: &std::path::Path, tenant: &str) -> Vec<intentgate_proto::audit::Entry> {
-    sqlite(
-        db,
-        &format!("SELECT body FROM audit_entries WHERE tenant = '{tenant}' ORDER BY seq"),
-    )
-    .lines()
-    .map(|l| serde_json::from_str(l).unwrap())
-    .collect()
+/// A tenant's chain as exported (read while igd runs).
+fn entries_of(igd: &Igd, tenant: &str) -> Vec<intentgate_proto::audit::Entry> {
+    let out = igd.igctl(&["audit", "export", "--tenant", tenant, "--format", "ndjson"]);
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            v.as_object_mut().unwrap().remove("args");
+            serde_json::from_value(v).unwrap()
+        })
+        .collect()
 }
 
 /// A hand-made marker claiming a cut at `cut_seq`, sealed onto `prev`.
@@ -918,14 +943,14 @@ fn a_dropped_tail_behind_a_forged_marker_fails_every_verifier() {
 
     // The same in the database: igd's own verify and the auditor's (with and without a pin).
     let db = igd.data_dir.join("igd.db");
+    let entries = entries_of(&igd, "acme");
     igd.kill();
-    let entries = entries_of(&db, "acme");
     let keep = entries.len() - 3;
     let marker = forged_marker(&entries[keep - 1], 1_000_000);
     sqlite(
         &db,
         &format!(
-            "BEGIN; DELETE FROM audit_entries WHERE tenant = 'acme' AND seq > {keep}; {} COMMIT;",
+            "BEGIN; DELETE FROM audit_log WHERE tenant = 'acme' AND seq > {keep}; {} COMMIT;",
             insert_row(&marker)
         ),
     );
@@ -945,6 +970,7 @@ fn a_dropped_tail_behind_a_forged_marker_fails_every_verifier() {
     ] {
         let (code, text) = code_and_text(&igd.igctl(&args));
         assert_eq!(code, Some(3), "{args:?}: {text}");
+        assert!(text.contains("forged"), "{args:?}: {text}");
     }
 }
 
@@ -980,6 +1006,8 @@ fn a_key_announced_behind_a_forged_marker_is_not_trusted() {
     // Someone who can write the database but holds no trusted key: announce their own key in
     // _system behind a marker that claims a huge cut, rewrite acme, and sign it with that key.
     let db = igd.data_dir.join("igd.db");
+    let system = entries_of(&igd, "_system");
+    let mut acme = entries_of(&igd, "acme");
     igd.kill();
     let note = sqlite(
         &db,
@@ -995,26 +1023,24 @@ fn a_key_announced_behind_a_forged_marker_is_not_trusted() {
     let (pem, _) = intentgate_proto::checkpoint::generate_signing_key_pem();
     let forger = intentgate_proto::checkpoint::signing_key_from_pem(&pem).unwrap();
     let forger_key = intentgate_proto::checkpoint::VerifierKey::new(&name, forger.verifying_key());
-    let system = entries_of(&db, "_system");
     assert!(system.len() >= 4, "{}", system.len());
     let mut announce = system[1].clone();
     announce.target = Some(forger_key.encode());
     announce.seal(system[0].seq, &system[0].hash);
     let marker = forged_marker(&announce, 1_000_000);
     let mut sql = format!(
-        "BEGIN; DELETE FROM audit_entries WHERE tenant = '_system' AND seq >= 2; {} {}",
+        "BEGIN; DELETE FROM audit_log WHERE tenant = '_system' AND seq >= 2; {} {}",
         insert_row(&announce),
         insert_row(&marker)
     );
-    let mut acme = entries_of(&db, "acme");
     acme[1].reason = Some("rewritten history".into());
     for i in 1..acme.len() {
         let (seq, hash) = (acme[i - 1].seq, acme[i - 1].hash.clone());
         acme[i].seal(seq, &hash);
-    }
-    sql.push_str("DELETE FROM audit_entries WHERE tenant = 'acme' AND seq >= 2;");
-    for e in &acme[1..] {
-        sql.push_str(&insert_row(e));
+        let reason = acme[i].reason.as_ref().map_or("NULL".to_string(), |r| {
+            format!("'{}'", r.replace('\'', "''"))
+        });
+        sql.push_str(&format!("UPDATE audit_log SET reason = {reason}, hash = x'{}', prev_hash = x'{}' WHERE tenant = 'acme' AND seq = {};", acme[i].hash, acme[i].prev_hash, acme[i].seq));
     }
     let head = acme.last().unwrap();
     let cp = intentgate_proto::checkpoint::Checkpoint {
@@ -1083,10 +1109,7 @@ fn sigterm_anchors_the_chain_to_its_last_entry() {
     assert_eq!(igd.terminate(), Some(0));
     // Read the stopped daemon's database: the newest checkpoint is the last entry.
     let db = igd.data_dir.join("igd.db");
-    let head = sqlite(
-        &db,
-        "SELECT max(seq) FROM audit_entries WHERE tenant = 'acme'",
-    );
+    let head = sqlite(&db, "SELECT max(seq) FROM audit_log WHERE tenant = 'acme'");
     let signed = sqlite(
         &db,
         "SELECT max(size) FROM checkpoints WHERE tenant = 'acme'",
