@@ -1002,3 +1002,56 @@ fn a_payload_of_exactly_the_limit_verifies() {
         "RawToken { blocks: 5, tag: <redacted> }"
     );
 }
+
+#[test]
+fn block_count_and_payload_limits_are_exact() {
+    let key = ring().current().clone();
+    let root_block = RawToken::decode(&root(&["a"], 10)).unwrap().blocks()[0].clone();
+    let child = |i: u64| format!(r#"{{"jti":"{}"}}"#, jti(100 + i)).into_bytes();
+    // seal_blocks takes 1 to 9 blocks.
+    let mut nine = vec![root_block.clone()];
+    nine.extend((0..MAX_CHILD_BLOCKS as u64).map(child));
+    verify(&ring(), &seal_blocks(&key, &nine).unwrap(), NOW).unwrap();
+    let mut ten = nine.clone();
+    ten.push(child(99));
+    assert!(matches!(
+        seal_blocks(&key, &ten),
+        Err(TokenError::Malformed(_))
+    ));
+
+    // attenuate() may fill the payload exactly, not one byte more.
+    let filler = |i: u64, n: usize| {
+        format!(
+            r#"{{"jti":"{}",{}"sub":"x"}}"#,
+            jti(50 + i),
+            " ".repeat(n - 52)
+        )
+        .into_bytes()
+    };
+    // The child attenuate() writes: {"jti":"<32>","sub":"<k×s>"} = 51 + k bytes.
+    let k = 100;
+    let child_block = 51 + k + 2;
+    for (room, fits) in [(child_block, true), (child_block - 1, false)] {
+        let mut blocks = vec![root_block.clone()];
+        blocks.extend((0..3).map(|i| filler(i, MAX_BLOCK_BYTES)));
+        let used: usize = 1 + 32 + blocks.iter().map(|b| b.len() + 2).sum::<usize>();
+        blocks.push(filler(3, MAX_PAYLOAD_BYTES - used - room - 2));
+        let base = seal_blocks(&key, &blocks).unwrap();
+        assert_eq!(payload(&base).len(), MAX_PAYLOAD_BYTES - room);
+        let next = attenuate(
+            &base,
+            &ChildClaims {
+                jti: jti(77),
+                sub: Some("s".repeat(k)),
+                ..Default::default()
+            },
+        );
+        if fits {
+            let t = next.unwrap();
+            assert_eq!(payload(&t).len(), MAX_PAYLOAD_BYTES);
+            verify(&ring(), &t, NOW).unwrap();
+        } else {
+            assert_eq!(next.unwrap_err(), TokenError::TooLarge);
+        }
+    }
+}
