@@ -117,6 +117,11 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// The most bytes one upstream answer (a JSON body, or a whole SSE stream) may carry.
     pub max_upstream_response_bytes: usize,
+    pub header_timeout_ms: u64,
+    pub body_timeout_ms: u64,
+    pub idle_timeout_ms: u64,
+    pub max_connections: usize,
+    pub max_connections_per_address: usize,
     pub policy_file: Option<PathBuf>,
     pub policy_timeout_ms: u64,
     pub audit_persist_arg_values: ArgPersistence,
@@ -162,6 +167,11 @@ const KEYS: &[(&str, bool)] = &[
     ("forward_methods", false),
     ("max_body_bytes", false),
     ("max_upstream_response_bytes", false),
+    ("header_timeout_ms", false),
+    ("body_timeout_ms", false),
+    ("idle_timeout_ms", false),
+    ("max_connections", false),
+    ("max_connections_per_address", false),
     ("policy_file", false),
     ("policy_store", false),
     ("policy_timeout_ms", false),
@@ -628,6 +638,18 @@ impl Sources {
         if max_body_bytes < 1024 {
             return Err(ConfigError::new("max_body_bytes", "must be at least 1024"));
         }
+        let positive = |key: &str, default: u64| -> Result<u64, ConfigError> {
+            let v = self.number(key, default)?;
+            if v == 0 {
+                return Err(ConfigError::new(key, "must be positive"));
+            }
+            Ok(v)
+        };
+        let header_timeout_ms = positive("header_timeout_ms", 10_000)?;
+        let body_timeout_ms = positive("body_timeout_ms", 30_000)?;
+        let idle_timeout_ms = positive("idle_timeout_ms", 75_000)?;
+        let max_connections = positive("max_connections", 4096)?;
+        let max_connections_per_address = positive("max_connections_per_address", 256)?;
         for rule in &self.budgets {
             if !intentgate_proto::ids::valid_tenant(&rule.tenant) {
                 return Err(ConfigError {
@@ -692,6 +714,12 @@ impl Sources {
             forward_methods: self.list("forward_methods"),
             max_body_bytes,
             max_upstream_response_bytes,
+            header_timeout_ms,
+            body_timeout_ms,
+            idle_timeout_ms,
+            max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
+            max_connections_per_address: usize::try_from(max_connections_per_address)
+                .unwrap_or(usize::MAX),
             policy_file: self.get("policy_file").map(PathBuf::from),
             policy_timeout_ms: self.number("policy_timeout_ms", 50u64)?,
             audit_persist_arg_values,
@@ -732,6 +760,14 @@ mod tests {
         );
         assert_eq!(s.max_token_ttl, 2_592_000);
         assert!(s.embedded());
+        assert_eq!(
+            (
+                s.header_timeout_ms,
+                s.max_connections,
+                s.max_connections_per_address
+            ),
+            (10_000, 4096, 256)
+        );
     }
 
     #[test]
@@ -805,6 +841,18 @@ mod tests {
         ] {
             let e = Settings::load(None, &env(&[(var, value)])).unwrap_err();
             assert_eq!(e.variable, var);
+        }
+        for var in [
+            "INTENTGATE_HEADER_TIMEOUT_MS",
+            "INTENTGATE_BODY_TIMEOUT_MS",
+            "INTENTGATE_IDLE_TIMEOUT_MS",
+            "INTENTGATE_MAX_CONNECTIONS",
+            "INTENTGATE_MAX_CONNECTIONS_PER_ADDRESS",
+        ] {
+            for bad in ["0", "ten"] {
+                let e = Settings::load(None, &env(&[(var, bad)])).unwrap_err();
+                assert_eq!(e.variable, var, "{bad}");
+            }
         }
     }
 

@@ -3,9 +3,13 @@
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::Response;
 use serde::Serialize;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 /// Every response body igd sends: whole buffers or relayed streams.
 pub type Body = BoxBody<Bytes, std::io::Error>;
@@ -33,6 +37,9 @@ pub fn json_response<T: Serialize>(status: u16, value: &T) -> Response<Body> {
 pub enum BodyError {
     #[error("request body exceeds {0} bytes")]
     TooLarge(usize),
+    /// The client did not send the whole body before the body deadline (answer 408).
+    #[error("request body not received within {0} ms")]
+    TimedOut(u64),
     #[error("cannot read request body: {0}")]
     Read(String),
 }
@@ -50,10 +57,137 @@ where
                 .is_some()
             {
                 Err(BodyError::TooLarge(limit))
+            } else if let Some(t) = e
+                .downcast_ref::<RequestBodyError>()
+                .and_then(RequestBodyError::deadline)
+            {
+                Err(BodyError::TimedOut(t.0))
             } else {
                 Err(BodyError::Read(e.to_string()))
             }
         }
+    }
+}
+
+/// The body deadline passed (the value: the deadline in milliseconds).
+#[derive(Debug, thiserror::Error)]
+#[error("request body not received within {0} ms")]
+pub struct BodyDeadline(pub u64);
+
+/// Why reading a [`RequestBody`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestBodyError {
+    #[error(transparent)]
+    Transport(#[from] hyper::Error),
+    #[error(transparent)]
+    Deadline(#[from] BodyDeadline),
+}
+
+impl RequestBodyError {
+    fn deadline(&self) -> Option<&BodyDeadline> {
+        match self {
+            RequestBodyError::Deadline(d) => Some(d),
+            RequestBodyError::Transport(_) => None,
+        }
+    }
+}
+
+/// A request body that must arrive whole before a deadline set when its head was read.
+/// Threat: a client trickling a body one byte at a time holds its handler and connection open.
+pub struct RequestBody {
+    inner: Incoming,
+    deadline: tokio::time::Instant,
+    timeout_ms: u64,
+    /// Created on the first wait only: most bodies are already buffered when read.
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl RequestBody {
+    pub fn new(inner: Incoming, timeout: std::time::Duration) -> Self {
+        RequestBody {
+            inner,
+            deadline: tokio::time::Instant::now() + timeout,
+            timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            timer: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for RequestBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RequestBody")
+    }
+}
+
+impl hyper::body::Body for RequestBody {
+    type Data = Bytes;
+    type Error = RequestBodyError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(frame) => Poll::Ready(frame.map(|r| r.map_err(RequestBodyError::from))),
+            Poll::Pending => {
+                let deadline = this.deadline;
+                let timer = this
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                if timer.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Some(Err(BodyDeadline(this.timeout_ms).into())));
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// A response body that holds a value (a connection's in-flight marker) until it is done.
+pub struct Holding<T> {
+    inner: Body,
+    _held: T,
+}
+
+impl<T> std::fmt::Debug for Holding<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Holding")
+    }
+}
+
+impl<T: Send + Sync + Unpin + 'static> Holding<T> {
+    /// `resp` with `held` dropped only when its body has been sent or abandoned.
+    pub fn attach(resp: Response<Body>, held: T) -> Response<Body> {
+        resp.map(|inner| Holding { inner, _held: held }.boxed())
+    }
+}
+
+impl<T: Unpin> hyper::body::Body for Holding<T> {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
     }
 }
 

@@ -3,7 +3,8 @@
 //!
 //! Code map: [`config`] settings · [`secrets`] keys · [`store`] persistence · [`audit`] the chain
 //! writer · [`gateway`] shared state · [`admin`] admin API · [`mcp`] agent traffic ·
-//! [`server`] listeners.
+//! [`server`] listeners · [`tls`] the agent listener's certificate · [`connections`] caps and
+//! time-outs on every connection.
 
 pub mod admin;
 pub mod audit;
@@ -12,6 +13,7 @@ pub mod budget;
 pub mod checkpoints;
 pub mod clock;
 pub mod config;
+pub mod connections;
 pub mod gateway;
 pub mod http;
 pub mod jsonrpc;
@@ -24,6 +26,7 @@ pub mod server;
 pub mod server_requests;
 pub mod sessions;
 pub mod store;
+pub mod tls;
 pub mod unauth;
 pub mod upstream;
 
@@ -75,6 +78,7 @@ pub fn check_config(settings: &Settings) -> Result<(), RunError> {
     }
     load_policy(settings)?;
     upstream::Upstream::from_settings(settings).map_err(|m| ConfigError::new("upstream_url", m))?;
+    tls::AgentTls::from_settings(settings)?;
     Ok(())
 }
 
@@ -167,6 +171,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     let policy = load_policy(&settings)?;
     let upstream = upstream::Upstream::from_settings(&settings)
         .map_err(|m| ConfigError::new("upstream_url", m))?;
+    let agent_tls = tls::AgentTls::from_settings(&settings)?.map(Arc::new);
     create_data_dir(&settings.data_dir).map_err(io_err(format!(
         "cannot create data dir {}",
         settings.data_dir.display()
@@ -241,6 +246,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     }
     tracing::info!(
         agent = %agent_addr,
+        tls = agent_tls.is_some(),
         admin_socket = %settings.admin_socket.display(),
         data_dir = %settings.data_dir.display(),
         deployment_id = %gw.deployment_id,
@@ -254,6 +260,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     let agent_task = tokio::spawn(server::serve_agent(
         gw.clone(),
         agent_listener,
+        agent_tls.clone(),
         stop_rx.clone(),
         tracker.clone(),
     ));
@@ -265,7 +272,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     ));
     let maintenance = tokio::spawn(maintenance_loop(gw.clone(), stop_rx.clone()));
     let ticker = tokio::spawn(second_ticker(gw.clone(), stop_rx.clone()));
-    let reloader = tokio::spawn(sighup_loop(gw.clone(), stop_rx.clone()));
+    let reloader = tokio::spawn(sighup_loop(gw.clone(), agent_tls, stop_rx.clone()));
     let session_upkeep = tokio::spawn(session_loop(gw.clone(), stop_rx.clone()));
 
     shutdown.await;
@@ -373,15 +380,24 @@ async fn session_loop(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiver<b
     }
 }
 
-/// SIGHUP reloads the policy file.
-async fn sighup_loop(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiver<bool>) {
+/// SIGHUP reloads the policy file and the agent listener's TLS certificate and key.
+async fn sighup_loop(
+    gw: Arc<Gateway>,
+    agent_tls: Option<Arc<tls::AgentTls>>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     use tokio::signal::unix::{signal, SignalKind};
     let Ok(mut hup) = signal(SignalKind::hangup()) else {
         return;
     };
     loop {
         tokio::select! {
-            _ = hup.recv() => reload_policy(&gw),
+            _ = hup.recv() => {
+                reload_policy(&gw);
+                if let Some(t) = &agent_tls {
+                    t.reload();
+                }
+            }
             _ = stop.changed() => return,
         }
     }

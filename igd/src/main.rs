@@ -10,7 +10,7 @@ use std::process::ExitCode;
 /// Settings: defaults, then /etc/intentgate/igd.toml (--config), then INTENTGATE_* environment
 /// variables; secrets also from INTENTGATE_X_FILE and $CREDENTIALS_DIRECTORY. Exit status 64
 /// means a configuration error (the message names the variable). SIGTERM drains and stops;
-/// SIGHUP reloads the policy file. See README.md for every variable.
+/// SIGHUP reloads the policy file and the TLS certificate. See README.md for every variable.
 #[derive(Debug, Parser)]
 #[command(name = "igd", version, about)]
 struct Cli {

@@ -7,7 +7,7 @@
 
 use crate::clock::now_secs;
 use crate::gateway::Gateway;
-use crate::http::{full, json_response, read_body, Body, BodyError};
+use crate::http::{full, json_response, read_body, Body, BodyError, RequestBody};
 use crate::jsonrpc::{self, classify, parse_strict, Message};
 use crate::pipeline::{self, Call, Check, Refusal};
 use crate::relay;
@@ -15,7 +15,6 @@ use crate::sessions::{id_hash, RateRefusal, SessionState};
 use crate::unauth::Refused;
 use crate::upstream::{stub_answer, Route, Upstream, MODERN_VERSION};
 use bytes::Bytes;
-use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use intentgate_proto::token::{self, Claims, TokenError};
@@ -59,7 +58,7 @@ fn rpc_error(
 /// Entry point for `/v1/mcp`.
 pub async fn handle(
     gw: Arc<Gateway>,
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
     remote: SocketAddr,
 ) -> Response<Body> {
     if !gw.is_ready() {
@@ -95,7 +94,11 @@ pub async fn handle(
 
 /// GET and the rest: authenticated first like every request (DESIGN §2), then 405 — igd offers
 /// no standalone server→client stream, which the spec allows.
-async fn not_offered(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+async fn not_offered(
+    gw: Arc<Gateway>,
+    req: Request<RequestBody>,
+    peer: SocketAddr,
+) -> Response<Body> {
     if let Err(fail) = authenticate(&gw, req.headers()) {
         let client = client_ip(&gw, req.headers(), peer);
         let on = format!("{} /v1/mcp", req.method());
@@ -259,7 +262,7 @@ fn names_of(value: &Value) -> (Option<&str>, Option<String>) {
     (method, tool)
 }
 
-async fn post(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+async fn post(gw: Arc<Gateway>, req: Request<RequestBody>, peer: SocketAddr) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let headers = &parts.headers;
     let client = client_ip(&gw, headers, peer);
@@ -336,7 +339,7 @@ fn accepted() -> Response<Body> {
 async fn read_json(
     gw: &Gateway,
     headers: &HeaderMap,
-    body: Incoming,
+    body: RequestBody,
 ) -> Result<Value, Response<Body>> {
     let ct_ok = header(headers, "content-type")
         .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/json"));
@@ -366,6 +369,15 @@ async fn read_json(
                 &Value::Null,
                 jsonrpc::INVALID_REQUEST,
                 &format!("request body exceeds {n} bytes"),
+                None,
+            ))
+        }
+        Err(e @ BodyError::TimedOut(_)) => {
+            return Err(rpc_error(
+                408,
+                &Value::Null,
+                jsonrpc::INVALID_REQUEST,
+                &e.to_string(),
                 None,
             ))
         }
@@ -895,7 +907,7 @@ async fn forward(
     relay::forward(&exchange(ctx), value, id, method, name, decision).await
 }
 
-async fn delete(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+async fn delete(gw: Arc<Gateway>, req: Request<RequestBody>, peer: SocketAddr) -> Response<Body> {
     let claims = match authenticate(&gw, req.headers()) {
         Ok(c) => c,
         Err(fail) => {

@@ -1,9 +1,13 @@
-//! Listeners: the agent listener (TCP: MCP, health, optional bearer admin) and the admin Unix
-//! socket (peer uid is the identity). Connections drain gracefully on shutdown.
+//! Listeners: the agent listener (TCP, TLS when configured: MCP, health, optional bearer admin)
+//! and the admin Unix socket (peer uid is the identity). Both are bounded by
+//! [`crate::connections`]: connection caps at accept, time-outs on every connection, a deadline
+//! on every request body. Connections drain gracefully on shutdown.
 
 use crate::admin::{self, ApiError, Caller};
+use crate::connections::{Activity, ConnLimiter, Expiry, Timeouts, Watched};
 use crate::gateway::Gateway;
-use crate::http::{json_response, read_body, Body, BodyError};
+use crate::http::{json_response, read_body, Body, BodyError, Holding, RequestBody};
+use crate::tls::AgentTls;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -19,6 +23,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{watch, Notify};
 
@@ -109,6 +114,9 @@ pub async fn serve_admin_socket(
     tracker: Arc<ConnTracker>,
 ) {
     let own_uid = current_uid();
+    let timeouts = Timeouts::from_settings(&gw.settings);
+    // Its own cap: a flood on the agent listener never locks operators out.
+    let limiter = ConnLimiter::new(gw.settings.max_connections, usize::MAX, Vec::new());
     loop {
         let stream = tokio::select! {
             r = listener.accept() => match r {
@@ -120,6 +128,9 @@ pub async fn serve_admin_socket(
                 }
             },
             _ = shutdown.changed() => break,
+        };
+        let Ok(permit) = limiter.admit(None) else {
+            continue;
         };
         let uid = match stream.peer_cred() {
             Ok(cred) => cred.uid(),
@@ -135,24 +146,67 @@ pub async fn serve_admin_socket(
         };
         let gw = gw.clone();
         let guard = tracker.enter();
-        let mut shutdown = shutdown.clone();
+        let shutdown = shutdown.clone();
         tokio::spawn(async move {
             let _guard = guard;
-            let svc = service_fn(move |req: Request<Incoming>| {
-                let gw = gw.clone();
-                let caller = caller.clone();
-                async move { Ok::<_, Infallible>(admin_request(&gw, &caller, req).await) }
-            });
-            let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
-            tokio::pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                _ = shutdown.changed() => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = conn.await;
-                }
-            }
+            let _permit = permit;
+            let activity = Activity::new();
+            let stream = Watched::new(stream, activity.clone());
+            let svc = {
+                let activity = activity.clone();
+                service_fn(move |req: Request<Incoming>| {
+                    let gw = gw.clone();
+                    let caller = caller.clone();
+                    let in_flight = activity.request_started();
+                    let req = req.map(|b| RequestBody::new(b, timeouts.body));
+                    async move {
+                        let resp = admin_request(&gw, &caller, req).await;
+                        Ok::<_, Infallible>(Holding::attach(resp, in_flight))
+                    }
+                })
+            };
+            drive(stream, svc, &activity, &timeouts, shutdown).await;
         });
+    }
+}
+
+/// Serve HTTP/1.1 on one connection until it ends, a time-out expires, or shutdown drains it.
+async fn drive<I, S>(
+    io: I,
+    svc: S,
+    activity: &Activity,
+    timeouts: &Timeouts,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: hyper::service::Service<Request<Incoming>, Response = Response<Body>, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    let conn = http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(io), svc);
+    tokio::pin!(conn);
+    let mut draining = false;
+    let mut closing: Option<tokio::time::Instant> = None;
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            why = activity.expired(timeouts), if closing.is_none() => match why {
+                Expiry::Idle => {
+                    conn.as_mut().graceful_shutdown();
+                    closing = Some(tokio::time::Instant::now() + timeouts.header);
+                }
+                Expiry::Header | Expiry::WriteStalled => {
+                    tracing::debug!(reason = ?why, "connection closed: time-out");
+                    return;
+                }
+            },
+            _ = tokio::time::sleep_until(closing.unwrap_or_else(tokio::time::Instant::now)), if closing.is_some() => return,
+            _ = shutdown.changed(), if !draining => {
+                draining = true;
+                conn.as_mut().graceful_shutdown();
+            }
+        }
     }
 }
 
@@ -164,7 +218,7 @@ fn current_uid() -> u32 {
         .unwrap_or(u32::MAX)
 }
 
-async fn admin_request(gw: &Gateway, caller: &Caller, req: Request<Incoming>) -> Response<Body> {
+async fn admin_request(gw: &Gateway, caller: &Caller, req: Request<RequestBody>) -> Response<Body> {
     let (parts, body) = req.into_parts();
     if parts.uri.path() == "/healthz" {
         return health(gw);
@@ -186,8 +240,10 @@ async fn admin_request(gw: &Gateway, caller: &Caller, req: Request<Incoming>) ->
 
 fn body_error(e: BodyError) -> Response<Body> {
     let mut resp = admin::error_response(&ApiError::new(ErrorCode::InvalidRequest, e.to_string()));
-    if matches!(e, BodyError::TooLarge(_)) {
-        *resp.status_mut() = hyper::StatusCode::PAYLOAD_TOO_LARGE;
+    match e {
+        BodyError::TooLarge(_) => *resp.status_mut() = hyper::StatusCode::PAYLOAD_TOO_LARGE,
+        BodyError::TimedOut(_) => *resp.status_mut() = hyper::StatusCode::REQUEST_TIMEOUT,
+        BodyError::Read(_) => {}
     }
     resp
 }
@@ -243,10 +299,17 @@ fn bearer_caller(gw: &Gateway, presented: &str) -> Option<Caller> {
 pub async fn serve_agent(
     gw: Arc<Gateway>,
     listener: TcpListener,
+    tls: Option<Arc<AgentTls>>,
     mut shutdown: watch::Receiver<bool>,
     tracker: Arc<ConnTracker>,
 ) {
     let throttle = Arc::new(BearerThrottle::default());
+    let timeouts = Timeouts::from_settings(&gw.settings);
+    let limiter = ConnLimiter::new(
+        gw.settings.max_connections,
+        gw.settings.max_connections_per_address,
+        gw.settings.trusted_proxies.clone(),
+    );
     loop {
         let (stream, remote) = tokio::select! {
             r = listener.accept() => match r {
@@ -259,29 +322,53 @@ pub async fn serve_agent(
             },
             _ = shutdown.changed() => break,
         };
+        // Over a cap the connection is closed at once (dropped), before any TLS work.
+        let Ok(permit) = limiter.admit(Some(remote.ip())) else {
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let gw = gw.clone();
         let throttle = throttle.clone();
         let guard = tracker.enter();
-        let mut shutdown = shutdown.clone();
+        let shutdown = shutdown.clone();
+        let acceptor = tls.as_ref().map(|t| t.acceptor());
         tokio::spawn(async move {
             let _guard = guard;
-            let svc = service_fn(move |req: Request<Incoming>| {
-                let gw = gw.clone();
-                let throttle = throttle.clone();
-                async move { Ok::<_, Infallible>(agent_request(gw, &throttle, req, remote).await) }
-            });
-            let conn = http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), svc);
-            tokio::pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                _ = shutdown.changed() => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = conn.await;
+            let _permit = permit;
+            let activity = Activity::new();
+            let stream = Watched::new(stream, activity.clone());
+            let svc = {
+                let activity = activity.clone();
+                service_fn(move |req: Request<Incoming>| {
+                    let gw = gw.clone();
+                    let throttle = throttle.clone();
+                    let in_flight = activity.request_started();
+                    let req = req.map(|b| RequestBody::new(b, timeouts.body));
+                    async move {
+                        let resp = agent_request(gw, &throttle, req, remote).await;
+                        Ok::<_, Infallible>(Holding::attach(resp, in_flight))
+                    }
+                })
+            };
+            let Some(acceptor) = acceptor else {
+                drive(stream, svc, &activity, &timeouts, shutdown).await;
+                return;
+            };
+            // The handshake is part of the head: it gets the header time-out, from accept.
+            let tls_stream = tokio::select! {
+                r = acceptor.accept(stream) => match r {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::debug!(remote = %remote.ip(), error = %e, "TLS handshake failed");
+                        return;
+                    }
+                },
+                _ = activity.expired(&timeouts) => {
+                    tracing::debug!(remote = %remote.ip(), "TLS handshake timed out");
+                    return;
                 }
-            }
+            };
+            drive(tls_stream, svc, &activity, &timeouts, shutdown).await;
         });
     }
 }
@@ -289,7 +376,7 @@ pub async fn serve_agent(
 async fn agent_request(
     gw: Arc<Gateway>,
     throttle: &BearerThrottle,
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
     remote: SocketAddr,
 ) -> Response<Body> {
     let path = req.uri().path();

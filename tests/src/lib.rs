@@ -10,6 +10,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
+pub mod pki;
+
 /// The workspace root.
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -68,17 +70,28 @@ pub struct Igd {
     env: Vec<(String, String)>,
     args: Vec<String>,
     logs: Arc<Mutex<String>>,
+    /// PEM of the CA that signed igd's certificate, when it serves TLS.
+    ca_pem: Option<Vec<u8>>,
     _dir: Option<Arc<tempfile::TempDir>>,
 }
 
 impl Igd {
     /// Start igd with a fresh data dir and these extra `INTENTGATE_*` settings.
     pub fn start(env: &[(&str, &str)]) -> Igd {
-        Igd::start_with_args(env, &[])
+        Igd::start_inner(env, &[], None)
     }
 
     /// Start igd with extra settings and command-line arguments (e.g. `--config FILE`).
     pub fn start_with_args(env: &[(&str, &str)], args: &[&str]) -> Igd {
+        Igd::start_inner(env, args, None)
+    }
+
+    /// Start igd serving TLS (`env` names the certificate and key); `ca_pem` verifies it.
+    pub fn start_tls(env: &[(&str, &str)], ca_pem: &[u8]) -> Igd {
+        Igd::start_inner(env, &[], Some(ca_pem.to_vec()))
+    }
+
+    fn start_inner(env: &[(&str, &str)], args: &[&str], ca_pem: Option<Vec<u8>>) -> Igd {
         let dir = Arc::new(tempfile::tempdir().expect("tempdir"));
         let data_dir = env
             .iter()
@@ -92,6 +105,7 @@ impl Igd {
                 .collect(),
             args.iter().map(|a| a.to_string()).collect(),
             None,
+            ca_pem,
         );
         igd._dir = Some(dir);
         igd
@@ -102,6 +116,7 @@ impl Igd {
         env: Vec<(String, String)>,
         args: Vec<String>,
         port: Option<u16>,
+        ca_pem: Option<Vec<u8>>,
     ) -> Igd {
         let port = port.unwrap_or_else(free_port);
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
@@ -156,6 +171,7 @@ impl Igd {
             env,
             args,
             logs,
+            ca_pem,
             _dir: None,
         };
         igd.wait_ready();
@@ -170,7 +186,11 @@ impl Igd {
                     panic!("igd exited early with {status}; logs:\n{}", self.logs());
                 }
             }
-            if let Ok(r) = http(self.addr, "GET", "/healthz", &[], b"") {
+            let health = match &self.ca_pem {
+                Some(ca) => https(self.addr, ca, "GET", "/healthz", &[], b""),
+                None => http(self.addr, "GET", "/healthz", &[], b""),
+            };
+            if let Ok(r) = health {
                 if r.status == 200 {
                     return;
                 }
@@ -197,6 +217,7 @@ impl Igd {
             self.env.clone(),
             self.args.clone(),
             Some(self.addr.port()),
+            self.ca_pem.clone(),
         );
         self.child = next.child.take();
         self.logs = next.logs.clone();
@@ -207,6 +228,28 @@ impl Igd {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
+        }
+    }
+
+    /// Send SIGHUP (reload the policy and the TLS certificate).
+    pub fn hup(&self) {
+        if let Some(child) = &self.child {
+            let _ = Command::new("kill")
+                .args(["-HUP", &child.id().to_string()])
+                .status();
+        }
+    }
+
+    /// Wait (at most 30 s) until igd's logs contain `needle`.
+    pub fn wait_for_log(&self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !self.logs().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "igd never logged {needle:?}; logs:\n{}",
+                self.logs()
+            );
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 
@@ -320,8 +363,72 @@ pub fn http(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> std::io::Result<HttpResponse> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    exchange(stream, addr, method, path, headers, body)
+}
+
+/// The same over TLS, trusting only `ca_pem`.
+pub fn https(
+    addr: SocketAddr,
+    ca_pem: &[u8],
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<HttpResponse> {
+    exchange(
+        tls_connect(addr, ca_pem)?,
+        addr,
+        method,
+        path,
+        headers,
+        body,
+    )
+}
+
+/// A TLS client stream to `addr` (certificate checked for its IP address against `ca_pem`),
+/// with the handshake done.
+pub fn tls_connect(
+    addr: SocketAddr,
+    ca_pem: &[u8],
+) -> std::io::Result<rustls::StreamOwned<rustls::ClientConnection, TcpStream>> {
+    use rustls::pki_types::pem::PemObject;
+    let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(ca_pem) {
+        roots
+            .add(cert.map_err(|e| invalid(e.to_string()))?)
+            .map_err(|e| invalid(e.to_string()))?;
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| invalid(e.to_string()))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::IpAddress(addr.ip().into());
+    let conn = rustls::ClientConnection::new(Arc::new(config), name)
+        .map_err(|e| invalid(e.to_string()))?;
+    let tcp = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    tcp.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut stream = rustls::StreamOwned::new(conn, tcp);
+    while stream.conn.is_handshaking() {
+        stream.conn.complete_io(&mut stream.sock)?;
+    }
+    Ok(stream)
+}
+
+/// One HTTP/1.1 request (`Connection: close`) on a stream the caller opened.
+pub fn exchange<S: Read + Write>(
+    mut stream: S,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<HttpResponse> {
     let mut req = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
@@ -332,9 +439,35 @@ pub fn http(
     req.push_str("\r\n");
     stream.write_all(req.as_bytes())?;
     stream.write_all(body)?;
+    stream.flush()?;
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
+    match stream.read_to_end(&mut raw) {
+        Ok(_) => {}
+        // A peer that closes without TLS close_notify after a complete answer.
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !raw.is_empty() => {}
+        Err(e) => return Err(e),
+    }
     parse_response(&raw)
+}
+
+/// Read one response (headers and a `Content-Length` body) from a keep-alive connection.
+pub fn read_one_response<S: Read>(stream: &mut S) -> std::io::Result<HttpResponse> {
+    let mut raw = Vec::new();
+    let mut byte = [0u8; 1];
+    while !raw.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        raw.push(byte[0]);
+    }
+    let head = parse_response(&raw)?;
+    let len: usize = head
+        .header("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; len];
+    stream.read_exact(&mut body)?;
+    Ok(HttpResponse { body, ..head })
 }
 
 fn parse_response(raw: &[u8]) -> std::io::Result<HttpResponse> {
@@ -558,6 +691,18 @@ pub fn run_client(
     steps: &serde_json::Value,
     session: Option<&str>,
 ) -> Vec<serde_json::Value> {
+    run_client_with_env(client, url, token, steps, session, &[])
+}
+
+/// [`run_client`] with extra environment for the client process (a CA file for https://).
+pub fn run_client_with_env(
+    client: McpClient,
+    url: &str,
+    token: &str,
+    steps: &serde_json::Value,
+    session: Option<&str>,
+    env: &[(&str, &str)],
+) -> Vec<serde_json::Value> {
     ensure_peers();
     let root = workspace().join("tests");
     let mut cmd = match client {
@@ -574,6 +719,9 @@ pub fn run_client(
         }
     };
     cmd.arg(url).arg(token).arg(steps.to_string());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
     if let Some(s) = session {
         cmd.arg(s);
     }
