@@ -230,7 +230,7 @@ _igctl() {
 
     case "${cmd}" in
         igctl)
-            opts="-o -h -V --socket --url --token --output --help --version mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help"
+            opts="-o -h -V --socket --url --ca --token --output --help --version mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -241,6 +241,10 @@ _igctl() {
                     return 0
                     ;;
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -264,7 +268,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__agents)
-            opts="-o -h --socket --url --token --output --help"
+            opts="-o -h --socket --url --ca --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -275,6 +279,10 @@ _igctl() {
                     return 0
                     ;;
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -298,7 +306,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__audit)
-            opts="-o -h --socket --url --token --output --help list export erase prune rebaseline evidence verify-pack verify help"
+            opts="-o -h --socket --url --ca --token --output --help list export erase prune rebaseline evidence verify-pack verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -309,6 +317,10 @@ _igctl() {
                     return 0
                     ;;
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -332,7 +344,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__audit__subcmd__erase)
-            opts="-o -h --tenant --subject --before --socket --url --token --output --help"
+            opts="-o -h --tenant --subject --before --socket --url --ca --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -358,6 +370,10 @@ _igctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --token)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -378,7 +394,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__audit__subcmd__evidence)
-            opts="-o -h --tenant --from --to --pubkey --out --socket --url --token --output --help"
+            opts="-o -h --tenant --from --to --pubkey --out --socket --url --ca --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -412,6 +428,10 @@ _igctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --token)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -432,7 +452,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__audit__subcmd__export)
-            opts="-O -o -h --tenant --format --from --to --from-seq --out --socket --url --token --output --help"
+            opts="-O -o -h --tenant --format --from --to --from-seq --out --socket --url --ca --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -471,6 +491,10 @@ _igctl() {
                     return 0
                     ;;
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -634,7 +658,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__audit__subcmd__list)
-            opts="-o -h --tenant --subject --tool --decision --limit --cursor --socket --url --token --output --help"
+            opts="-o -h --tenant --subject --tool --decision --limit --cursor --socket --url --ca --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -672,6 +696,10 @@ _igctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --token)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -692,7 +720,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__audit__subcmd__prune)
-            opts="-o -h --tenant --before --reason --socket --url --token --output --help"
+            opts="-o -h --tenant --before --reason --socket --url --ca --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -718,6 +746,10 @@ _igctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --token)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -738,7 +770,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__audit__subcmd__rebaseline)
-            opts="-o -h --tenant --reason --socket --url --token --output --help"
+            opts="-o -h --tenant --reason --socket --url --ca --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -757,6 +789,10 @@ _igctl() {
                     return 0
                     ;;
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -780,7 +816,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__audit__subcmd__verify)
-            opts="-o -h --tenant --pubkey --pin --require-anchor --server --socket --url --token --output --help"
+            opts="-o -h --tenant --pubkey --pin --require-anchor --server --socket --url --ca --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -806,6 +842,10 @@ _igctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --token)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -826,7 +866,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__audit__subcmd__verify__subcmd__pack)
-            opts="-o -h --pubkey --socket --url --token --output --help"
+            opts="-o -h --pubkey --socket --url --ca --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -841,6 +881,10 @@ _igctl() {
                     return 0
                     ;;
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -864,7 +908,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__completions)
-            opts="-o -h --socket --url --token --output --help bash elvish fish powershell zsh"
+            opts="-o -h --socket --url --ca --token --output --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -875,6 +919,10 @@ _igctl() {
                     return 0
                     ;;
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -898,7 +946,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__gen__subcmd__key)
-            opts="-o -h --audit --announce --socket --url --token --output --help"
+            opts="-o -h --audit --announce --socket --url --ca --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -909,6 +957,10 @@ _igctl() {
                     return 0
                     ;;
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -932,7 +984,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__health)
-            opts="-o -h --socket --url --token --output --help"
+            opts="-o -h --socket --url --ca --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -943,6 +995,10 @@ _igctl() {
                     return 0
                     ;;
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1344,7 +1400,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__man)
-            opts="-o -h --socket --url --token --output --help"
+            opts="-o -h --socket --url --ca --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1355,6 +1411,10 @@ _igctl() {
                     return 0
                     ;;
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1378,7 +1438,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__mint)
-            opts="-o -h --subject --tenant --tools --all-tools --ttl --max-calls --socket --url --token --output --help"
+            opts="-o -h --subject --tenant --tools --all-tools --ttl --max-calls --socket --url --ca --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1412,6 +1472,10 @@ _igctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --token)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1432,7 +1496,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__revocations)
-            opts="-o -h --socket --url --token --output --help"
+            opts="-o -h --socket --url --ca --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1443,6 +1507,10 @@ _igctl() {
                     return 0
                     ;;
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1466,7 +1534,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__revoke)
-            opts="-o -h --tenant --reason --socket --url --token --output --help"
+            opts="-o -h --tenant --reason --socket --url --ca --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1485,6 +1553,10 @@ _igctl() {
                     return 0
                     ;;
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1508,7 +1580,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__stop)
-            opts="-o -h --tenant --subject --reason --socket --url --token --output --help"
+            opts="-o -h --tenant --subject --reason --socket --url --ca --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1534,6 +1606,10 @@ _igctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --token)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1554,7 +1630,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__tenants)
-            opts="-o -h --socket --url --token --output --help"
+            opts="-o -h --socket --url --ca --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1565,6 +1641,10 @@ _igctl() {
                     return 0
                     ;;
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1588,7 +1668,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__token)
-            opts="-o -h --socket --url --token --output --help inspect attenuate help"
+            opts="-o -h --socket --url --ca --token --output --help inspect attenuate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1599,6 +1679,10 @@ _igctl() {
                     return 0
                     ;;
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1622,7 +1706,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__token__subcmd__attenuate)
-            opts="-o -h --tools --max-calls --ttl --sub --socket --url --output --help"
+            opts="-o -h --tools --max-calls --ttl --sub --socket --url --ca --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1649,6 +1733,10 @@ _igctl() {
                     return 0
                     ;;
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1724,7 +1812,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__token__subcmd__inspect)
-            opts="-o -h --socket --url --output --help"
+            opts="-o -h --socket --url --ca --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1735,6 +1823,10 @@ _igctl() {
                     return 0
                     ;;
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1754,7 +1846,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__tokens)
-            opts="-o -h --socket --url --token --output --help list help"
+            opts="-o -h --socket --url --ca --token --output --help list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1765,6 +1857,10 @@ _igctl() {
                     return 0
                     ;;
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1830,7 +1926,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__tokens__subcmd__list)
-            opts="-o -h --tenant --all --socket --url --token --output --help"
+            opts="-o -h --tenant --all --socket --url --ca --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1845,6 +1941,10 @@ _igctl() {
                     return 0
                     ;;
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1868,7 +1968,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__unstop)
-            opts="-o -h --tenant --subject --reason --socket --url --token --output --help"
+            opts="-o -h --tenant --subject --reason --socket --url --ca --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1891,6 +1991,10 @@ _igctl() {
                     return 0
                     ;;
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_igctl_global_optspecs
-    string join \n socket= url= token= o/output= h/help V/version
+    string join \n socket= url= ca= token= o/output= h/help V/version
 end
 
 function __fish_igctl_needs_command
@@ -25,7 +25,8 @@ function __fish_igctl_using_subcommand
 end
 
 complete -c igctl -n "__fish_igctl_needs_command" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_needs_command" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_needs_command" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_needs_command" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_needs_command" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_needs_command" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
@@ -52,14 +53,16 @@ complete -c igctl -n "__fish_igctl_using_subcommand mint" -l tools -d 'Comma-sep
 complete -c igctl -n "__fish_igctl_using_subcommand mint" -l ttl -d 'Lifetime: seconds, or a number with s, m, h or d' -r
 complete -c igctl -n "__fish_igctl_using_subcommand mint" -l max-calls -d 'Most calls the token may make' -r
 complete -c igctl -n "__fish_igctl_using_subcommand mint" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand mint" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand mint" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand mint" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand mint" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand mint" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand mint" -l all-tools -d 'Allow every tool (`["*"]`)'
 complete -c igctl -n "__fish_igctl_using_subcommand mint" -s h -l help -d 'Print help'
 complete -c igctl -n "__fish_igctl_using_subcommand tokens; and not __fish_seen_subcommand_from list help" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand tokens; and not __fish_seen_subcommand_from list help" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand tokens; and not __fish_seen_subcommand_from list help" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand tokens; and not __fish_seen_subcommand_from list help" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand tokens; and not __fish_seen_subcommand_from list help" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand tokens; and not __fish_seen_subcommand_from list help" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
@@ -68,7 +71,8 @@ complete -c igctl -n "__fish_igctl_using_subcommand tokens; and not __fish_seen_
 complete -c igctl -n "__fish_igctl_using_subcommand tokens; and not __fish_seen_subcommand_from list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c igctl -n "__fish_igctl_using_subcommand tokens; and __fish_seen_subcommand_from list" -l tenant -d 'Only this tenant' -r
 complete -c igctl -n "__fish_igctl_using_subcommand tokens; and __fish_seen_subcommand_from list" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand tokens; and __fish_seen_subcommand_from list" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand tokens; and __fish_seen_subcommand_from list" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand tokens; and __fish_seen_subcommand_from list" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand tokens; and __fish_seen_subcommand_from list" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand tokens; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
@@ -79,13 +83,15 @@ complete -c igctl -n "__fish_igctl_using_subcommand tokens; and __fish_seen_subc
 complete -c igctl -n "__fish_igctl_using_subcommand revoke" -l tenant -d 'Tenant of the jti (needed for child tokens igd did not mint)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand revoke" -l reason -d 'Why (recorded in the audit log)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand revoke" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand revoke" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand revoke" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand revoke" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand revoke" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand revoke" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand revoke" -s h -l help -d 'Print help'
 complete -c igctl -n "__fish_igctl_using_subcommand revocations" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand revocations" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand revocations" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand revocations" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand revocations" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand revocations" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
@@ -94,7 +100,8 @@ complete -c igctl -n "__fish_igctl_using_subcommand stop" -l tenant -r
 complete -c igctl -n "__fish_igctl_using_subcommand stop" -l subject -d 'Only this subject (default: the whole tenant)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand stop" -l reason -d 'Why (required; recorded in the audit log)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand stop" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand stop" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand stop" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand stop" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand stop" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand stop" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
@@ -103,13 +110,15 @@ complete -c igctl -n "__fish_igctl_using_subcommand unstop" -l tenant -r
 complete -c igctl -n "__fish_igctl_using_subcommand unstop" -l subject -r
 complete -c igctl -n "__fish_igctl_using_subcommand unstop" -l reason -r
 complete -c igctl -n "__fish_igctl_using_subcommand unstop" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand unstop" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand unstop" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand unstop" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand unstop" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand unstop" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand unstop" -s h -l help -d 'Print help'
 complete -c igctl -n "__fish_igctl_using_subcommand token; and not __fish_seen_subcommand_from inspect attenuate help" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand token; and not __fish_seen_subcommand_from inspect attenuate help" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand token; and not __fish_seen_subcommand_from inspect attenuate help" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand token; and not __fish_seen_subcommand_from inspect attenuate help" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand token; and not __fish_seen_subcommand_from inspect attenuate help" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand token; and not __fish_seen_subcommand_from inspect attenuate help" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
@@ -118,7 +127,8 @@ complete -c igctl -n "__fish_igctl_using_subcommand token; and not __fish_seen_s
 complete -c igctl -n "__fish_igctl_using_subcommand token; and not __fish_seen_subcommand_from inspect attenuate help" -f -a "attenuate" -d 'Narrow a token offline by appending an attenuation block'
 complete -c igctl -n "__fish_igctl_using_subcommand token; and not __fish_seen_subcommand_from inspect attenuate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from inspect" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from inspect" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from inspect" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from inspect" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from inspect" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
@@ -127,7 +137,8 @@ complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subco
 complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from attenuate" -l ttl -d 'Expire sooner: lifetime from now (seconds, or with s, m, h, d)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from attenuate" -l sub -d 'Delegation label (the agent\'s identity stays the root subject)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from attenuate" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from attenuate" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from attenuate" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from attenuate" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from attenuate" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from attenuate" -s h -l help -d 'Print help'
@@ -135,7 +146,8 @@ complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subco
 complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "attenuate" -d 'Narrow a token offline by appending an attenuation block'
 complete -c igctl -n "__fish_igctl_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c igctl -n "__fish_igctl_using_subcommand gen-key" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand gen-key" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand gen-key" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand gen-key" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand gen-key" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand gen-key" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
@@ -143,25 +155,29 @@ complete -c igctl -n "__fish_igctl_using_subcommand gen-key" -l audit -d 'Genera
 complete -c igctl -n "__fish_igctl_using_subcommand gen-key" -l announce -d 'With --audit: announce the new public key to igd (a chained `checkpoint-key` entry) before it is installed, so verifiers can trust it through the current key'
 complete -c igctl -n "__fish_igctl_using_subcommand gen-key" -s h -l help -d 'Print help'
 complete -c igctl -n "__fish_igctl_using_subcommand tenants" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand tenants" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand tenants" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand tenants" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand tenants" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand tenants" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand tenants" -s h -l help -d 'Print help'
 complete -c igctl -n "__fish_igctl_using_subcommand agents" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand agents" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand agents" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand agents" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand agents" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand agents" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand agents" -s h -l help -d 'Print help'
 complete -c igctl -n "__fish_igctl_using_subcommand health" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand health" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand health" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand health" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand health" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand health" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand health" -s h -l help -d 'Print help'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase prune rebaseline evidence verify-pack verify help" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase prune rebaseline evidence verify-pack verify help" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase prune rebaseline evidence verify-pack verify help" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase prune rebaseline evidence verify-pack verify help" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase prune rebaseline evidence verify-pack verify help" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and not __fish_seen_subcommand_from list export erase prune rebaseline evidence verify-pack verify help" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
@@ -182,7 +198,8 @@ complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subco
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l limit -d 'Most entries to show (1..=1000)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l cursor -d 'Continue after this cursor (`next_cursor` of the previous page)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
@@ -195,7 +212,8 @@ complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subco
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from export" -l from-seq -d 'Start at this seq (to continue a truncated export)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from export" -s O -l out -d 'Write here instead of standard output' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from export" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from export" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from export" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from export" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from export" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from export" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
@@ -204,7 +222,8 @@ complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subco
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from erase" -l subject -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from erase" -l before -d 'Erase what was recorded before this time (RFC 3339)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from erase" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from erase" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from erase" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from erase" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from erase" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from erase" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
@@ -213,7 +232,8 @@ complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subco
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from prune" -l before -d 'Remove entries recorded before this time (RFC 3339)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from prune" -l reason -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from prune" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from prune" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from prune" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from prune" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from prune" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from prune" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
@@ -221,7 +241,8 @@ complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subco
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from rebaseline" -l tenant -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from rebaseline" -l reason -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from rebaseline" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from rebaseline" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from rebaseline" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from rebaseline" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from rebaseline" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from rebaseline" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
@@ -232,14 +253,16 @@ complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subco
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from evidence" -l pubkey -d 'Verifier keys to build against (default: keys pinned on first use)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from evidence" -l out -d 'Where to write the pack' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from evidence" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from evidence" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from evidence" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from evidence" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from evidence" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from evidence" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from evidence" -s h -l help -d 'Print help'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify-pack" -l pubkey -d 'Verifier key file (required: evidence is never trusted on first use)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify-pack" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify-pack" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify-pack" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify-pack" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify-pack" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify-pack" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
@@ -248,7 +271,8 @@ complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subco
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l pubkey -d 'Verifier keys to trust (one `name+id+key` per line); default: keys pinned on first use under the config dir' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l pin -d 'Pinned newest checkpoints (JSON, tenant → note): the chain must still contain them; updated after each successful run' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
@@ -265,13 +289,15 @@ complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subco
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Verify the chains locally: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c igctl -n "__fish_igctl_using_subcommand completions" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand completions" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand completions" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand completions" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand completions" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand completions" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c igctl -n "__fish_igctl_using_subcommand man" -l socket -d 'igd\'s admin Unix socket' -r -F
-complete -c igctl -n "__fish_igctl_using_subcommand man" -l url -d 'igd\'s admin URL (http:// with --token, the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand man" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand man" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand man" -l token -d 'Admin bearer token for --url (or IGCTL_TOKEN)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand man" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"

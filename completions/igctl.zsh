@@ -16,7 +16,8 @@ _igctl() {
     local context curcontext="$curcontext" state line
     _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
@@ -41,7 +42,8 @@ _arguments "${_arguments_options[@]}" : \
 '--ttl=[Lifetime\: seconds, or a number with s, m, h or d]:TTL:_default' \
 '--max-calls=[Most calls the token may make]:MAX_CALLS:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
@@ -53,7 +55,8 @@ _arguments "${_arguments_options[@]}" : \
 (tokens)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
@@ -73,7 +76,8 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--tenant=[Only this tenant]:TENANT:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
@@ -115,7 +119,8 @@ _arguments "${_arguments_options[@]}" : \
 '--tenant=[Tenant of the jti (needed for child tokens igd did not mint)]:TENANT:_default' \
 '--reason=[Why (recorded in the audit log)]:REASON:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
@@ -127,7 +132,8 @@ _arguments "${_arguments_options[@]}" : \
 (revocations)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
@@ -141,7 +147,8 @@ _arguments "${_arguments_options[@]}" : \
 '--subject=[Only this subject (default\: the whole tenant)]:SUBJECT:_default' \
 '--reason=[Why (required; recorded in the audit log)]:REASON:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
@@ -155,7 +162,8 @@ _arguments "${_arguments_options[@]}" : \
 '--subject=[]:SUBJECT:_default' \
 '--reason=[]:REASON:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
@@ -166,7 +174,8 @@ _arguments "${_arguments_options[@]}" : \
 (token)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
@@ -185,7 +194,8 @@ _arguments "${_arguments_options[@]}" : \
             (inspect)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -200,7 +210,8 @@ _arguments "${_arguments_options[@]}" : \
 '--ttl=[Expire sooner\: lifetime from now (seconds, or with s, m, h, d)]:TTL:_default' \
 '--sub=[Delegation label (the agent'\''s identity stays the root subject)]:SUB:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -243,7 +254,8 @@ esac
 (gen-key)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
@@ -256,7 +268,8 @@ _arguments "${_arguments_options[@]}" : \
 (tenants)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
@@ -267,7 +280,8 @@ _arguments "${_arguments_options[@]}" : \
 (agents)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
@@ -278,7 +292,8 @@ _arguments "${_arguments_options[@]}" : \
 (health)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
@@ -289,7 +304,8 @@ _arguments "${_arguments_options[@]}" : \
 (audit)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
@@ -314,7 +330,8 @@ _arguments "${_arguments_options[@]}" : \
 '--limit=[Most entries to show (1..=1000)]:LIMIT:_default' \
 '--cursor=[Continue after this cursor (\`next_cursor\` of the previous page)]:CURSOR:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
@@ -332,7 +349,8 @@ _arguments "${_arguments_options[@]}" : \
 '-O+[Write here instead of standard output]:FILE:_files' \
 '--out=[Write here instead of standard output]:FILE:_files' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
@@ -346,7 +364,8 @@ _arguments "${_arguments_options[@]}" : \
 '--subject=[]:SUBJECT:_default' \
 '--before=[Erase what was recorded before this time (RFC 3339)]:BEFORE:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
@@ -360,7 +379,8 @@ _arguments "${_arguments_options[@]}" : \
 '--before=[Remove entries recorded before this time (RFC 3339)]:BEFORE:_default' \
 '--reason=[]:REASON:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
@@ -373,7 +393,8 @@ _arguments "${_arguments_options[@]}" : \
 '--tenant=[]:TENANT:_default' \
 '--reason=[]:REASON:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
@@ -389,7 +410,8 @@ _arguments "${_arguments_options[@]}" : \
 '--pubkey=[Verifier keys to build against (default\: keys pinned on first use)]:FILE:_files' \
 '--out=[Where to write the pack]:FILE:_files' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
@@ -401,7 +423,8 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--pubkey=[Verifier key file (required\: evidence is never trusted on first use)]:FILE:_files' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
@@ -416,7 +439,8 @@ _arguments "${_arguments_options[@]}" : \
 '--pubkey=[Verifier keys to trust (one \`name+id+key\` per line); default\: keys pinned on first use under the config dir]:FILE:_files' \
 '--pin=[Pinned newest checkpoints (JSON, tenant → note)\: the chain must still contain them; updated after each successful run]:FILE:_files' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
@@ -485,7 +509,8 @@ esac
 (completions)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
@@ -497,7 +522,8 @@ _arguments "${_arguments_options[@]}" : \
 (man)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL (http\:// with --token, the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
 '--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \

@@ -14,9 +14,14 @@ pub struct Cli {
     /// igd's admin Unix socket.
     #[arg(long, global = true, value_name = "PATH")]
     pub socket: Option<PathBuf>,
-    /// igd's admin URL (http:// with --token, the compatibility bearer).
+    /// igd's admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or
+    /// http:// on loopback, with --token (the compatibility bearer).
     #[arg(long, global = true, value_name = "URL")]
     pub url: Option<String>,
+    /// PEM file of the CA that signed igd's certificate, trusted instead of the system roots for
+    /// an https:// --url (or IGCTL_CA).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
     /// Admin bearer token for --url (or IGCTL_TOKEN).
     #[arg(long, global = true, value_name = "TOKEN", hide_env_values = true)]
     pub token: Option<String>,

@@ -1,7 +1,9 @@
-//! Talking to igd's admin API: over the Unix socket, or over HTTP with the compatibility bearer.
+//! Talking to igd's admin API: over the Unix socket, or over HTTP(S) with the compatibility
+//! bearer. `https://` verifies igd's certificate against `--ca FILE` (only that CA), else the
+//! system's root certificates.
 //!
-//! Connection precedence (DESIGN §7): flags > `IGCTL_SOCKET` / `IGCTL_URL` / `IGCTL_TOKEN` >
-//! `./intentgate-data/admin.sock` if present > `/run/intentgate/admin.sock`.
+//! Connection precedence (DESIGN §7): flags > `IGCTL_SOCKET` / `IGCTL_URL` / `IGCTL_TOKEN` /
+//! `IGCTL_CA` > `./intentgate-data/admin.sock` if present > `/run/intentgate/admin.sock`.
 
 use crate::error::CliError;
 use bytes::Bytes;
@@ -12,21 +14,34 @@ use hyper_util::rt::TokioIo;
 use intentgate_proto::api::{ErrorBody, ErrorCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
+
+/// The largest answer igctl reads into memory (streamed exports are not held).
+pub const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
+/// How long connecting (TCP and TLS) may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where the admin API is.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Endpoint {
     Socket(PathBuf),
-    Http { url: String, token: Option<String> },
+    /// `http://` or `https://`; `ca` (https only) replaces the system roots.
+    Http {
+        url: String,
+        token: Option<String>,
+        ca: Option<PathBuf>,
+    },
 }
 
 impl std::fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Endpoint::Socket(p) => write!(f, "Socket({})", p.display()),
-            Endpoint::Http { url, .. } => write!(f, "Http({url}, token: <redacted>)"),
+            Endpoint::Http { url, ca, .. } => {
+                write!(f, "Http({url}, token: <redacted>, ca: {ca:?})")
+            }
         }
     }
 }
@@ -37,6 +52,7 @@ pub struct ConnectionArgs {
     pub socket: Option<PathBuf>,
     pub url: Option<String>,
     pub token: Option<String>,
+    pub ca: Option<PathBuf>,
 }
 
 /// Resolve the endpoint by precedence.
@@ -53,8 +69,12 @@ pub fn resolve(
         return Ok(Endpoint::Socket(s.clone()));
     }
     let env_token = env("IGCTL_TOKEN").filter(|t| !t.is_empty());
+    let ca = flags
+        .ca
+        .clone()
+        .or_else(|| env("IGCTL_CA").filter(|c| !c.is_empty()).map(PathBuf::from));
     if let Some(url) = &flags.url {
-        return http_endpoint(url, flags.token.clone().or(env_token));
+        return http_endpoint(url, flags.token.clone().or(env_token), ca);
     }
     let env_socket = env("IGCTL_SOCKET").filter(|s| !s.is_empty());
     let env_url = env("IGCTL_URL").filter(|s| !s.is_empty());
@@ -65,7 +85,7 @@ pub fn resolve(
             ))
         }
         (Some(s), None) => return Ok(Endpoint::Socket(PathBuf::from(s))),
-        (None, Some(u)) => return http_endpoint(&u, flags.token.clone().or(env_token)),
+        (None, Some(u)) => return http_endpoint(&u, flags.token.clone().or(env_token), ca),
         (None, None) => {}
     }
     let local = PathBuf::from("./intentgate-data/admin.sock");
@@ -77,33 +97,162 @@ pub fn resolve(
     )))
 }
 
-fn http_endpoint(url: &str, token: Option<String>) -> Result<Endpoint, CliError> {
-    if url.starts_with("https://") {
-        return Err(CliError::new(
-            ErrorCode::Usage,
-            "https:// (mTLS admin) is not supported by this igctl yet; use the Unix socket or http:// on loopback with --token",
-        ));
-    }
-    if !url.starts_with("http://") {
-        return Err(CliError::usage(format!(
-            "--url {url:?} must start with http://"
-        )));
+fn http_endpoint(
+    url: &str,
+    token: Option<String>,
+    ca: Option<PathBuf>,
+) -> Result<Endpoint, CliError> {
+    let target = Target::parse(url)?;
+    if !target.tls {
+        if ca.is_some() {
+            return Err(CliError::usage(
+                "--ca verifies an https:// URL; this URL is http://",
+            ));
+        }
+        // The bearer is a superadmin credential: never in clear text off this machine.
+        if token.is_some() && !target.loopback() {
+            return Err(CliError::usage(format!(
+                "refusing to send the admin bearer in clear text to {}; use https://",
+                target.host
+            )));
+        }
     }
     Ok(Endpoint::Http {
         url: url.trim_end_matches('/').to_string(),
         token,
+        ca,
     })
 }
 
+/// Scheme, host and port of an admin URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Target {
+    tls: bool,
+    /// Without brackets for IPv6 literals.
+    host: String,
+    port: u16,
+    /// A path prefix in front of `/v1/admin/…`, when igd sits under one.
+    prefix: String,
+}
+
+impl Target {
+    fn parse(url: &str) -> Result<Target, CliError> {
+        let bad = || {
+            CliError::usage(format!(
+                "--url {url:?} must be http://HOST:PORT or https://HOST:PORT"
+            ))
+        };
+        let uri: hyper::Uri = url.parse().map_err(|_| bad())?;
+        let tls = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            _ => return Err(bad()),
+        };
+        let host = uri.host().filter(|h| !h.is_empty()).ok_or_else(bad)?;
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+        let prefix = uri.path().trim_end_matches('/').to_string();
+        Ok(Target {
+            tls,
+            host,
+            port,
+            prefix,
+        })
+    }
+
+    fn loopback(&self) -> bool {
+        self.host.eq_ignore_ascii_case("localhost")
+            || self
+                .host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+
+    /// The `Host` header value.
+    fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// The TLS client configuration for `https://`: `ca` alone when given, else the system roots.
+fn tls_config(ca: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, CliError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let mut roots = rustls::RootCertStore::empty();
+    match ca {
+        Some(path) => {
+            let pem = std::fs::read(path).map_err(|e| {
+                CliError::usage(format!("cannot read --ca {}: {e}", path.display()))
+            })?;
+            let certs = CertificateDer::pem_slice_iter(&pem)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| {
+                    CliError::usage(format!(
+                        "--ca {} is not a PEM certificate file: {e}",
+                        path.display()
+                    ))
+                })?;
+            let (added, _) = roots.add_parsable_certificates(certs);
+            if added == 0 {
+                return Err(CliError::usage(format!(
+                    "--ca {} holds no usable certificate",
+                    path.display()
+                )));
+            }
+        }
+        None => {
+            let found = rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(found.certs);
+            if roots.is_empty() {
+                return Err(CliError::usage(
+                    "no trusted root certificates found on this system; name igd's CA with --ca FILE",
+                ));
+            }
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| CliError::new(ErrorCode::Internal, format!("TLS set-up failed: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
 /// A connected admin-API client.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Client {
     endpoint: Endpoint,
+    tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.endpoint)
+            .field("tls", &self.tls.is_some())
+            .finish()
+    }
 }
 
 impl Client {
-    pub fn new(endpoint: Endpoint) -> Self {
-        Client { endpoint }
+    /// A client for `endpoint`; for `https://` this loads the trusted roots now.
+    pub fn new(endpoint: Endpoint) -> Result<Self, CliError> {
+        let tls = match &endpoint {
+            Endpoint::Http { url, ca, .. } if Target::parse(url)?.tls => {
+                Some(tls_config(ca.as_deref())?)
+            }
+            _ => None,
+        };
+        Ok(Client { endpoint, tls })
     }
 
     pub fn endpoint(&self) -> &Endpoint {
@@ -144,21 +293,7 @@ impl Client {
     ) -> Result<(u16, Bytes), CliError> {
         let resp = self.send(method, path, body).await?;
         let status = resp.status().as_u16();
-        let bytes = tokio::time::timeout(Duration::from_secs(60), resp.into_body().collect())
-            .await
-            .map_err(|_| {
-                CliError::new(
-                    ErrorCode::Unreachable,
-                    "igd did not finish its answer within 60 s",
-                )
-            })?
-            .map_err(|e| {
-                CliError::new(
-                    ErrorCode::Unreachable,
-                    format!("connection to igd failed: {e}"),
-                )
-            })?
-            .to_bytes();
+        let bytes = read_answer(resp.into_body()).await?;
         Ok((status, bytes))
     }
 
@@ -173,12 +308,7 @@ impl Client {
         let resp = self.send(Method::GET, path, None::<&()>).await?;
         let status = resp.status().as_u16();
         if !(200..300).contains(&status) {
-            let bytes = resp
-                .into_body()
-                .collect()
-                .await
-                .map(|c| c.to_bytes())
-                .unwrap_or_default();
+            let bytes = read_answer(resp.into_body()).await.unwrap_or_default();
             return Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
                 Ok(e) => CliError::new(e.error.code, e.error.message),
                 Err(_) => CliError::new(
@@ -238,24 +368,61 @@ impl Client {
                 })?;
                 Io::Unix(stream)
             }
-            Endpoint::Http { url, token } => {
-                let authority = url.trim_start_matches("http://");
-                let authority = authority.split('/').next().unwrap_or(authority).to_string();
+            Endpoint::Http { url, token, .. } => {
+                let target = Target::parse(url)?;
+                let authority = target.authority();
                 builder = builder
-                    .uri(format!("{url}{path}"))
-                    .header("host", authority.clone());
+                    .uri(format!("{}{path}", target.prefix))
+                    .header("host", authority);
                 if let Some(t) = token {
                     builder = builder.header("authorization", format!("Bearer {t}"));
                 }
-                let stream = tokio::net::TcpStream::connect(&authority)
+                let connect = async {
+                    let stream =
+                        tokio::net::TcpStream::connect((target.host.as_str(), target.port))
+                            .await
+                            .map_err(|e| {
+                                CliError::new(
+                                    ErrorCode::Unreachable,
+                                    format!("cannot reach igd at {url}: {e}"),
+                                )
+                            })?;
+                    let _ = stream.set_nodelay(true);
+                    let Some(config) = &self.tls else {
+                        return Ok(Io::Tcp(stream));
+                    };
+                    let name = rustls::pki_types::ServerName::try_from(target.host.clone())
+                        .map_err(|_| {
+                            CliError::usage(format!(
+                                "{:?} is not a valid TLS server name",
+                                target.host
+                            ))
+                        })?;
+                    let tls = tokio_rustls::TlsConnector::from(config.clone())
+                        .connect(name, stream)
+                        .await
+                        .map_err(|e| {
+                            CliError::new(
+                                ErrorCode::Unreachable,
+                                format!(
+                                    "TLS handshake with igd at {url} failed: {e} (is igd's certificate signed by the CA given with --ca, and issued for {}?)",
+                                    target.host
+                                ),
+                            )
+                        })?;
+                    Ok(Io::Tls(Box::new(tls)))
+                };
+                tokio::time::timeout(CONNECT_TIMEOUT, connect)
                     .await
-                    .map_err(|e| {
+                    .map_err(|_| {
                         CliError::new(
                             ErrorCode::Unreachable,
-                            format!("cannot reach igd at {url}: {e}"),
+                            format!(
+                                "cannot reach igd at {url}: no connection within {} s",
+                                CONNECT_TIMEOUT.as_secs()
+                            ),
                         )
-                    })?;
-                Io::Tcp(stream)
+                    })??
             }
         };
         let request = builder.body(Full::new(payload)).map_err(|e| {
@@ -265,6 +432,7 @@ impl Client {
             match io {
                 Io::Unix(s) => exchange(s, request).await,
                 Io::Tcp(s) => exchange(s, request).await,
+                Io::Tls(s) => exchange(*s, request).await,
             }
         };
         match tokio::time::timeout(Duration::from_secs(60), exchange).await {
@@ -284,6 +452,30 @@ impl Client {
 enum Io {
     Unix(tokio::net::UnixStream),
     Tcp(tokio::net::TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>),
+}
+
+/// Read a whole answer: at most [`MAX_ANSWER_BYTES`], within 60 s.
+async fn read_answer(body: hyper::body::Incoming) -> Result<Bytes, CliError> {
+    let limited = http_body_util::Limited::new(body, MAX_ANSWER_BYTES);
+    match tokio::time::timeout(Duration::from_secs(60), limited.collect()).await {
+        Err(_) => Err(CliError::new(
+            ErrorCode::Unreachable,
+            "igd did not finish its answer within 60 s",
+        )),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(CliError::new(
+            ErrorCode::Internal,
+            format!(
+                "igd's answer exceeds {} MiB; narrow the request (--limit, --tenant, a time range)",
+                MAX_ANSWER_BYTES / (1024 * 1024)
+            ),
+        )),
+        Ok(Err(e)) => Err(CliError::new(
+            ErrorCode::Unreachable,
+            format!("connection to igd failed: {e}"),
+        )),
+    }
 }
 
 /// One HTTP/1.1 request on a fresh connection.
@@ -333,13 +525,14 @@ mod tests {
             .unwrap(),
             Endpoint::Http {
                 url: "http://127.0.0.1:1".into(),
-                token: Some("t".into())
+                token: Some("t".into()),
+                ca: None,
             }
         );
         let both = ConnectionArgs {
             socket: Some("/a".into()),
             url: Some("http://b".into()),
-            token: None,
+            ..Default::default()
         };
         assert_eq!(
             resolve(&both, &env_of(&[])).unwrap_err().code,
@@ -353,6 +546,63 @@ mod tests {
             .unwrap_err()
             .code,
             ErrorCode::Usage
+        );
+    }
+
+    #[test]
+    fn urls_and_the_clear_text_bearer() {
+        let https = ConnectionArgs {
+            url: Some("https://igd.example:8443/".into()),
+            ca: Some("/ca.pem".into()),
+            token: Some("t".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve(&https, &env_of(&[])).unwrap(),
+            Endpoint::Http {
+                url: "https://igd.example:8443".into(),
+                token: Some("t".into()),
+                ca: Some("/ca.pem".into()),
+            }
+        );
+        let from_env = ConnectionArgs::default();
+        let e = resolve(
+            &from_env,
+            &env_of(&[("IGCTL_URL", "https://[::1]:9"), ("IGCTL_CA", "/c")]),
+        )
+        .unwrap();
+        assert!(matches!(e, Endpoint::Http { ca: Some(_), .. }), "{e:?}");
+        for (url, token, ca) in [
+            ("http://igd.example:8080", Some("t"), None),
+            ("http://10.0.0.1:8080", Some("t"), None),
+            ("http://127.0.0.1:8080", None, Some("/ca.pem")),
+            ("ftp://127.0.0.1:8080", None, None),
+            ("127.0.0.1:8080", None, None),
+        ] {
+            let args = ConnectionArgs {
+                url: Some(url.into()),
+                token: token.map(String::from),
+                ca: ca.map(PathBuf::from),
+                ..Default::default()
+            };
+            assert_eq!(
+                resolve(&args, &env_of(&[])).unwrap_err().code,
+                ErrorCode::Usage,
+                "{url}"
+            );
+        }
+        for url in ["http://localhost:1", "http://[::1]:1", "http://127.0.0.2:1"] {
+            let args = ConnectionArgs {
+                url: Some(url.into()),
+                token: Some("t".into()),
+                ..Default::default()
+            };
+            assert!(resolve(&args, &env_of(&[])).is_ok(), "{url}");
+        }
+        let t = Target::parse("https://[::1]:8443").unwrap();
+        assert_eq!(
+            (t.host.as_str(), t.port, t.authority().as_str()),
+            ("::1", 8443, "[::1]:8443")
         );
     }
 }

@@ -78,9 +78,10 @@ fn connect(cli: &Cli) -> Result<Client, CliError> {
         socket: cli.socket.clone(),
         url: cli.url.clone(),
         token: cli.token.clone(),
+        ca: cli.ca.clone(),
     };
     let endpoint = client::resolve(&flags, &|k| std::env::var(k).ok())?;
-    Ok(Client::new(endpoint))
+    Client::new(endpoint)
 }
 
 fn emit<T: Serialize>(json: bool, value: &T, human: impl FnOnce() -> String) {

@@ -392,3 +392,58 @@ fn agent_disconnect_cancels_the_upstream_call() {
     assert_eq!(status, 499, "outcome of an abandoned call");
     assert!(igd.logs().contains("upstream request cancelled"));
 }
+
+/// Real MCP clients reach igd over TLS (`https://…/v1/mcp`), trusting the test CA: Python's
+/// httpx client through `SSL_CERT_FILE`, Node through `NODE_EXTRA_CA_CERTS`.
+fn over_tls(client: McpClient, ca_env: &str) {
+    let pki = intentgate_tests::pki::Pki::new("IntentGate e2e CA");
+    let server = pki.issue("igd");
+    let upstream = Upstream::python();
+    let policy = workspace().join("policies/example.rego");
+    let igd = Igd::start_tls(
+        &[
+            ("INTENTGATE_UPSTREAM_URL", &upstream.url),
+            (
+                "INTENTGATE_POLICY_FILE",
+                policy.to_str().unwrap_or_default(),
+            ),
+            ("INTENTGATE_MASTER_KEY", MASTER),
+            ("INTENTGATE_TLS_CERT", server.cert.to_str().unwrap()),
+            ("INTENTGATE_TLS_KEY", server.key.to_str().unwrap()),
+        ],
+        &pki.ca_pem(),
+    );
+    let url = format!("https://127.0.0.1:{}/v1/mcp", igd.addr.port());
+    let (token, _) = igd.mint("acme", "agent-tls", PY_TOOLS.minted, 10);
+    let steps = json!([
+        {"op": "list"},
+        {"op": "call", "tool": "read_invoice", "args": allowed_args("read_invoice")},
+    ]);
+    let ca = pki.ca_file();
+    let out = run_client_with_env(
+        client,
+        &url,
+        &token,
+        &steps,
+        None,
+        &[(ca_env, ca.to_str().unwrap())],
+    );
+    assert_eq!(out.len(), 2, "{out:?}");
+    assert_eq!(out[0]["result"], json!(PY_TOOLS.listed), "{out:?}");
+    assert_eq!(out[1]["result"]["text"][0], PY_TOOLS.allowed.2, "{out:?}");
+    assert!(upstream.calls().contains(&"read_invoice".to_string()));
+
+    // Without the CA the client does not get through.
+    let out = run_client(client, &url, &token, &json!([{"op": "list"}]), None);
+    assert_ne!(out[0]["ok"], true, "{out:?}");
+}
+
+#[test]
+fn python_client_over_tls() {
+    over_tls(McpClient::Python, "SSL_CERT_FILE");
+}
+
+#[test]
+fn typescript_client_over_tls() {
+    over_tls(McpClient::TypeScript, "NODE_EXTRA_CA_CERTS");
+}
