@@ -239,20 +239,48 @@ fn decode_sentinel(v: &str) -> Option<String> {
     }
 }
 
-/// The name a gated method acts on: a tool or prompt name, a resource URI, or for
-/// `completion/complete` the URI or name of `params.ref` — never a top-level field the method
-/// does not define (an agent could put an allowed name there and act on another).
-fn target_name(method: &str, params: Option<&Value>) -> Option<String> {
-    let p = params?;
-    let field = match method {
-        "tools/call" | "prompts/get" => p.get("name"),
-        "completion/complete" => p
-            .get("ref")
-            .and_then(|r| r.get("uri").or_else(|| r.get("name"))),
-        m if m.starts_with("resources/") => p.get("uri"),
-        _ => None,
+/// The name a gated method acts on (DESIGN §2 `input.tool`): a tool or prompt name, a resource
+/// URI, for `completion/complete` the field of `params.ref` its `type` names, and for methods
+/// acting on no single name (`resources/list`, `prompts/list`…) the method's own name — never a
+/// field the method does not define (an agent could put an allowed name there and act on
+/// another). `Err` when the method's name is missing or not a string.
+fn decided_name(method: &str, params: Option<&Value>) -> Result<String, String> {
+    let field = |v: Option<&Value>, what: &str| {
+        v.and_then(Value::as_str)
+            .map(String::from)
+            .ok_or_else(|| format!("{method} needs {what} as a string"))
     };
-    field.and_then(Value::as_str).map(String::from)
+    match method {
+        "tools/call" | "prompts/get" => field(params.and_then(|p| p.get("name")), "params.name"),
+        "resources/read" | "resources/subscribe" | "resources/unsubscribe" => {
+            field(params.and_then(|p| p.get("uri")), "params.uri")
+        }
+        "completion/complete" => {
+            let r = params.and_then(|p| p.get("ref"));
+            match r.and_then(|r| r.get("type")).and_then(Value::as_str) {
+                Some("ref/prompt") => field(r.and_then(|r| r.get("name")), "params.ref.name"),
+                Some("ref/resource") => field(r.and_then(|r| r.get("uri")), "params.ref.uri"),
+                _ => Err(format!(
+                    "{method} needs params.ref.type \"ref/prompt\" or \"ref/resource\""
+                )),
+            }
+        }
+        m => Ok(m.to_string()),
+    }
+}
+
+/// The name a gated method acts on, as far as it can be read (for checks and the record);
+/// `None` for methods acting on no single name.
+fn target_name(method: &str, params: Option<&Value>) -> Option<String> {
+    match method {
+        "tools/call"
+        | "prompts/get"
+        | "resources/read"
+        | "resources/subscribe"
+        | "resources/unsubscribe"
+        | "completion/complete" => decided_name(method, params).ok(),
+        _ => None,
+    }
 }
 
 /// The method and target of a message as far as they can be read (for the record).
@@ -696,7 +724,14 @@ async fn dispatch(
             || m.starts_with("completion/"))
             && is_forwarded_family(&ctx.gw, m) =>
         {
-            let target = target_name(m, params).unwrap_or_else(|| m.to_string());
+            let target = match decided_name(m, params) {
+                Ok(t) => t,
+                Err(reason) => {
+                    return parsed(ctx, value)
+                        .refuse(200, jsonrpc::INVALID_PARAMS, &reason, None)
+                        .await
+                }
+            };
             let args = params.cloned().unwrap_or(json!({}));
             gated_forward(ctx, value, &id, method, &target, &args).await
         }

@@ -841,3 +841,88 @@ fn unauthenticated_refusals_name_the_client_behind_a_trusted_proxy() {
         );
     }
 }
+
+/// Review item 1: forwarded methods are decided on the name the method defines — the `ref`'s
+/// field for its type, the method's own name for list methods — and a missing or non-string
+/// name is refused (−32602) and chained, never forwarded.
+#[test]
+fn forwarded_methods_are_decided_on_the_name_they_define() {
+    let env = start(&[(
+        "INTENTGATE_FORWARD_METHODS",
+        "completion/*,prompts/*,resources/*",
+    )]);
+    let igd = &env.igd;
+    let (token, _) = igd.mint("acme", "agent-a", "echo", 100);
+    let sid = open_session(igd, &token);
+    let h = legacy_headers(&token, Some(&sid));
+    let call = |method: &str, params: Value| {
+        let body = json!({"jsonrpc": "2.0", "id": 9, "method": method, "params": params});
+        send(igd, "POST", &h, &body.to_string()).json()
+    };
+    // Decided on what the method acts on, not on an allowed name the agent put elsewhere.
+    for (method, params, decided_on) in [
+        (
+            "completion/complete",
+            json!({"ref": {"type": "ref/prompt", "name": "secret_prompt", "uri": "echo"}, "argument": {"name": "a", "value": "b"}}),
+            "secret_prompt",
+        ),
+        (
+            "completion/complete",
+            json!({"ref": {"type": "ref/resource", "uri": "file:///secret", "name": "echo"}, "argument": {"name": "a", "value": "b"}}),
+            "file:///secret",
+        ),
+        ("resources/list", json!({"uri": "echo"}), "resources/list"),
+        (
+            "resources/templates/list",
+            json!({"uri": "echo"}),
+            "resources/templates/list",
+        ),
+        ("prompts/list", json!({"name": "echo"}), "prompts/list"),
+    ] {
+        let v = call(method, params);
+        assert_eq!(v["error"]["code"], -31001, "{method}: {v}");
+        let id = v["error"]["data"]["decision_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{method}: not recorded: {v}"))
+            .to_string();
+        assert_eq!(entry(igd, "acme", &id)["tool"], decided_on, "{method}");
+    }
+    // No usable name: invalid params, chained.
+    for (method, params) in [
+        (
+            "completion/complete",
+            json!({"ref": {"name": "echo"}, "argument": {"name": "a", "value": "b"}}),
+        ),
+        (
+            "completion/complete",
+            json!({"ref": {"type": "ref/other", "name": "echo"}, "argument": {"name": "a", "value": "b"}}),
+        ),
+        (
+            "completion/complete",
+            json!({"ref": {"type": "ref/prompt", "uri": "echo"}, "argument": {"name": "a", "value": "b"}}),
+        ),
+        (
+            "completion/complete",
+            json!({"ref": {"type": "ref/resource", "name": "echo"}, "argument": {"name": "a", "value": "b"}}),
+        ),
+        ("completion/complete", json!({"name": "echo"})),
+        ("resources/read", json!({"uri": 5})),
+        ("resources/read", json!({"name": "echo"})),
+        ("resources/subscribe", json!({"uri": ["echo"]})),
+        ("prompts/get", json!({"name": {"n": "echo"}})),
+    ] {
+        let v = call(method, params.clone());
+        assert_eq!(v["error"]["code"], -32602, "{method} {params}: {v}");
+        let id = v["error"]["data"]["decision_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{method}: not recorded: {v}"))
+            .to_string();
+        assert_eq!(entry(igd, "acme", &id)["method"], method);
+    }
+    // None of it reached upstream.
+    let allowed = entries(igd, "acme")
+        .into_iter()
+        .filter(|e| e["decision"] == "allow")
+        .count();
+    assert_eq!(allowed, 0);
+}
