@@ -1055,3 +1055,29 @@ fn block_count_and_payload_limits_are_exact() {
         }
     }
 }
+
+#[test]
+fn attenuate_writes_blocks_up_to_exactly_the_block_limit() {
+    // {"jti":"<32>","sub":"<k>","tools":[15 names of 256]} = 62 + k + 15·258 + 14 bytes.
+    let all = root(&["*"], 10);
+    let tools: Vec<String> = (0..15)
+        .map(|i| format!("{i:03}{}", "t".repeat(MAX_NAME_LEN - 3)))
+        .collect();
+    let child = |k: usize| ChildClaims {
+        jti: jti(2),
+        sub: Some("s".repeat(k)),
+        tools: Some(tools.clone()),
+        ..Default::default()
+    };
+    let k = MAX_BLOCK_BYTES - 62 - (15 * 258 + 14);
+    let t = attenuate(&all, &child(k)).unwrap();
+    assert_eq!(
+        RawToken::decode(&t).unwrap().blocks()[1].len(),
+        MAX_BLOCK_BYTES
+    );
+    verify(&ring(), &t, NOW).unwrap();
+    assert_eq!(
+        attenuate(&all, &child(k + 1)).unwrap_err(),
+        TokenError::TooLarge
+    );
+}
