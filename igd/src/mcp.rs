@@ -99,18 +99,19 @@ async fn not_offered(
     req: Request<RequestBody>,
     peer: SocketAddr,
 ) -> Response<Body> {
-    if let Err(fail) = authenticate(&gw, req.headers()) {
-        let client = client_ip(&gw, req.headers(), peer);
-        let on = format!("{} /v1/mcp", req.method());
-        return refuse_at_authentication(&gw, fail, client, None, None, Some(&on)).await;
-    }
-    let mut resp = rpc_error(
-        405,
-        &Value::Null,
-        jsonrpc::INVALID_REQUEST,
-        "use POST (GET streams are not offered)",
-        None,
+    let on = format!(
+        "{} /v1/mcp",
+        jsonrpc::printable_prefix(req.method().as_str(), 32)
     );
+    let claims = match authenticate(&gw, req.headers()) {
+        Ok(c) => c,
+        Err(fail) => {
+            let client = client_ip(&gw, req.headers(), peer);
+            return refuse_at_authentication(&gw, fail, client, None, None, Some(&on)).await;
+        }
+    };
+    let reason = "use POST (GET streams are not offered)";
+    let mut resp = refuse_request(&gw, &claims, 405, jsonrpc::INVALID_REQUEST, reason, &on).await;
     resp.headers_mut()
         .insert("allow", HeaderValue::from_static("POST, DELETE"));
     resp
@@ -308,7 +309,7 @@ async fn post(gw: Arc<Gateway>, req: Request<RequestBody>, peer: SocketAddr) -> 
         }
     };
     // 3.–5. Content type, Accept, body limit, JSON.
-    let value = match read_json(&gw, headers, body).await {
+    let value = match read_json(&gw, &claims, headers, body).await {
         Ok(v) => v,
         Err(resp) => return resp,
     };
@@ -366,68 +367,85 @@ fn accepted() -> Response<Body> {
 /// Content type and Accept (415 / 406), body limit (413), JSON (−32700).
 async fn read_json(
     gw: &Gateway,
+    claims: &Claims,
     headers: &HeaderMap,
     body: RequestBody,
 ) -> Result<Value, Response<Body>> {
     let ct_ok = header(headers, "content-type")
         .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/json"));
     if !ct_ok {
-        return Err(rpc_error(
+        return Err(refuse_request(
+            gw,
+            claims,
             415,
-            &Value::Null,
             jsonrpc::INVALID_REQUEST,
             "Content-Type must be application/json",
-            None,
-        ));
+            "POST /v1/mcp",
+        )
+        .await);
     }
     if !accepts(headers) {
-        return Err(rpc_error(
+        return Err(refuse_request(
+            gw,
+            claims,
             406,
-            &Value::Null,
             jsonrpc::INVALID_REQUEST,
             "Accept must list application/json and text/event-stream",
-            None,
-        ));
+            "POST /v1/mcp",
+        )
+        .await);
     }
     let bytes = match read_body(body, gw.settings.max_body_bytes).await {
         Ok(b) => b,
         Err(BodyError::TooLarge(n)) => {
-            return Err(rpc_error(
+            return Err(refuse_request(
+                gw,
+                claims,
                 413,
-                &Value::Null,
                 jsonrpc::INVALID_REQUEST,
                 &format!("request body exceeds {n} bytes"),
-                None,
-            ))
+                "POST /v1/mcp",
+            )
+            .await)
         }
         Err(e @ BodyError::TimedOut(_)) => {
-            return Err(rpc_error(
+            return Err(refuse_request(
+                gw,
+                claims,
                 408,
-                &Value::Null,
                 jsonrpc::INVALID_REQUEST,
                 &e.to_string(),
-                None,
-            ))
+                "POST /v1/mcp",
+            )
+            .await)
         }
         Err(e) => {
-            return Err(rpc_error(
+            return Err(refuse_request(
+                gw,
+                claims,
                 400,
-                &Value::Null,
                 jsonrpc::PARSE_ERROR,
                 &e.to_string(),
-                None,
-            ))
+                "POST /v1/mcp",
+            )
+            .await)
         }
     };
-    parse_strict(&bytes).map_err(|e| {
-        rpc_error(
-            400,
-            &Value::Null,
-            jsonrpc::PARSE_ERROR,
-            &format!("parse error: {e}"),
-            None,
-        )
-    })
+    match parse_strict(&bytes) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let reason = format!("parse error: {e}");
+            Err(refuse_request(
+                gw,
+                claims,
+                400,
+                jsonrpc::PARSE_ERROR,
+                &reason,
+                "POST /v1/mcp",
+            )
+            .await)
+        }
+    }
 }
 
 /// A parsed message of an authenticated agent: its refusals are chained under the token's
@@ -952,13 +970,15 @@ async fn delete(gw: Arc<Gateway>, req: Request<RequestBody>, peer: SocketAddr) -
         }
     };
     let Some(sid) = header(req.headers(), "mcp-session-id").map(String::from) else {
-        return rpc_error(
+        return refuse_request(
+            &gw,
+            &claims,
             400,
-            &Value::Null,
             jsonrpc::INVALID_REQUEST,
             "Mcp-Session-Id header is required",
-            None,
-        );
+            "DELETE /v1/mcp",
+        )
+        .await;
     };
     if let Err(refusal) = session_rate(&gw, &claims, "DELETE").await {
         let mut resp = http_json(429, &refusal.to_jsonrpc(&Value::Null));
@@ -967,22 +987,26 @@ async fn delete(gw: Arc<Gateway>, req: Request<RequestBody>, peer: SocketAddr) -
         return resp;
     }
     let Some(state) = gw.open_session(&sid, &claims).await else {
-        return rpc_error(
+        return refuse_request(
+            &gw,
+            &claims,
             404,
-            &Value::Null,
             jsonrpc::INVALID_REQUEST,
             "unknown or expired session",
-            None,
-        );
+            "DELETE /v1/mcp",
+        )
+        .await;
     };
     if let Err(e) = gw.sessions.delete(&gw.store, &sid).await {
-        return rpc_error(
+        return refuse_request(
+            &gw,
+            &claims,
             503,
-            &Value::Null,
             jsonrpc::REFUSED_AUDIT,
             &format!("cannot end the session: {e}"),
-            None,
-        );
+            "DELETE /v1/mcp",
+        )
+        .await;
     }
     if let (Upstream::Http(up), Some(u)) = (&gw.upstream, &state.u) {
         up.delete_session(u).await;
@@ -990,6 +1014,22 @@ async fn delete(gw: Arc<Gateway>, req: Request<RequestBody>, peer: SocketAddr) -
     let mut resp = Response::new(full(Bytes::new()));
     *resp.status_mut() = StatusCode::OK;
     resp
+}
+
+/// Chain the refusal of an authenticated request that has no parsed message (body stage,
+/// DELETE, other HTTP methods) under the token's tenant, then answer with the JSON-RPC error.
+async fn refuse_request(
+    gw: &Gateway,
+    claims: &Claims,
+    status: u16,
+    code: i64,
+    reason: &str,
+    on: &str,
+) -> Response<Body> {
+    let recorded = format!("{reason} ({on})");
+    let decision_id = record_request_refusal(gw, claims, &recorded, None, None).await;
+    let data = json!({"check": "request", "reason": reason, "decision_id": decision_id});
+    rpc_error(status, &Value::Null, code, reason, Some(data))
 }
 
 /// Chain the refusal of a live token's request (malformed, unnamed, unserved, no session…)

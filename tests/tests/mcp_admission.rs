@@ -926,3 +926,75 @@ fn forwarded_methods_are_decided_on_the_name_they_define() {
         .count();
     assert_eq!(allowed, 0);
 }
+
+/// Review item 2: every refusal of an authenticated request is chained under the token's tenant
+/// (DESIGN §5) — the body stage, DELETE's and other HTTP methods' refusals included.
+#[test]
+fn authenticated_refusals_at_every_stage_are_chained() {
+    let env = start(&[("INTENTGATE_MAX_BODY_BYTES", "1024")]);
+    let igd = &env.igd;
+    let sid = open_session(igd, &env.token);
+    let h = legacy_headers(&env.token, Some(&sid));
+    let list = r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#;
+    let big = format!(
+        r#"{{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{{"x":"{}"}}}}"#,
+        "a".repeat(2000)
+    );
+    let cases: Vec<(&str, &str, Vec<(String, String)>, String, u16)> = vec![
+        (
+            "content type",
+            "POST",
+            {
+                let mut v = without(&h, "Content-Type");
+                v.push(("Content-Type".into(), "text/plain".into()));
+                v
+            },
+            list.into(),
+            415,
+        ),
+        (
+            "accept",
+            "POST",
+            {
+                let mut v = without(&h, "Accept");
+                v.push(("Accept".into(), "text/html".into()));
+                v
+            },
+            list.into(),
+            406,
+        ),
+        ("body limit", "POST", h.clone(), big, 413),
+        ("parse error", "POST", h.clone(), "{not json".into(), 400),
+        (
+            "delete without a session",
+            "DELETE",
+            without(&h, "Mcp-Session-Id"),
+            String::new(),
+            400,
+        ),
+        (
+            "delete of an unknown session",
+            "DELETE",
+            {
+                let mut v = without(&h, "Mcp-Session-Id");
+                v.push(("Mcp-Session-Id".into(), "no-such-session".into()));
+                v
+            },
+            String::new(),
+            404,
+        ),
+        ("get", "GET", h.clone(), String::new(), 405),
+    ];
+    for (what, verb, headers, body, status) in &cases {
+        let r = send(igd, verb, headers, body);
+        assert_eq!(r.status, *status, "{what}: {}", r.text());
+        let id = r.json()["error"]["data"]["decision_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{what}: not recorded: {}", r.text()))
+            .to_string();
+        let e = entry(igd, "acme", &id);
+        assert_eq!(e["check"], "request", "{what}: {e}");
+        assert_eq!(e["decision"], "block", "{what}: {e}");
+        assert_eq!(e["subject"], "agent-a", "{what}: {e}");
+    }
+}
