@@ -927,6 +927,15 @@ fn forwarded_methods_are_decided_on_the_name_they_define() {
     assert_eq!(allowed, 0);
 }
 
+/// What is refused, the HTTP method, headers, body and expected status.
+type Stage = (
+    &'static str,
+    &'static str,
+    Vec<(String, String)>,
+    String,
+    u16,
+);
+
 /// Review item 2: every refusal of an authenticated request is chained under the token's tenant
 /// (DESIGN §5) — the body stage, DELETE's and other HTTP methods' refusals included.
 #[test]
@@ -940,7 +949,7 @@ fn authenticated_refusals_at_every_stage_are_chained() {
         r#"{{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{{"x":"{}"}}}}"#,
         "a".repeat(2000)
     );
-    let cases: Vec<(&str, &str, Vec<(String, String)>, String, u16)> = vec![
+    let cases: Vec<Stage> = vec![
         (
             "content type",
             "POST",
