@@ -181,7 +181,7 @@ fn wal_path(db: &Path) -> std::path::PathBuf {
 struct Hex<'a>(&'a str);
 
 fn lower_hex_bytes(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0
+    if !s.len().is_multiple_of(2)
         || !s
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
