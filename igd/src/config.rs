@@ -465,6 +465,19 @@ impl Sources {
         }
     }
 
+    /// A number within `min..=max`; a time setting beyond any sane value would overflow the
+    /// clock arithmetic it feeds (a panic in a request task), so it is refused at start.
+    fn number_in(&self, key: &str, default: u64, min: u64, max: u64) -> Result<u64, ConfigError> {
+        let v = self.number(key, default)?;
+        if v < min || v > max {
+            return Err(ConfigError::new(
+                key,
+                format!("{v} is out of range: must be between {min} and {max}"),
+            ));
+        }
+        Ok(v)
+    }
+
     fn flag(&self, key: &str, default: bool) -> Result<bool, ConfigError> {
         match self.get(key).map(|s| s.trim().to_ascii_lowercase()) {
             None => Ok(default),
@@ -704,9 +717,9 @@ impl Sources {
             admin_token_step_up: self.flag("admin_token_step_up", true)?,
             admin_uids,
             upstream_url,
-            upstream_timeout_ms: self.number("upstream_timeout_ms", 5000u64)?,
+            upstream_timeout_ms: self.number_in("upstream_timeout_ms", 5000, 1, 3_600_000)?,
             upstream_headers,
-            session_idle_timeout: self.number("session_idle_timeout", 3600u64)?,
+            session_idle_timeout: self.number_in("session_idle_timeout", 3600, 1, 30 * 86_400)?,
             session_ops_per_minute,
             deployment_id: self.get("deployment_id").map(String::from),
             allowed_origins: self.list("allowed_origins"),
@@ -899,5 +912,30 @@ mod tests {
         let t = "t".repeat(40);
         let s = Settings::load(None, &env(&[("INTENTGATE_ADMIN_TOKEN", &t)])).unwrap();
         assert!(!format!("{s:?}").contains(&t));
+    }
+
+    #[test]
+    fn time_settings_that_would_overflow_the_clock_are_refused() {
+        for (var, value) in [
+            ("INTENTGATE_UPSTREAM_TIMEOUT_MS", "18446744073709551615"),
+            ("INTENTGATE_UPSTREAM_TIMEOUT_MS", "0"),
+            ("INTENTGATE_SESSION_IDLE_TIMEOUT", "18446744073709551000"),
+            ("INTENTGATE_SESSION_IDLE_TIMEOUT", "0"),
+        ] {
+            let err = Settings::load(None, &env(&[(var, value)])).unwrap_err();
+            assert!(err.to_string().contains(var), "{var}={value}: {err}");
+        }
+        let s = Settings::load(
+            None,
+            &env(&[
+                ("INTENTGATE_UPSTREAM_TIMEOUT_MS", "3600000"),
+                ("INTENTGATE_SESSION_IDLE_TIMEOUT", "2592000"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            (s.upstream_timeout_ms, s.session_idle_timeout),
+            (3_600_000, 2_592_000)
+        );
     }
 }

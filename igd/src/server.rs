@@ -248,26 +248,68 @@ fn body_error(e: BodyError) -> Response<Body> {
     resp
 }
 
-/// Failed bearer attempts per remote address.
+/// Addresses whose failed bearer attempts are remembered at once. Beyond it, a sweep of expired
+/// ones runs at most once per window; if the table is still full, unknown addresses are refused
+/// (a spray from many addresses must neither grow memory nor cost an O(n) sweep per attempt).
+const BEARER_THROTTLE_MAX_ADDRESSES: usize = 10_000;
+
+/// Failed bearer attempts per remote address (IPv6 by /64, as one host can own the prefix).
 #[derive(Debug, Default)]
 pub struct BearerThrottle {
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    inner: Mutex<ThrottleTable>,
+}
+
+#[derive(Debug, Default)]
+struct ThrottleTable {
+    failures: HashMap<IpAddr, (u32, Instant)>,
+    last_sweep: Option<Instant>,
+}
+
+fn throttle_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let bits = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(std::net::Ipv6Addr::from(bits))
+            }
+        },
+    }
 }
 
 impl BearerThrottle {
     fn blocked(&self, ip: IpAddr) -> bool {
-        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(&ip).is_some_and(|(n, since)| {
-            *n >= BEARER_FAILURES_ALLOWED && since.elapsed() < BEARER_FAILURE_WINDOW
-        })
+        let ip = throttle_key(ip);
+        let table = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        match table.failures.get(&ip) {
+            Some((n, since)) => {
+                *n >= BEARER_FAILURES_ALLOWED && since.elapsed() < BEARER_FAILURE_WINDOW
+            }
+            None => table.failures.len() >= BEARER_THROTTLE_MAX_ADDRESSES,
+        }
     }
 
     fn fail(&self, ip: IpAddr) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 10_000 {
-            map.retain(|_, (_, since)| since.elapsed() < BEARER_FAILURE_WINDOW);
+        let ip = throttle_key(ip);
+        let mut table = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if table.failures.len() >= BEARER_THROTTLE_MAX_ADDRESSES
+            && !table.failures.contains_key(&ip)
+        {
+            let due = table
+                .last_sweep
+                .is_none_or(|t| t.elapsed() >= BEARER_FAILURE_WINDOW);
+            if due {
+                table
+                    .failures
+                    .retain(|_, (_, since)| since.elapsed() < BEARER_FAILURE_WINDOW);
+                table.last_sweep = Some(Instant::now());
+            }
+            if table.failures.len() >= BEARER_THROTTLE_MAX_ADDRESSES {
+                return;
+            }
         }
-        let slot = map.entry(ip).or_insert((0, Instant::now()));
+        let slot = table.failures.entry(ip).or_insert((0, Instant::now()));
         if slot.1.elapsed() >= BEARER_FAILURE_WINDOW {
             *slot = (0, Instant::now());
         }
@@ -424,4 +466,38 @@ async fn agent_request(
         ErrorCode::NotFound,
         format!("no endpoint {}", req.uri().path()),
     ))
+}
+
+#[cfg(test)]
+mod throttle_tests {
+    use super::*;
+    use std::net::Ipv6Addr;
+
+    #[test]
+    fn a_spray_from_many_addresses_stays_bounded_and_fails_closed() {
+        let t = BearerThrottle::default();
+        for i in 0..(BEARER_THROTTLE_MAX_ADDRESSES as u32 + 500) {
+            t.fail(IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i)));
+        }
+        let held = t
+            .inner
+            .lock()
+            .map(|m| m.failures.len())
+            .unwrap_or(usize::MAX);
+        assert_eq!(held, BEARER_THROTTLE_MAX_ADDRESSES);
+        assert!(
+            t.blocked("192.0.2.1".parse().unwrap_or(IpAddr::V4(0.into()))),
+            "a new address is refused while the table is full"
+        );
+    }
+
+    #[test]
+    fn ipv6_addresses_of_one_64_share_a_slot() {
+        let t = BearerThrottle::default();
+        for i in 0..u16::try_from(BEARER_FAILURES_ALLOWED).unwrap_or(10) {
+            t.fail(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 1, 0, 0, 0, i)));
+        }
+        assert!(t.blocked(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 1, 9, 9, 9, 9))));
+        assert!(!t.blocked(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 2, 0, 0, 0, 1))));
+    }
 }

@@ -9,32 +9,34 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use sha2::{Digest, Sha256};
+
 /// Requests awaiting an answer per session; the oldest is forgotten beyond this.
 const PER_SESSION: usize = 64;
 /// Sessions tracked at once; expired ones are dropped first, then arbitrary ones.
 const MAX_SESSIONS: usize = 10_000;
 
+/// (SHA-256 of a request id's JSON text, expiry in unix seconds).
+type PendingId = ([u8; 32], u64);
+
 #[derive(Debug, Default)]
 pub struct ServerRequests {
-    /// session id hash → (request id as JSON text, expiry in unix seconds), oldest first.
-    pending: Mutex<HashMap<String, Vec<(String, u64)>>>,
+    /// session id hash → (SHA-256 of the request id's JSON text, expiry in unix seconds),
+    /// oldest first. The id is hashed so a hostile upstream's huge ids cost 32 bytes each.
+    pending: Mutex<HashMap<String, Vec<PendingId>>>,
 }
 
 impl ServerRequests {
     /// Upstream sent request `id` on the session with id hash `session`; it may be answered
     /// until `expires` (unix seconds).
     pub fn note(&self, session: &str, id: &serde_json::Value, expires: u64, now: u64) {
-        let key = id.to_string();
+        let key = id_key(id);
         let mut map = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        // Full: forget one arbitrary session (its answers are then refused, failing closed)
+        // rather than sweep every session under the lock.
         if map.len() >= MAX_SESSIONS && !map.contains_key(session) {
-            map.retain(|_, ids| {
-                ids.retain(|(_, exp)| *exp > now);
-                !ids.is_empty()
-            });
-            if map.len() >= MAX_SESSIONS {
-                if let Some(victim) = map.keys().next().cloned() {
-                    map.remove(&victim);
-                }
+            if let Some(victim) = map.keys().next().cloned() {
+                map.remove(&victim);
             }
         }
         let ids = map.entry(session.to_string()).or_default();
@@ -48,7 +50,7 @@ impl ServerRequests {
     /// Whether `id` answers a request upstream sent on `session` and that is still open; it is
     /// consumed (a second answer is refused).
     pub fn take(&self, session: &str, id: &serde_json::Value, now: u64) -> bool {
-        let key = id.to_string();
+        let key = id_key(id);
         let mut map = self.pending.lock().unwrap_or_else(|p| p.into_inner());
         let Some(ids) = map.get_mut(session) else {
             return false;
@@ -64,6 +66,10 @@ impl ServerRequests {
         }
         found
     }
+}
+
+fn id_key(id: &serde_json::Value) -> [u8; 32] {
+    Sha256::digest(id.to_string().as_bytes()).into()
 }
 
 #[cfg(test)]
@@ -86,5 +92,31 @@ mod tests {
         }
         assert!(!r.take("s3", &json!(0), 11), "oldest forgotten");
         assert!(r.take("s3", &json!(PER_SESSION as u64 + 4), 11));
+    }
+
+    #[test]
+    fn huge_ids_cost_a_fixed_size_and_sessions_stay_capped() {
+        let r = ServerRequests::default();
+        let huge = json!("x".repeat(1 << 20));
+        r.note("s1", &huge, 100, 10);
+        let held: usize = r
+            .pending
+            .lock()
+            .map(|m| {
+                m.values()
+                    .map(|ids| ids.len() * std::mem::size_of::<PendingId>())
+                    .sum()
+            })
+            .unwrap_or(usize::MAX);
+        assert!(held <= 64, "a 1 MiB id is held in {held} bytes");
+        assert!(
+            r.take("s1", &huge, 11),
+            "the huge id still matches its answer"
+        );
+        for i in 0..(MAX_SESSIONS + 50) {
+            r.note(&format!("s{i}"), &json!(1), 100, 10);
+        }
+        let sessions = r.pending.lock().map(|m| m.len()).unwrap_or(usize::MAX);
+        assert_eq!(sessions, MAX_SESSIONS);
     }
 }

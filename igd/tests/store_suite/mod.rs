@@ -3,7 +3,7 @@
 //! fresh, empty store (SQLite now: `store_sqlite.rs`; a PostgreSQL backend adds its own file
 //! with the same one line).
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use igd::store::*;
 use intentgate_proto::audit::{ChainVerifier, Entry, GENESIS_HASH};
@@ -744,7 +744,10 @@ pub async fn retention_cuts_a_chain_that_keeps_growing(store: &dyn Store) {
     // Other tenants are untouched; the cut chain keeps growing from its head.
     assert_eq!(store.chain_range("beta", 1, 100, 100).await.unwrap(), beta);
     let next = c.decision("a", "echo", "allow", 20);
-    store.commit(plain(&[next.clone()])).await.unwrap();
+    store
+        .commit(plain(std::slice::from_ref(&next)))
+        .await
+        .unwrap();
     let heads = store.chain_heads().await.unwrap();
     assert!(heads.contains(&ChainHead {
         tenant: "acme".into(),
