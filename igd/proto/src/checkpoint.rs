@@ -281,4 +281,61 @@ mod tests {
         bad.replace_range(bad.len() - 3.., "AAA");
         assert!(VerifierKey::parse(&bad).is_err() || VerifierKey::parse(&bad).unwrap() != vk);
     }
+
+    #[test]
+    fn verifier_keys_of_another_algorithm_or_empty_are_refused() {
+        let vk = VerifierKey::new("intentgate/d1", key(3).verifying_key());
+        let mut raw = vec![0x02u8];
+        raw.extend_from_slice(vk.key.as_bytes());
+        let id = hex::encode(vk.id);
+        let other_alg = format!("intentgate/d1+{id}+{}", STANDARD.encode(&raw));
+        assert!(matches!(
+            VerifierKey::parse(&other_alg),
+            Err(NoteError::BadKey(_))
+        ));
+        assert!(matches!(
+            VerifierKey::parse(&format!("intentgate/d1+{id}+")),
+            Err(NoteError::BadKey(_))
+        ));
+    }
+
+    #[test]
+    fn a_size_with_leading_zeros_is_refused_even_when_signed() {
+        let sk = key(4);
+        let vk = VerifierKey::new("intentgate/d1", sk.verifying_key());
+        let sign = |body: &str| {
+            let mut blob = vk.id.to_vec();
+            blob.extend_from_slice(&sk.sign(body.as_bytes()).to_bytes());
+            format!(
+                "{body}\n{SIG_PREFIX}intentgate/d1 {}\n",
+                STANDARD.encode(blob)
+            )
+        };
+        let hash = STANDARD.encode([0xabu8; 32]);
+        let honest = sign(&format!("intentgate/d1/acme\n42\n{hash}\n"));
+        assert_eq!(
+            Checkpoint::open(&honest, std::slice::from_ref(&vk)).map(|c| c.size),
+            Ok(42)
+        );
+        let padded = sign(&format!("intentgate/d1/acme\n042\n{hash}\n"));
+        assert!(matches!(
+            Checkpoint::open(&padded, std::slice::from_ref(&vk)),
+            Err(NoteError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn generated_signing_keys_are_fresh_and_round_trip_through_pem() {
+        let (pem_a, pub_a) = generate_signing_key_pem();
+        let (pem_b, pub_b) = generate_signing_key_pem();
+        assert_ne!(pub_a, pub_b, "two generated keys are different");
+        assert_eq!(
+            signing_key_from_pem(&pem_a).map(|k| k.verifying_key()),
+            Ok(pub_a)
+        );
+        assert_eq!(
+            signing_key_from_pem(&pem_b).map(|k| k.verifying_key()),
+            Ok(pub_b)
+        );
+    }
 }
