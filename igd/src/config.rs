@@ -478,6 +478,32 @@ impl Sources {
         Ok(v)
     }
 
+    /// `INTENTGATE_FORWARD_METHODS`: only the families DESIGN §2 lets through (`resources/*`,
+    /// `prompts/*`, `completion/*`, or one method of them); anything else would be accepted and
+    /// do nothing (`*`, `tools/*`), so it is refused.
+    fn forward_methods(&self) -> Result<Vec<String>, ConfigError> {
+        let methods = self.list("forward_methods");
+        for m in &methods {
+            let ok = m.split_once('/').is_some_and(|(family, rest)| {
+                matches!(family, "resources" | "prompts" | "completion")
+                    && !rest.is_empty()
+                    && (rest == "*"
+                        || rest.split('/').all(|seg| {
+                            !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_alphanumeric())
+                        }))
+            });
+            if !ok {
+                return Err(ConfigError::new(
+                    "forward_methods",
+                    format!(
+                        "{m:?} is not a resources/, prompts/ or completion/ method or family (e.g. resources/*, prompts/get)"
+                    ),
+                ));
+            }
+        }
+        Ok(methods)
+    }
+
     fn flag(&self, key: &str, default: bool) -> Result<bool, ConfigError> {
         match self.get(key).map(|s| s.trim().to_ascii_lowercase()) {
             None => Ok(default),
@@ -724,7 +750,7 @@ impl Sources {
             deployment_id: self.get("deployment_id").map(String::from),
             allowed_origins: self.list("allowed_origins"),
             trusted_proxies,
-            forward_methods: self.list("forward_methods"),
+            forward_methods: self.forward_methods()?,
             max_body_bytes,
             max_upstream_response_bytes,
             header_timeout_ms,
@@ -937,5 +963,33 @@ mod tests {
             (s.upstream_timeout_ms, s.session_idle_timeout),
             (3_600_000, 2_592_000)
         );
+    }
+
+    #[test]
+    fn forward_methods_outside_the_forwardable_families_are_refused() {
+        for value in [
+            "*",
+            "tools/*",
+            "tools/call",
+            "logging/setLevel",
+            "resources/",
+            "prompts/../x",
+        ] {
+            let err =
+                Settings::load(None, &env(&[("INTENTGATE_FORWARD_METHODS", value)])).unwrap_err();
+            assert!(
+                err.to_string().contains("INTENTGATE_FORWARD_METHODS"),
+                "{value}: {err}"
+            );
+        }
+        let s = Settings::load(
+            None,
+            &env(&[(
+                "INTENTGATE_FORWARD_METHODS",
+                "resources/*,prompts/get,completion/complete,resources/templates/list",
+            )]),
+        )
+        .unwrap();
+        assert_eq!(s.forward_methods.len(), 4);
     }
 }
