@@ -8,7 +8,7 @@ use crate::error::CliError;
 use hyper::Method;
 use intentgate_proto::api::ErrorCode;
 use intentgate_proto::audit::{Anchor, ChainAudit, ChainReport, Entry};
-use intentgate_proto::checkpoint::{Checkpoint, NoteError, VerifierKey};
+use intentgate_proto::checkpoint::{Checkpoint, KeyVouching, NoteError, VerifierKey};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -224,30 +224,9 @@ pub async fn extend_trust(
             .filter_map(|n| open_for(n, "_system", &trusted).ok())
             .max_by_key(|cp| cp.size);
         let Some(cp) = anchor else { return Ok(trusted) };
-        let mut audit = ChainAudit::new(
-            "_system",
-            vec![Anchor {
-                size: cp.size,
-                hash: cp.hash.clone(),
-            }],
-        );
-        let mut announced = Vec::new();
-        each_entry(client, "_system", |e| {
-            if e.seq > cp.size {
-                return false;
-            }
-            if e.kind == "checkpoint-key" {
-                if let Some(k) = e.target.as_deref().and_then(|t| VerifierKey::parse(t).ok()) {
-                    announced.push(k);
-                }
-            }
-            audit.push(&e)
-        })
-        .await?;
-        let report = audit.finish();
-        if !report.ok || !report.checkpoint.verified {
-            return Ok(trusted);
-        }
+        let mut vouching = KeyVouching::new(&cp);
+        each_entry(client, "_system", |e| vouching.push(&e)).await?;
+        let announced = vouching.finish();
         let before = trusted.len();
         for k in announced {
             if !trusted.contains(&k) {

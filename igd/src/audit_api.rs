@@ -10,6 +10,7 @@ use crate::store::AuditQuery;
 use hyper::{Method, Response};
 use intentgate_proto::api::ErrorCode;
 use intentgate_proto::audit::{Anchor, BrokenAt, ChainAudit, Entry};
+use intentgate_proto::checkpoint::VerifierKey;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 
@@ -616,14 +617,14 @@ async fn rebaseline(
         &req.reason,
     )
     .await?;
-    gw.signer.forget(&req.tenant).await.map_err(|e| {
-        ApiError::new(
+    // Anchor the chain as it now stands, marker included: the one signing that need not
+    // continue the last signed head.
+    if !gw.signer.rebaseline(&gw.store, &req.tenant).await {
+        return Err(ApiError::new(
             ErrorCode::Unavailable,
-            format!("cannot reset the signer state: {e}"),
-        )
-    })?;
-    // Anchor the marker now rather than at the next tick (the ticker retries on failure).
-    gw.signer.sign_tenant(&gw.store, &req.tenant).await;
+            "the re-baseline marker is chained but could not be checkpointed (see igd's log); run the re-baseline again",
+        ));
+    }
     tracing::warn!(actor = %caller.identity(), tenant = %req.tenant, cut_seq = head.seq, "audit chain re-baselined");
     Ok(json_response(
         200,
@@ -697,15 +698,12 @@ async fn checkpoints(
         return Err(ApiError::new(ErrorCode::Forbidden, "name your tenant"));
     }
     let rows = gw.store.checkpoints(tenant.as_deref(), limit).await?;
-    let mut keys: Vec<String> = crate::checkpoints::announced_keys(gw)
+    let keys: Vec<String> = crate::checkpoints::trusted_keys(gw)
         .await
         .iter()
         .map(|k| k.encode())
         .collect();
     let current = gw.signer.verifier_key().encode();
-    if !keys.contains(&current) {
-        keys.push(current.clone());
-    }
     let list: Vec<Value> = rows
         .into_iter()
         .map(|c| json!({"tenant": c.tenant, "size": c.size, "hash": c.hash, "note": c.note, "created_at": rfc3339(c.created_at)}))
@@ -717,9 +715,7 @@ async fn checkpoints(
 }
 
 /// Verify one tenant's chain from genesis, and its newest signed checkpoint against it.
-pub async fn verify_chain(gw: &Gateway, tenant: &str) -> ApiResult<Value> {
-    let mut keys = crate::checkpoints::announced_keys(gw).await;
-    keys.push(gw.signer.verifier_key());
+pub async fn verify_chain(gw: &Gateway, tenant: &str, keys: &[VerifierKey]) -> ApiResult<Value> {
     let newest = gw
         .store
         .checkpoints(Some(tenant), 1)
@@ -729,7 +725,7 @@ pub async fn verify_chain(gw: &Gateway, tenant: &str) -> ApiResult<Value> {
     let mut anchors = Vec::new();
     let mut bad_note = None;
     if let Some(c) = &newest {
-        match intentgate_proto::checkpoint::Checkpoint::open(&c.note, &keys) {
+        match intentgate_proto::checkpoint::Checkpoint::open(&c.note, keys) {
             Ok(cp) if cp.origin == format!("intentgate/{}/{tenant}", gw.deployment_id) => anchors
                 .push(Anchor {
                     size: cp.size,
@@ -797,9 +793,10 @@ async fn verify(
             .map(|h| h.tenant)
             .collect(),
     };
+    let keys = crate::checkpoints::trusted_keys(gw).await;
     let mut reports = Vec::new();
     for t in &tenants {
-        reports.push(verify_chain(gw, t).await?);
+        reports.push(verify_chain(gw, t, &keys).await?);
     }
     let ok = reports.iter().all(|r| r["ok"] == json!(true));
     let mut out = json!({"ok": ok, "tenants": reports});

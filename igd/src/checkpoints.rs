@@ -13,7 +13,7 @@ use crate::gateway::Gateway;
 use crate::store::{CheckpointRecord, DynStore};
 use ed25519_dalek::SigningKey;
 use intentgate_proto::checkpoint::{
-    signing_key_from_pem, signing_key_pem, Checkpoint, VerifierKey,
+    signing_key_from_pem, signing_key_pem, Checkpoint, KeyVouching, VerifierKey,
 };
 use intentgate_proto::ids::SYSTEM_TENANT;
 use std::collections::BTreeMap;
@@ -168,14 +168,58 @@ impl Signer {
         }
     }
 
-    /// Sign `head` unless it is already signed or regresses or forks from the last signed head.
-    async fn sign_head(&self, store: &DynStore, head: crate::store::ChainHead) -> bool {
-        let last = self
+    /// The last head signed for `tenant`: from the state file, or, when it holds none (a lost
+    /// or new state file, such as a rotated key's), the newest checkpoint in the store signed by
+    /// a trusted key, so a lost file never lets the signer anchor a rewritten chain. `Err` when
+    /// the store cannot tell.
+    async fn last_signed(&self, store: &DynStore, tenant: &str) -> Result<Option<Signed>, ()> {
+        let known = self
             .state
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&head.tenant)
+            .get(tenant)
             .cloned();
+        if known.is_some() {
+            return Ok(known);
+        }
+        let rows = store.checkpoints(Some(tenant), 10_000).await.map_err(|e| {
+            tracing::warn!(error = %e, "checkpoint: cannot read earlier checkpoints");
+        })?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let keys = trusted_keys_in(store, self.verifier_key(), &self.deployment_id).await;
+        let origin = format!("intentgate/{}/{tenant}", self.deployment_id);
+        let newest = rows
+            .iter()
+            .filter_map(|c| Checkpoint::open(&c.note, &keys).ok())
+            .filter(|cp| cp.origin == origin)
+            .max_by_key(|cp| cp.size)
+            .map(|cp| Signed {
+                size: cp.size,
+                hash: cp.hash,
+            });
+        if let Some(n) = &newest {
+            tracing::warn!(tenant, size = n.size, "checkpoint: the signer state holds no head for this tenant; continuing from the newest trusted checkpoint in the store");
+        }
+        Ok(newest)
+    }
+
+    /// Sign `head` unless it is already signed or regresses or forks from the last signed head
+    /// (`last`, see [`Signer::last_signed`]).
+    async fn sign_head(&self, store: &DynStore, head: crate::store::ChainHead) -> bool {
+        let Ok(last) = self.last_signed(store, &head.tenant).await else {
+            return false;
+        };
+        self.sign_after(store, head, last).await
+    }
+
+    async fn sign_after(
+        &self,
+        store: &DynStore,
+        head: crate::store::ChainHead,
+        last: Option<Signed>,
+    ) -> bool {
         if let Some(last) = &last {
             if head.seq == last.size && head.hash == last.hash {
                 return true;
@@ -242,15 +286,20 @@ impl Signer {
         true
     }
 
-    /// Forget the last signed head of a tenant (re-baseline after a restore): the next
-    /// checkpoint anchors the chain as it is now.
-    pub async fn forget(&self, tenant: &str) -> std::io::Result<()> {
-        let snapshot = {
-            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            state.remove(tenant);
-            state.clone()
-        };
-        self.save_state(snapshot).await
+    /// Re-baseline after a restore: anchor the chain as it is now, whatever was signed before
+    /// (the only path that signs a chain not continuing the last signed head). True when signed.
+    pub async fn rebaseline(&self, store: &DynStore, tenant: &str) -> bool {
+        let _one_pass = self.signing.lock().await;
+        match store.chain_heads().await {
+            Ok(heads) => match heads.into_iter().find(|h| h.tenant == tenant) {
+                Some(head) => self.sign_after(store, head, None).await,
+                None => false,
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "checkpoint: cannot read chain heads");
+                false
+            }
+        }
     }
 
     /// Announce this key in `_system` (a `checkpoint-key` entry) the first time it is used.
@@ -306,4 +355,61 @@ pub async fn announced_keys(gw: &Gateway) -> Vec<VerifierKey> {
         .iter()
         .filter_map(|e| VerifierKey::parse(e.target.as_deref()?).ok())
         .collect()
+}
+
+/// The keys igd itself trusts to verify checkpoints: its own signing key, and the keys the
+/// rotation trust path vouches for ([`KeyVouching`]: announced in `_system` and covered by a
+/// `_system` checkpoint signed by an already-trusted key). A `checkpoint-key` entry alone (one
+/// written into the store by hand) earns nothing.
+pub async fn trusted_keys(gw: &Gateway) -> Vec<VerifierKey> {
+    trusted_keys_in(&gw.store, gw.signer.verifier_key(), &gw.deployment_id).await
+}
+
+/// [`trusted_keys`] from a store, this signer's key and the deployment.
+async fn trusted_keys_in(
+    store: &DynStore,
+    own: VerifierKey,
+    deployment_id: &str,
+) -> Vec<VerifierKey> {
+    let mut trusted = vec![own];
+    let origin = format!("intentgate/{deployment_id}/{SYSTEM_TENANT}");
+    // Each round may add a key that vouches for the next rotation.
+    for _ in 0..8 {
+        let notes = store
+            .checkpoints(Some(SYSTEM_TENANT), 10_000)
+            .await
+            .unwrap_or_default();
+        let anchor = notes
+            .iter()
+            .filter_map(|c| Checkpoint::open(&c.note, &trusted).ok())
+            .filter(|cp| cp.origin == origin)
+            .max_by_key(|cp| cp.size);
+        let Some(cp) = anchor else { break };
+        let mut vouching = KeyVouching::new(&cp);
+        let mut from = 1u64;
+        'pages: loop {
+            let Ok(page) = store.chain_range(SYSTEM_TENANT, from, cp.size, 1000).await else {
+                return trusted;
+            };
+            for e in &page {
+                if !vouching.push(e) {
+                    break 'pages;
+                }
+            }
+            match page.last() {
+                Some(last) if page.len() == 1000 => from = last.seq + 1,
+                _ => break,
+            }
+        }
+        let before = trusted.len();
+        for k in vouching.finish() {
+            if !trusted.contains(&k) {
+                trusted.push(k);
+            }
+        }
+        if trusted.len() == before {
+            break;
+        }
+    }
+    trusted
 }

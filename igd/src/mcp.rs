@@ -736,7 +736,8 @@ async fn dispatch(
                 .unwrap_or(json!({}));
             gated_forward(ctx, value, &id, method, tool, &args).await
         }
-        "subscriptions/listen" => forward(ctx, value, &id, method, None, None).await,
+        // A 2026-era method: in the 2025 era it is not served, like any other unknown method.
+        "subscriptions/listen" if ctx.modern => listen(ctx, value, &id, params).await,
         m if (m.starts_with("resources/")
             || m.starts_with("prompts/")
             || m.starts_with("completion/"))
@@ -941,7 +942,7 @@ async fn gated_forward(
                 id,
                 method,
                 name.as_deref(),
-                Some(cleared.decision),
+                vec![cleared.decision],
             )
             .await
         }
@@ -955,9 +956,92 @@ async fn forward(
     id: &Value,
     method: &str,
     name: Option<&str>,
-    decision: Option<intentgate_proto::audit::Entry>,
+    decisions: Vec<intentgate_proto::audit::Entry>,
 ) -> Response<Body> {
-    relay::forward(&exchange(ctx), value, id, method, name, decision).await
+    relay::forward(&exchange(ctx), value, id, method, name, decisions).await
+}
+
+/// Most resources one `subscriptions/listen` may subscribe to (each is a decision).
+const MAX_LISTEN_RESOURCES: usize = 64;
+
+/// `subscriptions/listen` (2026 era). Its list-changed flags are lifecycle; each URI in
+/// `notifications.resourceSubscriptions` replaces a `resources/subscribe` and is gated as one:
+/// refused unless `resources/subscribe` is forwarded, and each URI passes capability, policy and
+/// budget with its own decision (`input.method` = `resources/subscribe`, `input.args` =
+/// `{"uri": …}`). Only allowed URIs reach upstream, whose acknowledgement tells the agent which
+/// were honoured; when none is allowed the agent gets the first refusal.
+async fn listen(ctx: &Ctx, value: &Value, id: &Value, params: Option<&Value>) -> Response<Body> {
+    const METHOD: &str = "subscriptions/listen";
+    let refuse = |reason: String| async move {
+        parsed(ctx, value)
+            .refuse(200, jsonrpc::INVALID_PARAMS, &reason, None)
+            .await
+    };
+    let subs = params
+        .and_then(|p| p.get("notifications"))
+        .and_then(|n| n.get("resourceSubscriptions"));
+    let uris: Vec<&str> = match subs {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => match items.iter().map(Value::as_str).collect() {
+            Some(uris) => uris,
+            None => return refuse("resourceSubscriptions must list URIs as strings".into()).await,
+        },
+        Some(_) => return refuse("resourceSubscriptions must be an array".into()).await,
+    };
+    if uris.is_empty() {
+        return forward(ctx, value, id, METHOD, None, Vec::new()).await;
+    }
+    if uris.len() > MAX_LISTEN_RESOURCES {
+        return refuse(format!(
+            "resourceSubscriptions lists {} URIs; at most {MAX_LISTEN_RESOURCES} per stream",
+            uris.len()
+        ))
+        .await;
+    }
+    if !is_forwarded_family(&ctx.gw, "resources/subscribe") {
+        return refuse(
+            "resourceSubscriptions subscribe to resources, and resources/subscribe is not \
+             forwarded by this gateway"
+                .into(),
+        )
+        .await;
+    }
+    if let Some(problem) = uris.iter().find_map(|u| jsonrpc::name_problem(u)) {
+        return refuse(format!("resource name refused: {problem}")).await;
+    }
+    let mut allowed = Vec::new();
+    let mut decisions = Vec::new();
+    let mut first_refusal = None;
+    for uri in uris {
+        let args = json!({ "uri": uri });
+        let call = Call {
+            claims: &ctx.claims,
+            method: "resources/subscribe",
+            tool: uri,
+            args: &args,
+            remote_addr: ctx.remote_addr.clone(),
+            protocol_version: &ctx.version,
+        };
+        match pipeline::decide(&ctx.gw, &call).await {
+            Ok(cleared) => {
+                cleared.reservation.commit();
+                decisions.push(cleared.decision);
+                allowed.push(Value::String(uri.to_string()));
+            }
+            Err(refusal) => {
+                tracing::info!(tenant = %ctx.claims.root.tenant, subject = %ctx.claims.root.sub, tool = %uri, check = refusal.check.as_str(), "resource subscription refused");
+                first_refusal.get_or_insert(refusal);
+            }
+        }
+    }
+    if let (true, Some(refusal)) = (allowed.is_empty(), &first_refusal) {
+        return refusal_response(id, refusal);
+    }
+    let mut narrowed = value.clone();
+    if let Some(list) = narrowed.pointer_mut("/params/notifications/resourceSubscriptions") {
+        *list = Value::Array(allowed);
+    }
+    forward(ctx, &narrowed, id, METHOD, None, decisions).await
 }
 
 async fn delete(gw: Arc<Gateway>, req: Request<RequestBody>, peer: SocketAddr) -> Response<Body> {

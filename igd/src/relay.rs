@@ -34,23 +34,24 @@ pub struct Exchange {
     pub session_hash: Option<String>,
 }
 
-/// The outcome entry owed for a gated call (nothing for lifecycle methods).
+/// The outcome entries owed for a gated call (nothing for lifecycle methods; one per allowed
+/// resource for a `subscriptions/listen` that subscribes to resources).
 struct Outcome {
     gw: Arc<Gateway>,
-    decision: Option<Entry>,
+    decisions: Vec<Entry>,
     started: Instant,
 }
 
 impl Outcome {
     fn decision_id(&self) -> Option<String> {
-        self.decision.as_ref().map(|d| d.event_id.clone())
+        self.decisions.first().map(|d| d.event_id.clone())
     }
 
     /// Record what upstream did: the HTTP status of an answer relayed to the agent, 0 when the
     /// agent got −31006 for a transport or protocol failure, 499 when the agent went away.
     async fn record(self, status: i64) {
-        if let Some(d) = &self.decision {
-            let latency = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let latency = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        for d in &self.decisions {
             pipeline::record_outcome(&self.gw, d, status, latency).await;
         }
     }
@@ -102,19 +103,19 @@ pub async fn request(
     reply.into_response(&upstream_id).await
 }
 
-/// Forward a request upstream and relay the answer; record the outcome of a gated call
-/// (`decision`) whatever happens.
+/// Forward a request upstream and relay the answer; record the outcome of each decision that
+/// cleared it (`decisions`, empty for lifecycle methods) whatever happens.
 pub async fn forward(
     ex: &Exchange,
     message: &Value,
     client_id: &Value,
     method: &str,
     name: Option<&str>,
-    decision: Option<Entry>,
+    decisions: Vec<Entry>,
 ) -> Response<Body> {
     let outcome = Outcome {
         gw: ex.gw.clone(),
-        decision,
+        decisions,
         started: Instant::now(),
     };
     let up = match &ex.gw.upstream {

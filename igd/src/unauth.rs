@@ -7,18 +7,23 @@
 //!   (keyed by the root jti: anyone holding a token can append child blocks, so leaf jtis are
 //!   free to mint).
 //!
-//! Refusals beyond a limit are counted into one summary entry per chain and second. Every field
+//! Refusals beyond a limit are summarized per chain and second: the first suppressed refusal
+//! chains an opening summary entry, and every suppressed refusal of that second is answered with
+//! its id only once it is committed (a decision id handed to a client always names a durable
+//! entry, even if igd is killed the next moment); when the second is over, a closing entry
+//! referring to the opening one (`ref_event_id`) records how many there were. Every field
 //! taken from the request is bounded ([`recordable_name`], [`MAX_REASON_BYTES`]), so an
 //! `_unauthenticated` entry never exceeds [`UNAUTH_ENTRY_MAX_BYTES`].
 
 use crate::audit::Record;
 use crate::gateway::Gateway;
 use crate::jsonrpc::{printable_prefix, recordable_name};
-use intentgate_proto::ids::{new_id, UNAUTHENTICATED_TENANT};
+use intentgate_proto::ids::UNAUTHENTICATED_TENANT;
 use intentgate_proto::token::Claims;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use tokio::sync::OnceCell;
 
 /// Chained refusals per second from one address (anonymous) or one root token (dead tokens).
 const PER_SOURCE_RPS: u32 = 10;
@@ -29,13 +34,17 @@ pub const MAX_REASON_BYTES: usize = 1024;
 /// fields. `INTENTGATE_AUDIT_UNAUTH_MAX_BYTES` is enforced as rows at this size.
 pub const UNAUTH_ENTRY_MAX_BYTES: u64 = 4096;
 
+/// The opening summary entry of a second's suppressed refusals: its id once chained (`None`
+/// when it could not be).
+type Opening = Arc<OnceCell<Option<String>>>;
+
 #[derive(Debug, Default)]
 struct Window {
     second: i64,
     total: u32,
     per_source: HashMap<String, u32>,
     suppressed: u64,
-    summary_id: String,
+    opening: Opening,
 }
 
 /// The limiter: one window per chain (`_unauthenticated`, or a tenant for dead tokens).
@@ -44,11 +53,11 @@ pub struct UnauthenticatedLog {
     windows: Mutex<HashMap<String, Window>>,
 }
 
-/// A summary of suppressed refusals to write.
+/// The closing summary of a second's suppressed refusals, to write.
 #[derive(Debug)]
 struct Summary {
     tenant: String,
-    event_id: String,
+    opening: Opening,
     count: u64,
     second: i64,
 }
@@ -69,7 +78,7 @@ impl UnauthenticatedLog {
         source: &str,
         limit: u32,
         now_us: i64,
-    ) -> (Result<(), String>, Option<Summary>) {
+    ) -> (Result<(), (Opening, i64)>, Option<Summary>) {
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         let second = now_us.div_euclid(1_000_000);
         let w = windows.entry(tenant.to_string()).or_default();
@@ -78,21 +87,20 @@ impl UnauthenticatedLog {
             if w.suppressed > 0 {
                 flushed = Some(Summary {
                     tenant: tenant.to_string(),
-                    event_id: w.summary_id.clone(),
+                    opening: w.opening.clone(),
                     count: w.suppressed,
                     second: w.second,
                 });
             }
             *w = Window {
                 second,
-                summary_id: new_id(),
                 ..Window::default()
             };
         }
         let from_source = w.per_source.get(source).copied().unwrap_or(0);
         if w.total >= limit || from_source >= PER_SOURCE_RPS {
             w.suppressed += 1;
-            return (Err(w.summary_id.clone()), flushed);
+            return (Err((w.opening.clone(), second)), flushed);
         }
         w.per_source.insert(source.to_string(), from_source + 1);
         w.total += 1;
@@ -110,7 +118,7 @@ impl UnauthenticatedLog {
                 if w.second < now && w.suppressed > 0 {
                     out.push(Summary {
                         tenant: tenant.clone(),
-                        event_id: w.summary_id.clone(),
+                        opening: w.opening.clone(),
                         count: w.suppressed,
                         second: w.second,
                     });
@@ -144,8 +152,11 @@ impl UnauthenticatedLog {
         if let Some(s) = flushed {
             write_summary(gw, s).await;
         }
-        if let Err(summary_id) = admitted {
-            return Some(summary_id);
+        if let Err((opening, second)) = admitted {
+            return opening
+                .get_or_init(|| open_summary(gw, tenant, second))
+                .await
+                .clone();
         }
         let mut e = gw.new_entry(tenant, "decision");
         let mut notes = Vec::new();
@@ -196,21 +207,26 @@ impl UnauthenticatedLog {
     }
 }
 
-async fn write_summary(gw: &Gateway, s: Summary) {
-    let mut e = gw.new_entry(&s.tenant, "decision");
-    e.event_id = s.event_id;
-    e.decision = Some("block".into());
-    e.check = Some("capability".into());
-    let what = if s.tenant == UNAUTHENTICATED_TENANT {
+fn refusals_of(tenant: &str) -> &'static str {
+    if tenant == UNAUTHENTICATED_TENANT {
         "unauthenticated refusals"
     } else {
         "refusals of expired, revoked or stopped tokens"
-    };
-    e.reason = Some(format!(
-        "{} {what} in second {} beyond the rate limit (summarized)",
-        s.count, s.second
-    ));
-    if let Err(err) = gw
+    }
+}
+
+async fn append_summary(
+    gw: &Gateway,
+    tenant: &str,
+    reason: String,
+    opening: Option<String>,
+) -> Option<String> {
+    let mut e = gw.new_entry(tenant, "decision");
+    e.decision = Some("block".into());
+    e.check = Some("capability".into());
+    e.ref_event_id = opening;
+    e.reason = Some(reason);
+    match gw
         .audit
         .append(Record {
             entry: e,
@@ -218,14 +234,45 @@ async fn write_summary(gw: &Gateway, s: Summary) {
         })
         .await
     {
-        tracing::error!(error = %err, "refusal summary could not be chained");
+        Ok(e) => Some(e.event_id),
+        Err(err) => {
+            tracing::error!(error = %err, "refusal summary could not be chained");
+            None
+        }
     }
+}
+
+/// Chain the entry that stands for a second's suppressed refusals, before any is answered.
+async fn open_summary(gw: &Gateway, tenant: &str, second: i64) -> Option<String> {
+    let what = refusals_of(tenant);
+    let reason = format!(
+        "{what} in second {second} beyond the rate limit are summarized: this entry stands for \
+         them, and their count follows in an entry referring to it"
+    );
+    append_summary(gw, tenant, reason, None).await
+}
+
+/// Chain how many refusals a finished second suppressed, referring to its opening entry.
+async fn write_summary(gw: &Gateway, s: Summary) {
+    let opening = s
+        .opening
+        .get_or_init(|| open_summary(gw, &s.tenant, s.second))
+        .await
+        .clone();
+    let reason = format!(
+        "{} {} in second {} beyond the rate limit (summarized)",
+        s.count,
+        refusals_of(&s.tenant),
+        s.second
+    );
+    append_summary(gw, &s.tenant, reason, opening).await;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use intentgate_proto::audit::Entry;
+    use intentgate_proto::ids::new_id;
 
     /// The worst case an anonymous sender can produce stays under the per-entry bound the byte
     /// quota is enforced with.

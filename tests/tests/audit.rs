@@ -1171,3 +1171,137 @@ fn verify_pack_refuses_a_decompression_bomb() {
     assert_eq!(code, Some(3), "{text}");
     assert!(text.contains("over the limit"), "{text}");
 }
+
+/// Rewrite every acme entry after the first (a reason edited, the rest resealed) in `db` while
+/// igd is stopped: what someone with write access to the database and no key can do.
+fn rewrite_acme_sql(acme: &mut [intentgate_proto::audit::Entry]) -> String {
+    acme[1].reason = Some("rewritten history".into());
+    let mut sql = String::from("BEGIN;");
+    for i in 1..acme.len() {
+        let (seq, hash) = (acme[i - 1].seq, acme[i - 1].hash.clone());
+        acme[i].seal(seq, &hash);
+        let reason = acme[i].reason.as_ref().map_or("NULL".to_string(), |r| {
+            format!("'{}'", r.replace('\'', "''"))
+        });
+        sql.push_str(&format!("UPDATE audit_log SET reason = {reason}, hash = x'{}', prev_hash = x'{}' WHERE tenant = 'acme' AND seq = {};", acme[i].hash, acme[i].prev_hash, acme[i].seq));
+    }
+    sql
+}
+
+/// igd's own verification (`audit verify --server`) trusts only its key and keys the rotation
+/// path vouches for: a key announced by a `checkpoint-key` entry written into `_system` by hand
+/// (the `_system` tail recomputed around it) does not make a rewritten chain verify.
+#[test]
+fn server_verify_does_not_trust_a_hand_written_key_announcement() {
+    let (mut igd, _dir) = start(&[]);
+    let (token, _) = igd.mint("acme", "agent-s", "echo", 100);
+    anchored(&igd, &token, 3);
+    wait_checkpointed(&igd, "_system");
+    let server_verify = |igd: &Igd| {
+        let out = igd.igctl(&[
+            "audit", "verify", "--server", "--tenant", "acme", "-o", "json",
+        ]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let v: Value = serde_json::from_str(text.lines().next().unwrap_or("")).unwrap_or_else(
+            |_| json!({"stdout": text, "stderr": String::from_utf8_lossy(&out.stderr)}),
+        );
+        (out.status.code(), v)
+    };
+    assert_eq!(server_verify(&igd).0, Some(0));
+
+    let db = igd.data_dir.join("igd.db");
+    let system = entries_of(&igd, "_system");
+    let mut acme = entries_of(&igd, "acme");
+    igd.kill();
+    let note = sqlite(
+        &db,
+        "SELECT note FROM checkpoints WHERE tenant = 'acme' LIMIT 1",
+    );
+    let name = note
+        .lines()
+        .next()
+        .unwrap()
+        .strip_suffix("/acme")
+        .unwrap()
+        .to_string();
+    let (pem, _) = intentgate_proto::checkpoint::generate_signing_key_pem();
+    let forger = intentgate_proto::checkpoint::signing_key_from_pem(&pem).unwrap();
+    let forger_key = intentgate_proto::checkpoint::VerifierKey::new(&name, forger.verifying_key());
+    // The forger's key replaces the one the first `checkpoint-key` entry announces, and the
+    // rest of `_system` is resealed onto it.
+    let mut system = system;
+    let at = system
+        .iter()
+        .position(|e| e.kind == "checkpoint-key")
+        .expect("a key announcement in _system");
+    system[at].target = Some(forger_key.encode());
+    let mut sql = rewrite_acme_sql(&mut acme);
+    for i in at..system.len() {
+        let (seq, hash) = match i {
+            0 => (0, "0".repeat(64)),
+            _ => (system[i - 1].seq, system[i - 1].hash.clone()),
+        };
+        system[i].seal(seq, &hash);
+        sql.push_str(&format!(
+            "UPDATE audit_log SET target = {}, hash = x'{}', prev_hash = x'{}' WHERE tenant = '_system' AND seq = {};",
+            system[i].target.as_ref().map_or("NULL".to_string(), |t| format!("'{t}'")),
+            system[i].hash,
+            system[i].prev_hash,
+            system[i].seq
+        ));
+    }
+    let head = acme.last().unwrap();
+    let cp = intentgate_proto::checkpoint::Checkpoint {
+        origin: format!("{name}/acme"),
+        size: head.seq,
+        hash: head.hash.clone(),
+    };
+    let note = cp.sign(&name, &forger).unwrap().replace('\'', "''");
+    sql.push_str(&format!(
+        "DELETE FROM checkpoints WHERE tenant = 'acme'; INSERT INTO checkpoints (tenant, size, hash, note, created_at) VALUES ('acme', {}, '{}', '{note}', 9000000000000000); COMMIT;",
+        head.seq, head.hash
+    ));
+    sqlite(&db, &sql);
+    igd.kill_and_restart();
+    let (code, v) = server_verify(&igd);
+    assert_ne!(
+        code,
+        Some(0),
+        "a hand-written key vouched for a rewritten chain: {v}"
+    );
+    assert_eq!(v["tenants"][0]["ok"], false, "{v}");
+    assert!(
+        v["tenants"][0]["broken_at"]["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("trusted key"),
+        "{v}"
+    );
+}
+
+/// A lost signer state file does not let the signer anchor a chain rewritten while igd was
+/// down: it continues from the newest trusted checkpoint in the store and refuses.
+#[test]
+fn a_lost_signer_state_does_not_anchor_a_rewritten_chain() {
+    let (mut igd, _dir) = start(&[]);
+    let (token, _) = igd.mint("acme", "agent-l", "echo", 100);
+    anchored(&igd, &token, 3);
+    let db = igd.data_dir.join("igd.db");
+    let mut acme = entries_of(&igd, "acme");
+    igd.kill();
+    let mut sql = rewrite_acme_sql(&mut acme);
+    sql.push_str("COMMIT;");
+    sqlite(&db, &sql);
+    std::fs::remove_file(igd.data_dir.join("audit-signing.state")).unwrap();
+    igd.kill_and_restart();
+    wait_for_log(&igd, "refusing to sign");
+    let head = acme.last().unwrap();
+    let signed_rewrite = sqlite(
+        &db,
+        &format!(
+            "SELECT count(*) FROM checkpoints WHERE tenant = 'acme' AND hash = '{}'",
+            head.hash
+        ),
+    );
+    assert_eq!(signed_rewrite.trim(), "0", "the rewritten head was signed");
+}

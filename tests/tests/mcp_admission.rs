@@ -554,14 +554,16 @@ fn dead_token_refusals_are_rate_limited() {
             .iter()
             .filter(|id| !all.iter().any(|e| e["event_id"] == **id))
             .count();
-        if missing == 0 {
-            let summaries = all
-                .iter()
-                .filter(|e| e["reason"].as_str().unwrap_or("").contains("summarized"))
-                .count() as u64;
-            // Suppressed refusals (fewer entries than refusals) are summarized, once a second.
-            let suppressed = chained < ids.len();
-            assert!(summaries >= u64::from(suppressed), "{summaries} summaries");
+        // Suppressed refusals (fewer distinct ids than refusals) are answered with an opening
+        // summary entry, and counted by a closing one per second once that second is over.
+        let distinct: std::collections::BTreeSet<String> =
+            ids.iter().map(|v| v.to_string()).collect();
+        let suppressed = distinct.len() < ids.len();
+        let summaries = all
+            .iter()
+            .filter(|e| e["reason"].as_str().unwrap_or("").contains("(summarized)"))
+            .count() as u64;
+        if missing == 0 && summaries >= u64::from(suppressed) {
             assert!(summaries <= seconds, "{summaries} summaries in {seconds} s");
             break;
         }
@@ -1005,5 +1007,196 @@ fn authenticated_refusals_at_every_stage_are_chained() {
         assert_eq!(e["check"], "request", "{what}: {e}");
         assert_eq!(e["decision"], "block", "{what}: {e}");
         assert_eq!(e["subject"], "agent-a", "{what}: {e}");
+    }
+}
+
+/// A sibling of finding 1: `subscriptions/listen` replaces `resources/subscribe` in the 2026
+/// era (`notifications.resourceSubscriptions`), so it must not carry resource subscriptions past
+/// the gate. Each URI is decided as a `resources/subscribe`; only allowed ones reach upstream;
+/// without `resources/subscribe` forwarded, any URI is refused; in the 2025 era the method is
+/// not served at all.
+#[test]
+fn subscriptions_listen_gates_each_resource() {
+    use std::io::Write;
+    let upstream = Upstream::python_recording();
+    let env = start(&[
+        ("INTENTGATE_UPSTREAM_URL", &upstream.url),
+        ("INTENTGATE_FORWARD_METHODS", "resources/*"),
+    ]);
+    let igd = &env.igd;
+    let listen = |uris: Value| {
+        modern(
+            "subscriptions/listen",
+            &json!({"notifications": {"toolsListChanged": true, "resourceSubscriptions": uris}}),
+            Some(json!(5)),
+        )
+    };
+    let h = modern_headers(&env.token, "subscriptions/listen", None);
+    let listens = || {
+        upstream
+            .messages()
+            .into_iter()
+            .filter(|m| m["method"] == "subscriptions/listen")
+            .collect::<Vec<_>>()
+    };
+
+    // Only forbidden URIs: the first refusal is answered, each is chained, nothing is forwarded.
+    let r = send(
+        igd,
+        "POST",
+        &h,
+        &listen(json!(["file:///etc/shadow", "db://payroll"])),
+    );
+    let v = r.json();
+    assert_eq!(v["error"]["code"], -31001, "{v}");
+    let id = v["error"]["data"]["decision_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let e = entry(igd, "acme", &id);
+    assert_eq!(
+        (
+            e["method"].as_str(),
+            e["tool"].as_str(),
+            e["decision"].as_str()
+        ),
+        (
+            Some("resources/subscribe"),
+            Some("file:///etc/shadow"),
+            Some("block")
+        ),
+        "{e}"
+    );
+    assert!(entries(igd, "acme")
+        .iter()
+        .any(|e| e["tool"] == "db://payroll" && e["decision"] == "block"));
+
+    // Malformed lists are refused and chained.
+    for bad in [json!("echo"), json!([1]), json!(vec!["echo"; 65])] {
+        let v = send(igd, "POST", &h, &listen(bad.clone())).json();
+        assert_eq!(v["error"]["code"], -32602, "{bad}: {v}");
+        assert!(v["error"]["data"]["decision_id"].is_string(), "{v}");
+    }
+
+    // One allowed and one forbidden: only the allowed URI reaches upstream.
+    let body = listen(json!(["echo", "file:///etc/shadow"]));
+    let mut s = std::net::TcpStream::connect(igd.addr).unwrap();
+    let mut req = format!(
+        "POST /v1/mcp HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in &h {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(body.as_bytes()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while listens().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "never forwarded: {:?}",
+            upstream.messages()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let sent = listens();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(
+        sent[0]["params"]["notifications"]["resourceSubscriptions"],
+        json!(["echo"]),
+        "{sent:?}"
+    );
+    assert_eq!(sent[0]["params"]["notifications"]["toolsListChanged"], true);
+    drop(s);
+    let all = entries(igd, "acme");
+    let allowed: Vec<&Value> = all.iter().filter(|e| e["decision"] == "allow").collect();
+    assert_eq!(allowed.len(), 1, "{allowed:?}");
+    assert_eq!(
+        (allowed[0]["method"].as_str(), allowed[0]["tool"].as_str()),
+        (Some("resources/subscribe"), Some("echo"))
+    );
+
+    // The 2025 era has no such method.
+    let sid = open_session(igd, &env.token);
+    let m = json!({"jsonrpc": "2.0", "id": 6, "method": "subscriptions/listen", "params": {"notifications": {"resourceSubscriptions": ["file:///etc/shadow"]}}});
+    let v = send(
+        igd,
+        "POST",
+        &legacy_headers(&env.token, Some(&sid)),
+        &m.to_string(),
+    )
+    .json();
+    assert_eq!(v["error"]["code"], -32601, "{v}");
+    assert_eq!(listens().len(), 1, "{:?}", listens());
+}
+
+/// Without `resources/subscribe` forwarded, a listen that names resources is refused; one that
+/// only asks for list changes is a lifecycle request and passes.
+#[test]
+fn subscriptions_listen_without_forwarded_resources() {
+    let env = start(&[]);
+    let igd = &env.igd;
+    let h = modern_headers(&env.token, "subscriptions/listen", None);
+    let body = modern(
+        "subscriptions/listen",
+        &json!({"notifications": {"resourceSubscriptions": ["echo"]}}),
+        Some(json!(1)),
+    );
+    let v = send(igd, "POST", &h, &body).json();
+    assert_eq!(v["error"]["code"], -32602, "{v}");
+    let id = v["error"]["data"]["decision_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(entry(igd, "acme", &id)["method"], "subscriptions/listen");
+    // Lifecycle only: relayed to the stub, which does not implement it.
+    let body = modern(
+        "subscriptions/listen",
+        &json!({"notifications": {"toolsListChanged": true}}),
+        Some(json!(2)),
+    );
+    let v = send(igd, "POST", &h, &body).json();
+    assert_eq!(v["error"]["code"], -32601, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("stub"),
+        "{v}"
+    );
+}
+
+/// A decision id handed out for a rate-limited refusal names an entry that is already durable:
+/// killed right after a flood, igd loses none of the ids it answered with.
+#[test]
+fn summary_ids_are_durable_before_they_are_answered() {
+    let mut env = start(&[]);
+    let mut ids = Vec::new();
+    for i in 0..40 {
+        let r = send(
+            &env.igd,
+            "POST",
+            &modern_headers("ig1.forged", "tools/list", None),
+            &modern("tools/list", &json!({}), Some(json!(i))),
+        );
+        assert_eq!(r.status, 401);
+        ids.push(r.json()["error"]["data"]["decision_id"].clone());
+    }
+    env.igd.kill_and_restart();
+    let all = entries(&env.igd, "_unauthenticated");
+    let distinct: std::collections::BTreeSet<String> = ids
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        distinct.len() < ids.len(),
+        "nothing was rate-limited: {ids:?}"
+    );
+    for id in &distinct {
+        assert!(
+            all.iter().any(|e| e["event_id"] == id.as_str()),
+            "decision id {id} was answered but is not in the chain"
+        );
     }
 }

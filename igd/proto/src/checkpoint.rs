@@ -339,3 +339,56 @@ mod tests {
         );
     }
 }
+
+/// The rotation trust path (DESIGN §5): keys announced by `checkpoint-key` entries of `_system`
+/// become trusted when their entry is covered by a `_system` checkpoint signed by an
+/// already-trusted key and the chain up to it verifies. Feed the `_system` chain from genesis
+/// with [`KeyVouching::push`] (it says when it has seen enough), then [`KeyVouching::finish`].
+#[derive(Debug)]
+pub struct KeyVouching {
+    size: u64,
+    audit: crate::audit::ChainAudit,
+    announced: Vec<VerifierKey>,
+}
+
+impl KeyVouching {
+    /// Vouch with `checkpoint`, a `_system` checkpoint already opened with trusted keys.
+    pub fn new(checkpoint: &Checkpoint) -> Self {
+        KeyVouching {
+            size: checkpoint.size,
+            audit: crate::audit::ChainAudit::new(
+                crate::ids::SYSTEM_TENANT,
+                vec![crate::audit::Anchor {
+                    size: checkpoint.size,
+                    hash: checkpoint.hash.clone(),
+                }],
+            ),
+            announced: Vec::new(),
+        }
+    }
+
+    /// Take the next `_system` entry; false once the entries past the checkpoint are reached or
+    /// the chain is broken (feed no more).
+    pub fn push(&mut self, e: &crate::audit::Entry) -> bool {
+        if e.seq > self.size {
+            return false;
+        }
+        if e.kind == "checkpoint-key" {
+            if let Some(k) = e.target.as_deref().and_then(|t| VerifierKey::parse(t).ok()) {
+                self.announced.push(k);
+            }
+        }
+        self.audit.push(e)
+    }
+
+    /// The keys the checkpoint vouches for, or none when the chain up to it does not verify
+    /// against it.
+    pub fn finish(self) -> Vec<VerifierKey> {
+        let report = self.audit.finish();
+        if report.ok && report.checkpoint.verified {
+            self.announced
+        } else {
+            Vec::new()
+        }
+    }
+}
