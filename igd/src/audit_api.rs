@@ -450,6 +450,12 @@ pub(crate) async fn append_marker(
     m.reason = Some(reason.to_string());
     m.cut_seq = Some(cut.seq);
     m.cut_hash = Some(cut.hash.clone());
+    gw.signer.expect(&m).await.map_err(|e| {
+        ApiError::new(
+            ErrorCode::Unavailable,
+            format!("cannot record the marker in the signer state: {e}"),
+        )
+    })?;
     Ok(gw
         .audit
         .append(crate::audit::Record {
@@ -598,16 +604,24 @@ async fn rebaseline(
             "a re-baseline needs a reason",
         ));
     }
-    let head = gw
+    if gw
         .store
         .last_entry_before(&req.tenant, i64::MAX)
         .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::NotFound,
-                format!("tenant {} has no chain", req.tenant),
-            )
-        })?;
+        .is_none()
+    {
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            format!("tenant {} has no chain", req.tenant),
+        ));
+    }
+    // The cut is where the chain leaves what was signed: only checkpoints past it are excused.
+    let (seq, hash) = gw.signer.fork_point(gw, &req.tenant).await?;
+    let head = Entry {
+        seq,
+        hash,
+        ..Entry::default()
+    };
     let marker = append_marker(
         gw,
         &caller.identity(),
@@ -667,6 +681,12 @@ async fn announce_key(
     e.action = Some("checkpoint-key".into());
     e.target = Some(key.encode());
     e.reason = Some("next audit signing key announced".into());
+    gw.signer.expect(&e).await.map_err(|err| {
+        ApiError::new(
+            ErrorCode::Unavailable,
+            format!("cannot record the announcement in the signer state: {err}"),
+        )
+    })?;
     let entry = gw
         .audit
         .append(crate::audit::Record {
@@ -740,6 +760,11 @@ pub async fn verify_chain(gw: &Gateway, tenant: &str, keys: &[VerifierKey]) -> A
             Err(e) => bad_note = Some(format!("checkpoint at size {}: {e}", c.size)),
         }
     }
+    // The head this igd last signed, from its state file outside the database: a truncation
+    // that also deleted the newer checkpoint rows still falls short of it.
+    if let Some((size, hash)) = gw.signer.last_head(tenant) {
+        anchors.push(Anchor { size, hash });
+    }
     let mut audit = ChainAudit::new(tenant, anchors);
     let mut from = 1u64;
     loop {
@@ -785,13 +810,19 @@ async fn verify(
 ) -> ApiResult<Response<Body>> {
     let tenants: Vec<String> = match scope(caller, params.get("tenant"))? {
         Some(t) => t,
-        None => gw
-            .store
-            .chain_heads()
-            .await?
-            .into_iter()
-            .map(|h| h.tenant)
-            .collect(),
+        None => {
+            // Every chain in the store, and every tenant ever signed: a chain deleted whole
+            // is reported, not skipped.
+            let mut all: std::collections::BTreeSet<String> = gw
+                .store
+                .chain_heads()
+                .await?
+                .into_iter()
+                .map(|h| h.tenant)
+                .collect();
+            all.extend(gw.signer.signed_tenants());
+            all.into_iter().collect()
+        }
     };
     let keys = crate::checkpoints::trusted_keys(gw).await;
     let mut reports = Vec::new();

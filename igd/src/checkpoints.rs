@@ -29,13 +29,59 @@ struct Signed {
     hash: String,
 }
 
+/// A trust-bearing entry (a `marker` or a `checkpoint-key` announcement) this igd is about to
+/// chain: the signer anchors such entries only when it wrote them itself, so one written into
+/// the database by hand is never covered by a genuine checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Own {
+    tenant: String,
+    event_id: String,
+    kind: String,
+    target: Option<String>,
+    cut_seq: Option<u64>,
+    cut_hash: Option<String>,
+}
+
+impl Own {
+    fn of(e: &intentgate_proto::audit::Entry) -> Self {
+        Own {
+            tenant: e.tenant.clone(),
+            event_id: e.event_id.clone(),
+            kind: e.kind.clone(),
+            target: e.target.clone(),
+            cut_seq: e.cut_seq,
+            cut_hash: e.cut_hash.clone(),
+        }
+    }
+}
+
+/// Own entries remembered at most (older ones, whose append never happened, are dropped).
+const MAX_OWN: usize = 1024;
+
+/// What the state file keeps, outside the database.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct State {
+    /// The last head signed per tenant.
+    heads: BTreeMap<String, Signed>,
+    /// Trust-bearing entries chained by this igd that no checkpoint covers yet.
+    #[serde(default)]
+    own: Vec<Own>,
+}
+
+/// The entry kinds that change what verifiers trust or excuse.
+const TRUST_KINDS: [&str; 2] = ["marker", "checkpoint-key"];
+
 /// The checkpoint signer.
 pub struct Signer {
     key: SigningKey,
     name: String,
     deployment_id: String,
     state_path: std::sync::Arc<PathBuf>,
-    state: Mutex<BTreeMap<String, Signed>>,
+    state: Mutex<State>,
+    /// Tenants whose chains existed when igd started without a state file: without a trusted
+    /// checkpoint in the store to continue from, they are signed again only after a rebaseline.
+    unbaselined: Mutex<std::collections::BTreeSet<String>>,
     /// One signing pass at a time (the ticker, a prune, the shutdown drain), so the state file
     /// never goes back to an older head.
     signing: tokio::sync::Mutex<()>,
@@ -88,19 +134,43 @@ pub fn load_key(
 }
 
 impl Signer {
+    /// `existing`: the tenants whose chains are already in the store.
     pub fn new(
         key: SigningKey,
         deployment_id: &str,
         state_path: PathBuf,
+        existing: Vec<String>,
     ) -> Result<Self, ConfigError> {
+        let corrupt = |e: String| {
+            ConfigError::new(
+                "audit_signing_key",
+                format!("signer state {} is corrupt: {e}", state_path.display()),
+            )
+        };
+        let mut unbaselined = std::collections::BTreeSet::new();
         let state = match std::fs::read_to_string(&state_path) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| {
-                ConfigError::new(
-                    "audit_signing_key",
-                    format!("signer state {} is corrupt: {e}", state_path.display()),
-                )
+            // The current format, or the earlier one (only the heads).
+            Ok(text) => serde_json::from_str::<State>(&text).or_else(|_| {
+                serde_json::from_str::<BTreeMap<String, Signed>>(&text)
+                    .map(|heads| State {
+                        heads,
+                        own: Vec::new(),
+                    })
+                    .map_err(|e| corrupt(e.to_string()))
             })?,
-            Err(_) => BTreeMap::new(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if !existing.is_empty() {
+                    tracing::warn!(path = %state_path.display(), tenants = existing.len(), "the signer state file is missing while chains exist: each continues from its newest trusted checkpoint in the store, or waits for igctl audit rebaseline");
+                }
+                unbaselined.extend(existing);
+                State::default()
+            }
+            Err(e) => {
+                return Err(ConfigError::new(
+                    "audit_signing_key",
+                    format!("cannot read signer state {}: {e}", state_path.display()),
+                ))
+            }
         };
         Ok(Signer {
             key,
@@ -108,8 +178,41 @@ impl Signer {
             deployment_id: deployment_id.to_string(),
             state_path: std::sync::Arc::new(state_path),
             state: Mutex::new(state),
+            unbaselined: Mutex::new(unbaselined),
             signing: tokio::sync::Mutex::new(()),
         })
+    }
+
+    fn lock_state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The head this signer last signed for `tenant` (an anchor for igd's own verification).
+    pub fn last_head(&self, tenant: &str) -> Option<(u64, String)> {
+        self.lock_state()
+            .heads
+            .get(tenant)
+            .map(|s| (s.size, s.hash.clone()))
+    }
+
+    /// Every tenant this signer has signed a head for (a chain deleted whole still shows here).
+    pub fn signed_tenants(&self) -> Vec<String> {
+        self.lock_state().heads.keys().cloned().collect()
+    }
+
+    /// Remember, durably, a trust-bearing entry igd is about to chain (before appending it), so
+    /// the signer will anchor it.
+    pub async fn expect(&self, e: &intentgate_proto::audit::Entry) -> std::io::Result<()> {
+        let _one_pass = self.signing.lock().await;
+        let snapshot = {
+            let mut state = self.lock_state();
+            state.own.push(Own::of(e));
+            if state.own.len() > MAX_OWN {
+                state.own.remove(0);
+            }
+            state.clone()
+        };
+        self.save_state(snapshot).await
     }
 
     /// The public key as a verifier key string.
@@ -118,7 +221,7 @@ impl Signer {
     }
 
     /// Persist the state durably, off the async workers (an fsync would stall every request).
-    async fn save_state(&self, state: BTreeMap<String, Signed>) -> std::io::Result<()> {
+    async fn save_state(&self, state: State) -> std::io::Result<()> {
         let path = self.state_path.clone();
         let text = serde_json::to_string(&state).unwrap_or_default();
         tokio::task::spawn_blocking(move || {
@@ -173,19 +276,19 @@ impl Signer {
     /// a trusted key, so a lost file never lets the signer anchor a rewritten chain. `Err` when
     /// the store cannot tell.
     async fn last_signed(&self, store: &DynStore, tenant: &str) -> Result<Option<Signed>, ()> {
-        let known = self
-            .state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(tenant)
-            .cloned();
+        let known = self.lock_state().heads.get(tenant).cloned();
         if known.is_some() {
             return Ok(known);
         }
         let rows = store.checkpoints(Some(tenant), 10_000).await.map_err(|e| {
             tracing::warn!(error = %e, "checkpoint: cannot read earlier checkpoints");
         })?;
-        if rows.is_empty() {
+        let unbaselined = self
+            .unbaselined
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(tenant);
+        if rows.is_empty() && !unbaselined {
             return Ok(None);
         }
         let keys = trusted_keys_in(store, self.verifier_key(), &self.deployment_id).await;
@@ -199,8 +302,15 @@ impl Signer {
                 size: cp.size,
                 hash: cp.hash,
             });
-        if let Some(n) = &newest {
-            tracing::warn!(tenant, size = n.size, "checkpoint: the signer state holds no head for this tenant; continuing from the newest trusted checkpoint in the store");
+        match &newest {
+            Some(n) => {
+                tracing::warn!(tenant, size = n.size, "checkpoint: the signer state holds no head for this tenant; continuing from the newest trusted checkpoint in the store");
+            }
+            None if unbaselined => {
+                tracing::error!(tenant, "refusing to sign: the chain predates this signer state and no trusted checkpoint in the store anchors it (run igctl audit rebaseline after checking it)");
+                return Err(());
+            }
+            None => {}
         }
         Ok(newest)
     }
@@ -211,14 +321,52 @@ impl Signer {
         let Ok(last) = self.last_signed(store, &head.tenant).await else {
             return false;
         };
-        self.sign_after(store, head, last).await
+        let from = last.as_ref().map_or(0, |l| l.size);
+        let Ok(covered) = self.own_entries_only(store, &head, from).await else {
+            return false;
+        };
+        self.sign_after(store, head, last, &covered).await
     }
 
+    /// The own entries among the trust-bearing entries after `from` up to `head`; `Err` (and
+    /// logged) when one of them is not igd's own or the store cannot tell.
+    async fn own_entries_only(
+        &self,
+        store: &DynStore,
+        head: &crate::store::ChainHead,
+        from: u64,
+    ) -> Result<Vec<String>, ()> {
+        let mut covered = Vec::new();
+        for kind in TRUST_KINDS {
+            let q = crate::store::AuditQuery {
+                tenant: Some(head.tenant.clone()),
+                kind: Some(kind.into()),
+                from_seq: Some(from.saturating_add(1)),
+                limit: 1000,
+                ..Default::default()
+            };
+            let rows = store.query_entries(&q).await.map_err(|e| {
+                tracing::warn!(error = %e, "checkpoint: cannot read the entries to sign");
+            })?;
+            for e in rows.iter().filter(|e| e.seq <= head.seq) {
+                if !self.lock_state().own.contains(&Own::of(e)) {
+                    tracing::error!(tenant = %head.tenant, seq = e.seq, kind = %e.kind, "refusing to sign: a trust-bearing entry this igd did not write (written into the database by hand?)");
+                    return Err(());
+                }
+                covered.push(e.event_id.clone());
+            }
+        }
+        Ok(covered)
+    }
+
+    /// Sign `head` after `last` (`None`: anchor the chain as it is); `covered` are the own
+    /// entries the checkpoint covers, forgotten once it is signed.
     async fn sign_after(
         &self,
         store: &DynStore,
         head: crate::store::ChainHead,
         last: Option<Signed>,
+        covered: &[String],
     ) -> bool {
         if let Some(last) = &last {
             if head.seq == last.size && head.hash == last.hash {
@@ -269,8 +417,11 @@ impl Signer {
             return false;
         }
         let snapshot = {
-            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            state.insert(
+            let mut state = self.lock_state();
+            state
+                .own
+                .retain(|o| !(o.tenant == head.tenant && covered.contains(&o.event_id)));
+            state.heads.insert(
                 head.tenant.clone(),
                 Signed {
                     size: head.seq,
@@ -279,6 +430,10 @@ impl Signer {
             );
             state.clone()
         };
+        self.unbaselined
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&head.tenant);
         if let Err(e) = self.save_state(snapshot).await {
             tracing::error!(error = %e, path = %self.state_path.display(), "checkpoint: cannot save signer state");
             return false;
@@ -290,9 +445,16 @@ impl Signer {
     /// (the only path that signs a chain not continuing the last signed head). True when signed.
     pub async fn rebaseline(&self, store: &DynStore, tenant: &str) -> bool {
         let _one_pass = self.signing.lock().await;
+        let pending: Vec<String> = self
+            .lock_state()
+            .own
+            .iter()
+            .filter(|o| o.tenant == tenant)
+            .map(|o| o.event_id.clone())
+            .collect();
         match store.chain_heads().await {
             Ok(heads) => match heads.into_iter().find(|h| h.tenant == tenant) {
-                Some(head) => self.sign_after(store, head, None).await,
+                Some(head) => self.sign_after(store, head, None, &pending).await,
                 None => false,
             },
             Err(e) => {
@@ -300,6 +462,43 @@ impl Signer {
                 false
             }
         }
+    }
+
+    /// Where a restored or rewritten chain leaves the signed history: the newest head this
+    /// signer or a trusted checkpoint signed that the chain still holds, as (seq, hash); (0,
+    /// genesis) when it holds none. A re-baseline records it as its cut, so verifiers excuse
+    /// only checkpoints past it.
+    pub async fn fork_point(
+        &self,
+        gw: &Gateway,
+        tenant: &str,
+    ) -> Result<(u64, String), crate::store::StoreError> {
+        let keys = trusted_keys(gw).await;
+        let origin = format!("intentgate/{}/{tenant}", self.deployment_id);
+        let mut candidates: Vec<(u64, String)> = gw
+            .store
+            .checkpoints(Some(tenant), 10_000)
+            .await?
+            .iter()
+            .filter_map(|c| Checkpoint::open(&c.note, &keys).ok())
+            .filter(|cp| cp.origin == origin)
+            .map(|cp| (cp.size, cp.hash))
+            .collect();
+        candidates.extend(self.last_head(tenant));
+        candidates.sort_by(|a, b| b.0.cmp(&a.0));
+        let first = gw.store.chain_range(tenant, 0, u64::MAX / 2, 1).await?;
+        let first = first.first().map(|e| (e.seq, e.prev_hash.clone()));
+        for (size, hash) in candidates {
+            let held = gw.store.chain_range(tenant, size, size, 1).await?;
+            if held.first().is_some_and(|e| e.hash == hash) {
+                return Ok((size, hash));
+            }
+        }
+        // Nothing signed is held: the cut is where the kept chain starts.
+        Ok(match first {
+            Some((seq, link)) if seq > 1 => (seq - 1, link),
+            _ => (0, intentgate_proto::audit::GENESIS_HASH.to_string()),
+        })
     }
 
     /// Announce this key in `_system` (a `checkpoint-key` entry) the first time it is used.
@@ -318,6 +517,9 @@ impl Signer {
         } else {
             "audit signing key rotated".into()
         });
+        self.expect(&e)
+            .await
+            .map_err(|err| crate::audit::AuditError::Unavailable(err.to_string()))?;
         gw.audit
             .append(Record {
                 entry: e,

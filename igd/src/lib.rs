@@ -203,10 +203,17 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
         &settings,
         std::env::var_os("CREDENTIALS_DIRECTORY").map(Into::into),
     )?;
+    let existing: Vec<String> = store
+        .chain_heads()
+        .await?
+        .into_iter()
+        .map(|h| h.tenant)
+        .collect();
     let signer = Arc::new(checkpoints::Signer::new(
         signing_key,
         &deployment_id,
         state_path,
+        existing,
     )?);
     let (audit, audit_task) = audit::AuditWriter::start(store.clone()).await?;
     let gw = Arc::new(Gateway::new(gateway::Parts {

@@ -1262,6 +1262,8 @@ fn server_verify_does_not_trust_a_hand_written_key_announcement() {
         head.seq, head.hash
     ));
     sqlite(&db, &sql);
+    // The signer state (the head igd last signed) goes too, so only the keys decide.
+    std::fs::remove_file(igd.data_dir.join("audit-signing.state")).unwrap();
     igd.kill_and_restart();
     let (code, v) = server_verify(&igd);
     assert_ne!(
@@ -1304,4 +1306,168 @@ fn a_lost_signer_state_does_not_anchor_a_rewritten_chain() {
         ),
     );
     assert_eq!(signed_rewrite.trim(), "0", "the rewritten head was signed");
+}
+
+/// Count of stored checkpoints of `tenant` at or past `size`.
+fn checkpoints_from(db: &std::path::Path, tenant: &str, size: u64) -> u64 {
+    sqlite(
+        db,
+        &format!("SELECT count(*) FROM checkpoints WHERE tenant = '{tenant}' AND size >= {size}"),
+    )
+    .trim()
+    .parse()
+    .unwrap()
+}
+
+/// The signer anchors trust-bearing entries (markers, key announcements) only when igd wrote
+/// them: ones appended to the database by hand, sealed onto the real heads, are never covered
+/// by a genuine checkpoint, so they excuse and vouch for nothing.
+#[test]
+fn the_signer_does_not_anchor_hand_written_markers_or_key_announcements() {
+    let (mut igd, _dir) = start(&[]);
+    let (token, _) = igd.mint("acme", "agent-m", "echo", 100);
+    anchored(&igd, &token, 3);
+    wait_checkpointed(&igd, "_system");
+    let db = igd.data_dir.join("igd.db");
+    let system = entries_of(&igd, "_system");
+    let acme = entries_of(&igd, "acme");
+    igd.kill();
+    let (pem, _) = intentgate_proto::checkpoint::generate_signing_key_pem();
+    let forger = intentgate_proto::checkpoint::signing_key_from_pem(&pem).unwrap();
+    let name = system
+        .iter()
+        .find(|e| e.kind == "checkpoint-key")
+        .and_then(|e| e.target.clone())
+        .unwrap()
+        .split('+')
+        .next()
+        .unwrap()
+        .to_string();
+    let key = intentgate_proto::checkpoint::VerifierKey::new(&name, forger.verifying_key());
+    let head = system.last().unwrap();
+    let mut announce = head.clone();
+    announce.kind = "checkpoint-key".into();
+    announce.event_id = "ab".repeat(16);
+    announce.actor = Some("igd".into());
+    announce.action = Some("checkpoint-key".into());
+    announce.target = Some(key.encode());
+    announce.reason = Some("audit signing key rotated".into());
+    announce.seal(head.seq, &head.hash);
+    let marker = forged_marker(acme.last().unwrap(), 2);
+    sqlite(
+        &db,
+        &format!(
+            "BEGIN; {} {} COMMIT;",
+            insert_row(&announce),
+            insert_row(&marker)
+        ),
+    );
+    igd.kill_and_restart();
+    // The ticker keeps refusing, pass after pass (both chains, at least twice each).
+    let (token, _) = igd.mint("acme", "agent-m", "echo", 100);
+    let _ = call(&igd, &token, "echo", "after");
+    wait_until("repeated refusals", || {
+        let logs = igd.logs();
+        let n = logs
+            .matches("a trust-bearing entry this igd did not write")
+            .count();
+        if n >= 4 {
+            Ok(())
+        } else {
+            Err(logs)
+        }
+    });
+    assert_eq!(
+        checkpoints_from(&db, "_system", announce.seq),
+        0,
+        "the forged key was anchored"
+    );
+    assert_eq!(
+        checkpoints_from(&db, "acme", marker.seq),
+        0,
+        "the forged marker was anchored"
+    );
+}
+
+/// igd's own verification anchors on the head its signer last signed (kept outside the
+/// database), so a truncation that also deletes the newer checkpoint rows is caught.
+#[test]
+fn server_verify_catches_a_truncation_that_deleted_the_newer_checkpoints() {
+    let (mut igd, _dir) = start(&[]);
+    let (token, _) = igd.mint("acme", "agent-t", "echo", 100);
+    anchored(&igd, &token, 2);
+    anchored(&igd, &token, 3);
+    let db = igd.data_dir.join("igd.db");
+    let head: u64 = sqlite(&db, "SELECT max(seq) FROM audit_log WHERE tenant = 'acme'")
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(head > 4, "{head}");
+    igd.kill();
+    sqlite(&db, "DELETE FROM audit_log WHERE tenant = 'acme' AND seq > 3; DELETE FROM checkpoints WHERE tenant = 'acme' AND size > 3;");
+    igd.kill_and_restart();
+    let out = igd.igctl(&[
+        "audit", "verify", "--server", "--tenant", "acme", "-o", "json",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("truncated or rolled back"), "{text}");
+}
+
+/// A chain deleted whole (its rows, checkpoints and tokens) is reported by igd's verification
+/// of every tenant, not skipped.
+#[test]
+fn server_verify_reports_a_chain_deleted_whole() {
+    let (mut igd, _dir) = start(&[]);
+    let (token, _) = igd.mint("acme", "agent-a", "echo", 100);
+    anchored(&igd, &token, 1);
+    let (beta, _) = igd.mint("beta", "agent-b", "echo", 100);
+    let _ = call(&igd, &beta, "echo", "b");
+    wait_checkpointed(&igd, "beta");
+    let db = igd.data_dir.join("igd.db");
+    igd.kill();
+    sqlite(&db, "DELETE FROM audit_log WHERE tenant = 'beta'; DELETE FROM checkpoints WHERE tenant = 'beta'; DELETE FROM tokens WHERE tenant = 'beta';");
+    igd.kill_and_restart();
+    let out = igd.igctl(&["audit", "verify", "--server", "-o", "json"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    let v: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let beta = v["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["tenant"] == "beta")
+        .unwrap_or_else(|| panic!("beta not reported: {v}"));
+    assert_eq!(beta["ok"], false, "{beta}");
+}
+
+/// Without its state file and without any trusted checkpoint left in the store, the signer
+/// does not anchor chains that predate it until an operator re-baselines them.
+#[test]
+fn a_lost_state_and_deleted_checkpoints_wait_for_a_rebaseline() {
+    let (mut igd, _dir) = start(&[]);
+    let (token, _) = igd.mint("acme", "agent-r", "echo", 100);
+    anchored(&igd, &token, 2);
+    let db = igd.data_dir.join("igd.db");
+    let mut acme = entries_of(&igd, "acme");
+    igd.kill();
+    let mut sql = rewrite_acme_sql(&mut acme);
+    sql.push_str("DELETE FROM checkpoints WHERE tenant = 'acme'; COMMIT;");
+    sqlite(&db, &sql);
+    std::fs::remove_file(igd.data_dir.join("audit-signing.state")).unwrap();
+    igd.kill_and_restart();
+    wait_for_log(&igd, "the chain predates this signer state");
+    assert_eq!(checkpoints_from(&db, "acme", 1), 0);
+    let out = igd.igctl(&[
+        "audit",
+        "rebaseline",
+        "--tenant",
+        "acme",
+        "--reason",
+        "checked after a disk loss",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", code_and_text(&out));
+    assert!(checkpoints_from(&db, "acme", 1) > 0);
+    let out = igd.igctl(&["audit", "verify", "--server", "--tenant", "acme"]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", code_and_text(&out));
 }

@@ -482,12 +482,16 @@ impl ChainAudit {
                         continue;
                     }
                 }
-                // Signed before an anchored re-baseline existed (any checkpoint covering the
-                // marker is at or past it): the rolled-back history it acknowledges.
+                // Past an anchored re-baseline's cut (where the chain left the signed history)
+                // and signed before the marker: the rolled-back history it acknowledges. A
+                // checkpoint at or below the cut is still held by the chain, so a mismatch
+                // there is a rewrite, never excused.
+                // (An anchored marker was written by igd itself, which signs no other; its
+                // cut_hash, when the entry it names is still at hand, was checked as fed.)
                 let rebaseline = self.markers.iter().position(|m| {
                     m.seen.anchored
-                        && m.cut_confirmed
                         && m.seen.action.as_deref() == Some("rebaseline")
+                        && m.seen.cut_seq.is_some_and(|cut| a.size > cut)
                         && a.size < m.seen.seq
                 });
                 if let Some(r) = rebaseline {
@@ -719,8 +723,20 @@ mod tests {
         other.target = Some("after restore".into());
         other.seal(3, &e[2].hash.clone());
         e.push(other);
-        let h4 = e[3].hash.clone();
-        mark(&mut e, "rebaseline", 4, &h4);
+        // The marker's cut is the fork point: the last entry the chain shares with what was
+        // signed (entry 3); the entry after it is new history.
+        let h3 = e[2].hash.clone();
+        let mut at_head = e.clone();
+        mark(&mut e, "rebaseline", 3, &h3);
+        // A cut at the head claims the chain still holds entry 4 as signed: a checkpoint of
+        // the lost entry 4 then shows a rewrite, never excused.
+        let h4 = at_head[3].hash.clone();
+        mark(&mut at_head, "rebaseline", 4, &h4);
+        let mut tail = entry("acme");
+        tail.seal(5, &at_head[4].hash.clone());
+        at_head.push(tail);
+        let r = audit(&at_head, vec![anchor(&lost, 4), anchor(&at_head, 5)]);
+        assert!(!r.ok, "{r:?}");
         let more = entry("acme");
         let last = e[4].hash.clone();
         let mut more = more;

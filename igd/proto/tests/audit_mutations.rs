@@ -548,7 +548,12 @@ fn honest_rebaseline(
         .filter(|s| *s < marker_seq)
         .map(|s| anchor_at(&lost, s))
         .collect();
-    let mut m = marker("rebaseline", head.seq, &head.hash);
+    // igd records the fork point as the cut: the last entry shared with the signed timeline.
+    let (cut_seq, cut_hash) = match restored {
+        0 => (0, GENESIS_HASH.to_string()),
+        r => (r, lost[r as usize - 1].hash.clone()),
+    };
+    let mut m = marker("rebaseline", cut_seq, &cut_hash);
     m.reason = Some("restored from backup".into());
     push_sealed(&mut entries, m);
     grow(&mut entries, after as u8, salt);
