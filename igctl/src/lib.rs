@@ -636,6 +636,10 @@ async fn audit(cli: &Cli, json: bool, command: &AuditCommand) -> Result<(), CliE
         AuditCommand::Verify(args) => {
             let client = connect(cli)?;
             let (keys, trust) = verify::trusted_keys(&client, args.pubkey.as_deref()).await?;
+            let mut pins = match &args.pin {
+                Some(p) => verify::read_pins(p)?,
+                None => Default::default(),
+            };
             let tenants: Vec<String> = match &args.tenant {
                 Some(t) => vec![t.clone()],
                 None => {
@@ -663,12 +667,15 @@ async fn audit(cli: &Cli, json: bool, command: &AuditCommand) -> Result<(), CliE
                             }
                         }
                     }
+                    // Every pinned chain is verified: one that vanished whole fails, it is
+                    // not skipped.
+                    for t in pins.keys() {
+                        if !names.iter().any(|n| n == t) {
+                            names.push(t.clone());
+                        }
+                    }
                     names
                 }
-            };
-            let mut pins = match &args.pin {
-                Some(p) => verify::read_pins(p)?,
-                None => Default::default(),
             };
             let mut reports = Vec::new();
             let mut all_ok = true;

@@ -145,6 +145,7 @@ pub async fn each_export_row(
             crate::encode_query(tenant)
         );
         let mut buf = Vec::new();
+        let mut expected = None;
         client
             .stream(
                 &path,
@@ -152,7 +153,7 @@ pub async fn each_export_row(
                     buf.extend_from_slice(chunk);
                     Ok(())
                 },
-                |_, _| {},
+                |total, truncated| expected = total.filter(|_| !truncated),
             )
             .await?;
         let mut next = None;
@@ -169,6 +170,13 @@ pub async fn each_export_row(
             if !visit(line, v)? {
                 return Ok(());
             }
+        }
+        // An answer shorter than igd announced is never taken for the whole chain.
+        if let Some(total) = expected.filter(|t| *t != rows) {
+            return Err(CliError::new(
+                ErrorCode::Unavailable,
+                format!("the export of {tenant} ended after {rows} of {total} rows"),
+            ));
         }
         match next {
             Some(s) if rows > 0 => from_seq = s,

@@ -288,7 +288,7 @@ async fn export(
         if csv {
             let mut header = EXPORT_COLUMNS.join(",");
             header.push_str("\r\n");
-            if tx.send(header.into()).await.is_err() {
+            if !tx.send(header.into()).await {
                 return;
             }
         }
@@ -302,6 +302,7 @@ async fn export(
                 Ok(p) => p,
                 Err(e) => {
                     tracing::error!(error = %e, "export aborted by a storage error");
+                    tx.abort("export aborted by a storage error").await;
                     return;
                 }
             };
@@ -309,10 +310,15 @@ async fn export(
                 break;
             }
             let keys: Vec<(String, u64)> = page.iter().map(|e| (e.tenant.clone(), e.seq)).collect();
-            let args: HashMap<(String, u64), Value> = store
-                .side_records(&keys)
-                .await
-                .unwrap_or_default()
+            let side = match store.side_records(&keys).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(error = %e, "export aborted by a storage error");
+                    tx.abort("export aborted by a storage error").await;
+                    return;
+                }
+            };
+            let args: HashMap<(String, u64), Value> = side
                 .into_iter()
                 .filter_map(|(k, s)| Some((k, serde_json::from_str(s.args.as_deref()?).ok()?)))
                 .collect();
@@ -320,7 +326,7 @@ async fn export(
             for e in &page {
                 chunk.push_str(&export_row(e, args.get(&(e.tenant.clone(), e.seq)), csv));
             }
-            if tx.send(chunk.into()).await.is_err() {
+            if !tx.send(chunk.into()).await {
                 return;
             }
             sent += page.len() as u64;

@@ -485,7 +485,7 @@ impl Signer {
             .map(|cp| (cp.size, cp.hash))
             .collect();
         candidates.extend(self.last_head(tenant));
-        candidates.sort_by(|a, b| b.0.cmp(&a.0));
+        candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
         let first = gw.store.chain_range(tenant, 0, u64::MAX / 2, 1).await?;
         let first = first.first().map(|e| (e.seq, e.prev_hash.clone()));
         for (size, hash) in candidates {

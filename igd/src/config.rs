@@ -541,6 +541,15 @@ impl Sources {
             .get("admin_socket")
             .map(PathBuf::from)
             .unwrap_or_else(|| data_dir.join("admin.sock"));
+        for key in ["tls_cert", "tls_key"] {
+            // Set to nothing would silently mean plain HTTP.
+            if self.values.get(key).is_some_and(|v| v.trim().is_empty()) {
+                return Err(ConfigError::new(
+                    key,
+                    "is set but empty (unset it to serve plain HTTP)",
+                ));
+            }
+        }
         let tls_cert = self.get("tls_cert").map(PathBuf::from);
         let tls_key = self.get("tls_key").map(PathBuf::from);
         if tls_cert.is_some() != tls_key.is_some() {

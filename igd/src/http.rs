@@ -194,7 +194,7 @@ impl<T: Unpin> hyper::body::Body for Holding<T> {
 /// A streamed response body fed through a channel. When the client goes away hyper drops the
 /// body, and the sender's next `send` fails: that is how a relay learns of a disconnect.
 pub struct ChannelBody {
-    rx: tokio::sync::mpsc::Receiver<Bytes>,
+    rx: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
 }
 
 impl std::fmt::Debug for ChannelBody {
@@ -213,14 +213,36 @@ impl hyper::body::Body for ChannelBody {
     ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
         self.rx
             .poll_recv(cx)
-            .map(|item| item.map(|b| Ok(hyper::body::Frame::data(b))))
+            .map(|item| item.map(|r| r.map(hyper::body::Frame::data)))
+    }
+}
+
+/// Feeds a streaming body: chunks, then either the end (drop it) or an abort.
+#[derive(Debug, Clone)]
+pub struct BodySender {
+    tx: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
+}
+
+impl BodySender {
+    /// Send a chunk; false once the client has gone.
+    pub async fn send(&self, chunk: Bytes) -> bool {
+        self.tx.send(Ok(chunk)).await.is_ok()
+    }
+
+    /// End the body with an error: the connection is cut before the final chunk, so the client
+    /// sees a failed transfer, never a short answer that looks complete.
+    pub async fn abort(self, reason: &str) {
+        let _ = self
+            .tx
+            .send(Err(std::io::Error::other(reason.to_string())))
+            .await;
     }
 }
 
 /// A streaming body and the sender that feeds it.
-pub fn channel_body() -> (tokio::sync::mpsc::Sender<Bytes>, Body) {
+pub fn channel_body() -> (BodySender, Body) {
     let (tx, rx) = tokio::sync::mpsc::channel(16);
-    (tx, ChannelBody { rx }.boxed())
+    (BodySender { tx }, ChannelBody { rx }.boxed())
 }
 
 /// The client's address: the peer, or — when the peer is one of `trusted_proxies` — the

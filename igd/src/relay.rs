@@ -212,7 +212,7 @@ struct Pump {
     upstream_id: Value,
     method: String,
     status: u16,
-    tx: tokio::sync::mpsc::Sender<bytes::Bytes>,
+    tx: crate::http::BodySender,
 }
 
 impl Pump {
@@ -293,7 +293,7 @@ impl Pump {
 
     /// Send one event to the agent; false when the agent has gone away.
     async fn send(&self, ev: &SseEvent) -> bool {
-        self.tx.send(ev.to_bytes().into()).await.is_ok()
+        self.tx.send(ev.to_bytes().into()).await
     }
 
     async fn cancel(&self) {

@@ -1424,10 +1424,19 @@ fn server_verify_reports_a_chain_deleted_whole() {
     let (beta, _) = igd.mint("beta", "agent-b", "echo", 100);
     let _ = call(&igd, &beta, "echo", "b");
     wait_checkpointed(&igd, "beta");
+    let pins = igd.data_dir.with_file_name("pins.json");
+    let pin_arg = pins.to_str().unwrap();
+    let out = igd.igctl(&["audit", "verify", "--pin", pin_arg]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", code_and_text(&out));
     let db = igd.data_dir.join("igd.db");
     igd.kill();
     sqlite(&db, "DELETE FROM audit_log WHERE tenant = 'beta'; DELETE FROM checkpoints WHERE tenant = 'beta'; DELETE FROM tokens WHERE tenant = 'beta';");
     igd.kill_and_restart();
+    // The auditor's pins name beta: its disappearance fails local verification.
+    let out = igd.igctl(&["audit", "verify", "--pin", pin_arg]);
+    let (code, text) = code_and_text(&out);
+    assert_ne!(code, Some(0), "{text}");
+    assert!(text.contains("beta"), "{text}");
     let out = igd.igctl(&["audit", "verify", "--server", "-o", "json"]);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_ne!(out.status.code(), Some(0), "{text}");
@@ -1470,4 +1479,25 @@ fn a_lost_state_and_deleted_checkpoints_wait_for_a_rebaseline() {
     assert!(checkpoints_from(&db, "acme", 1) > 0);
     let out = igd.igctl(&["audit", "verify", "--server", "--tenant", "acme"]);
     assert_eq!(out.status.code(), Some(0), "{:?}", code_and_text(&out));
+}
+
+/// A storage error in the middle of an export cuts the transfer instead of ending it cleanly:
+/// igctl's export and verify fail rather than take a short answer for the whole chain.
+#[test]
+fn an_export_cut_by_a_storage_error_is_not_taken_for_complete() {
+    let (mut igd, _dir) = start(&[]);
+    let (token, _) = igd.mint("acme", "agent-x", "echo", 100);
+    anchored(&igd, &token, 4);
+    let db = igd.data_dir.join("igd.db");
+    igd.kill();
+    // A row the store cannot decode (what a corrupted page or a bad edit leaves).
+    sqlite(
+        &db,
+        "UPDATE audit_log SET cut_seq = -1 WHERE tenant = 'acme' AND seq = 3;",
+    );
+    igd.kill_and_restart();
+    let out = igd.igctl(&["audit", "export", "--tenant", "acme", "--format", "ndjson"]);
+    assert_ne!(out.status.code(), Some(0), "{:?}", code_and_text(&out));
+    let out = igd.igctl(&["audit", "verify", "--tenant", "acme"]);
+    assert_ne!(out.status.code(), Some(0), "{:?}", code_and_text(&out));
 }

@@ -961,3 +961,50 @@ fn cost_per_day_weighs_tools_by_their_cost() {
         Ok(())
     });
 }
+
+/// Siblings of the TLS finding: an empty TLS setting is not "no TLS", and igd's own upstream
+/// credentials are never sent in clear text off loopback.
+#[test]
+fn empty_tls_settings_and_clear_text_upstream_credentials_exit_64() {
+    let dir = tempfile::tempdir().unwrap();
+    let creds = r#"{"Authorization":"Bearer sekrit"}"#;
+    for (env, names) in [
+        (
+            vec![("INTENTGATE_TLS_CERT", ""), ("INTENTGATE_TLS_KEY", "")],
+            "INTENTGATE_TLS_CERT",
+        ),
+        (
+            vec![
+                ("INTENTGATE_UPSTREAM_URL", "http://upstream.example.com/mcp"),
+                ("INTENTGATE_UPSTREAM_HEADERS", creds),
+            ],
+            "INTENTGATE_UPSTREAM_URL",
+        ),
+        (
+            vec![
+                ("INTENTGATE_UPSTREAM_URL", "http://10.0.0.7:8080/mcp"),
+                ("INTENTGATE_UPSTREAM_HEADERS", creds),
+            ],
+            "INTENTGATE_UPSTREAM_URL",
+        ),
+    ] {
+        let out = check_config(&env, &[], dir.path());
+        assert_eq!(out.status.code(), Some(64), "{env:?}: {}", text(&out));
+        assert!(text(&out).contains(names), "{env:?}: {}", text(&out));
+    }
+    // Loopback, or no credentials: fine.
+    for env in [
+        vec![
+            ("INTENTGATE_UPSTREAM_URL", "http://127.0.0.1:9/mcp"),
+            ("INTENTGATE_UPSTREAM_HEADERS", creds),
+        ],
+        vec![
+            ("INTENTGATE_UPSTREAM_URL", "http://[::1]:9/mcp"),
+            ("INTENTGATE_UPSTREAM_HEADERS", creds),
+        ],
+        vec![("INTENTGATE_UPSTREAM_URL", "http://upstream.example.com/mcp")],
+    ] {
+        let out = check_config(&env, &[], dir.path());
+        assert_eq!(out.status.code(), Some(0), "{env:?}: {}", text(&out));
+    }
+}

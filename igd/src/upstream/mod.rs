@@ -224,6 +224,20 @@ impl HttpUpstream {
         if uri.scheme_str() != Some("http") {
             return Err("INTENTGATE_UPSTREAM_URL: only http:// upstreams are supported in this build (terminate TLS on a local sidecar)".into());
         }
+        // igd's own upstream credentials never cross a network in clear text.
+        let loopback = match uri
+            .host()
+            .map(|h| h.trim_start_matches('[').trim_end_matches(']'))
+        {
+            Some("localhost") => true,
+            Some(h) => h
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback()),
+            None => false,
+        };
+        if !settings.upstream_headers.is_empty() && !loopback {
+            return Err("INTENTGATE_UPSTREAM_URL: a plain http:// upstream off loopback would receive INTENTGATE_UPSTREAM_HEADERS in clear text; reach it through a local TLS sidecar on 127.0.0.1".into());
+        }
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(Duration::from_millis(settings.upstream_timeout_ms)));
