@@ -725,7 +725,7 @@ _igctl__subcmd__audit_commands() {
 'export:Export one tenant'\''s chain, one row per entry (CSV or NDJSON), streamed' \
 'erase:Erase a subject'\''s stored argument values and salts before a time (GDPR); the chain and its verification are untouched, and the erasure itself is chained' \
 'prune:Retention\: cut a tenant'\''s chain before a time; a signed \`marker\` records the cut and verification continues from it' \
-'rebaseline:After a database restore\: record where the chain now stands (a \`marker\`) and let the signer anchor it again' \
+'rebaseline:After a database restore\: record where the chain leaves the signed history (the fork point, in a \`marker\`) and let the signer anchor it again; verifiers excuse only the checkpoints past the fork point' \
 'evidence:Write an evidence pack (.tar.gz)\: entries, checkpoints, keys, report, manifest, controls' \
 'verify-pack:Re-verify an evidence pack offline (no daemon) against a pinned key' \
 'verify:Verify the chains locally\: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable' \
@@ -755,7 +755,7 @@ _igctl__subcmd__audit__subcmd__help_commands() {
 'export:Export one tenant'\''s chain, one row per entry (CSV or NDJSON), streamed' \
 'erase:Erase a subject'\''s stored argument values and salts before a time (GDPR); the chain and its verification are untouched, and the erasure itself is chained' \
 'prune:Retention\: cut a tenant'\''s chain before a time; a signed \`marker\` records the cut and verification continues from it' \
-'rebaseline:After a database restore\: record where the chain now stands (a \`marker\`) and let the signer anchor it again' \
+'rebaseline:After a database restore\: record where the chain leaves the signed history (the fork point, in a \`marker\`) and let the signer anchor it again; verifiers excuse only the checkpoints past the fork point' \
 'evidence:Write an evidence pack (.tar.gz)\: entries, checkpoints, keys, report, manifest, controls' \
 'verify-pack:Re-verify an evidence pack offline (no daemon) against a pinned key' \
 'verify:Verify the chains locally\: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable' \
@@ -881,7 +881,7 @@ _igctl__subcmd__help__subcmd__audit_commands() {
 'export:Export one tenant'\''s chain, one row per entry (CSV or NDJSON), streamed' \
 'erase:Erase a subject'\''s stored argument values and salts before a time (GDPR); the chain and its verification are untouched, and the erasure itself is chained' \
 'prune:Retention\: cut a tenant'\''s chain before a time; a signed \`marker\` records the cut and verification continues from it' \
-'rebaseline:After a database restore\: record where the chain now stands (a \`marker\`) and let the signer anchor it again' \
+'rebaseline:After a database restore\: record where the chain leaves the signed history (the fork point, in a \`marker\`) and let the signer anchor it again; verifiers excuse only the checkpoints past the fork point' \
 'evidence:Write an evidence pack (.tar.gz)\: entries, checkpoints, keys, report, manifest, controls' \
 'verify-pack:Re-verify an evidence pack offline (no daemon) against a pinned key' \
 'verify:Verify the chains locally\: fetch entries and signed checkpoints and recompute everything against pinned keys. Exit 3 when tampered, 6 when unverifiable' \

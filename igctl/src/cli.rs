@@ -217,8 +217,9 @@ pub enum AuditCommand {
         #[arg(long)]
         reason: String,
     },
-    /// After a database restore: record where the chain now stands (a `marker`) and let the
-    /// signer anchor it again.
+    /// After a database restore: record where the chain leaves the signed history (the fork
+    /// point, in a `marker`) and let the signer anchor it again; verifiers excuse only the
+    /// checkpoints past the fork point.
     Rebaseline {
         #[arg(long)]
         tenant: String,
