@@ -13,6 +13,9 @@
 #   DURATION=5s SYNC=normal bench/run.sh
 #   SOAK=600 RATE=1000 bench/run.sh               # soak: WAL/db size every INTERVAL s, p99 per interval
 #   PERF=1 DURATION=5s SYNC=normal bench/run.sh   # also perf record igd during its peak run
+#   VARIANTS="before=/path/to/old/bin after=target/release" REPEAT=3 bench/run.sh
+#                                                 # compare builds in one run (each dir holds igd
+#                                                 # and igctl), interleaved REPEAT times
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +28,9 @@ INTERVAL=${INTERVAL:-5}
 STUB_PORT=${STUB_PORT:-19100}
 IGD_PORT=${IGD_PORT:-19180}
 OUT=${OUT:-}
+# label=dir pairs; the default is this checkout's release build, unlabelled.
+VARIANTS=${VARIANTS:-=target/release}
+REPEAT=${REPEAT:-1}
 
 command -v taskset >/dev/null 2>&1 || { echo "taskset (util-linux) is required" >&2; exit 1; }
 cargo build --release --quiet -p igd -p igctl -p intentgate-bench-stub
@@ -65,23 +71,24 @@ if "peak" in label:
 PY
 }
 
-# start_igd SYNC: a fresh igd on core 0; sets igd_pid, dir, token.
+# start_igd SYNC [BIN_DIR]: a fresh igd on core 0; sets igd_pid, dir, token.
 start_igd() {
-    dir="$work/data-$1"
+    bin=${2:-target/release}
+    dir="$work/data-$1-$RANDOM"
     mkdir -p "$dir"
     TOKIO_WORKER_THREADS=1 INTENTGATE_DATA_DIR="$dir" INTENTGATE_LISTEN="127.0.0.1:${IGD_PORT}" \
         INTENTGATE_UPSTREAM_URL="http://127.0.0.1:${STUB_PORT}/mcp" INTENTGATE_POLICY_FILE=policies/example.rego \
         INTENTGATE_AUDIT_SYNC="$1" LOG_LEVEL=${LOG_LEVEL:-warn} LOG_FORMAT=json \
-        taskset -c 0 target/release/igd > "$work/igd-$1.log" 2>&1 &
+        taskset -c 0 "$bin/igd" > "$work/igd-$1.log" 2>&1 &
     igd_pid=$!
     pids+=($igd_pid)
     for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:${IGD_PORT}/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-    token=$(target/release/igctl --socket "$dir/admin.sock" -o json mint --tenant bench --subject load \
+    token=$("$bin/igctl" --socket "$dir/admin.sock" -o json mint --tenant bench --subject load \
         --tools echo --ttl 1d --max-calls 1000000000 | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 }
 
 stop_igd() {
-    XDG_CONFIG_HOME="$work/config-$1" target/release/igctl --socket "$dir/admin.sock" audit verify --tenant bench >/dev/null \
+    XDG_CONFIG_HOME="$dir/config" "$bin/igctl" --socket "$dir/admin.sock" audit verify --tenant bench >/dev/null \
         && chain=verified || chain=BROKEN
     kill "$igd_pid"; wait "$igd_pid" 2>/dev/null || true
 }
@@ -141,27 +148,33 @@ echo "| run | RPS | p50 ms | p99 ms | p99.9 ms | max ms | igd CPU µs/call | igd
 echo "|---|---|---|---|---|---|---|---|---|---|"
 row "direct peak c=${CONCURRENCY}" "http://127.0.0.1:${STUB_PORT}/mcp" none - --concurrency "$CONCURRENCY"
 row "direct q=${RATE}" "http://127.0.0.1:${STUB_PORT}/mcp" none - --rate "$RATE" --concurrency "$CONCURRENCY"
+for rep in $(seq 1 "$REPEAT"); do
 for sync in $SYNC; do
-    start_igd "$sync"
+for variant in $VARIANTS; do
+    name=${variant%%=*}
+    name=${name:+$name }
+    start_igd "$sync" "${variant#*=}"
     if [ -n "${PERF:-}" ]; then
         perf record -F 999 -g -p "$igd_pid" -o "${PERF_OUT:-perf-igd-$sync.data}" -- sleep "${DURATION%s}" >/dev/null 2>&1 &
         perf_pid=$!
     fi
-    row "igd audit=${sync} peak c=${CONCURRENCY}" "$url" "$token" "$igd_pid" --concurrency "$CONCURRENCY"
+    row "${name}igd audit=${sync} peak c=${CONCURRENCY}" "$url" "$token" "$igd_pid" --concurrency "$CONCURRENCY"
     if [ -n "${PERF:-}" ]; then wait "$perf_pid" || true; fi
-    row "igd audit=${sync} q=${RATE}" "$url" "$token" "$igd_pid" --rate "$RATE" --concurrency "$CONCURRENCY"
+    row "${name}igd audit=${sync} q=${RATE}" "$url" "$token" "$igd_pid" --rate "$RATE" --concurrency "$CONCURRENCY"
     rss=$(awk '/VmHWM/ {print $2}' "/proc/${igd_pid}/status")
     wal=$(stat -c %s "$dir/igd.db-wal" 2>/dev/null || echo 0)
     db=$(stat -c %s "$dir/igd.db")
     stop_igd "$sync"
-    echo "| igd audit=${sync}: peak RSS $((rss / 1024)) MiB, WAL $((wal / 1048576)) MiB, igd.db $((db / 1048576)) MiB, chain ${chain} | | | | | | | | | |"
+    echo "| ${name}igd audit=${sync}: peak RSS $((rss / 1024)) MiB, WAL $((wal / 1048576)) MiB, igd.db $((db / 1048576)) MiB, chain ${chain} | | | | | | | | | |"
+done
+done
 done
 python3 - "$work/peaks" <<'PY'
 import sys
-peaks = dict(l.rstrip("\n").split("\t") for l in open(sys.argv[1]))
-direct = [float(v) for k, v in peaks.items() if k.startswith("direct")][0]
-for k, v in peaks.items():
-    if k.startswith("igd"):
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
+direct = [float(v) for k, v in rows if k.startswith("direct")][0]
+for k, v in rows:
+    if not k.startswith("direct"):
         print("| %s / direct peak: %.1f %% | | | | | | | | | |" % (k.split(" peak")[0], 100 * float(v) / direct))
 PY
 } | tee ${OUT:+"$OUT"}

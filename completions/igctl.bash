@@ -770,7 +770,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__audit__subcmd__rebaseline)
-            opts="-o -h --tenant --reason --socket --url --ca --token --output --help"
+            opts="-o -h --tenant --reason --accept --socket --url --ca --token --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -781,6 +781,10 @@ _igctl() {
                     return 0
                     ;;
                 --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --accept)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -554,14 +554,18 @@ async fn audit(cli: &Cli, json: bool, command: &AuditCommand) -> Result<(), CliE
                 )
             });
         }
-        AuditCommand::Rebaseline { tenant, reason } => {
-            let body = serde_json::json!({"tenant": tenant, "reason": reason});
+        AuditCommand::Rebaseline {
+            tenant,
+            reason,
+            accept,
+        } => {
+            let body = serde_json::json!({"tenant": tenant, "reason": reason, "accept": accept});
             let v: Value = connect(cli)?
                 .call(Method::POST, "/v1/admin/audit/rebaseline", Some(&body))
                 .await?;
             emit(json, &v, || {
                 format!(
-                    "re-baselined {tenant} at seq {} (marker at seq {})\n",
+                    "re-baselined {tenant}: the chain leaves the signed history after seq {} (marker at seq {})\n",
                     v["cut_seq"], v["marker_seq"]
                 )
             });

@@ -429,6 +429,10 @@ struct MarkerRequest {
     #[serde(default)]
     before: Option<String>,
     reason: String,
+    /// Rebaseline only: seqs of trust-bearing entries (markers, key announcements) past the
+    /// fork point that igd did not write and the operator has checked and accepts.
+    #[serde(default)]
+    accept: Vec<u64>,
 }
 
 fn admin_only(caller: &Caller, what: &str) -> ApiResult<()> {
@@ -623,9 +627,23 @@ async fn rebaseline(
     }
     // The cut is where the chain leaves what was signed: only checkpoints past it are excused.
     let (seq, hash) = gw.signer.fork_point(gw, &req.tenant).await?;
+    let cut = (seq, hash.as_str());
+    let refused =
+        |reason: String| ApiError::new(ErrorCode::Conflict, format!("not re-baselined: {reason}"));
+    gw.signer
+        .rebaseline_check(&gw.store, &req.tenant, cut, &req.accept)
+        .await
+        .map_err(refused)?;
+    let mut reason = req.reason.clone();
+    if !req.accept.is_empty() {
+        reason.push_str(&format!(
+            " (accepting entries not written by igd at seq {:?})",
+            req.accept
+        ));
+    }
     let head = Entry {
         seq,
-        hash,
+        hash: hash.clone(),
         ..Entry::default()
     };
     let marker = append_marker(
@@ -634,17 +652,20 @@ async fn rebaseline(
         &req.tenant,
         "rebaseline",
         &head,
-        &req.reason,
+        &reason,
     )
     .await?;
     // Anchor the chain as it now stands, marker included: the one signing that need not
     // continue the last signed head.
-    if !gw.signer.rebaseline(&gw.store, &req.tenant).await {
-        return Err(ApiError::new(
-            ErrorCode::Unavailable,
-            "the re-baseline marker is chained but could not be checkpointed (see igd's log); run the re-baseline again",
-        ));
-    }
+    gw.signer
+        .rebaseline(&gw.store, &req.tenant, cut, &req.accept)
+        .await
+        .map_err(|r| {
+            ApiError::new(
+                ErrorCode::Unavailable,
+                format!("the re-baseline marker is chained but the chain was not checkpointed: {r}; run the re-baseline again"),
+            )
+        })?;
     tracing::warn!(actor = %caller.identity(), tenant = %req.tenant, cut_seq = head.seq, "audit chain re-baselined");
     Ok(json_response(
         200,

@@ -12,6 +12,7 @@ use crate::config::{ConfigError, Settings};
 use crate::gateway::Gateway;
 use crate::store::{CheckpointRecord, DynStore};
 use ed25519_dalek::SigningKey;
+use intentgate_proto::audit::ChainVerifier;
 use intentgate_proto::checkpoint::{
     signing_key_from_pem, signing_key_pem, Checkpoint, KeyVouching, VerifierKey,
 };
@@ -19,7 +20,7 @@ use intentgate_proto::ids::SYSTEM_TENANT;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// The last head signed for one tenant.
@@ -31,32 +32,32 @@ struct Signed {
 
 /// A trust-bearing entry (a `marker` or a `checkpoint-key` announcement) this igd is about to
 /// chain: the signer anchors such entries only when it wrote them itself, so one written into
-/// the database by hand is never covered by a genuine checkpoint.
+/// the database by hand (or one of igd's edited) is never covered by a genuine checkpoint.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Own {
     tenant: String,
     event_id: String,
-    kind: String,
-    target: Option<String>,
-    cut_seq: Option<u64>,
-    cut_hash: Option<String>,
+    /// The entry's hash as if sealed at seq 0 on genesis: every field but its position.
+    digest: String,
 }
 
 impl Own {
     fn of(e: &intentgate_proto::audit::Entry) -> Self {
+        // Sealed the way the writer seals it, at a fixed position (entries recorded before
+        // they are chained carry no version or position yet).
+        let mut content = e.clone();
+        content.seal(0, intentgate_proto::audit::GENESIS_HASH);
         Own {
             tenant: e.tenant.clone(),
             event_id: e.event_id.clone(),
-            kind: e.kind.clone(),
-            target: e.target.clone(),
-            cut_seq: e.cut_seq,
-            cut_hash: e.cut_hash.clone(),
+            digest: content.compute_hash(),
         }
     }
 }
 
-/// Own entries remembered at most (older ones, whose append never happened, are dropped).
-const MAX_OWN: usize = 1024;
+/// Own entries pending per tenant at most: beyond, a new marker or announcement is refused
+/// (signing of that chain is stuck and needs attention), never another tenant's evicted.
+const MAX_OWN_PER_TENANT: usize = 16;
 
 /// What the state file keeps, outside the database.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -71,6 +72,9 @@ struct State {
 
 /// The entry kinds that change what verifiers trust or excuse.
 const TRUST_KINDS: [&str; 2] = ["marker", "checkpoint-key"];
+
+/// Entries read per page when checking what is about to be signed.
+const SIGN_PAGE: u32 = 1000;
 
 /// The checkpoint signer.
 pub struct Signer {
@@ -107,7 +111,25 @@ pub fn load_key(
             .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
         let key =
             signing_key_from_pem(&pem).map_err(|e| bad(format!("{}: {e}", path.display())))?;
-        return Ok((key, path.with_extension("state")));
+        // The state sits in the key's directory under a fixed name, so installing a rotated
+        // key as a new file beside the old one keeps it (a `<key>.state` of earlier builds is
+        // read when that file is absent).
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let state = dir.join("audit-signing.state");
+        let legacy = path.with_extension("state");
+        if !state.exists() && legacy.exists() {
+            std::fs::copy(&legacy, &state).map_err(|e| {
+                bad(format!(
+                    "cannot carry {} over to {}: {e}",
+                    legacy.display(),
+                    state.display()
+                ))
+            })?;
+        }
+        return Ok((key, state));
     }
     if let Some(cred) = env_credentials
         .map(|d| d.join("audit_signing_key"))
@@ -147,7 +169,6 @@ impl Signer {
                 format!("signer state {} is corrupt: {e}", state_path.display()),
             )
         };
-        let mut unbaselined = std::collections::BTreeSet::new();
         let state = match std::fs::read_to_string(&state_path) {
             // The current format, or the earlier one (only the heads).
             Ok(text) => serde_json::from_str::<State>(&text).or_else(|_| {
@@ -158,13 +179,7 @@ impl Signer {
                     })
                     .map_err(|e| corrupt(e.to_string()))
             })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                if !existing.is_empty() {
-                    tracing::warn!(path = %state_path.display(), tenants = existing.len(), "the signer state file is missing while chains exist: each continues from its newest trusted checkpoint in the store, or waits for igctl audit rebaseline");
-                }
-                unbaselined.extend(existing);
-                State::default()
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::default(),
             Err(e) => {
                 return Err(ConfigError::new(
                     "audit_signing_key",
@@ -172,6 +187,15 @@ impl Signer {
                 ))
             }
         };
+        // A chain the state holds no head for (the file lost, emptied or older than the
+        // chain) continues from a trusted checkpoint in the store, or waits for a rebaseline.
+        let unbaselined: std::collections::BTreeSet<String> = existing
+            .into_iter()
+            .filter(|t| !state.heads.contains_key(t))
+            .collect();
+        if !unbaselined.is_empty() {
+            tracing::warn!(path = %state_path.display(), tenants = unbaselined.len(), "the signer state holds no head for some chains: each continues from its newest trusted checkpoint in the store, or waits for igctl audit rebaseline");
+        }
         Ok(Signer {
             key,
             name: format!("intentgate/{deployment_id}"),
@@ -206,10 +230,14 @@ impl Signer {
         let _one_pass = self.signing.lock().await;
         let snapshot = {
             let mut state = self.lock_state();
-            state.own.push(Own::of(e));
-            if state.own.len() > MAX_OWN {
-                state.own.remove(0);
+            let pending = state.own.iter().filter(|o| o.tenant == e.tenant).count();
+            if pending >= MAX_OWN_PER_TENANT {
+                return Err(std::io::Error::other(format!(
+                    "{pending} markers or key announcements of {} are still unsigned (see igd's log for why it is not signed)",
+                    e.tenant
+                )));
             }
+            state.own.push(Own::of(e));
             state.clone()
         };
         self.save_state(snapshot).await
@@ -321,42 +349,85 @@ impl Signer {
         let Ok(last) = self.last_signed(store, &head.tenant).await else {
             return false;
         };
-        let from = last.as_ref().map_or(0, |l| l.size);
-        let Ok(covered) = self.own_entries_only(store, &head, from).await else {
-            return false;
-        };
-        self.sign_after(store, head, last, &covered).await
+        let from = last.as_ref().map(|l| (l.size, l.hash.as_str()));
+        match self.check_segment(store, &head, from, &[]).await {
+            Ok(covered) => self.sign_after(store, head, last, &covered).await,
+            Err(reason) => {
+                tracing::error!(tenant = %head.tenant, "refusing to sign: {reason}");
+                false
+            }
+        }
     }
 
-    /// The own entries among the trust-bearing entries after `from` up to `head`; `Err` (and
-    /// logged) when one of them is not igd's own or the store cannot tell.
-    async fn own_entries_only(
+    /// Check what a checkpoint of `head` would newly cover: the entries after `from` (the last
+    /// signed (size, hash); `None`: the whole chain) must decode, verify and link on from it,
+    /// and every trust-bearing entry among them must be one igd wrote (consumed once) or one
+    /// an operator accepted by seq (`accept`, a rebaseline's). Returns the own entries covered.
+    async fn check_segment(
         &self,
         store: &DynStore,
         head: &crate::store::ChainHead,
-        from: u64,
-    ) -> Result<Vec<String>, ()> {
+        from: Option<(u64, &str)>,
+        accept: &[u64],
+    ) -> Result<Vec<String>, String> {
+        let mut pending: Vec<Own> = self
+            .lock_state()
+            .own
+            .iter()
+            .filter(|o| o.tenant == head.tenant)
+            .cloned()
+            .collect();
+        if from.is_some_and(|(seq, _)| seq >= head.seq) {
+            // Nothing new (or a regression, which signing refuses on its own).
+            return Ok(Vec::new());
+        }
         let mut covered = Vec::new();
-        for kind in TRUST_KINDS {
-            let q = crate::store::AuditQuery {
-                tenant: Some(head.tenant.clone()),
-                kind: Some(kind.into()),
-                from_seq: Some(from.saturating_add(1)),
-                limit: 1000,
-                ..Default::default()
+        let mut chain = from.map(|(seq, hash)| ChainVerifier::resume(&head.tenant, seq, hash));
+        let mut next = from.map_or(0, |(seq, _)| seq.saturating_add(1));
+        while next <= head.seq {
+            let page = store
+                .chain_range(&head.tenant, next, head.seq, SIGN_PAGE)
+                .await
+                .map_err(|e| format!("the entries to sign cannot be read ({e})"))?;
+            let Some(last) = page.last() else {
+                return Err(format!("entries {next}..={} are missing", head.seq));
             };
-            let rows = store.query_entries(&q).await.map_err(|e| {
-                tracing::warn!(error = %e, "checkpoint: cannot read the entries to sign");
-            })?;
-            for e in rows.iter().filter(|e| e.seq <= head.seq) {
-                if !self.lock_state().own.contains(&Own::of(e)) {
-                    tracing::error!(tenant = %head.tenant, seq = e.seq, kind = %e.kind, "refusing to sign: a trust-bearing entry this igd did not write (written into the database by hand?)");
-                    return Err(());
+            next = last.seq.saturating_add(1);
+            for e in &page {
+                // A pruned chain read whole starts after its cut.
+                let verifier = chain.get_or_insert_with(|| match e.seq {
+                    1 => ChainVerifier::new(&head.tenant),
+                    seq => ChainVerifier::resume(&head.tenant, seq - 1, &e.prev_hash),
+                });
+                verifier
+                    .push(e)
+                    .map_err(|b| format!("entry {} does not verify ({})", b.seq, b.reason))?;
+                if !TRUST_KINDS.contains(&e.kind.as_str()) || accept.contains(&e.seq) {
+                    continue;
                 }
-                covered.push(e.event_id.clone());
+                let own = Own::of(e);
+                match pending.iter().position(|o| *o == own) {
+                    Some(i) => {
+                        pending.remove(i);
+                        covered.push(e.event_id.clone());
+                    }
+                    None => {
+                        return Err(format!(
+                            "entry {} ({}) is a trust-bearing entry this igd did not write (written into the database by hand?)",
+                            e.seq, e.kind
+                        ))
+                    }
+                }
             }
         }
-        Ok(covered)
+        match chain.map(|c| (c.head().0, c.head().1.to_string())) {
+            Some((seq, hash)) if seq == head.seq && hash == head.hash => Ok(covered),
+            Some((seq, _)) => Err(format!(
+                "the chain read ends at {seq}, not at its head {}",
+                head.seq
+            )),
+            None => Ok(covered),
+        }
     }
 
     /// Sign `head` after `last` (`None`: anchor the chain as it is); `covered` are the own
@@ -443,25 +514,44 @@ impl Signer {
 
     /// Re-baseline after a restore: anchor the chain as it is now, whatever was signed before
     /// (the only path that signs a chain not continuing the last signed head). True when signed.
-    pub async fn rebaseline(&self, store: &DynStore, tenant: &str) -> bool {
+    pub async fn rebaseline(
+        &self,
+        store: &DynStore,
+        tenant: &str,
+        cut: (u64, &str),
+        accept: &[u64],
+    ) -> Result<(), String> {
         let _one_pass = self.signing.lock().await;
-        let pending: Vec<String> = self
-            .lock_state()
-            .own
-            .iter()
-            .filter(|o| o.tenant == tenant)
-            .map(|o| o.event_id.clone())
-            .collect();
-        match store.chain_heads().await {
-            Ok(heads) => match heads.into_iter().find(|h| h.tenant == tenant) {
-                Some(head) => self.sign_after(store, head, None, &pending).await,
-                None => false,
-            },
-            Err(e) => {
-                tracing::warn!(error = %e, "checkpoint: cannot read chain heads");
-                false
-            }
+        let (head, covered) = self.rebaseline_check(store, tenant, cut, accept).await?;
+        if self.sign_after(store, head, None, &covered).await {
+            Ok(())
+        } else {
+            Err("the checkpoint could not be signed or stored (see igd's log)".into())
         }
+    }
+
+    /// What a rebaseline would newly cover, checked (see [`Signer::rebaseline`]); run before
+    /// its marker is chained too, so a refused rebaseline leaves no marker behind.
+    pub async fn rebaseline_check(
+        &self,
+        store: &DynStore,
+        tenant: &str,
+        cut: (u64, &str),
+        accept: &[u64],
+    ) -> Result<(crate::store::ChainHead, Vec<String>), String> {
+        let head = store
+            .chain_heads()
+            .await
+            .map_err(|e| format!("cannot read chain heads: {e}"))?
+            .into_iter()
+            .find(|h| h.tenant == tenant)
+            .ok_or_else(|| format!("tenant {tenant} has no chain"))?;
+        // Past the fork point only: what the chain still shares with the signed history was
+        // signed before; the rest must verify and hold no trust-bearing entry igd did not write
+        // unless the operator accepted it by seq.
+        let from = (cut.0 > 0).then_some(cut);
+        let covered = self.check_segment(store, &head, from, accept).await?;
+        Ok((head, covered))
     }
 
     /// Where a restored or rewritten chain leaves the signed history: the newest head this

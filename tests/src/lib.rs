@@ -209,6 +209,12 @@ impl Igd {
         self.logs.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
+    /// Change one setting for the next [`Igd::kill_and_restart`].
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_string(), value.to_string()));
+    }
+
     /// SIGKILL igd and start it again on the same data dir and port.
     pub fn kill_and_restart(&mut self) {
         self.kill();

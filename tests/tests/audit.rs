@@ -1501,3 +1501,142 @@ fn an_export_cut_by_a_storage_error_is_not_taken_for_complete() {
     let out = igd.igctl(&["audit", "verify", "--tenant", "acme"]);
     assert_ne!(out.status.code(), Some(0), "{:?}", code_and_text(&out));
 }
+
+/// Round-two review: a trust-bearing entry hidden from SQL filters (its `kind` stored as a
+/// blob, behind an ordinary entry) is still read, checked and refused by the signer; so is an
+/// own marker whose action was edited after igd recorded it.
+#[test]
+fn the_signer_reads_every_entry_it_signs() {
+    let (mut igd, _dir) = start(&[]);
+    let (token, _) = igd.mint("acme", "agent-b", "echo", 100);
+    anchored(&igd, &token, 3);
+    let db = igd.data_dir.join("igd.db");
+    let acme = entries_of(&igd, "acme");
+    igd.kill();
+    let head = acme.last().unwrap();
+    let mut filler = intentgate_proto::audit::Entry {
+        tenant: "acme".into(),
+        kind: "admin".into(),
+        event_id: "cd".repeat(16),
+        ts: head.ts + 1,
+        instance: head.instance.clone(),
+        actor: Some("uid:0".into()),
+        action: Some("note".into()),
+        reason: Some("filler".into()),
+        ..Default::default()
+    };
+    filler.seal(head.seq, &head.hash);
+    let marker = forged_marker(&filler, 2);
+    let sql = format!(
+        "BEGIN; {} {} UPDATE audit_log SET kind = CAST('marker' AS BLOB) WHERE tenant = 'acme' AND seq = {}; COMMIT;",
+        insert_row(&filler),
+        insert_row(&marker),
+        marker.seq
+    );
+    sqlite(&db, &sql);
+    igd.kill_and_restart();
+    wait_for_log(&igd, "the entries to sign cannot be read");
+    assert_eq!(
+        checkpoints_from(&db, "acme", filler.seq),
+        0,
+        "signed over a hidden marker"
+    );
+}
+
+/// A rebaseline does not anchor a marker or key announcement igd did not write unless the
+/// operator names it (`--accept SEQ`), and the marker says so.
+#[test]
+fn a_rebaseline_refuses_hand_written_trust_entries_unless_accepted() {
+    let (mut igd, _dir) = start(&[]);
+    let (token, _) = igd.mint("acme", "agent-c", "echo", 100);
+    anchored(&igd, &token, 2);
+    let db = igd.data_dir.join("igd.db");
+    let acme = entries_of(&igd, "acme");
+    igd.kill();
+    let marker = forged_marker(acme.last().unwrap(), 1);
+    sqlite(&db, &format!("BEGIN; {} COMMIT;", insert_row(&marker)));
+    igd.kill_and_restart();
+    wait_for_log(&igd, "did not write");
+    let out = igd.igctl(&[
+        "audit",
+        "rebaseline",
+        "--tenant",
+        "acme",
+        "--reason",
+        "unstick",
+    ]);
+    let (code, text) = code_and_text(&out);
+    assert_ne!(code, Some(0), "{text}");
+    assert!(text.contains(&format!("entry {}", marker.seq)), "{text}");
+    assert_eq!(checkpoints_from(&db, "acme", marker.seq), 0);
+    let seq = marker.seq.to_string();
+    let out = igd.igctl(&[
+        "audit",
+        "rebaseline",
+        "--tenant",
+        "acme",
+        "--reason",
+        "checked by hand",
+        "--accept",
+        &seq,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", code_and_text(&out));
+    let last = entries_of(&igd, "acme").pop().unwrap();
+    assert_eq!(last.action.as_deref(), Some("rebaseline"));
+    assert!(
+        last.reason
+            .as_deref()
+            .unwrap_or("")
+            .contains(&format!("[{seq}]")),
+        "{:?}",
+        last.reason
+    );
+}
+
+/// An emptied state file (`{}`) counts as lost: chains it holds no head for continue from a
+/// trusted checkpoint, never from whatever the database says.
+#[test]
+fn an_emptied_signer_state_counts_as_lost() {
+    let (mut igd, _dir) = start(&[]);
+    let (token, _) = igd.mint("acme", "agent-e", "echo", 100);
+    anchored(&igd, &token, 2);
+    let db = igd.data_dir.join("igd.db");
+    let mut acme = entries_of(&igd, "acme");
+    igd.kill();
+    let mut sql = rewrite_acme_sql(&mut acme);
+    sql.push_str("DELETE FROM checkpoints WHERE tenant = 'acme'; COMMIT;");
+    sqlite(&db, &sql);
+    std::fs::write(igd.data_dir.join("audit-signing.state"), "{}").unwrap();
+    igd.kill_and_restart();
+    wait_for_log(&igd, "the chain predates this signer state");
+    assert_eq!(checkpoints_from(&db, "acme", 1), 0);
+}
+
+/// Round-two review: a rotated key installed as a new file beside the old one keeps the signer
+/// state (it lives in the key's directory under a fixed name), so signing continues from the
+/// last signed heads instead of waiting for rebaselines.
+#[test]
+fn a_rotated_key_in_a_new_file_keeps_the_signer_state() {
+    let keydir = tempfile::tempdir().unwrap();
+    let first = keydir.path().join("audit-1.pem");
+    std::fs::write(
+        &first,
+        igctl(&["gen-key".into(), "--audit".into()], &[]).stdout,
+    )
+    .unwrap();
+    let (mut igd, _dir) = start(&[("INTENTGATE_AUDIT_SIGNING_KEY", first.to_str().unwrap())]);
+    let (token, _) = igd.mint("acme", "agent-k", "echo", 100);
+    anchored(&igd, &token, 2);
+    assert!(keydir.path().join("audit-signing.state").exists());
+    let out = igd.igctl(&["gen-key", "--audit", "--announce"]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", code_and_text(&out));
+    wait_checkpointed(&igd, "_system");
+    let second = keydir.path().join("audit-2.pem");
+    std::fs::write(&second, out.stdout).unwrap();
+    igd.set_env("INTENTGATE_AUDIT_SIGNING_KEY", second.to_str().unwrap());
+    igd.kill_and_restart();
+    anchored(&igd, &token, 2);
+    assert!(!igd.logs().contains("holds no head"), "{}", igd.logs());
+    let (code, r) = verify_report(&igd);
+    assert_eq!(code, Some(0), "{r}");
+}

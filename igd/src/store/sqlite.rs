@@ -4,6 +4,7 @@
 use super::*;
 use crate::config::AuditSync;
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
+use rusqlite::OptionalExtension as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 use std::path::Path;
@@ -771,11 +772,34 @@ impl Store for SqliteStore {
         let cp = cp.clone();
         self.writer
             .run(move |conn| {
-                conn.execute(
-                    "INSERT INTO checkpoints (tenant, size, hash, note, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant, size) DO NOTHING",
-                    rusqlite::params![cp.tenant, i64_of(cp.size), cp.hash, cp.note, cp.created_at],
-                )
-                .map_err(sqlite_err)?;
+                // A row already at this size with another hash (planted, or a lost timeline's
+                // after a rebaseline) never stands in for the checkpoint just signed.
+                let existing: Option<String> = conn
+                    .query_row(
+                        "SELECT hash FROM checkpoints WHERE tenant = ? AND size = ?",
+                        rusqlite::params![cp.tenant, i64_of(cp.size)],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(sqlite_err)?;
+                match existing {
+                    Some(h) if h == cp.hash => {}
+                    Some(_) => {
+                        tracing::warn!(tenant = %cp.tenant, size = cp.size, "a stored checkpoint at this size named another hash; replaced by the one just signed");
+                        conn.execute(
+                            "UPDATE checkpoints SET hash = ?, note = ?, created_at = ? WHERE tenant = ? AND size = ?",
+                            rusqlite::params![cp.hash, cp.note, cp.created_at, cp.tenant, i64_of(cp.size)],
+                        )
+                        .map_err(sqlite_err)?;
+                    }
+                    None => {
+                        conn.execute(
+                            "INSERT INTO checkpoints (tenant, size, hash, note, created_at) VALUES (?, ?, ?, ?, ?)",
+                            rusqlite::params![cp.tenant, i64_of(cp.size), cp.hash, cp.note, cp.created_at],
+                        )
+                        .map_err(sqlite_err)?;
+                    }
+                }
                 Ok(())
             })
             .await

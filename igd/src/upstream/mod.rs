@@ -211,8 +211,11 @@ pub struct HttpUpstream {
     timeout: Duration,
     /// The most bytes one answer may carry (`INTENTGATE_MAX_UPSTREAM_RESPONSE_BYTES`).
     max_response: usize,
-    era: Mutex<Option<Era>>,
-    pooled_session: Mutex<Option<String>>,
+    /// Probed once, then read without a lock on every forward.
+    era: tokio::sync::OnceCell<Era>,
+    /// The shared legacy session (read without a lock); `pooled_open` serializes opening one.
+    pooled_session: arc_swap::ArcSwapOption<String>,
+    pooled_open: Mutex<()>,
     next_id: AtomicU64,
 }
 
@@ -260,8 +263,9 @@ impl HttpUpstream {
             headers,
             timeout: Duration::from_millis(settings.upstream_timeout_ms),
             max_response: settings.max_upstream_response_bytes,
-            era: Mutex::new(None),
-            pooled_session: Mutex::new(None),
+            era: tokio::sync::OnceCell::new(),
+            pooled_session: arc_swap::ArcSwapOption::empty(),
+            pooled_open: Mutex::new(()),
             next_id: AtomicU64::new(1),
         })
     }
@@ -400,15 +404,16 @@ impl HttpUpstream {
 
     /// The era, if it has been probed already (never waits).
     pub fn known_era(&self) -> Option<Era> {
-        self.era.try_lock().ok().and_then(|e| *e)
+        self.era.get().copied()
     }
 
-    /// Which era the upstream speaks (probed once with `server/discover`).
+    /// Which era the upstream speaks (probed once with `server/discover`; a failed probe is
+    /// retried by the next caller).
     pub async fn era(&self) -> Result<Era, UpstreamError> {
-        let mut era = self.era.lock().await;
-        if let Some(e) = *era {
-            return Ok(e);
-        }
+        self.era.get_or_try_init(|| self.probe_era()).await.copied()
+    }
+
+    async fn probe_era(&self) -> Result<Era, UpstreamError> {
         let id = self.next_id();
         let msg = json!({"jsonrpc": "2.0", "id": id, "method": "server/discover", "params": {"_meta": {
             "io.modelcontextprotocol/protocolVersion": MODERN_VERSION,
@@ -441,15 +446,23 @@ impl HttpUpstream {
             Err(_) => Era::Legacy,
         };
         tracing::info!(era = ?detected, "upstream era detected");
-        *era = Some(detected);
         Ok(detected)
     }
 
-    /// The shared legacy session for 2026-era traffic to a legacy upstream, opened on demand.
-    async fn pooled(&self, renew: bool) -> Result<String, UpstreamError> {
-        let mut slot = self.pooled_session.lock().await;
-        if let (Some(s), false) = (slot.as_ref(), renew) {
-            return Ok(s.clone());
+    /// The shared legacy session for 2026-era traffic to a legacy upstream, opened on demand;
+    /// `failed` is one upstream refused, replaced once however many callers saw it fail.
+    async fn pooled(&self, failed: Option<&str>) -> Result<String, UpstreamError> {
+        let usable = |s: &Option<std::sync::Arc<String>>| {
+            s.as_ref()
+                .filter(|s| Some(s.as_str()) != failed)
+                .map(|s| s.as_ref().clone())
+        };
+        if let Some(s) = usable(&self.pooled_session.load_full()) {
+            return Ok(s);
+        }
+        let _opening = self.pooled_open.lock().await;
+        if let Some(s) = usable(&self.pooled_session.load_full()) {
+            return Ok(s);
         }
         let params = json!({"protocolVersion": LEGACY_VERSION, "capabilities": {}, "clientInfo": {"name": "intentgate", "version": env!("CARGO_PKG_VERSION")}});
         let (session, _) = self.initialize(&params).await?;
@@ -460,7 +473,8 @@ impl HttpUpstream {
             headers.push(("mcp-session-id", session.clone()));
         }
         let _ = self.post(&note, &headers).await?;
-        *slot = Some(session.clone());
+        self.pooled_session
+            .store(Some(std::sync::Arc::new(session.clone())));
         Ok(session)
     }
 
@@ -513,16 +527,18 @@ impl HttpUpstream {
                 Era::Legacy => {
                     let mut msg = message.clone();
                     strip_modern_meta(&mut msg);
+                    let mut failed: Option<String> = None;
                     for attempt in 0..2 {
-                        let session = self.pooled(attempt > 0).await?;
+                        let session = self.pooled(failed.as_deref()).await?;
                         let mut headers =
                             vec![("mcp-protocol-version", LEGACY_VERSION.to_string())];
                         if !session.is_empty() {
-                            headers.push(("mcp-session-id", session));
+                            headers.push(("mcp-session-id", session.clone()));
                         }
                         let reply = self.post(&msg, &headers).await?;
                         // The pooled session expired upstream: open another once.
                         if reply.status == 404 && attempt == 0 {
+                            failed = Some(session);
                             continue;
                         }
                         return Ok(reply);
