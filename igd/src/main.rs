@@ -5,11 +5,6 @@ use igd::config::{LogFormat, ProcessEnv, Settings};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// mimalloc rather than glibc malloc: allocation was ~20 % of igd's CPU per call in a profile
-/// (glibc's free/consolidate under many short-lived request allocations).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// IntentGate daemon: the authorization gateway between AI agents and their MCP tools.
 ///
 /// Settings: defaults, then /etc/intentgate/igd.toml (--config), then INTENTGATE_* environment

@@ -715,6 +715,28 @@ impl Store for SqliteStore {
         rows.iter().map(entry_of).collect()
     }
 
+    async fn unusual_entries(
+        &self,
+        tenant: &str,
+        from_seq: u64,
+        to_seq: u64,
+    ) -> StoreResult<Vec<u64>> {
+        let rows = sqlx::query(
+            "SELECT seq FROM audit_log WHERE tenant = ? AND seq >= ? AND seq <= ? \
+             AND NOT (typeof(kind) = 'text' AND kind IN ('decision', 'approval', 'outcome', 'admin')) \
+             ORDER BY seq LIMIT 100000",
+        )
+        .bind(tenant)
+        .bind(i64_of(from_seq))
+        .bind(i64_of(to_seq))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| r.try_get::<i64, _>("seq").map(u64_of).map_err(db_err))
+            .collect()
+    }
+
     async fn query_entries(&self, q: &AuditQuery) -> StoreResult<Vec<Entry>> {
         let select = format!("SELECT {} FROM audit_log", *ENTRY_SELECT);
         let Some((mut sql, mut binds)) = where_clause(q, &select) else {
