@@ -105,7 +105,14 @@ pub async fn trusted_keys(
 }
 
 /// Open a checkpoint note for `tenant` with trusted keys, checking it names this tenant's log.
-fn open_for(note: &str, tenant: &str, keys: &[VerifierKey]) -> Result<Checkpoint, CliError> {
+/// `log`: the log name of the deployment being audited (its key's name, as the daemon serves
+/// it): a checkpoint of another deployment whose key is also trusted is refused too.
+fn open_for(
+    note: &str,
+    tenant: &str,
+    keys: &[VerifierKey],
+    log: Option<&str>,
+) -> Result<Checkpoint, CliError> {
     let cp = Checkpoint::open(note, keys).map_err(|e| match e {
         NoteError::Untrusted => CliError::new(
             ErrorCode::Unverifiable,
@@ -118,7 +125,7 @@ fn open_for(note: &str, tenant: &str, keys: &[VerifierKey]) -> Result<Checkpoint
     })?;
     let expected = keys
         .iter()
-        .any(|k| cp.origin == format!("{}/{tenant}", k.name));
+        .any(|k| cp.origin == format!("{}/{tenant}", k.name) && log.is_none_or(|l| l == k.name));
     if !expected {
         return Err(CliError::new(
             ErrorCode::Tampered,
@@ -129,6 +136,14 @@ fn open_for(note: &str, tenant: &str, keys: &[VerifierKey]) -> Result<Checkpoint
         ));
     }
     Ok(cp)
+}
+
+/// The log name of the deployment a checkpoints answer comes from (its current key's name).
+fn log_name(v: &Value) -> Option<String> {
+    v["key"]
+        .as_str()
+        .and_then(|k| VerifierKey::parse(k).ok())
+        .map(|k| k.name)
 }
 
 /// Every exported row of a tenant's chain as `(raw line, JSON)`, via the export endpoint,
@@ -171,8 +186,9 @@ pub async fn each_export_row(
                 return Ok(());
             }
         }
-        // An answer shorter than igd announced is never taken for the whole chain.
-        if let Some(total) = expected.filter(|t| *t != rows) {
+        // An answer shorter than igd announced is never taken for the whole chain (a longer
+        // one is entries appended while it streamed).
+        if let Some(total) = expected.filter(|t| rows < *t) {
             return Err(CliError::new(
                 ErrorCode::Unavailable,
                 format!("the export of {tenant} ended after {rows} of {total} rows"),
@@ -229,7 +245,7 @@ pub async fn extend_trust(
             .unwrap_or_default()
             .iter()
             .filter_map(|c| c["note"].as_str())
-            .filter_map(|n| open_for(n, "_system", &trusted).ok())
+            .filter_map(|n| open_for(n, "_system", &trusted, log_name(&v).as_deref()).ok())
             .max_by_key(|cp| cp.size);
         let Some(cp) = anchor else { return Ok(trusted) };
         let mut vouching = KeyVouching::new(&cp);
@@ -266,14 +282,16 @@ pub async fn verify_tenant(
         )
         .await?;
     let newest = v["checkpoints"][0]["note"].as_str().map(String::from);
+    let log = log_name(&v);
+    let log = log.as_deref();
     let mut anchors = Vec::new();
     let mut keys = keys.to_vec();
     if let Some(note) = &newest {
-        let cp = match open_for(note, tenant, &keys) {
+        let cp = match open_for(note, tenant, &keys, log) {
             // Signed by a rotated-in key? Trust it only through the chain of announcements.
             Err(e) if e.code == ErrorCode::Unverifiable => {
                 keys = extend_trust(client, &keys).await?;
-                open_for(note, tenant, &keys)?
+                open_for(note, tenant, &keys, log)?
             }
             other => other?,
         };
@@ -283,7 +301,7 @@ pub async fn verify_tenant(
         });
     }
     if let Some(note) = pinned_note {
-        let cp = open_for(note, tenant, &keys)?;
+        let cp = open_for(note, tenant, &keys, log)?;
         anchors.push(Anchor {
             size: cp.size,
             hash: cp.hash,

@@ -460,19 +460,7 @@ pub(crate) async fn append_marker(
     m.reason = Some(reason.to_string());
     m.cut_seq = Some(cut.seq);
     m.cut_hash = Some(cut.hash.clone());
-    gw.signer.expect(&m).await.map_err(|e| {
-        ApiError::new(
-            ErrorCode::Unavailable,
-            format!("cannot record the marker in the signer state: {e}"),
-        )
-    })?;
-    Ok(gw
-        .audit
-        .append(crate::audit::Record {
-            entry: m,
-            ..Default::default()
-        })
-        .await?)
+    Ok(crate::checkpoints::append_own(gw, m).await?)
 }
 
 /// Keep `_unauthenticated` under `INTENTGATE_AUDIT_UNAUTH_MAX_ROWS` and `_MAX_BYTES`: older refusals are pruned
@@ -708,19 +696,7 @@ async fn announce_key(
     e.action = Some("checkpoint-key".into());
     e.target = Some(key.encode());
     e.reason = Some("next audit signing key announced".into());
-    gw.signer.expect(&e).await.map_err(|err| {
-        ApiError::new(
-            ErrorCode::Unavailable,
-            format!("cannot record the announcement in the signer state: {err}"),
-        )
-    })?;
-    let entry = gw
-        .audit
-        .append(crate::audit::Record {
-            entry: e,
-            ..Default::default()
-        })
-        .await?;
+    let entry = crate::checkpoints::append_own(gw, e).await?;
     Ok(json_response(
         200,
         &json!({"key": key.encode(), "seq": entry.seq}),

@@ -72,6 +72,21 @@ struct State {
 /// The entry kinds that change what verifiers trust or excuse.
 const TRUST_KINDS: [&str; 2] = ["marker", "checkpoint-key"];
 
+/// Write the state durably: a temporary file, fsync, rename.
+fn write_state_file(path: &Path, state: &State) -> std::io::Result<()> {
+    let text = serde_json::to_string(state).unwrap_or_default();
+    let tmp = path.with_extension("state.tmp");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
 /// The checkpoint signer.
 pub struct Signer {
     key: SigningKey,
@@ -192,6 +207,17 @@ impl Signer {
         if !unbaselined.is_empty() {
             tracing::warn!(path = %state_path.display(), tenants = unbaselined.len(), "the signer state holds no head for some chains: each continues from its newest trusted checkpoint in the store, or waits for igctl audit rebaseline");
         }
+        // Fail closed at start when the state cannot be kept: a signer whose state is never
+        // saved would, after a restart, continue from whatever the database says.
+        write_state_file(&state_path, &state).map_err(|e| {
+            ConfigError::new(
+                "audit_signing_key",
+                format!(
+                    "cannot write the signer state {} (it must be writable by igd): {e}",
+                    state_path.display()
+                ),
+            )
+        })?;
         Ok(Signer {
             key,
             name: format!("intentgate/{deployment_id}"),
@@ -225,7 +251,7 @@ impl Signer {
     pub async fn expect(&self, e: &intentgate_proto::audit::Entry) -> std::io::Result<()> {
         let _one_pass = self.signing.lock().await;
         let snapshot = {
-            let mut state = self.lock_state();
+            let state = self.lock_state();
             let pending = state.own.iter().filter(|o| o.tenant == e.tenant).count();
             if pending >= MAX_OWN_PER_TENANT {
                 return Err(std::io::Error::other(format!(
@@ -233,10 +259,24 @@ impl Signer {
                     e.tenant
                 )));
             }
-            state.own.push(Own::of(e));
-            state.clone()
+            let mut next = state.clone();
+            next.own.push(Own::of(e));
+            next
         };
-        self.save_state(snapshot).await
+        self.save_state(snapshot.clone()).await?;
+        *self.lock_state() = snapshot;
+        Ok(())
+    }
+
+    /// Forget a recorded own entry whose append failed (it never reached the chain).
+    pub async fn forget_pending(&self, e: &intentgate_proto::audit::Entry) {
+        let _one_pass = self.signing.lock().await;
+        let own = Own::of(e);
+        let mut next = self.lock_state().clone();
+        next.own.retain(|o| *o != own);
+        if self.save_state(next.clone()).await.is_ok() {
+            *self.lock_state() = next;
+        }
     }
 
     /// The public key as a verifier key string.
@@ -247,21 +287,9 @@ impl Signer {
     /// Persist the state durably, off the async workers (an fsync would stall every request).
     async fn save_state(&self, state: State) -> std::io::Result<()> {
         let path = self.state_path.clone();
-        let text = serde_json::to_string(&state).unwrap_or_default();
-        tokio::task::spawn_blocking(move || {
-            let tmp = path.with_extension("state.tmp");
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&tmp)?;
-            f.write_all(text.as_bytes())?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, path.as_path())
-        })
-        .await
-        .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
+        tokio::task::spawn_blocking(move || write_state_file(&path, &state))
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
     }
 
     /// Sign the head of every chain that advanced since its last checkpoint.
@@ -470,28 +498,27 @@ impl Signer {
             tracing::warn!(error = %e, "checkpoint: cannot store");
             return false;
         }
-        let snapshot = {
-            let mut state = self.lock_state();
-            state
-                .own
-                .retain(|o| !(o.tenant == head.tenant && covered.contains(&o.event_id)));
-            state.heads.insert(
-                head.tenant.clone(),
-                Signed {
-                    size: head.seq,
-                    hash: head.hash,
-                },
-            );
-            state.clone()
-        };
+        // The state in memory only ever holds what is durable: a head whose save failed is
+        // signed again on the next pass, never taken as the last signed one.
+        let mut next = self.lock_state().clone();
+        next.own
+            .retain(|o| !(o.tenant == head.tenant && covered.contains(&o.event_id)));
+        next.heads.insert(
+            head.tenant.clone(),
+            Signed {
+                size: head.seq,
+                hash: head.hash.clone(),
+            },
+        );
+        if let Err(e) = self.save_state(next.clone()).await {
+            tracing::error!(error = %e, path = %self.state_path.display(), "checkpoint: cannot save signer state");
+            return false;
+        }
+        *self.lock_state() = next;
         self.unbaselined
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&head.tenant);
-        if let Err(e) = self.save_state(snapshot).await {
-            tracing::error!(error = %e, path = %self.state_path.display(), "checkpoint: cannot save signer state");
-            return false;
-        }
         true
     }
 
@@ -590,17 +617,33 @@ impl Signer {
         } else {
             "audit signing key rotated".into()
         });
-        self.expect(&e)
-            .await
-            .map_err(|err| crate::audit::AuditError::Unavailable(err.to_string()))?;
-        gw.audit
-            .append(Record {
-                entry: e,
-                ..Record::default()
-            })
-            .await?;
+        append_own(gw, e).await?;
         Ok(())
     }
+}
+
+/// Chain a trust-bearing entry igd writes (a marker, a key announcement): recorded in the
+/// signer state first, so the signer will anchor it, and forgotten again if the append fails.
+pub async fn append_own(
+    gw: &Gateway,
+    e: intentgate_proto::audit::Entry,
+) -> Result<intentgate_proto::audit::Entry, crate::audit::AuditError> {
+    gw.signer
+        .expect(&e)
+        .await
+        .map_err(|err| crate::audit::AuditError::Unavailable(format!("signer state: {err}")))?;
+    let pending = e.clone();
+    let appended = gw
+        .audit
+        .append(Record {
+            entry: e,
+            ..Record::default()
+        })
+        .await;
+    if appended.is_err() {
+        gw.signer.forget_pending(&pending).await;
+    }
+    appended
 }
 
 /// Whether `rows` (the entries at `last.size` and after it) continue the signed head: the entry

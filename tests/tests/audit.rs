@@ -383,7 +383,7 @@ fn local_verify_pins_keys_and_checkpoints() {
     assert!(call(&igd, &token, "echo", "tail")["result"].is_object());
     let out = igd.igctl(&["audit", "verify", "--tenant", "acme", "--require-anchor"]);
     if out.status.code() != Some(0) {
-        assert_eq!(out.status.code(), Some(6));
+        assert_eq!(out.status.code(), Some(6), "{:?}", code_and_text(&out));
     }
     anchored(&igd, &token, 1);
     let out = igd.igctl(&["audit", "verify", "--tenant", "acme", "--pin", pin_arg]);

@@ -1008,3 +1008,46 @@ fn empty_tls_settings_and_clear_text_upstream_credentials_exit_64() {
         assert_eq!(out.status.code(), Some(0), "{env:?}: {}", text(&out));
     }
 }
+
+/// Round-three review: igd refuses to start when its signer state cannot be written (a signer
+/// that never saves it would, after a restart, continue from whatever the database says).
+#[test]
+fn an_unwritable_signer_state_exits_64() {
+    let dir = tempfile::tempdir().unwrap();
+    let keydir = tempfile::tempdir().unwrap();
+    let key = keydir.path().join("audit.pem");
+    std::fs::write(
+        &key,
+        igctl(&["gen-key".into(), "--audit".into()], &[]).stdout,
+    )
+    .unwrap();
+    // A directory where the state file goes: no rename can replace it, even as root.
+    std::fs::create_dir(keydir.path().join("audit-signing.state")).unwrap();
+    let port = free_port().to_string();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = Command::new(igd_bin())
+        .env_clear()
+        .env("INTENTGATE_DATA_DIR", dir.path())
+        .env("INTENTGATE_LISTEN", &listen)
+        .env("INTENTGATE_AUDIT_SIGNING_KEY", &key)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("igd started with an unwritable signer state");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(64), "{err}");
+    assert!(err.contains("signer state"), "{err}");
+}

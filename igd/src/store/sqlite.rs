@@ -796,18 +796,18 @@ impl Store for SqliteStore {
             .run(move |conn| {
                 // A row already at this size with another hash (planted, or a lost timeline's
                 // after a rebaseline) never stands in for the checkpoint just signed.
-                let existing: Option<String> = conn
+                let existing: Option<(String, String)> = conn
                     .query_row(
-                        "SELECT hash FROM checkpoints WHERE tenant = ? AND size = ?",
+                        "SELECT hash, note FROM checkpoints WHERE tenant = ? AND size = ?",
                         rusqlite::params![cp.tenant, i64_of(cp.size)],
-                        |r| r.get(0),
+                        |r| Ok((r.get(0)?, r.get(1)?)),
                     )
                     .optional()
                     .map_err(sqlite_err)?;
                 match existing {
-                    Some(h) if h == cp.hash => {}
+                    Some((h, note)) if h == cp.hash && note == cp.note => {}
                     Some(_) => {
-                        tracing::warn!(tenant = %cp.tenant, size = cp.size, "a stored checkpoint at this size named another hash; replaced by the one just signed");
+                        tracing::warn!(tenant = %cp.tenant, size = cp.size, "a stored checkpoint at this size differed from the one just signed; replaced");
                         conn.execute(
                             "UPDATE checkpoints SET hash = ?, note = ?, created_at = ? WHERE tenant = ? AND size = ?",
                             rusqlite::params![cp.hash, cp.note, cp.created_at, cp.tenant, i64_of(cp.size)],

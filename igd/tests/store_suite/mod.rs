@@ -689,14 +689,17 @@ pub async fn checkpoints(store: &dyn Store) {
     store.insert_checkpoint(&cp("acme", 10, 1)).await.unwrap();
     store.insert_checkpoint(&cp("acme", 20, 2)).await.unwrap();
     store.insert_checkpoint(&cp("beta", 5, 3)).await.unwrap();
-    // Idempotent per (tenant, size): the first note stays.
+    // One per (tenant, size): the same note again changes nothing, and a different one (a
+    // row planted at that size, or a lost timeline's) is replaced by the one just signed.
+    store.insert_checkpoint(&cp("acme", 10, 1)).await.unwrap();
     let mut again = cp("acme", 10, 9);
     again.note = "other".into();
     store.insert_checkpoint(&again).await.unwrap();
     assert_eq!(
         store.checkpoints(Some("acme"), 10).await.unwrap(),
-        vec![cp("acme", 20, 2), cp("acme", 10, 1)]
+        vec![cp("acme", 20, 2), again.clone()]
     );
+    store.insert_checkpoint(&cp("acme", 10, 1)).await.unwrap();
     assert_eq!(
         store.checkpoints(Some("acme"), 1).await.unwrap(),
         vec![cp("acme", 20, 2)]
