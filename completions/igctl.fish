@@ -240,7 +240,7 @@ json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from rebaseline" -l tenant -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from rebaseline" -l reason -r
-complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from rebaseline" -l accept -d 'Accept the marker or key announcement at this seq though igd did not write it (after checking it; repeatable). Without it such an entry refuses the re-baseline' -r
+complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from rebaseline" -l accept -d 'Accept the marker or key announcement with this seq and hash though igd did not write it (after checking it; repeatable; the refusal names both). Without it such an entry refuses the re-baseline' -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from rebaseline" -l socket -d 'igd\'s admin Unix socket' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from rebaseline" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand audit; and __fish_seen_subcommand_from rebaseline" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F

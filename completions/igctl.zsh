@@ -392,7 +392,7 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--tenant=[]:TENANT:_default' \
 '--reason=[]:REASON:_default' \
-'*--accept=[Accept the marker or key announcement at this seq though igd did not write it (after checking it; repeatable). Without it such an entry refuses the re-baseline]:SEQ:_default' \
+'*--accept=[Accept the marker or key announcement with this seq and hash though igd did not write it (after checking it; repeatable; the refusal names both). Without it such an entry refuses the re-baseline]:SEQ:HASH:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
 '--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \

@@ -225,10 +225,11 @@ pub enum AuditCommand {
         tenant: String,
         #[arg(long)]
         reason: String,
-        /// Accept the marker or key announcement at this seq though igd did not write it
-        /// (after checking it; repeatable). Without it such an entry refuses the re-baseline.
-        #[arg(long, value_name = "SEQ")]
-        accept: Vec<u64>,
+        /// Accept the marker or key announcement with this seq and hash though igd did not
+        /// write it (after checking it; repeatable; the refusal names both). Without it such an
+        /// entry refuses the re-baseline.
+        #[arg(long, value_name = "SEQ:HASH")]
+        accept: Vec<String>,
     },
     /// Write an evidence pack (.tar.gz): entries, checkpoints, keys, report, manifest, controls.
     Evidence(AuditEvidenceArgs),

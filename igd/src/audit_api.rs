@@ -429,10 +429,10 @@ struct MarkerRequest {
     #[serde(default)]
     before: Option<String>,
     reason: String,
-    /// Rebaseline only: seqs of trust-bearing entries (markers, key announcements) past the
-    /// fork point that igd did not write and the operator has checked and accepts.
+    /// Rebaseline only: trust-bearing entries (markers, key announcements) past the fork point
+    /// that igd did not write and the operator has checked and accepts, as `SEQ:HASH`.
     #[serde(default)]
-    accept: Vec<u64>,
+    accept: Vec<String>,
 }
 
 fn admin_only(caller: &Caller, what: &str) -> ApiResult<()> {
@@ -614,19 +614,32 @@ async fn rebaseline(
         ));
     }
     // The cut is where the chain leaves what was signed: only checkpoints past it are excused.
+    let mut accept = Vec::new();
+    for a in &req.accept {
+        let parsed = a
+            .split_once(':')
+            .and_then(|(seq, hash)| Some((seq.parse::<u64>().ok()?, hash.to_string())))
+            .filter(|(_, hash)| hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()));
+        accept.push(parsed.ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidRequest,
+                "accept entries as SEQ:HASH (the entry's seq and its 64-hex hash, as the refusal names them)",
+            )
+        })?);
+    }
     let (seq, hash) = gw.signer.fork_point(gw, &req.tenant).await?;
     let cut = (seq, hash.as_str());
     let refused =
         |reason: String| ApiError::new(ErrorCode::Conflict, format!("not re-baselined: {reason}"));
     gw.signer
-        .rebaseline_check(&gw.store, &req.tenant, cut, &req.accept)
+        .rebaseline_check(&gw.store, &req.tenant, cut, &accept)
         .await
         .map_err(refused)?;
     let mut reason = req.reason.clone();
     if !req.accept.is_empty() {
         reason.push_str(&format!(
-            " (accepting entries not written by igd at seq {:?})",
-            req.accept
+            " (accepting entries not written by igd: {})",
+            req.accept.join(", ")
         ));
     }
     let head = Entry {
@@ -646,7 +659,7 @@ async fn rebaseline(
     // Anchor the chain as it now stands, marker included: the one signing that need not
     // continue the last signed head.
     gw.signer
-        .rebaseline(&gw.store, &req.tenant, cut, &req.accept)
+        .rebaseline(&gw.store, &req.tenant, cut, &accept)
         .await
         .map_err(|r| {
             ApiError::new(

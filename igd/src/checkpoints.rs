@@ -387,7 +387,7 @@ impl Signer {
     /// signed (size, hash); `None`: the whole chain): every entry that is not plainly an
     /// ordinary kind is read back and decoded (a kind stored oddly to hide it from a filter
     /// cannot slip past), and each trust-bearing one must be an entry igd wrote (matched by
-    /// its whole content, consumed once) or one an operator accepted by seq (`accept`, a
+    /// its whole content, consumed once) or one an operator accepted by seq and hash (`accept`, a
     /// rebaseline's). Returns the own entries covered. (A rewrite of ordinary unsigned
     /// entries cannot be told from igd's own writes here; verifiers see breaks in the links.)
     async fn check_segment(
@@ -395,7 +395,7 @@ impl Signer {
         store: &DynStore,
         head: &crate::store::ChainHead,
         from: Option<(u64, &str)>,
-        accept: &[u64],
+        accept: &[(u64, String)],
     ) -> Result<Vec<String>, String> {
         let from = from.map_or(0, |(seq, _)| seq);
         if from >= head.seq {
@@ -421,7 +421,10 @@ impl Signer {
                 .map_err(|e| format!("the entries to sign cannot be read ({e})"))?
                 .pop()
                 .ok_or_else(|| format!("entry {seq} vanished while being read"))?;
-            if !TRUST_KINDS.contains(&e.kind.as_str()) || accept.contains(&e.seq) {
+            let accepted = accept
+                .iter()
+                .any(|(seq, hash)| *seq == e.seq && *hash == e.hash);
+            if !TRUST_KINDS.contains(&e.kind.as_str()) || accepted {
                 continue;
             }
             let own = Own::of(&e);
@@ -432,8 +435,13 @@ impl Signer {
                 }
                 None => {
                     return Err(format!(
-                        "entry {} ({}) is a trust-bearing entry this igd did not write (written into the database by hand?)",
-                        e.seq, e.kind
+                        "entry {} ({}{}, hash {}) is a trust-bearing entry this igd did not write (written into the database by hand?); after checking it, a rebaseline may accept it with --accept {}:{}",
+                        e.seq,
+                        e.kind,
+                        e.target.as_deref().map(|t| format!(", target {t}")).unwrap_or_default(),
+                        e.hash,
+                        e.seq,
+                        e.hash
                     ))
                 }
             }
@@ -529,7 +537,7 @@ impl Signer {
         store: &DynStore,
         tenant: &str,
         cut: (u64, &str),
-        accept: &[u64],
+        accept: &[(u64, String)],
     ) -> Result<(), String> {
         let _one_pass = self.signing.lock().await;
         let (head, covered) = self.rebaseline_check(store, tenant, cut, accept).await?;
@@ -547,7 +555,7 @@ impl Signer {
         store: &DynStore,
         tenant: &str,
         cut: (u64, &str),
-        accept: &[u64],
+        accept: &[(u64, String)],
     ) -> Result<(crate::store::ChainHead, Vec<String>), String> {
         let head = store
             .chain_heads()
@@ -558,7 +566,7 @@ impl Signer {
             .ok_or_else(|| format!("tenant {tenant} has no chain"))?;
         // Past the fork point only: what the chain still shares with the signed history was
         // signed before; the rest must verify and hold no trust-bearing entry igd did not write
-        // unless the operator accepted it by seq.
+        // unless the operator accepted it by seq and hash.
         let from = (cut.0 > 0).then_some(cut);
         let covered = self.check_segment(store, &head, from, accept).await?;
         Ok((head, covered))

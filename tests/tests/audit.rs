@@ -1569,7 +1569,33 @@ fn a_rebaseline_refuses_hand_written_trust_entries_unless_accepted() {
     assert_ne!(code, Some(0), "{text}");
     assert!(text.contains(&format!("entry {}", marker.seq)), "{text}");
     assert_eq!(checkpoints_from(&db, "acme", marker.seq), 0);
+    // By seq alone, or with another hash: refused.
     let seq = marker.seq.to_string();
+    let wrong = format!("{seq}:{}", "0".repeat(64));
+    for accept in [seq.as_str(), wrong.as_str()] {
+        let out = igd.igctl(&[
+            "audit",
+            "rebaseline",
+            "--tenant",
+            "acme",
+            "--reason",
+            "checked",
+            "--accept",
+            accept,
+        ]);
+        assert_ne!(
+            out.status.code(),
+            Some(0),
+            "{accept}: {:?}",
+            code_and_text(&out)
+        );
+    }
+    assert_eq!(checkpoints_from(&db, "acme", marker.seq), 0);
+    let accept = format!("{seq}:{}", marker.hash);
+    assert!(
+        text.contains(&accept),
+        "the refusal names what to accept: {text}"
+    );
     let out = igd.igctl(&[
         "audit",
         "rebaseline",
@@ -1578,16 +1604,13 @@ fn a_rebaseline_refuses_hand_written_trust_entries_unless_accepted() {
         "--reason",
         "checked by hand",
         "--accept",
-        &seq,
+        &accept,
     ]);
     assert_eq!(out.status.code(), Some(0), "{:?}", code_and_text(&out));
     let last = entries_of(&igd, "acme").pop().unwrap();
     assert_eq!(last.action.as_deref(), Some("rebaseline"));
     assert!(
-        last.reason
-            .as_deref()
-            .unwrap_or("")
-            .contains(&format!("[{seq}]")),
+        last.reason.as_deref().unwrap_or("").contains(&accept),
         "{:?}",
         last.reason
     );
