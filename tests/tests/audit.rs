@@ -799,6 +799,50 @@ fn entries_of(igd: &Igd, tenant: &str) -> Vec<intentgate_proto::audit::Entry> {
         .collect()
 }
 
+/// A deployment's log name (from a stored acme checkpoint) and a key that is not its own:
+/// what someone who can write the database but holds no trusted key signs with.
+fn forger_of(
+    db: &std::path::Path,
+) -> (
+    String,
+    ed25519_dalek::SigningKey,
+    intentgate_proto::checkpoint::VerifierKey,
+) {
+    let note = sqlite(
+        db,
+        "SELECT note FROM checkpoints WHERE tenant = 'acme' LIMIT 1",
+    );
+    let name = note
+        .lines()
+        .next()
+        .unwrap()
+        .strip_suffix("/acme")
+        .unwrap()
+        .to_string();
+    let (pem, _) = intentgate_proto::checkpoint::generate_signing_key_pem();
+    let forger = intentgate_proto::checkpoint::signing_key_from_pem(&pem).unwrap();
+    let key = intentgate_proto::checkpoint::VerifierKey::new(&name, forger.verifying_key());
+    (name, forger, key)
+}
+
+/// SQL replacing acme's checkpoints with one of `head` signed by `forger`, ending the transaction.
+fn forged_checkpoint_sql(
+    name: &str,
+    forger: &ed25519_dalek::SigningKey,
+    head: &intentgate_proto::audit::Entry,
+) -> String {
+    let cp = intentgate_proto::checkpoint::Checkpoint {
+        origin: format!("{name}/acme"),
+        size: head.seq,
+        hash: head.hash.clone(),
+    };
+    let note = cp.sign(name, forger).unwrap().replace('\'', "''");
+    format!(
+        "DELETE FROM checkpoints WHERE tenant = 'acme'; INSERT INTO checkpoints (tenant, size, hash, note, created_at) VALUES ('acme', {}, '{}', '{note}', 9000000000000000); COMMIT;",
+        head.seq, head.hash
+    )
+}
+
 /// A hand-made marker claiming a cut at `cut_seq`, sealed onto `prev`.
 fn forged_marker(
     prev: &intentgate_proto::audit::Entry,
@@ -1009,20 +1053,7 @@ fn a_key_announced_behind_a_forged_marker_is_not_trusted() {
     let system = entries_of(&igd, "_system");
     let mut acme = entries_of(&igd, "acme");
     igd.kill();
-    let note = sqlite(
-        &db,
-        "SELECT note FROM checkpoints WHERE tenant = 'acme' LIMIT 1",
-    );
-    let name = note
-        .lines()
-        .next()
-        .unwrap()
-        .strip_suffix("/acme")
-        .unwrap()
-        .to_string();
-    let (pem, _) = intentgate_proto::checkpoint::generate_signing_key_pem();
-    let forger = intentgate_proto::checkpoint::signing_key_from_pem(&pem).unwrap();
-    let forger_key = intentgate_proto::checkpoint::VerifierKey::new(&name, forger.verifying_key());
+    let (name, forger, forger_key) = forger_of(&db);
     assert!(system.len() >= 4, "{}", system.len());
     let mut announce = system[1].clone();
     announce.target = Some(forger_key.encode());
@@ -1042,17 +1073,7 @@ fn a_key_announced_behind_a_forged_marker_is_not_trusted() {
         });
         sql.push_str(&format!("UPDATE audit_log SET reason = {reason}, hash = x'{}', prev_hash = x'{}' WHERE tenant = 'acme' AND seq = {};", acme[i].hash, acme[i].prev_hash, acme[i].seq));
     }
-    let head = acme.last().unwrap();
-    let cp = intentgate_proto::checkpoint::Checkpoint {
-        origin: format!("{name}/acme"),
-        size: head.seq,
-        hash: head.hash.clone(),
-    };
-    let note = cp.sign(&name, &forger).unwrap().replace('\'', "''");
-    sql.push_str(&format!(
-        "DELETE FROM checkpoints WHERE tenant = 'acme'; INSERT INTO checkpoints (tenant, size, hash, note, created_at) VALUES ('acme', {}, '{}', '{note}', 9000000000000000); COMMIT;",
-        head.seq, head.hash
-    ));
+    sql.push_str(&forged_checkpoint_sql(&name, &forger, acme.last().unwrap()));
     sqlite(&db, &sql);
     igd.kill_and_restart();
     // The forged key is not trusted, so nothing vouches for the rewritten chain.
@@ -1213,20 +1234,7 @@ fn server_verify_does_not_trust_a_hand_written_key_announcement() {
     let system = entries_of(&igd, "_system");
     let mut acme = entries_of(&igd, "acme");
     igd.kill();
-    let note = sqlite(
-        &db,
-        "SELECT note FROM checkpoints WHERE tenant = 'acme' LIMIT 1",
-    );
-    let name = note
-        .lines()
-        .next()
-        .unwrap()
-        .strip_suffix("/acme")
-        .unwrap()
-        .to_string();
-    let (pem, _) = intentgate_proto::checkpoint::generate_signing_key_pem();
-    let forger = intentgate_proto::checkpoint::signing_key_from_pem(&pem).unwrap();
-    let forger_key = intentgate_proto::checkpoint::VerifierKey::new(&name, forger.verifying_key());
+    let (name, forger, forger_key) = forger_of(&db);
     // The forger's key replaces the one the first `checkpoint-key` entry announces, and the
     // rest of `_system` is resealed onto it.
     let mut system = system;
@@ -1250,17 +1258,7 @@ fn server_verify_does_not_trust_a_hand_written_key_announcement() {
             system[i].seq
         ));
     }
-    let head = acme.last().unwrap();
-    let cp = intentgate_proto::checkpoint::Checkpoint {
-        origin: format!("{name}/acme"),
-        size: head.seq,
-        hash: head.hash.clone(),
-    };
-    let note = cp.sign(&name, &forger).unwrap().replace('\'', "''");
-    sql.push_str(&format!(
-        "DELETE FROM checkpoints WHERE tenant = 'acme'; INSERT INTO checkpoints (tenant, size, hash, note, created_at) VALUES ('acme', {}, '{}', '{note}', 9000000000000000); COMMIT;",
-        head.seq, head.hash
-    ));
+    sql.push_str(&forged_checkpoint_sql(&name, &forger, acme.last().unwrap()));
     sqlite(&db, &sql);
     // The signer state (the head igd last signed) goes too, so only the keys decide.
     std::fs::remove_file(igd.data_dir.join("audit-signing.state")).unwrap();
