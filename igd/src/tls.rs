@@ -55,6 +55,30 @@ pub fn load_certified_key(cert_path: &Path, key_path: &Path) -> Result<Certified
             )
         })?;
     }
+    // A leaf outside its validity period would be served and refused by every client.
+    let (not_before, not_after) = validity(&chain[0]).ok_or_else(|| {
+        ConfigError::new(
+            "tls_cert",
+            format!(
+                "{}: cannot read the certificate's validity",
+                cert_path.display()
+            ),
+        )
+    })?;
+    let now = crate::clock::now_secs();
+    let now = i64::try_from(now).unwrap_or(i64::MAX);
+    if now > not_after || now < not_before {
+        let when = |t: i64| crate::clock::rfc3339(t.saturating_mul(1_000_000));
+        return Err(ConfigError::new(
+            "tls_cert",
+            format!(
+                "{}: the certificate is valid from {} to {}, not now",
+                cert_path.display(),
+                when(not_before),
+                when(not_after)
+            ),
+        ));
+    }
     let key_pem = zeroize::Zeroizing::new(std::fs::read(key_path).map_err(|e| {
         ConfigError::new(
             "tls_key",
@@ -89,6 +113,63 @@ pub fn load_certified_key(cert_path: &Path, key_path: &Path) -> Result<Certified
         )
     })?;
     Ok(certified)
+}
+
+/// One DER element: (tag, contents, rest).
+fn der_element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        (len, &rest[n..])
+    };
+    (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
+}
+
+/// A certificate's validity period as Unix seconds (notBefore, notAfter), read from its DER
+/// (RFC 5280 §4.1: the fifth field of tbsCertificate, after an optional [0] version).
+fn validity(cert: &[u8]) -> Option<(i64, i64)> {
+    let (_, certificate, _) = der_element(cert)?;
+    let (_, tbs, _) = der_element(certificate)?;
+    let (tag, _, mut rest) = der_element(tbs)?;
+    if tag != 0xa0 {
+        rest = tbs; // no version field
+    }
+    for _ in 0..3 {
+        // serialNumber, signature, issuer
+        rest = der_element(rest)?.2;
+    }
+    let (_, validity, _) = der_element(rest)?;
+    let (t1, before, rest) = der_element(validity)?;
+    let (t2, after, _) = der_element(rest)?;
+    Some((der_time(t1, before)?, der_time(t2, after)?))
+}
+
+/// UTCTime (YYMMDDHHMMSSZ) or GeneralizedTime (YYYYMMDDHHMMSSZ) as Unix seconds.
+fn der_time(tag: u8, text: &[u8]) -> Option<i64> {
+    let text = std::str::from_utf8(text).ok()?.strip_suffix('Z')?;
+    let (year, rest) = match (tag, text.len()) {
+        (0x17, 12) => {
+            let yy: i32 = text[..2].parse().ok()?;
+            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, &text[2..])
+        }
+        (0x18, 14) => (text[..4].parse().ok()?, &text[4..]),
+        _ => return None,
+    };
+    let n = |r: std::ops::Range<usize>| rest.get(r)?.parse::<u8>().ok();
+    let date =
+        time::Date::from_calendar_date(year, time::Month::try_from(n(0..2)?).ok()?, n(2..4)?)
+            .ok()?;
+    let at = date.with_hms(n(4..6)?, n(6..8)?, n(8..10)?).ok()?;
+    Some(at.assume_utc().unix_timestamp())
 }
 
 /// A rustls server configuration (TLS 1.2 and 1.3, HTTP/1.1) for this certificate and key.
@@ -152,5 +233,21 @@ impl AgentTls {
                 "TLS certificate reload failed; keeping the current certificate"
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod validity_tests {
+    use super::der_time;
+
+    #[test]
+    fn der_times_read_both_forms() {
+        // RFC 5280: UTCTime years 50–99 are 19xx, 00–49 are 20xx.
+        assert_eq!(der_time(0x17, b"700101000000Z"), Some(0));
+        assert_eq!(der_time(0x17, b"491231235959Z"), Some(2_524_607_999));
+        assert_eq!(der_time(0x18, b"20380119031408Z"), Some(2_147_483_648));
+        assert_eq!(der_time(0x17, b"700101000000"), None);
+        assert_eq!(der_time(0x18, b"2038011903140Z"), None);
+        assert_eq!(der_time(0x17, b"701301000000Z"), None);
     }
 }

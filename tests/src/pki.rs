@@ -63,9 +63,19 @@ impl Pki {
     /// Issue a server certificate for 127.0.0.1 and localhost, written as `<stem>.crt` and
     /// `<stem>.key`.
     pub fn issue(&self, stem: &str) -> Issued {
+        self.issue_with(stem, |_| {})
+    }
+
+    /// [`Pki::issue`] with the parameters adjusted first (validity, …).
+    pub fn issue_with(
+        &self,
+        stem: &str,
+        adjust: impl FnOnce(&mut rcgen::CertificateParams),
+    ) -> Issued {
         let mut params =
             rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
                 .expect("server params");
+        adjust(&mut params);
         params
             .distinguished_name
             .push(rcgen::DnType::CommonName, stem);

@@ -201,6 +201,14 @@ fn check_config_and_start_refuse_bad_certificates_and_keys() {
     )
     .unwrap();
     let missing = pki.path("missing.pem");
+    let expired = pki.issue_with("expired", |params| {
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    });
+    let early = pki.issue_with("early", |params| {
+        params.not_before = rcgen::date_time_ymd(2090, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2091, 1, 1);
+    });
     let p = |x: &std::path::Path| x.to_str().unwrap().to_string();
 
     let (code, out) = check_config(&[
@@ -232,6 +240,18 @@ fn check_config_and_start_refuse_bad_certificates_and_keys() {
             "cert that does not parse",
             p(&bad_der),
             p(&good.key),
+            "INTENTGATE_TLS_CERT",
+        ),
+        (
+            "expired cert",
+            p(&expired.cert),
+            p(&expired.key),
+            "INTENTGATE_TLS_CERT",
+        ),
+        (
+            "cert not valid yet",
+            p(&early.cert),
+            p(&early.key),
             "INTENTGATE_TLS_CERT",
         ),
         (
