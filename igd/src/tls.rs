@@ -65,6 +65,15 @@ pub fn load_certified_key(cert_path: &Path, key_path: &Path) -> Result<Certified
             ),
         )
     })?;
+    if is_ca(&chain[0]) {
+        return Err(ConfigError::new(
+            "tls_cert",
+            format!(
+                "{}: the first certificate is a CA certificate; put the server's own certificate first",
+                cert_path.display()
+            ),
+        ));
+    }
     let now = crate::clock::now_secs();
     let now = i64::try_from(now).unwrap_or(i64::MAX);
     if now > not_after || now < not_before {
@@ -151,6 +160,47 @@ fn validity(cert: &[u8]) -> Option<(i64, i64)> {
     let (t1, before, rest) = der_element(validity)?;
     let (t2, after, _) = der_element(rest)?;
     Some((der_time(t1, before)?, der_time(t2, after)?))
+}
+
+/// Whether a certificate's basic constraints say `cA: TRUE` (RFC 5280 §4.2.1.9).
+fn is_ca(cert: &[u8]) -> bool {
+    const BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13]; // 2.5.29.19
+    let extensions = || -> Option<&[u8]> {
+        let (_, certificate, _) = der_element(cert)?;
+        let (_, mut tbs, _) = der_element(certificate)?;
+        // After the subject public key info come the optional [1], [2] and [3] fields.
+        while let Some((tag, contents, rest)) = der_element(tbs) {
+            if tag == 0xa3 {
+                return Some(der_element(contents)?.1);
+            }
+            tbs = rest;
+        }
+        None
+    };
+    let Some(mut list) = extensions() else {
+        return false;
+    };
+    while let Some((_, extension, rest)) = der_element(list) {
+        list = rest;
+        let Some((0x06, oid, mut fields)) = der_element(extension) else {
+            continue;
+        };
+        if oid != BASIC_CONSTRAINTS {
+            continue;
+        }
+        // critical BOOLEAN (optional), then the OCTET STRING holding the constraints.
+        while let Some((tag, contents, rest)) = der_element(fields) {
+            fields = rest;
+            if tag == 0x04 {
+                return der_element(contents)
+                    .and_then(|(_, seq, _)| der_element(seq))
+                    .is_some_and(|(tag, value, _)| {
+                        tag == 0x01 && value.first().is_some_and(|b| *b != 0)
+                    });
+            }
+        }
+    }
+    false
 }
 
 /// UTCTime (YYMMDDHHMMSSZ) or GeneralizedTime (YYYYMMDDHHMMSSZ) as Unix seconds.

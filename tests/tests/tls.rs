@@ -255,6 +255,12 @@ fn check_config_and_start_refuse_bad_certificates_and_keys() {
             "INTENTGATE_TLS_CERT",
         ),
         (
+            "the CA certificate first",
+            p(&pki.ca_file()),
+            p(&good.key),
+            "INTENTGATE_TLS_CERT",
+        ),
+        (
             "unreadable key",
             p(&good.cert),
             p(&missing),
