@@ -69,6 +69,10 @@ struct State {
     own: Vec<Own>,
 }
 
+/// Entries of other than an ordinary kind read back per signing at most (markers and key
+/// announcements are rare; beyond this the range is refused, not partly checked).
+const MAX_UNUSUAL: u32 = 10_000;
+
 /// The entry kinds that change what verifiers trust or excuse.
 const TRUST_KINDS: [&str; 2] = ["marker", "checkpoint-key"];
 
@@ -344,16 +348,10 @@ impl Signer {
             return Ok(None);
         }
         let keys = trusted_keys_in(store, self.verifier_key(), &self.deployment_id).await;
-        let origin = format!("intentgate/{}/{tenant}", self.deployment_id);
-        let newest = rows
-            .iter()
-            .filter_map(|c| Checkpoint::open(&c.note, &keys).ok())
-            .filter(|cp| cp.origin == origin)
-            .max_by_key(|cp| cp.size)
-            .map(|cp| Signed {
-                size: cp.size,
-                hash: cp.hash,
-            });
+        let newest = self
+            .trusted_heads(&rows, &keys, tenant)
+            .max_by_key(|(size, _)| *size)
+            .map(|(size, hash)| Signed { size, hash });
         match &newest {
             Some(n) => {
                 tracing::warn!(tenant, size = n.size, "checkpoint: the signer state holds no head for this tenant; continuing from the newest trusted checkpoint in the store");
@@ -410,9 +408,16 @@ impl Signer {
             .cloned()
             .collect();
         let unusual = store
-            .unusual_entries(&head.tenant, from + 1, head.seq)
+            .unusual_entries(&head.tenant, from + 1, head.seq, MAX_UNUSUAL + 1)
             .await
             .map_err(|e| format!("the entries to sign cannot be read ({e})"))?;
+        // Never a truncated look: past the bound, nothing is signed (a flood of odd entries
+        // must not push a forged one out of view).
+        if unusual.len() > MAX_UNUSUAL as usize {
+            return Err(format!(
+                "more than {MAX_UNUSUAL} entries that are not plainly ordinary in one range to sign"
+            ));
+        }
         let mut covered = Vec::new();
         for seq in unusual {
             let e = store
@@ -572,6 +577,21 @@ impl Signer {
         Ok((head, covered))
     }
 
+    /// The (size, hash) of the stored checkpoints of `tenant` signed by one of `keys` for this
+    /// deployment's log.
+    fn trusted_heads<'a>(
+        &self,
+        rows: &'a [CheckpointRecord],
+        keys: &'a [VerifierKey],
+        tenant: &str,
+    ) -> impl Iterator<Item = (u64, String)> + 'a {
+        let origin = format!("intentgate/{}/{tenant}", self.deployment_id);
+        rows.iter()
+            .filter_map(|c| Checkpoint::open(&c.note, keys).ok())
+            .filter(move |cp| cp.origin == origin)
+            .map(|cp| (cp.size, cp.hash))
+    }
+
     /// Where a restored or rewritten chain leaves the signed history: the newest head this
     /// signer or a trusted checkpoint signed that the chain still holds, as (seq, hash); (0,
     /// genesis) when it holds none. A re-baseline records it as its cut, so verifiers excuse
@@ -582,16 +602,8 @@ impl Signer {
         tenant: &str,
     ) -> Result<(u64, String), crate::store::StoreError> {
         let keys = trusted_keys(gw).await;
-        let origin = format!("intentgate/{}/{tenant}", self.deployment_id);
-        let mut candidates: Vec<(u64, String)> = gw
-            .store
-            .checkpoints(Some(tenant), 10_000)
-            .await?
-            .iter()
-            .filter_map(|c| Checkpoint::open(&c.note, &keys).ok())
-            .filter(|cp| cp.origin == origin)
-            .map(|cp| (cp.size, cp.hash))
-            .collect();
+        let rows = gw.store.checkpoints(Some(tenant), 10_000).await?;
+        let mut candidates: Vec<(u64, String)> = self.trusted_heads(&rows, &keys, tenant).collect();
         candidates.extend(self.last_head(tenant));
         candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
         let first = gw.store.chain_range(tenant, 0, u64::MAX / 2, 1).await?;

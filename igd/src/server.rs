@@ -152,22 +152,39 @@ pub async fn serve_admin_socket(
             let _permit = permit;
             let activity = Activity::new();
             let stream = Watched::new(stream, activity.clone());
-            let svc = {
-                let activity = activity.clone();
-                service_fn(move |req: Request<Incoming>| {
-                    let gw = gw.clone();
-                    let caller = caller.clone();
-                    let in_flight = activity.request_started();
-                    let req = req.map(|b| RequestBody::new(b, timeouts.body));
-                    async move {
-                        let resp = admin_request(&gw, &caller, req).await;
-                        Ok::<_, Infallible>(Holding::attach(resp, in_flight))
-                    }
-                })
-            };
+            let svc = watched_service(&activity, timeouts.body, move |req| {
+                let gw = gw.clone();
+                let caller = caller.clone();
+                async move { admin_request(&gw, &caller, req).await }
+            });
             drive(stream, svc, &activity, &timeouts, shutdown).await;
         });
     }
+}
+
+/// One connection's service: each request counts as in flight on `activity` until its response
+/// body ends (the idle time-out and the drain wait for it), and its body is read under the body
+/// deadline.
+fn watched_service<F, Fut>(
+    activity: &Arc<Activity>,
+    body_timeout: std::time::Duration,
+    handle: F,
+) -> impl hyper::service::Service<
+    Request<Incoming>,
+    Response = Response<Body>,
+    Error = Infallible,
+    Future = impl std::future::Future<Output = Result<Response<Body>, Infallible>> + Send + 'static,
+>
+where
+    F: Fn(Request<RequestBody>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Response<Body>> + Send + 'static,
+{
+    let activity = activity.clone();
+    service_fn(move |req: Request<Incoming>| {
+        let in_flight = activity.request_started();
+        let resp = handle(req.map(|b| RequestBody::new(b, body_timeout)));
+        async move { Ok::<_, Infallible>(Holding::attach(resp.await, in_flight)) }
+    })
 }
 
 /// Serve HTTP/1.1 on one connection until it ends, a time-out expires, or shutdown drains it.
@@ -379,19 +396,11 @@ pub async fn serve_agent(
             let _permit = permit;
             let activity = Activity::new();
             let stream = Watched::new(stream, activity.clone());
-            let svc = {
-                let activity = activity.clone();
-                service_fn(move |req: Request<Incoming>| {
-                    let gw = gw.clone();
-                    let throttle = throttle.clone();
-                    let in_flight = activity.request_started();
-                    let req = req.map(|b| RequestBody::new(b, timeouts.body));
-                    async move {
-                        let resp = agent_request(gw, &throttle, req, remote).await;
-                        Ok::<_, Infallible>(Holding::attach(resp, in_flight))
-                    }
-                })
-            };
+            let svc = watched_service(&activity, timeouts.body, move |req| {
+                let gw = gw.clone();
+                let throttle = throttle.clone();
+                async move { agent_request(gw, &throttle, req, remote).await }
+            });
             let Some(acceptor) = acceptor else {
                 drive(stream, svc, &activity, &timeouts, shutdown).await;
                 return;

@@ -777,3 +777,10 @@ pub fn call_tool(
         body.as_bytes(),
     )
 }
+
+/// Write a fresh Ed25519 audit signing key (`igctl gen-key --audit`) to `path`.
+pub fn write_audit_key(path: &std::path::Path) {
+    let key = igctl(&["gen-key".into(), "--audit".into()], &[]).stdout;
+    assert!(!key.is_empty(), "igctl gen-key --audit printed nothing");
+    std::fs::write(path, key).expect("write the audit key");
+}

@@ -706,11 +706,7 @@ fn time_now() -> String {
 fn rotated_key_is_trusted_only_through_a_covered_announcement() {
     let keydir = tempfile::tempdir().unwrap();
     let key = keydir.path().join("audit.pem");
-    std::fs::write(
-        &key,
-        igctl(&["gen-key".into(), "--audit".into()], &[]).stdout,
-    )
-    .unwrap();
+    write_audit_key(&key);
     let (mut igd, _dir) = start(&[("INTENTGATE_AUDIT_SIGNING_KEY", key.to_str().unwrap())]);
     let (token, _) = igd.mint("acme", "agent-k", "echo", 100);
     anchored(&igd, &token, 2); // pins the first key (trust on first use)
@@ -737,11 +733,7 @@ fn rotated_key_is_trusted_only_through_a_covered_announcement() {
     );
 
     // An unannounced key is not trusted: it vouches only for itself.
-    std::fs::write(
-        &key,
-        igctl(&["gen-key".into(), "--audit".into()], &[]).stdout,
-    )
-    .unwrap();
+    write_audit_key(&key);
     igd.kill_and_restart();
     let _ = call(&igd, &token, "echo", "x");
     wait_checkpointed(&igd, "acme");
@@ -1209,6 +1201,19 @@ fn rewrite_acme_sql(acme: &mut [intentgate_proto::audit::Entry]) -> String {
     sql
 }
 
+/// Stop igd and rewrite acme as [`rewrite_acme_sql`] does, then run `extra` SQL in the same
+/// transaction; returns the rewritten entries. igd stays stopped.
+fn rewrite_acme_offline(igd: &mut Igd, extra: &str) -> Vec<intentgate_proto::audit::Entry> {
+    let db = igd.data_dir.join("igd.db");
+    let mut acme = entries_of(igd, "acme");
+    igd.kill();
+    let mut sql = rewrite_acme_sql(&mut acme);
+    sql.push_str(extra);
+    sql.push_str("COMMIT;");
+    sqlite(&db, &sql);
+    acme
+}
+
 /// igd's own verification (`audit verify --server`) trusts only its key and keys the rotation
 /// path vouches for: a key announced by a `checkpoint-key` entry written into `_system` by hand
 /// (the `_system` tail recomputed around it) does not make a rewritten chain verify.
@@ -1287,11 +1292,7 @@ fn a_lost_signer_state_does_not_anchor_a_rewritten_chain() {
     let (token, _) = igd.mint("acme", "agent-l", "echo", 100);
     anchored(&igd, &token, 3);
     let db = igd.data_dir.join("igd.db");
-    let mut acme = entries_of(&igd, "acme");
-    igd.kill();
-    let mut sql = rewrite_acme_sql(&mut acme);
-    sql.push_str("COMMIT;");
-    sqlite(&db, &sql);
+    let acme = rewrite_acme_offline(&mut igd, "");
     std::fs::remove_file(igd.data_dir.join("audit-signing.state")).unwrap();
     igd.kill_and_restart();
     wait_for_log(&igd, "refusing to sign");
@@ -1456,11 +1457,7 @@ fn a_lost_state_and_deleted_checkpoints_wait_for_a_rebaseline() {
     let (token, _) = igd.mint("acme", "agent-r", "echo", 100);
     anchored(&igd, &token, 2);
     let db = igd.data_dir.join("igd.db");
-    let mut acme = entries_of(&igd, "acme");
-    igd.kill();
-    let mut sql = rewrite_acme_sql(&mut acme);
-    sql.push_str("DELETE FROM checkpoints WHERE tenant = 'acme'; COMMIT;");
-    sqlite(&db, &sql);
+    rewrite_acme_offline(&mut igd, "DELETE FROM checkpoints WHERE tenant = 'acme';");
     std::fs::remove_file(igd.data_dir.join("audit-signing.state")).unwrap();
     igd.kill_and_restart();
     wait_for_log(&igd, "the chain predates this signer state");
@@ -1622,11 +1619,7 @@ fn an_emptied_signer_state_counts_as_lost() {
     let (token, _) = igd.mint("acme", "agent-e", "echo", 100);
     anchored(&igd, &token, 2);
     let db = igd.data_dir.join("igd.db");
-    let mut acme = entries_of(&igd, "acme");
-    igd.kill();
-    let mut sql = rewrite_acme_sql(&mut acme);
-    sql.push_str("DELETE FROM checkpoints WHERE tenant = 'acme'; COMMIT;");
-    sqlite(&db, &sql);
+    rewrite_acme_offline(&mut igd, "DELETE FROM checkpoints WHERE tenant = 'acme';");
     std::fs::write(igd.data_dir.join("audit-signing.state"), "{}").unwrap();
     igd.kill_and_restart();
     wait_for_log(&igd, "the chain predates this signer state");
@@ -1640,11 +1633,7 @@ fn an_emptied_signer_state_counts_as_lost() {
 fn a_rotated_key_in_a_new_file_keeps_the_signer_state() {
     let keydir = tempfile::tempdir().unwrap();
     let first = keydir.path().join("audit-1.pem");
-    std::fs::write(
-        &first,
-        igctl(&["gen-key".into(), "--audit".into()], &[]).stdout,
-    )
-    .unwrap();
+    write_audit_key(&first);
     let (mut igd, _dir) = start(&[("INTENTGATE_AUDIT_SIGNING_KEY", first.to_str().unwrap())]);
     let (token, _) = igd.mint("acme", "agent-k", "echo", 100);
     anchored(&igd, &token, 2);

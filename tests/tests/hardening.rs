@@ -1016,11 +1016,7 @@ fn an_unwritable_signer_state_exits_64() {
     let dir = tempfile::tempdir().unwrap();
     let keydir = tempfile::tempdir().unwrap();
     let key = keydir.path().join("audit.pem");
-    std::fs::write(
-        &key,
-        igctl(&["gen-key".into(), "--audit".into()], &[]).stdout,
-    )
-    .unwrap();
+    write_audit_key(&key);
     // A directory where the state file goes: no rename can replace it, even as root.
     std::fs::create_dir(keydir.path().join("audit-signing.state")).unwrap();
     let port = free_port().to_string();

@@ -201,12 +201,13 @@ pub trait Store: Send + Sync + 'static {
     /// Seqs of one chain's entries with `from_seq <= seq <= to_seq` that are not plainly an
     /// ordinary kind (`decision`, `approval`, `outcome`, `admin` stored as text): trust-bearing
     /// ones, and any whose kind is stored oddly. The signer reads these back in full before it
-    /// anchors a range, without decoding every entry.
+    /// anchors a range, without decoding every entry. At most `limit`, in seq order.
     async fn unusual_entries(
         &self,
         tenant: &str,
         from_seq: u64,
         to_seq: u64,
+        limit: u32,
     ) -> StoreResult<Vec<u64>>;
     /// Entries matching a query, ordered by (tenant, seq).
     async fn query_entries(&self, query: &AuditQuery) -> StoreResult<Vec<Entry>>;

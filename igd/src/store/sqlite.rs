@@ -720,15 +720,17 @@ impl Store for SqliteStore {
         tenant: &str,
         from_seq: u64,
         to_seq: u64,
+        limit: u32,
     ) -> StoreResult<Vec<u64>> {
         let rows = sqlx::query(
             "SELECT seq FROM audit_log WHERE tenant = ? AND seq >= ? AND seq <= ? \
              AND NOT (typeof(kind) = 'text' AND kind IN ('decision', 'approval', 'outcome', 'admin')) \
-             ORDER BY seq LIMIT 100000",
+             ORDER BY seq LIMIT ?",
         )
         .bind(tenant)
         .bind(i64_of(from_seq))
         .bind(i64_of(to_seq))
+        .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;

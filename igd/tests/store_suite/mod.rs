@@ -25,6 +25,7 @@ macro_rules! store_suite {
             stops,
             sessions,
             checkpoints,
+            unusual_entries_are_found_by_kind_and_bounded,
             retention_cuts_a_chain_that_keeps_growing,
             tokens_and_meta,
             agents_summarize_decisions,
@@ -708,6 +709,41 @@ pub async fn checkpoints(store: &dyn Store) {
         store.checkpoints(None, 10).await.unwrap(),
         vec![cp("beta", 5, 3), cp("acme", 20, 2), cp("acme", 10, 1)]
     );
+}
+
+/// What the signer reads back before anchoring a range: every entry not plainly of an ordinary
+/// kind (markers, key announcements, anything odd), within the range, in seq order, bounded.
+pub async fn unusual_entries_are_found_by_kind_and_bounded(store: &dyn Store) {
+    let mut c = Chain::new("acme");
+    let mut entries = vec![c.decision("alice", "echo", "allow", 0)];
+    for (kind, at) in [
+        ("marker", 1),
+        ("outcome", 2),
+        ("checkpoint-key", 3),
+        ("Marker", 4),
+    ] {
+        let e = c.draft(kind, at);
+        entries.push(c.seal(e));
+    }
+    entries.push(c.decision("alice", "echo", "allow", 5));
+    store.commit(plain(&entries)).await.unwrap();
+    assert_eq!(
+        store.unusual_entries("acme", 1, 6, 100).await.unwrap(),
+        vec![2, 4, 5]
+    );
+    assert_eq!(
+        store.unusual_entries("acme", 3, 4, 100).await.unwrap(),
+        vec![4]
+    );
+    assert_eq!(
+        store.unusual_entries("acme", 1, 6, 2).await.unwrap(),
+        vec![2, 4]
+    );
+    assert!(store
+        .unusual_entries("beta", 1, 6, 100)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 pub async fn retention_cuts_a_chain_that_keeps_growing(store: &dyn Store) {
