@@ -618,7 +618,8 @@ async fn rebaseline(
     for a in &req.accept {
         let parsed = a
             .split_once(':')
-            .and_then(|(seq, hash)| Some((seq.parse::<u64>().ok()?, hash.to_string())))
+            .filter(|(seq, _)| seq.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|(seq, hash)| Some((seq.parse::<u64>().ok()?, hash.to_ascii_lowercase())))
             .filter(|(_, hash)| hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()));
         accept.push(parsed.ok_or_else(|| {
             ApiError::new(
@@ -627,6 +628,8 @@ async fn rebaseline(
             )
         })?);
     }
+    accept.sort();
+    accept.dedup();
     let (seq, hash) = gw.signer.fork_point(gw, &req.tenant).await?;
     let cut = (seq, hash.as_str());
     let refused =
@@ -639,7 +642,11 @@ async fn rebaseline(
     if !req.accept.is_empty() {
         reason.push_str(&format!(
             " (accepting entries not written by igd: {})",
-            req.accept.join(", ")
+            accept
+                .iter()
+                .map(|(seq, hash)| format!("{seq}:{hash}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     let head = Entry {

@@ -507,12 +507,9 @@ impl Signer {
             note,
             created_at: now_us(),
         };
-        if let Err(e) = store.insert_checkpoint(&record).await {
-            tracing::warn!(error = %e, "checkpoint: cannot store");
-            return false;
-        }
-        // The state in memory only ever holds what is durable: a head whose save failed is
-        // signed again on the next pass, never taken as the last signed one.
+        // The state first, then the checkpoint: a head is never published before the signer
+        // durably remembers it (else a restart after a failed save would sign a rewrite of
+        // what was published), and memory only ever holds what is durable.
         let mut next = self.lock_state().clone();
         next.own
             .retain(|o| !(o.tenant == head.tenant && covered.contains(&o.event_id)));
@@ -524,7 +521,13 @@ impl Signer {
             },
         );
         if let Err(e) = self.save_state(next.clone()).await {
-            tracing::error!(error = %e, path = %self.state_path.display(), "checkpoint: cannot save signer state");
+            tracing::error!(error = %e, path = %self.state_path.display(), "checkpoint: cannot save signer state; nothing signed");
+            return false;
+        }
+        if let Err(e) = store.insert_checkpoint(&record).await {
+            // Remembered but not stored: the head stays unanchored until the chain advances.
+            tracing::warn!(error = %e, "checkpoint: cannot store");
+            *self.lock_state() = next;
             return false;
         }
         *self.lock_state() = next;

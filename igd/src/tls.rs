@@ -69,7 +69,7 @@ pub fn load_certified_key(cert_path: &Path, key_path: &Path) -> Result<Certified
         return Err(ConfigError::new(
             "tls_cert",
             format!(
-                "{}: the first certificate is a CA certificate; put the server's own certificate first",
+                "{}: the first certificate is a CA certificate (basicConstraints CA:TRUE; clients refuse it as a server certificate): put the server's own certificate first, or for a self-signed one make it with `openssl req -x509 … -addext basicConstraints=critical,CA:FALSE`",
                 cert_path.display()
             ),
         ));
@@ -205,7 +205,12 @@ fn is_ca(cert: &[u8]) -> bool {
 
 /// UTCTime (YYMMDDHHMMSSZ) or GeneralizedTime (YYYYMMDDHHMMSSZ) as Unix seconds.
 fn der_time(tag: u8, text: &[u8]) -> Option<i64> {
-    let text = std::str::from_utf8(text).ok()?.strip_suffix('Z')?;
+    // Digits only (then byte slicing is safe, and no sign slips through a number parse).
+    let text = text.strip_suffix(b"Z")?;
+    if !text.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let text = std::str::from_utf8(text).ok()?;
     let (year, rest) = match (tag, text.len()) {
         (0x17, 12) => {
             let yy: i32 = text[..2].parse().ok()?;
@@ -299,5 +304,10 @@ mod validity_tests {
         assert_eq!(der_time(0x17, b"700101000000"), None);
         assert_eq!(der_time(0x18, b"2038011903140Z"), None);
         assert_eq!(der_time(0x17, b"701301000000Z"), None);
+        // Not digits: multi-byte characters (no slicing panic) and signs.
+        assert_eq!(der_time(0x17, "€010100000Z".as_bytes()), None);
+        assert_eq!(der_time(0x18, "20€0101000000Z".as_bytes()), None);
+        assert_eq!(der_time(0x17, b"-10101000000Z"), None);
+        assert_eq!(der_time(0x18, b"+0010101000000Z"), None);
     }
 }

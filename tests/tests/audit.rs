@@ -1650,3 +1650,36 @@ fn a_rotated_key_in_a_new_file_keeps_the_signer_state() {
     let (code, r) = verify_report(&igd);
     assert_eq!(code, Some(0), "{r}");
 }
+
+/// Round-four review: while the signer state cannot be saved, nothing new is signed or
+/// published (a head published before the signer remembers it could be rewritten and signed
+/// again after a restart).
+#[test]
+fn nothing_is_published_while_the_signer_state_cannot_be_saved() {
+    let (igd, _dir) = start(&[]);
+    let (token, _) = igd.mint("acme", "agent-s", "echo", 100);
+    anchored(&igd, &token, 2);
+    let db = igd.data_dir.join("igd.db");
+    let signed: u64 = sqlite(
+        &db,
+        "SELECT max(size) FROM checkpoints WHERE tenant = 'acme'",
+    )
+    .trim()
+    .parse()
+    .unwrap();
+    // A directory where the state's temporary file goes: every save fails, even as root.
+    let blocker = igd.data_dir.join("audit-signing.state.tmp");
+    std::fs::create_dir(&blocker).unwrap();
+    for i in 0..3 {
+        assert!(call(&igd, &token, "echo", &format!("blocked {i}"))["result"].is_object());
+    }
+    wait_for_log(&igd, "cannot save signer state; nothing signed");
+    assert_eq!(
+        checkpoints_from(&db, "acme", signed + 1),
+        0,
+        "published unsaved"
+    );
+    // Once the state can be saved again, signing resumes.
+    std::fs::remove_dir(&blocker).unwrap();
+    wait_checkpointed(&igd, "acme");
+}
