@@ -10,7 +10,7 @@ use crate::client::Client;
 use crate::error::CliError;
 use crate::verify::{self, read_keys};
 use hyper::Method;
-use intentgate_proto::api::ErrorCode;
+use intentgate_proto::api::{CheckpointList, ErrorCode};
 use intentgate_proto::audit::{Anchor, ChainAudit};
 use intentgate_proto::checkpoint::{Checkpoint, VerifierKey};
 use serde_json::{json, Value};
@@ -62,7 +62,7 @@ pub async fn build(
         Ok(true)
     })
     .await?;
-    let cps: Value = client
+    let cps: CheckpointList = client
         .call(
             Method::GET,
             &format!(
@@ -72,13 +72,7 @@ pub async fn build(
             None::<&()>,
         )
         .await?;
-    let notes: Vec<String> = cps["checkpoints"]
-        .as_array()
-        .map(|a| a.as_slice())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|c| c["note"].as_str().map(String::from))
-        .collect();
+    let notes: Vec<String> = cps.checkpoints.into_iter().map(|c| c.note).collect();
     let entries_text = entries.iter().map(|l| format!("{l}\n")).collect::<String>();
     // Only checkpoints the exported prefix reaches belong in the pack (by seq: a pruned chain
     // holds fewer entries than its head's seq).

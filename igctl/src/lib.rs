@@ -14,6 +14,7 @@ use crate::output::{fields, print, print_text, table};
 use clap::{CommandFactory, Parser};
 use hyper::Method;
 use intentgate_proto::api::*;
+use intentgate_proto::audit::{ChainReport, Head};
 use intentgate_proto::ids::new_id;
 use intentgate_proto::token::{self, ChildClaims, RawToken};
 use serde::Serialize;
@@ -93,6 +94,12 @@ fn emit<T: Serialize>(json: bool, value: &T, human: impl FnOnce() -> String) {
     } else {
         print_text(&human());
     }
+}
+
+/// An answer as igctl has always printed it: with its keys sorted (serde_json's maps are), whatever
+/// order the type declares them in.
+fn sorted_keys<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
 fn read_token_arg(arg: &str) -> Result<String, CliError> {
@@ -265,8 +272,10 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
             let (pem, public) = intentgate_proto::checkpoint::generate_signing_key_pem();
             let public = base64::engine::general_purpose::STANDARD.encode(public.as_bytes());
             if *announce {
-                let body = serde_json::json!({"public_key": public});
-                let _: Value = connect(&cli)?
+                let body = AnnounceKeyRequest {
+                    public_key: public.clone(),
+                };
+                let _: AnnounceKeyResponse = connect(&cli)?
                     .call(Method::POST, "/v1/admin/audit/keys", Some(&body))
                     .await?;
             }
@@ -300,25 +309,22 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
             });
         }
         Command::Agents => {
-            let v: Value = connect(&cli)?
+            let list: AgentList = connect(&cli)?
                 .call(Method::GET, "/v1/admin/agents", None::<&()>)
                 .await?;
-            emit(json, &v, || {
-                let rows: Vec<Vec<String>> = v["agents"]
-                    .as_array()
-                    .map(|a| a.as_slice())
-                    .unwrap_or_default()
+            emit(json, &list, || {
+                let rows: Vec<Vec<String>> = list
+                    .agents
                     .iter()
                     .map(|a| {
-                        let s = |k: &str| a[k].as_str().unwrap_or("-").to_string();
                         vec![
-                            s("tenant"),
-                            s("subject"),
-                            s("first_seen"),
-                            s("last_seen"),
-                            a["calls"].to_string(),
-                            a["allowed"].to_string(),
-                            a["refused"].to_string(),
+                            a.tenant.clone(),
+                            a.subject.clone(),
+                            a.first_seen.clone(),
+                            a.last_seen.clone(),
+                            a.calls.to_string(),
+                            a.allowed.to_string(),
+                            a.refused.to_string(),
                         ]
                     })
                     .collect();
@@ -488,28 +494,23 @@ async fn audit(cli: &Cli, json: bool, command: &AuditCommand) -> Result<(), CliE
                 }
             }
             let path = format!("/v1/admin/audit?{}", q.join("&"));
-            let page: Value = connect(cli)?.call(Method::GET, &path, None::<&()>).await?;
-            emit(json, &page, || {
-                let rows: Vec<Vec<String>> = page["entries"]
-                    .as_array()
-                    .map(|a| a.as_slice())
-                    .unwrap_or_default()
+            let page: AuditPage = connect(cli)?.call(Method::GET, &path, None::<&()>).await?;
+            emit(json, &sorted_keys(&page), || {
+                let rows: Vec<Vec<String>> = page
+                    .entries
                     .iter()
-                    .map(|e| {
-                        let s = |k: &str| e[k].as_str().unwrap_or("-").to_string();
+                    .map(|row| {
+                        let e = &row.entry;
+                        let s = |v: &Option<String>| v.as_deref().unwrap_or("-").to_string();
                         vec![
-                            s("tenant"),
-                            e["seq"].to_string(),
-                            s("time"),
-                            s("kind"),
-                            s("subject"),
-                            s("tool"),
-                            e["decision"]
-                                .as_str()
-                                .or(e["action"].as_str())
-                                .unwrap_or("-")
-                                .to_string(),
-                            s("reason"),
+                            e.tenant.clone(),
+                            e.seq.to_string(),
+                            row.time.clone(),
+                            e.kind.clone(),
+                            s(&e.subject),
+                            s(&e.tool),
+                            s(&e.decision.clone().or(e.action.clone())),
+                            s(&e.reason),
                         ]
                     })
                     .collect();
@@ -527,14 +528,18 @@ async fn audit(cli: &Cli, json: bool, command: &AuditCommand) -> Result<(), CliE
             subject,
             before,
         } => {
-            let body = serde_json::json!({"tenant": tenant, "subject": subject, "before": before});
-            let v: Value = connect(cli)?
+            let body = EraseRequest {
+                tenant: tenant.clone(),
+                subject: subject.clone(),
+                before: before.clone(),
+            };
+            let r: EraseResponse = connect(cli)?
                 .call(Method::POST, "/v1/admin/audit/erase", Some(&body))
                 .await?;
-            emit(json, &v, || {
+            emit(json, &r, || {
                 format!(
                     "erased stored arguments of {} entries of {tenant}/{subject} before {before}\n",
-                    v["erased"]
+                    r.erased
                 )
             });
         }
@@ -543,14 +548,19 @@ async fn audit(cli: &Cli, json: bool, command: &AuditCommand) -> Result<(), CliE
             before,
             reason,
         } => {
-            let body = serde_json::json!({"tenant": tenant, "before": before, "reason": reason});
-            let v: Value = connect(cli)?
+            let body = MarkerRequest {
+                tenant: tenant.clone(),
+                before: Some(before.clone()),
+                reason: reason.clone(),
+                accept: Vec::new(),
+            };
+            let r: PruneResponse = connect(cli)?
                 .call(Method::POST, "/v1/admin/audit/prune", Some(&body))
                 .await?;
-            emit(json, &v, || {
+            emit(json, &r, || {
                 format!(
                     "pruned {} entries of {tenant} through seq {} (marker at seq {})\n",
-                    v["deleted"], v["cut_seq"], v["marker_seq"]
+                    r.deleted, r.cut_seq, r.marker_seq
                 )
             });
         }
@@ -559,14 +569,19 @@ async fn audit(cli: &Cli, json: bool, command: &AuditCommand) -> Result<(), CliE
             reason,
             accept,
         } => {
-            let body = serde_json::json!({"tenant": tenant, "reason": reason, "accept": accept});
-            let v: Value = connect(cli)?
+            let body = MarkerRequest {
+                tenant: tenant.clone(),
+                before: None,
+                reason: reason.clone(),
+                accept: accept.clone(),
+            };
+            let r: RebaselineResponse = connect(cli)?
                 .call(Method::POST, "/v1/admin/audit/rebaseline", Some(&body))
                 .await?;
-            emit(json, &v, || {
+            emit(json, &r, || {
                 format!(
                     "re-baselined {tenant}: the chain leaves the signed history after seq {} (marker at seq {})\n",
-                    v["cut_seq"], v["marker_seq"]
+                    r.cut_seq, r.marker_seq
                 )
             });
         }
@@ -616,16 +631,13 @@ async fn audit(cli: &Cli, json: bool, command: &AuditCommand) -> Result<(), CliE
                 Some(t) => format!("/v1/admin/audit/verify?tenant={}", encode_query(t)),
                 None => "/v1/admin/audit/verify".to_string(),
             };
-            let report: Value = connect(cli)?.call(Method::GET, &path, None::<&()>).await?;
-            let ok = report["ok"].as_bool().unwrap_or(false);
-            emit(json, &report, || {
+            let report: AuditVerifyReport =
+                connect(cli)?.call(Method::GET, &path, None::<&()>).await?;
+            let ok = report.ok;
+            emit(json, &sorted_keys(&report), || {
                 let mut out = String::new();
-                for r in report["tenants"]
-                    .as_array()
-                    .map(|a| a.as_slice())
-                    .unwrap_or_default()
-                {
-                    out.push_str(&verify_line(r));
+                for r in &report.tenants {
+                    out.push_str(&verify_line(&verdict_report(r)));
                 }
                 out.push_str("(igd's own verdict; run without --server to recompute locally)\n");
                 out
@@ -652,23 +664,17 @@ async fn audit(cli: &Cli, json: bool, command: &AuditCommand) -> Result<(), CliE
                         .await?;
                     let mut names: Vec<String> = list.tenants.into_iter().map(|t| t.name).collect();
                     // Admins also see the reserved chains.
-                    let v: Value = client
+                    let checkpoints: Option<CheckpointList> = client
                         .call(
                             Method::GET,
                             "/v1/admin/audit/checkpoints?limit=10000",
                             None::<&()>,
                         )
                         .await
-                        .unwrap_or(Value::Null);
-                    for c in v["checkpoints"]
-                        .as_array()
-                        .map(|a| a.as_slice())
-                        .unwrap_or_default()
-                    {
-                        if let Some(t) = c["tenant"].as_str() {
-                            if !names.iter().any(|n| n == t) {
-                                names.push(t.to_string());
-                            }
+                        .ok();
+                    for c in checkpoints.iter().flat_map(|l| &l.checkpoints) {
+                        if !names.contains(&c.tenant) {
+                            names.push(c.tenant.clone());
                         }
                     }
                     // Every pinned chain is verified: one that vanished whole fails, it is
@@ -695,13 +701,14 @@ async fn audit(cli: &Cli, json: bool, command: &AuditCommand) -> Result<(), CliE
                         pins.insert(t.clone(), n);
                     }
                 }
-                reports.push(verify::report_json(&report));
+                reports.push(report);
             }
             if let (Some(p), true) = (&args.pin, all_ok) {
                 verify::write_pins(p, &pins)?;
             }
+            let printed: Vec<Value> = reports.iter().map(verify::report_json).collect();
             let out =
-                serde_json::json!({"ok": all_ok, "trust": trust.as_str(), "tenants": reports});
+                serde_json::json!({"ok": all_ok, "trust": trust.as_str(), "tenants": printed});
             emit(json, &out, || {
                 let mut text = format!("keys: {}\n", trust.as_str());
                 for r in &reports {
@@ -797,56 +804,75 @@ async fn export(cli: &Cli, json: bool, args: &AuditExportArgs) -> Result<(), Cli
     Ok(())
 }
 
-fn verify_line(r: &Value) -> String {
-    let tenant = r["tenant"].as_str().unwrap_or("?");
+/// A server verdict as a chain report, for [`verify_line`] (its head's time, text here, is left
+/// out).
+fn verdict_report(v: &ChainVerdict) -> ChainReport {
+    let d = &v.detail;
+    ChainReport {
+        ok: v.ok,
+        tenant: d.tenant.clone(),
+        verified: d.verified,
+        broken_at: d.broken_at.clone(),
+        head: Head {
+            seq: d.head.seq,
+            hash: d.head.hash.clone(),
+            ts: None,
+        },
+        checkpoint: d.checkpoint.clone(),
+        unanchored: d.unanchored,
+        markers: d.markers.clone(),
+    }
+}
+
+/// A value as JSON text (`null` for none, `[1,2]` for sizes), as these lines have always shown it.
+fn json_text<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+fn verify_line(r: &ChainReport) -> String {
+    let tenant = &r.tenant;
     let mut markers = String::new();
-    for m in r["markers"]
-        .as_array()
-        .map(|a| a.as_slice())
-        .unwrap_or_default()
-    {
+    for m in &r.markers {
+        let excused = match m.excused.as_slice() {
+            [] => String::new(),
+            sizes if m.action.as_deref() == Some("rebaseline") => format!(
+                "; acknowledges the rollback of signed checkpoint(s) at size {}",
+                json_text(&sizes)
+            ),
+            sizes => format!(
+                "; signed checkpoint(s) at size {} lie before the cut",
+                json_text(&sizes)
+            ),
+        };
         markers.push_str(&format!(
-            "{tenant}: marker at seq {}: {} of everything through seq {} ({}){}{}\n",
-            m["seq"],
-            m["action"].as_str().unwrap_or("cut"),
-            m["cut_seq"],
-            m["reason"].as_str().unwrap_or(""),
-            if m["anchored"] == true {
+            "{tenant}: marker at seq {}: {} of everything through seq {} ({}){}{excused}\n",
+            m.seq,
+            m.action.as_deref().unwrap_or("cut"),
+            json_text(&m.cut_seq),
+            m.reason.as_deref().unwrap_or(""),
+            if m.anchored {
                 ""
             } else {
                 "; not covered by a checkpoint yet, so it excuses nothing"
             },
-            match m["excused"].as_array().filter(|a| !a.is_empty()) {
-                Some(sizes) if m["action"] == "rebaseline" => format!(
-                    "; acknowledges the rollback of signed checkpoint(s) at size {}",
-                    Value::Array(sizes.clone())
-                ),
-                Some(sizes) => format!(
-                    "; signed checkpoint(s) at size {} lie before the cut",
-                    Value::Array(sizes.clone())
-                ),
-                None => String::new(),
-            }
         ));
     }
-    markers
-        + &match r["broken_at"].as_object() {
-            None => {
-                format!(
+    let verdict = match &r.broken_at {
+        None => format!(
             "{tenant}: ok, {} entries verified, head seq {}, checkpoint {} ({}), {} unanchored\n",
-            r["verified"],
-            r["head"]["seq"],
-            r["checkpoint"]["size"],
-            if r["checkpoint"]["verified"] == true { "verified" } else { "none" },
-            r["unanchored"]
-        )
-            }
-            Some(b) => format!(
-                "{tenant}: BROKEN at seq {}: {}\n",
-                b.get("seq").cloned().unwrap_or(Value::Null),
-                b.get("reason").and_then(Value::as_str).unwrap_or("?")
-            ),
-        }
+            r.verified,
+            r.head.seq,
+            r.checkpoint.size,
+            if r.checkpoint.verified {
+                "verified"
+            } else {
+                "none"
+            },
+            r.unanchored
+        ),
+        Some(b) => format!("{tenant}: BROKEN at seq {}: {}\n", b.seq, b.reason),
+    };
+    markers + &verdict
 }
 
 pub(crate) fn encode_query(v: &str) -> String {

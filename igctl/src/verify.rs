@@ -6,10 +6,10 @@
 use crate::client::Client;
 use crate::error::CliError;
 use hyper::Method;
-use intentgate_proto::api::ErrorCode;
+use intentgate_proto::api::{CheckpointList, ErrorCode};
 use intentgate_proto::audit::{Anchor, ChainAudit, ChainReport, Entry};
 use intentgate_proto::checkpoint::{Checkpoint, KeyVouching, NoteError, VerifierKey};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -80,16 +80,14 @@ pub async fn trusted_keys(
     if pins.exists() {
         return Ok((read_keys(&pins)?, Trust::PinnedEarlier));
     }
-    let v: Value = client
+    let list: CheckpointList = client
         .call(
             Method::GET,
             "/v1/admin/audit/checkpoints?limit=1",
             None::<&()>,
         )
         .await?;
-    let key = v["key"]
-        .as_str()
-        .ok_or_else(|| CliError::new(ErrorCode::Unverifiable, "igd offered no audit key"))?;
+    let key = list.key.as_str();
     let parsed = VerifierKey::parse(key)
         .map_err(|e| CliError::new(ErrorCode::Unverifiable, e.to_string()))?;
     if let Some(dir) = pins.parent() {
@@ -139,11 +137,8 @@ fn open_for(
 }
 
 /// The log name of the deployment a checkpoints answer comes from (its current key's name).
-fn log_name(v: &Value) -> Option<String> {
-    v["key"]
-        .as_str()
-        .and_then(|k| VerifierKey::parse(k).ok())
-        .map(|k| k.name)
+fn log_name(list: &CheckpointList) -> Option<String> {
+    VerifierKey::parse(&list.key).ok().map(|k| k.name)
 }
 
 /// Every exported row of a tenant's chain as `(raw line, JSON)`, via the export endpoint,
@@ -232,20 +227,18 @@ pub async fn extend_trust(
     let mut trusted = keys.to_vec();
     // Each round may add a key that vouches for the next rotation.
     for _ in 0..8 {
-        let v: Value = client
+        let list: CheckpointList = client
             .call(
                 Method::GET,
                 "/v1/admin/audit/checkpoints?tenant=_system&limit=10000",
                 None::<&()>,
             )
             .await?;
-        let anchor = v["checkpoints"]
-            .as_array()
-            .map(|a| a.as_slice())
-            .unwrap_or_default()
+        let log = log_name(&list);
+        let anchor = list
+            .checkpoints
             .iter()
-            .filter_map(|c| c["note"].as_str())
-            .filter_map(|n| open_for(n, "_system", &trusted, log_name(&v).as_deref()).ok())
+            .filter_map(|c| open_for(&c.note, "_system", &trusted, log.as_deref()).ok())
             .max_by_key(|cp| cp.size);
         let Some(cp) = anchor else { return Ok(trusted) };
         let mut vouching = KeyVouching::new(&cp);
@@ -271,7 +264,7 @@ pub async fn verify_tenant(
     keys: &[VerifierKey],
     pinned_note: Option<&str>,
 ) -> Result<(ChainReport, Option<String>), CliError> {
-    let v: Value = client
+    let list: CheckpointList = client
         .call(
             Method::GET,
             &format!(
@@ -281,8 +274,8 @@ pub async fn verify_tenant(
             None::<&()>,
         )
         .await?;
-    let newest = v["checkpoints"][0]["note"].as_str().map(String::from);
-    let log = log_name(&v);
+    let newest = list.checkpoints.first().map(|c| c.note.clone());
+    let log = log_name(&list);
     let log = log.as_deref();
     let mut anchors = Vec::new();
     let mut keys = keys.to_vec();
@@ -341,9 +334,8 @@ pub fn write_pins(path: &Path, pins: &BTreeMap<String, String>) -> Result<(), Cl
         })
 }
 
-/// The report as printed.
+/// The report as printed. Unlike igd's verdict (`GET /v1/admin/audit/verify`), whose head time
+/// is RFC 3339 text, a local report's `head.ts` stays the entry's microseconds.
 pub fn report_json(r: &ChainReport) -> Value {
-    let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
-    v["head"]["ts"] = json!(r.head.ts);
-    v
+    serde_json::to_value(r).unwrap_or(Value::Null)
 }

@@ -647,21 +647,23 @@ async fn tenants(gw: &Gateway, caller: &Caller) -> ApiResult<Response<Body>> {
 }
 
 async fn agents(gw: &Gateway, caller: &Caller) -> ApiResult<Response<Body>> {
-    let agents: Vec<serde_json::Value> = gw
+    let agents = gw
         .store
         .agents()
         .await?
         .into_iter()
         .filter(|a| caller.may_access(&a.tenant))
-        .map(|a| {
-            serde_json::json!({
-                "tenant": a.tenant, "subject": a.subject,
-                "first_seen": rfc3339(a.first_seen), "last_seen": rfc3339(a.last_seen),
-                "calls": a.decisions, "allowed": a.allowed, "refused": a.refused,
-            })
+        .map(|a| AgentInfo {
+            allowed: a.allowed,
+            calls: a.decisions,
+            first_seen: rfc3339(a.first_seen),
+            last_seen: rfc3339(a.last_seen),
+            refused: a.refused,
+            subject: a.subject,
+            tenant: a.tenant,
         })
         .collect();
-    ok(&serde_json::json!({ "agents": agents }))
+    ok(&AgentList { agents })
 }
 
 #[cfg(test)]

@@ -8,7 +8,11 @@ use crate::gateway::Gateway;
 use crate::http::{json_response, Body};
 use crate::store::AuditQuery;
 use hyper::{Method, Response};
-use intentgate_proto::api::ErrorCode;
+use intentgate_proto::api::{
+    AnnounceKeyRequest, AnnounceKeyResponse, AuditPage, AuditVerifyReport, ChainVerdict,
+    ChainVerdictDetail, CheckpointInfo, CheckpointList, EraseRequest, EraseResponse, ErrorCode,
+    ListedEntry, MarkerRequest, PruneResponse, RebaselineResponse, TimedEntry, VerdictHead,
+};
 use intentgate_proto::audit::{Anchor, BrokenAt, ChainAudit, Entry};
 use intentgate_proto::checkpoint::VerifierKey;
 use serde_json::{json, Value};
@@ -65,11 +69,12 @@ fn scope(caller: &Caller, requested: Option<&String>) -> ApiResult<Option<Vec<St
     }
 }
 
-/// An entry as listed: the chain fields plus a readable time.
-fn listed(e: &Entry) -> Value {
-    let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
-    v["time"] = json!(rfc3339(e.ts));
-    v
+/// An entry with its readable time.
+fn timed(e: Entry) -> TimedEntry {
+    TimedEntry {
+        time: rfc3339(e.ts),
+        entry: e,
+    }
 }
 
 async fn list(
@@ -120,10 +125,14 @@ async fn list(
         .filter(|e| e.kind == "decision")
         .map(|e| (e.tenant.clone(), e.seq))
         .collect();
-    let mut related: HashMap<String, Vec<Entry>> = HashMap::new();
+    let mut related: HashMap<String, BTreeMap<String, TimedEntry>> = HashMap::new();
     for r in gw.store.entries_referring(&keys).await? {
         if let Some(id) = r.ref_event_id.clone() {
-            related.entry(id).or_default().push(r);
+            // One per kind: a later entry of the same kind replaces an earlier one.
+            related
+                .entry(id)
+                .or_default()
+                .insert(r.kind.clone(), timed(r));
         }
     }
     // Argument values kept beside the chain (INTENTGATE_AUDIT_PERSIST_ARG_VALUES) are shown.
@@ -137,24 +146,21 @@ async fn list(
     let next_cursor = (entries.len() == limit as usize)
         .then(|| entries.last().map(|e| format!("{}:{}", e.tenant, e.seq)))
         .flatten();
-    let rows: Vec<Value> = entries
-        .iter()
-        .map(|e| {
-            let mut v = listed(e);
-            if let Some(a) = args.get(&(e.tenant.clone(), e.seq)) {
-                v["args"] = a.clone();
-            }
-            if let Some(rel) = related.get(&e.event_id) {
-                for r in rel {
-                    v[r.kind.as_str()] = listed(r);
-                }
-            }
-            v
+    let entries = entries
+        .into_iter()
+        .map(|e| ListedEntry {
+            args: args.get(&(e.tenant.clone(), e.seq)).cloned(),
+            related: related.get(&e.event_id).cloned().unwrap_or_default(),
+            time: rfc3339(e.ts),
+            entry: e,
         })
         .collect();
     Ok(json_response(
         200,
-        &json!({"entries": rows, "next_cursor": next_cursor}),
+        &AuditPage {
+            entries,
+            next_cursor,
+        },
     ))
 }
 
@@ -377,14 +383,6 @@ async fn export(
     Ok(resp)
 }
 
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EraseRequest {
-    tenant: String,
-    subject: String,
-    before: String,
-}
-
 /// GDPR erasure: drop a subject's stored argument values and salts before a time. The chain
 /// keeps its `args_commitment`s, so verification still passes; the erasure itself is chained.
 async fn erase(gw: &Gateway, caller: &Caller, body: &bytes::Bytes) -> ApiResult<Response<Body>> {
@@ -418,21 +416,13 @@ async fn erase(gw: &Gateway, caller: &Caller, body: &bytes::Bytes) -> ApiResult<
     tracing::warn!(actor = %caller.identity(), %target, erased, "audit argument values erased");
     Ok(json_response(
         200,
-        &json!({"tenant": req.tenant, "subject": req.subject, "before": req.before, "erased": erased}),
+        &EraseResponse {
+            before: req.before,
+            erased,
+            subject: req.subject,
+            tenant: req.tenant,
+        },
     ))
-}
-
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MarkerRequest {
-    tenant: String,
-    #[serde(default)]
-    before: Option<String>,
-    reason: String,
-    /// Rebaseline only: trust-bearing entries (markers, key announcements) past the fork point
-    /// that igd did not write and the operator has checked and accepts, as `SEQ:HASH`.
-    #[serde(default)]
-    accept: Vec<String>,
 }
 
 fn admin_only(caller: &Caller, what: &str) -> ApiResult<()> {
@@ -584,7 +574,13 @@ async fn prune(gw: &Gateway, caller: &Caller, body: &bytes::Bytes) -> ApiResult<
     tracing::warn!(actor = %caller.identity(), tenant = %req.tenant, cut_seq = cut.seq, deleted, "audit chain pruned");
     Ok(json_response(
         200,
-        &json!({"tenant": req.tenant, "cut_seq": cut.seq, "cut_hash": cut.hash, "deleted": deleted, "marker_seq": marker.seq}),
+        &PruneResponse {
+            cut_hash: cut.hash,
+            cut_seq: cut.seq,
+            deleted,
+            marker_seq: marker.seq,
+            tenant: req.tenant,
+        },
     ))
 }
 
@@ -677,15 +673,13 @@ async fn rebaseline(
     tracing::warn!(actor = %caller.identity(), tenant = %req.tenant, cut_seq = head.seq, "audit chain re-baselined");
     Ok(json_response(
         200,
-        &json!({"tenant": req.tenant, "cut_seq": head.seq, "cut_hash": head.hash, "marker_seq": marker.seq}),
+        &RebaselineResponse {
+            cut_hash: head.hash,
+            cut_seq: head.seq,
+            marker_seq: marker.seq,
+            tenant: req.tenant,
+        },
     ))
-}
-
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AnnounceRequest {
-    /// Raw Ed25519 public key, base64.
-    public_key: String,
 }
 
 /// Planned key rotation: chain a `checkpoint-key` entry for the next signing key while the
@@ -697,7 +691,7 @@ async fn announce_key(
     body: &bytes::Bytes,
 ) -> ApiResult<Response<Body>> {
     use base64::Engine as _;
-    let req: AnnounceRequest = crate::admin::parse_body(body)?;
+    let req: AnnounceKeyRequest = crate::admin::parse_body(body)?;
     admin_only(caller, "announcing an audit key")?;
     let raw = base64::engine::general_purpose::STANDARD
         .decode(req.public_key.trim())
@@ -719,7 +713,10 @@ async fn announce_key(
     let entry = crate::checkpoints::append_own(gw, e).await?;
     Ok(json_response(
         200,
-        &json!({"key": key.encode(), "seq": entry.seq}),
+        &AnnounceKeyResponse {
+            key: key.encode(),
+            seq: entry.seq,
+        },
     ))
 }
 
@@ -747,18 +744,32 @@ async fn checkpoints(
         .map(|k| k.encode())
         .collect();
     let current = gw.signer.verifier_key().encode();
-    let list: Vec<Value> = rows
+    let checkpoints = rows
         .into_iter()
-        .map(|c| json!({"tenant": c.tenant, "size": c.size, "hash": c.hash, "note": c.note, "created_at": rfc3339(c.created_at)}))
+        .map(|c| CheckpointInfo {
+            created_at: rfc3339(c.created_at),
+            hash: c.hash,
+            note: c.note,
+            size: c.size,
+            tenant: c.tenant,
+        })
         .collect();
     Ok(json_response(
         200,
-        &json!({"key": current, "keys": keys, "checkpoints": list}),
+        &CheckpointList {
+            checkpoints,
+            key: current,
+            keys,
+        },
     ))
 }
 
 /// Verify one tenant's chain from genesis, and its newest signed checkpoint against it.
-pub async fn verify_chain(gw: &Gateway, tenant: &str, keys: &[VerifierKey]) -> ApiResult<Value> {
+pub async fn verify_chain(
+    gw: &Gateway,
+    tenant: &str,
+    keys: &[VerifierKey],
+) -> ApiResult<ChainVerdict> {
     let newest = gw
         .store
         .checkpoints(Some(tenant), 1)
@@ -819,11 +830,23 @@ pub async fn verify_chain(gw: &Gateway, tenant: &str, keys: &[VerifierKey]) -> A
             expected_hash: String::new(),
         });
     }
-    let age = report.head.ts.map(|ts| (now_us() - ts) / 1_000_000);
-    let mut v = serde_json::to_value(&report).unwrap_or(Value::Null);
-    v["head"]["ts"] = json!(report.head.ts.map(rfc3339));
-    v["chain_last_advanced_seconds"] = json!(age);
-    Ok(v)
+    Ok(ChainVerdict {
+        ok: report.ok,
+        detail: ChainVerdictDetail {
+            broken_at: report.broken_at,
+            chain_last_advanced_seconds: report.head.ts.map(|ts| (now_us() - ts) / 1_000_000),
+            checkpoint: report.checkpoint,
+            head: VerdictHead {
+                hash: report.head.hash,
+                seq: report.head.seq,
+                ts: report.head.ts.map(rfc3339),
+            },
+            markers: report.markers,
+            tenant: report.tenant,
+            unanchored: report.unanchored,
+            verified: report.verified,
+        },
+    })
 }
 
 async fn verify(
@@ -852,19 +875,21 @@ async fn verify(
     for t in &tenants {
         reports.push(verify_chain(gw, t, &keys).await?);
     }
-    let ok = reports.iter().all(|r| r["ok"] == json!(true));
-    let mut out = json!({"ok": ok, "tenants": reports});
-    if let (Some(_), [single]) = (params.get("tenant"), reports.as_slice()) {
-        if let (Some(o), Some(s)) = (out.as_object_mut(), single.as_object()) {
-            for (k, v) in s {
-                if k != "ok" {
-                    o.insert(k.clone(), v.clone());
-                }
-            }
-        }
-    }
+    let ok = reports.iter().all(|r| r.ok);
+    // One tenant asked for: its verdict is also the answer's top level.
+    let tenant = match (params.get("tenant"), reports.as_slice()) {
+        (Some(_), [single]) => Some(single.detail.clone()),
+        _ => None,
+    };
     if !ok {
         tracing::error!("audit verification found a broken chain");
     }
-    Ok(json_response(200, &out))
+    Ok(json_response(
+        200,
+        &AuditVerifyReport {
+            ok,
+            tenants: reports,
+            tenant,
+        },
+    ))
 }

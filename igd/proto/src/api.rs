@@ -1,8 +1,16 @@
 //! Admin-API wire types and error codes (DESIGN §6), shared by igd and igctl.
 //!
 //! Request types reject unknown fields so that a misspelt option is an error, never ignored.
+//!
+//! The fixed-shape audit answers declare their fields in alphabetical order: the order igd sent
+//! them in while it built them as untyped JSON, so their bytes did not change. The answers that
+//! flatten an entry or a verdict into their own fields ([`ListedEntry`], [`AuditVerifyReport`])
+//! carry the same fields and values in declaration order.
 
-use serde::{Deserialize, Serialize};
+use crate::audit::{AnchorStatus, BrokenAt, Entry, MarkerSeen};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Error codes of the admin API plus the ones igctl adds locally.
@@ -239,6 +247,192 @@ pub struct TenantList {
     pub tenants: Vec<TenantInfo>,
 }
 
+/// One agent's activity, as `GET /v1/admin/agents` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentInfo {
+    pub allowed: u64,
+    /// Decisions taken on its calls.
+    pub calls: u64,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub refused: u64,
+    pub subject: String,
+    pub tenant: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentList {
+    pub agents: Vec<AgentInfo>,
+}
+
+/// `GET /v1/admin/audit`: one page; `next_cursor` is set when the page is full.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<ListedEntry>,
+    pub next_cursor: Option<String>,
+}
+
+/// An entry as listed: its chain fields, a readable `time`, the argument values kept beside the
+/// chain (`INTENTGATE_AUDIT_PERSIST_ARG_VALUES`) and, under their kind (`outcome`), the entries
+/// that refer to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListedEntry {
+    #[serde(flatten)]
+    pub entry: Entry,
+    pub time: String,
+    /// Open-ended: the call's arguments as the agent sent them.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present_value"
+    )]
+    pub args: Option<Value>,
+    #[serde(flatten)]
+    pub related: BTreeMap<String, TimedEntry>,
+}
+
+/// An entry with its readable `time` (RFC 3339).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimedEntry {
+    #[serde(flatten)]
+    pub entry: Entry,
+    pub time: String,
+}
+
+/// A present `args` is kept even when it is JSON `null`.
+fn present_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// `GET /v1/admin/audit/verify`: igd's verdict on every chain in the caller's scope. When one
+/// tenant was asked for, its verdict's fields are repeated at the top level (`tenant`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditVerifyReport {
+    pub ok: bool,
+    pub tenants: Vec<ChainVerdict>,
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<ChainVerdictDetail>,
+}
+
+/// One chain's verification by igd: [`crate::audit::ChainReport`] with readable times.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainVerdict {
+    pub ok: bool,
+    #[serde(flatten)]
+    pub detail: ChainVerdictDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainVerdictDetail {
+    pub broken_at: Option<BrokenAt>,
+    /// Seconds since the newest entry was written; `None` for an empty chain.
+    pub chain_last_advanced_seconds: Option<i64>,
+    pub checkpoint: AnchorStatus,
+    pub head: VerdictHead,
+    #[serde(default)]
+    pub markers: Vec<MarkerSeen>,
+    pub tenant: String,
+    pub unanchored: u64,
+    pub verified: u64,
+}
+
+/// The newest entry verified, its time in RFC 3339.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerdictHead {
+    pub hash: String,
+    pub seq: u64,
+    pub ts: Option<String>,
+}
+
+/// `GET /v1/admin/audit/checkpoints`: signed checkpoints, newest first, with igd's current
+/// verifier key and every key it trusts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointList {
+    pub checkpoints: Vec<CheckpointInfo>,
+    pub key: String,
+    pub keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointInfo {
+    pub created_at: String,
+    pub hash: String,
+    /// The C2SP signed note.
+    pub note: String,
+    pub size: u64,
+    pub tenant: String,
+}
+
+/// `POST /v1/admin/audit/erase`: drop a subject's stored argument values before a time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EraseRequest {
+    pub tenant: String,
+    pub subject: String,
+    /// RFC 3339.
+    pub before: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EraseResponse {
+    pub before: String,
+    /// Entries whose stored argument values were dropped.
+    pub erased: u64,
+    pub subject: String,
+    pub tenant: String,
+}
+
+/// `POST /v1/admin/audit/prune` and `POST /v1/admin/audit/rebaseline`: a cut marked in a chain.
+/// One body for both, as igd has always read it: prune needs `before` (RFC 3339), and only a
+/// re-baseline uses `accept`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarkerRequest {
+    pub tenant: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
+    pub reason: String,
+    /// Re-baseline only: trust-bearing entries (markers, key announcements) past the fork point
+    /// that igd did not write and the operator has checked and accepts, as `SEQ:HASH`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accept: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PruneResponse {
+    pub cut_hash: String,
+    /// The last entry deleted.
+    pub cut_seq: u64,
+    pub deleted: u64,
+    pub marker_seq: u64,
+    pub tenant: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RebaselineResponse {
+    pub cut_hash: String,
+    /// Where the chain leaves the signed history.
+    pub cut_seq: u64,
+    pub marker_seq: u64,
+    pub tenant: String,
+}
+
+/// `POST /v1/admin/audit/keys`: announce the next audit signing key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnnounceKeyRequest {
+    /// Raw Ed25519 public key, base64.
+    pub public_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnnounceKeyResponse {
+    /// The announced verifier key, encoded.
+    pub key: String,
+    /// The `_system` entry that announces it.
+    pub seq: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,5 +459,89 @@ mod tests {
         let err = serde_json::from_str::<RevokeRequest>(r#"{"jti":"a","reason":"r","extra":1}"#)
             .unwrap_err();
         assert!(err.to_string().contains("unknown field `extra`"));
+    }
+
+    #[test]
+    fn listed_entries_keep_their_related_entries_and_null_args() {
+        let entry = |kind: &str, seq: u64| Entry {
+            v: 1,
+            tenant: "acme".into(),
+            seq,
+            kind: kind.into(),
+            event_id: format!("e{seq}"),
+            ts: 1,
+            instance: "i".into(),
+            prev_hash: "p".into(),
+            hash: "h".into(),
+            ..Entry::default()
+        };
+        let row = ListedEntry {
+            entry: entry("decision", 1),
+            time: "t1".into(),
+            args: Some(Value::Null),
+            related: BTreeMap::from([(
+                "outcome".to_string(),
+                TimedEntry {
+                    entry: entry("outcome", 2),
+                    time: "t2".into(),
+                },
+            )]),
+        };
+        let wire = serde_json::to_value(&row).unwrap();
+        assert_eq!(wire["time"], "t1");
+        assert_eq!(wire["args"], Value::Null);
+        assert_eq!(wire["outcome"]["seq"], 2);
+        assert_eq!(wire["outcome"]["time"], "t2");
+        let back: ListedEntry = serde_json::from_value(wire).unwrap();
+        assert_eq!(back, row);
+    }
+
+    #[test]
+    fn a_single_tenant_verdict_is_repeated_at_the_top_level() {
+        let detail = ChainVerdictDetail {
+            broken_at: None,
+            chain_last_advanced_seconds: Some(3),
+            checkpoint: AnchorStatus {
+                size: 2,
+                verified: true,
+            },
+            head: VerdictHead {
+                hash: "h".into(),
+                seq: 2,
+                ts: Some("t".into()),
+            },
+            markers: vec![],
+            tenant: "acme".into(),
+            unanchored: 0,
+            verified: 2,
+        };
+        let verdict = ChainVerdict {
+            ok: true,
+            detail: detail.clone(),
+        };
+        let one = AuditVerifyReport {
+            ok: true,
+            tenants: vec![verdict.clone()],
+            tenant: Some(detail),
+        };
+        let wire = serde_json::to_value(&one).unwrap();
+        assert_eq!(wire["tenant"], "acme");
+        assert_eq!(wire["tenants"][0]["ok"], true);
+        assert_eq!(wire["broken_at"], Value::Null);
+        assert_eq!(
+            serde_json::from_value::<AuditVerifyReport>(wire).unwrap(),
+            one
+        );
+        let all = AuditVerifyReport {
+            ok: true,
+            tenants: vec![verdict],
+            tenant: None,
+        };
+        let wire = serde_json::to_value(&all).unwrap();
+        assert!(wire.get("tenant").is_none(), "{wire}");
+        assert_eq!(
+            serde_json::from_value::<AuditVerifyReport>(wire).unwrap(),
+            all
+        );
     }
 }
