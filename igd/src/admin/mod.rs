@@ -1,0 +1,352 @@
+//! The admin API (DESIGN §6): who the caller is, what they may touch, and the routing of each
+//! request to the handler of its resource.
+//!
+//! Transport-independent: the Unix-socket and bearer front ends both resolve a [`Caller`] and
+//! call [`handle`]. Every state-changing action is chained (`kind: admin`) before it takes effect,
+//! so an action that could not be audited is not performed. Answers and request bodies are the
+//! wire types of [`intentgate_proto::api`], shared with igctl.
+//!
+//! One module per resource: [`tokens`] (mint, list, revoke, revocations), [`stops`],
+//! [`tenants`] (tenants, agents), [`audit`] (list, export), [`verify`] (verify, checkpoints,
+//! key announcement, re-baseline) and [`retention`] (erase, prune, the `_unauthenticated` quota).
+//! They use this module's caller, error and scope helpers and, from the rest of igd, the
+//! gateway, store and audit writer. Nothing calls into them but the server's routing, and
+//! `lib.rs`'s quota task (through the `crate::audit_api` re-export).
+
+mod audit;
+pub mod retention;
+mod stops;
+mod tenants;
+mod tokens;
+mod verify;
+
+use crate::audit::AuditError;
+use crate::clock::parse_rfc3339;
+use crate::gateway::Gateway;
+use crate::http::{json_response, Body};
+use bytes::Bytes;
+use hyper::{Method, Response};
+use intentgate_proto::api::{ErrorBody, ErrorCode, StopRequest};
+use intentgate_proto::ids::valid_tenant;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Who is calling the admin API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// A Unix-socket peer whose uid is an admin (igd's own uid, root, or `INTENTGATE_ADMIN_UIDS`).
+    AdminUid(u32),
+    /// A Unix-socket peer with no admin rights.
+    OtherUid(u32),
+    /// The break-glass superadmin bearer (`INTENTGATE_ADMIN_TOKEN`).
+    AdminToken,
+    /// A tenant admin bearer (`INTENTGATE_TENANT_ADMINS`): an operator of one tenant.
+    TenantAdmin(String),
+}
+
+/// Roles, ordered by power.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Operator,
+    Admin,
+}
+
+impl Caller {
+    /// The identity written into audit entries.
+    pub fn identity(&self) -> String {
+        match self {
+            Caller::AdminUid(uid) | Caller::OtherUid(uid) => format!("uid:{uid}"),
+            Caller::AdminToken => "admin-token".to_string(),
+            Caller::TenantAdmin(t) => format!("tenant-admin:{t}"),
+        }
+    }
+
+    fn role(&self) -> Option<Role> {
+        match self {
+            Caller::AdminUid(_) | Caller::AdminToken => Some(Role::Admin),
+            Caller::TenantAdmin(_) => Some(Role::Operator),
+            Caller::OtherUid(_) => None,
+        }
+    }
+
+    /// The tenants this caller is confined to; `None` = all.
+    pub fn tenant_scope(&self) -> Option<&str> {
+        match self {
+            Caller::TenantAdmin(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    fn may_access(&self, tenant: &str) -> bool {
+        self.tenant_scope().is_none_or(|t| t == tenant)
+    }
+}
+
+/// An admin-API error: code plus a message that says what to do.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+    fn bad(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, message)
+    }
+    fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Forbidden, message)
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        tracing::error!(error = %e, "admin request failed on storage");
+        ApiError::new(
+            ErrorCode::Unavailable,
+            format!("storage is unavailable: {e}"),
+        )
+    }
+}
+
+impl From<AuditError> for ApiError {
+    fn from(e: AuditError) -> Self {
+        ApiError::new(
+            ErrorCode::Unavailable,
+            format!("the action was not performed because it could not be audited: {e}"),
+        )
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The error as an HTTP response.
+pub fn error_response(e: &ApiError) -> Response<Body> {
+    json_response(
+        e.code.http_status(),
+        &ErrorBody::new(e.code, e.message.clone()),
+    )
+}
+
+fn ok<T: Serialize>(value: &T) -> ApiResult<Response<Body>> {
+    Ok(json_response(200, value))
+}
+
+pub(crate) fn parse_body<T: DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
+    serde_json::from_slice(body).map_err(|e| ApiError::bad(format!("invalid JSON body: {e}")))
+}
+
+/// Query-string parameters, percent-decoded.
+pub fn query_params(query: Option<&str>) -> BTreeMap<String, String> {
+    query
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn hex_val(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match (hex_val(bytes[i + 1]), hex_val(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Route one admin request. `path` excludes the query string.
+pub async fn handle(
+    gw: &Gateway,
+    caller: &Caller,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    body: Bytes,
+) -> Response<Body> {
+    let result = route(gw, caller, method, path, query, body).await;
+    match result {
+        Ok(resp) => {
+            // Every answered admin call is logged (state-changing ones are also chained).
+            tracing::info!(
+                actor = %caller.identity(),
+                %method,
+                %path,
+                status = resp.status().as_u16(),
+                "admin request"
+            );
+            resp
+        }
+        Err(e) => {
+            tracing::info!(caller = %caller.identity(), %path, code = %e.code, "admin request refused");
+            error_response(&e)
+        }
+    }
+}
+
+async fn route(
+    gw: &Gateway,
+    caller: &Caller,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    body: Bytes,
+) -> ApiResult<Response<Body>> {
+    let Some(_role) = caller.role() else {
+        return Err(ApiError::forbidden(format!(
+            "{} is not an admin; add it to INTENTGATE_ADMIN_UIDS",
+            caller.identity()
+        )));
+    };
+    let params = query_params(query);
+    match (method, path) {
+        (&Method::POST, "/v1/admin/mint") => tokens::mint(gw, caller, parse_body(&body)?).await,
+        (&Method::GET, "/v1/admin/tokens") => tokens::list(gw, caller, &params).await,
+        (&Method::POST, "/v1/admin/revoke") => tokens::revoke(gw, caller, parse_body(&body)?).await,
+        (&Method::GET, "/v1/admin/revocations") => tokens::revocations(gw, caller).await,
+        (&Method::GET, "/v1/admin/stops") => stops::list(gw, caller).await,
+        (&Method::POST, "/v1/admin/stops") => stops::put(gw, caller, parse_body(&body)?).await,
+        (&Method::DELETE, "/v1/admin/stops") => {
+            let req: StopRequest = if body.is_empty() {
+                StopRequest {
+                    tenant: params.get("tenant").cloned().unwrap_or_default(),
+                    subject: params.get("subject").cloned(),
+                    reason: params.get("reason").cloned().unwrap_or_default(),
+                }
+            } else {
+                parse_body(&body)?
+            };
+            stops::lift(gw, caller, req).await
+        }
+        (&Method::GET, "/v1/admin/tenants") => tenants::tenants(gw, caller).await,
+        (&Method::GET, "/v1/admin/agents") => tenants::agents(gw, caller).await,
+        (&Method::GET, "/v1/admin/audit") => audit::list(gw, caller, &params).await,
+        (&Method::GET, "/v1/admin/audit/export") => audit::export(gw, caller, &params).await,
+        (&Method::GET, "/v1/admin/audit/verify") => verify::verify(gw, caller, &params).await,
+        (&Method::GET, "/v1/admin/audit/checkpoints") => {
+            verify::checkpoints(gw, caller, &params).await
+        }
+        (&Method::POST, "/v1/admin/audit/keys") => {
+            verify::announce_key(gw, caller, parse_body(&body)?).await
+        }
+        (&Method::POST, "/v1/admin/audit/rebaseline") => {
+            verify::rebaseline(gw, caller, parse_body(&body)?).await
+        }
+        (&Method::POST, "/v1/admin/audit/erase") => {
+            retention::erase(gw, caller, parse_body(&body)?).await
+        }
+        (&Method::POST, "/v1/admin/audit/prune") => {
+            retention::prune(gw, caller, parse_body(&body)?).await
+        }
+        (_, p) if KNOWN_PATHS.contains(&p) => Err(ApiError::bad(format!(
+            "method {method} is not allowed on {p}"
+        ))),
+        // Another method on an audit path is answered as an unknown endpoint, not as a
+        // method not allowed: as igd always has.
+        _ => Err(ApiError::new(
+            ErrorCode::NotFound,
+            format!("no admin endpoint {method} {path}"),
+        )),
+    }
+}
+
+/// Paths with an endpoint, for telling a wrong method from an unknown path.
+const KNOWN_PATHS: &[&str] = &[
+    "/v1/admin/mint",
+    "/v1/admin/tokens",
+    "/v1/admin/revoke",
+    "/v1/admin/revocations",
+    "/v1/admin/stops",
+    "/v1/admin/tenants",
+    "/v1/admin/agents",
+];
+
+fn check_tenant(caller: &Caller, tenant: &str) -> ApiResult<()> {
+    if !valid_tenant(tenant) {
+        return Err(ApiError::bad(format!(
+            "tenant {tenant:?} is not a valid name ([a-z0-9][a-z0-9-]{{0,62}})"
+        )));
+    }
+    if !caller.may_access(tenant) {
+        return Err(ApiError::forbidden(format!(
+            "{} may not act in tenant {tenant}",
+            caller.identity()
+        )));
+    }
+    Ok(())
+}
+
+fn admin_only(caller: &Caller, what: &str) -> ApiResult<()> {
+    if caller.tenant_scope().is_some() {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!("{what} needs an admin"),
+        ));
+    }
+    Ok(())
+}
+
+fn time_param(params: &BTreeMap<String, String>, key: &str) -> ApiResult<Option<i64>> {
+    match params.get(key) {
+        None => Ok(None),
+        Some(v) => parse_rfc3339(v).map(Some).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!("{key} must be RFC 3339, e.g. 2026-01-31T00:00:00Z"),
+            )
+        }),
+    }
+}
+
+/// The tenants a read covers: the caller's own, the one asked for, or (`None`) all.
+fn scope(caller: &Caller, requested: Option<&String>) -> ApiResult<Option<Vec<String>>> {
+    match (caller.tenant_scope(), requested) {
+        (Some(own), Some(t)) if own != t => Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!("{} may not read tenant {t}", caller.identity()),
+        )),
+        (Some(own), _) => Ok(Some(vec![own.to_string()])),
+        (None, Some(t)) => Ok(Some(vec![t.clone()])),
+        (None, None) => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_decoding() {
+        let p = query_params(Some("tenant=acme&subject=a%20b&x"));
+        assert_eq!(p["tenant"], "acme");
+        assert_eq!(p["subject"], "a b");
+        assert_eq!(p["x"], "");
+        assert_eq!(query_params(Some("a=%zz"))["a"], "%zz");
+        assert_eq!(query_params(Some("a=%4"))["a"], "%4");
+    }
+}
