@@ -3,10 +3,13 @@
 //! back only after the transaction committed, so "forward only after the decision is durable"
 //! is simply: await [`AuditWriter::append`] before forwarding.
 
+use crate::clock;
 use crate::store::{
     AppendEntry, BudgetCharge, CallCount, CommitBatch, DynStore, SideRecord, StoreError,
 };
-use intentgate_proto::audit::{Entry, GENESIS_HASH};
+use intentgate_proto::audit::{Check, Entry, Kind, Verdict, GENESIS_HASH};
+use intentgate_proto::ids::new_id;
+use intentgate_proto::token::Claims;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -38,6 +41,16 @@ pub struct Record {
     pub calls: Vec<CallCount>,
 }
 
+impl Record {
+    /// An entry with nothing riding along.
+    pub fn of(entry: Entry) -> Record {
+        Record {
+            entry,
+            ..Record::default()
+        }
+    }
+}
+
 struct Job {
     record: Record,
     /// Nobody waits for it (outcome entries): it may wait briefly to ride a later commit.
@@ -52,6 +65,8 @@ pub struct AuditWriter {
     /// False since a commit failed on storage, until a commit or a store probe succeeds
     /// (`/healthz` answers 503 meanwhile).
     store_ok: Arc<AtomicBool>,
+    /// This igd's instance id, stamped on every entry it writes.
+    instance: Arc<str>,
 }
 
 impl std::fmt::Debug for Job {
@@ -64,12 +79,70 @@ impl AuditWriter {
     /// Start the writer task. It ends when every handle is dropped, after draining.
     pub async fn start(
         store: DynStore,
+        instance: &str,
     ) -> Result<(AuditWriter, tokio::task::JoinHandle<()>), StoreError> {
         let heads = load_heads(&store).await?;
         let (tx, rx) = mpsc::channel(8192);
         let task = tokio::spawn(writer_loop(store, heads, rx));
         let store_ok = Arc::new(AtomicBool::new(true));
-        Ok((AuditWriter { tx, store_ok }, task))
+        let instance = Arc::from(instance);
+        Ok((
+            AuditWriter {
+                tx,
+                store_ok,
+                instance,
+            },
+            task,
+        ))
+    }
+
+    /// A new unsealed entry of `kind` in `tenant`, stamped with time, id and instance.
+    pub fn entry(&self, tenant: &str, kind: Kind) -> Entry {
+        Entry {
+            tenant: tenant.to_string(),
+            kind: kind.as_str().to_string(),
+            event_id: new_id(),
+            ts: clock::now_us(),
+            instance: self.instance.to_string(),
+            ..Entry::default()
+        }
+    }
+
+    /// A new entry about a token's call, in its tenant, naming its subject and chain.
+    pub fn token_entry(&self, claims: &Claims, kind: Kind) -> Entry {
+        let mut e = self.entry(&claims.root.tenant, kind);
+        e.subject = Some(claims.root.sub.clone());
+        e.delegated_subject = claims.delegated_subject().map(String::from);
+        e.jti = Some(claims.leaf_jti().to_string());
+        e.root_jti = Some(claims.root.jti.clone());
+        e.jti_chain = Some(claims.chain().map(String::from).collect());
+        e
+    }
+
+    /// A decision entry blocking a token's request at `check`.
+    pub fn refusal(&self, claims: &Claims, check: Check, reason: String) -> Entry {
+        let mut e = self.token_entry(claims, Kind::Decision);
+        e.decision = Some(Verdict::Block.as_str().into());
+        e.check = Some(check.as_str().into());
+        e.reason = Some(reason);
+        e
+    }
+
+    /// Chain a state-changing admin action and wait until it is durable.
+    pub async fn admin(
+        &self,
+        tenant: &str,
+        actor: &str,
+        action: &str,
+        target: &str,
+        reason: Option<&str>,
+    ) -> Result<Entry, AuditError> {
+        let mut entry = self.entry(tenant, Kind::Admin);
+        entry.actor = Some(actor.to_string());
+        entry.action = Some(action.to_string());
+        entry.target = Some(target.to_string());
+        entry.reason = reason.filter(|r| !r.is_empty()).map(String::from);
+        self.append(Record::of(entry)).await
     }
 
     /// Whether the last commit (or store probe) succeeded.

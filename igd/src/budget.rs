@@ -69,6 +69,14 @@ pub struct Counters {
     pub cost_today: u64,
 }
 
+/// What the policy is told of a call's budget before deciding it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Quote {
+    pub counters: Counters,
+    /// Calls left at the tightest level of the token's chain.
+    pub remaining: u64,
+}
+
 /// Why a call is over budget.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OverBudget(pub String);
@@ -191,6 +199,22 @@ impl Budgets {
 
     fn cost_of(&self, tool: &str) -> u64 {
         self.tool_costs.get(tool).copied().unwrap_or(1)
+    }
+
+    /// The counters of (tenant, subject) and the calls left in the chain, for the policy input.
+    pub fn quote(
+        &self,
+        tenant: &str,
+        subject: &str,
+        root_jti: &str,
+        levels: &[(&str, u64)],
+        tool: &str,
+        now_us: i64,
+    ) -> Quote {
+        Quote {
+            counters: self.counters(tenant, subject, tool, now_us),
+            remaining: self.remaining(tenant, root_jti, levels),
+        }
     }
 
     /// Counters of (tenant, subject) for the policy input.

@@ -6,12 +6,13 @@
 //! the signer refuses, loudly, to sign a head that regresses or forks from it, so a restored or
 //! rewritten database cannot be silently re-anchored.
 
+use crate::audit::AuditWriter;
 use crate::audit::Record;
 use crate::clock::now_us;
 use crate::config::{ConfigError, Settings};
-use crate::gateway::Gateway;
 use crate::store::{CheckpointRecord, DynStore};
 use ed25519_dalek::SigningKey;
+use intentgate_proto::audit::Kind;
 use intentgate_proto::checkpoint::{
     signing_key_from_pem, signing_key_pem, Checkpoint, KeyVouching, VerifierKey,
 };
@@ -74,7 +75,7 @@ struct State {
 const MAX_UNUSUAL: u32 = 10_000;
 
 /// The entry kinds that change what verifiers trust or excuse.
-const TRUST_KINDS: [&str; 2] = ["marker", "checkpoint-key"];
+const TRUST_KINDS: [&str; 2] = [Kind::Marker.as_str(), Kind::CheckpointKey.as_str()];
 
 /// Write the state durably: a temporary file, fsync, rename.
 fn write_state_file(path: &Path, state: &State) -> std::io::Result<()> {
@@ -601,18 +602,18 @@ impl Signer {
     /// only checkpoints past it.
     pub async fn fork_point(
         &self,
-        gw: &Gateway,
+        store: &DynStore,
         tenant: &str,
     ) -> Result<(u64, String), crate::store::StoreError> {
-        let keys = trusted_keys(gw).await;
-        let rows = gw.store.checkpoints(Some(tenant), 10_000).await?;
+        let keys = self.trusted_keys(store).await;
+        let rows = store.checkpoints(Some(tenant), 10_000).await?;
         let mut candidates: Vec<(u64, String)> = self.trusted_heads(&rows, &keys, tenant).collect();
         candidates.extend(self.last_head(tenant));
         candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
-        let first = gw.store.chain_range(tenant, 0, u64::MAX / 2, 1).await?;
+        let first = store.chain_range(tenant, 0, u64::MAX / 2, 1).await?;
         let first = first.first().map(|e| (e.seq, e.prev_hash.clone()));
         for (size, hash) in candidates {
-            let held = gw.store.chain_range(tenant, size, size, 1).await?;
+            let held = store.chain_range(tenant, size, size, 1).await?;
             if held.first().is_some_and(|e| e.hash == hash) {
                 return Ok((size, hash));
             }
@@ -625,48 +626,55 @@ impl Signer {
     }
 
     /// Announce this key in `_system` (a `checkpoint-key` entry) the first time it is used.
-    pub async fn announce(&self, gw: &Gateway) -> Result<(), crate::audit::AuditError> {
+    pub async fn announce(
+        &self,
+        store: &DynStore,
+        audit: &AuditWriter,
+    ) -> Result<(), crate::audit::AuditError> {
         let current = self.verifier_key();
-        let announced = announced_keys(gw).await;
+        let announced = announced_keys(store).await;
         if announced.contains(&current) {
             return Ok(());
         }
-        let mut e = gw.new_entry(SYSTEM_TENANT, "checkpoint-key");
+        let mut e = audit.entry(SYSTEM_TENANT, Kind::CheckpointKey);
         e.actor = Some("igd".into());
-        e.action = Some("checkpoint-key".into());
+        e.action = Some(Kind::CheckpointKey.as_str().into());
         e.target = Some(current.encode());
         e.reason = Some(if announced.is_empty() {
             "first audit signing key".into()
         } else {
             "audit signing key rotated".into()
         });
-        append_own(gw, e).await?;
+        self.append_own(audit, e).await?;
         Ok(())
     }
-}
 
-/// Chain a trust-bearing entry igd writes (a marker, a key announcement): recorded in the
-/// signer state first, so the signer will anchor it, and forgotten again if the append fails.
-pub async fn append_own(
-    gw: &Gateway,
-    e: intentgate_proto::audit::Entry,
-) -> Result<intentgate_proto::audit::Entry, crate::audit::AuditError> {
-    gw.signer
-        .expect(&e)
-        .await
-        .map_err(|err| crate::audit::AuditError::Unavailable(format!("signer state: {err}")))?;
-    let pending = e.clone();
-    let appended = gw
-        .audit
-        .append(Record {
-            entry: e,
-            ..Record::default()
-        })
-        .await;
-    if appended.is_err() {
-        gw.signer.forget_pending(&pending).await;
+    /// Chain a trust-bearing entry igd writes (a marker, a key announcement): recorded in the
+    /// signer state first, so the signer will anchor it, and forgotten again if the append
+    /// fails.
+    pub async fn append_own(
+        &self,
+        audit: &AuditWriter,
+        e: intentgate_proto::audit::Entry,
+    ) -> Result<intentgate_proto::audit::Entry, crate::audit::AuditError> {
+        self.expect(&e)
+            .await
+            .map_err(|err| crate::audit::AuditError::Unavailable(format!("signer state: {err}")))?;
+        let pending = e.clone();
+        let appended = audit.append(Record::of(e)).await;
+        if appended.is_err() {
+            self.forget_pending(&pending).await;
+        }
+        appended
     }
-    appended
+
+    /// The keys igd itself trusts to verify checkpoints: its own signing key, and the keys the
+    /// rotation trust path vouches for ([`KeyVouching`]: announced in `_system` and covered by
+    /// a `_system` checkpoint signed by an already-trusted key). A `checkpoint-key` entry alone
+    /// (one written into the store by hand) earns nothing.
+    pub async fn trusted_keys(&self, store: &DynStore) -> Vec<VerifierKey> {
+        trusted_keys_in(store, self.verifier_key(), &self.deployment_id).await
+    }
 }
 
 /// Whether `rows` (the entries at `last.size` and after it) continue the signed head: the entry
@@ -682,14 +690,14 @@ fn continues_from(rows: &[intentgate_proto::audit::Entry], last: &Signed) -> boo
 }
 
 /// Keys announced in `_system` (the daemon's own view; auditors pin keys out of band).
-pub async fn announced_keys(gw: &Gateway) -> Vec<VerifierKey> {
+pub async fn announced_keys(store: &DynStore) -> Vec<VerifierKey> {
     let q = crate::store::AuditQuery {
         tenant: Some(SYSTEM_TENANT.to_string()),
-        kind: Some("checkpoint-key".into()),
+        kind: Some(Kind::CheckpointKey.as_str().into()),
         limit: 1000,
         ..Default::default()
     };
-    gw.store
+    store
         .query_entries(&q)
         .await
         .unwrap_or_default()
@@ -698,15 +706,7 @@ pub async fn announced_keys(gw: &Gateway) -> Vec<VerifierKey> {
         .collect()
 }
 
-/// The keys igd itself trusts to verify checkpoints: its own signing key, and the keys the
-/// rotation trust path vouches for ([`KeyVouching`]: announced in `_system` and covered by a
-/// `_system` checkpoint signed by an already-trusted key). A `checkpoint-key` entry alone (one
-/// written into the store by hand) earns nothing.
-pub async fn trusted_keys(gw: &Gateway) -> Vec<VerifierKey> {
-    trusted_keys_in(&gw.store, gw.signer.verifier_key(), &gw.deployment_id).await
-}
-
-/// [`trusted_keys`] from a store, this signer's key and the deployment.
+/// [`Signer::trusted_keys`] from a store, this signer's key and the deployment.
 async fn trusted_keys_in(
     store: &DynStore,
     own: VerifierKey,

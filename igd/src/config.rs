@@ -531,16 +531,8 @@ impl Sources {
         self.get(key).map(|s| Secret::new(s.to_string()))
     }
 
-    fn build(self, default_data_dir: &str) -> Result<Settings, ConfigError> {
-        let listen_text = self.get("listen").unwrap_or("127.0.0.1:8080");
-        let listen: SocketAddr = listen_text
-            .parse()
-            .map_err(|_| ConfigError::new("listen", format!("{listen_text:?} is not host:port")))?;
-        let data_dir = PathBuf::from(self.get("data_dir").unwrap_or(default_data_dir));
-        let admin_socket = self
-            .get("admin_socket")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| data_dir.join("admin.sock"));
+    /// The agent listener's certificate and key: both or neither, never set but empty.
+    fn tls_files(&self) -> Result<(Option<PathBuf>, Option<PathBuf>), ConfigError> {
         for key in ["tls_cert", "tls_key"] {
             // Set to nothing would silently mean plain HTTP.
             if self.values.get(key).is_some_and(|v| v.trim().is_empty()) {
@@ -558,6 +550,12 @@ impl Sources {
                 "INTENTGATE_TLS_CERT and INTENTGATE_TLS_KEY must be set together",
             ));
         }
+        Ok((tls_cert, tls_key))
+    }
+
+    /// The global admin bearer token and the per-tenant ones, each at least 32 bytes.
+    #[allow(clippy::type_complexity)]
+    fn admin_tokens(&self) -> Result<(Option<Secret>, Vec<(String, Secret)>), ConfigError> {
         let admin_token = self.secret("admin_token");
         if let Some(t) = &admin_token {
             if t.expose().len() < 32 {
@@ -583,22 +581,12 @@ impl Sources {
             }
             tenant_admins.push((tenant.to_string(), Secret::new(token.to_string())));
         }
-        if (admin_token.is_some() || !tenant_admins.is_empty())
-            && !listen.ip().is_loopback()
-            && tls_cert.is_none()
-        {
-            return Err(ConfigError::new(
-                "admin_token",
-                "a bearer admin token on a non-loopback listener requires TLS (INTENTGATE_TLS_CERT)",
-            ));
-        }
-        let mut admin_uids = Vec::new();
-        for uid in self.list("admin_uids") {
-            admin_uids
-                .push(uid.parse().map_err(|_| {
-                    ConfigError::new("admin_uids", format!("{uid:?} is not a uid"))
-                })?);
-        }
+        Ok((admin_token, tenant_admins))
+    }
+
+    /// The upstream URL (http(s):// or `stub`) and the headers igd sends it.
+    #[allow(clippy::type_complexity)]
+    fn upstream(&self) -> Result<(Option<String>, Vec<(String, Secret)>), ConfigError> {
         let mut upstream_headers = Vec::new();
         if let Some(raw) = self.get("upstream_headers") {
             let map: BTreeMap<String, String> = serde_json::from_str(raw).map_err(|_| {
@@ -628,84 +616,11 @@ impl Sources {
                 ));
             }
         }
-        let mut trusted_proxies = Vec::new();
-        for p in self.list("trusted_proxies") {
-            trusted_proxies.push(p.parse().map_err(|_| {
-                ConfigError::new("trusted_proxies", format!("{p:?} is not an IP address"))
-            })?);
-        }
-        if let Some(id) = self.get("deployment_id") {
-            if !intentgate_proto::ids::valid_tenant(id) {
-                return Err(ConfigError::new(
-                    "deployment_id",
-                    "must match [a-z0-9][a-z0-9-]{0,62}",
-                ));
-            }
-        }
-        let audit_persist_arg_values = match self.get("audit_persist_arg_values").unwrap_or("off") {
-            "off" => ArgPersistence::Off,
-            "scalars" => ArgPersistence::Scalars,
-            "raw" => ArgPersistence::Raw,
-            other => {
-                return Err(ConfigError::new(
-                    "audit_persist_arg_values",
-                    format!("{other:?} must be off, scalars or raw"),
-                ))
-            }
-        };
-        let audit_sync = match self.get("audit_sync").unwrap_or("normal") {
-            "normal" => AuditSync::Normal,
-            "full" => AuditSync::Full,
-            other => {
-                return Err(ConfigError::new(
-                    "audit_sync",
-                    format!("{other:?} must be normal or full"),
-                ))
-            }
-        };
-        let max_token_ttl = self.number("max_token_ttl", 30 * 24 * 3600u64)?;
-        if max_token_ttl == 0 {
-            return Err(ConfigError::new("max_token_ttl", "must be positive"));
-        }
-        let max_body_bytes = self.number("max_body_bytes", 1_048_576usize)?;
-        let session_ops_per_minute = self.number("session_ops_per_minute", 60u32)?;
-        if session_ops_per_minute == 0 {
-            return Err(ConfigError::new(
-                "session_ops_per_minute",
-                "must be at least 1",
-            ));
-        }
-        let max_upstream_response_bytes =
-            self.number("max_upstream_response_bytes", 16_777_216usize)?;
-        if max_upstream_response_bytes < 1024 {
-            return Err(ConfigError::new(
-                "max_upstream_response_bytes",
-                "must be at least 1024",
-            ));
-        }
-        if max_body_bytes < 1024 {
-            return Err(ConfigError::new("max_body_bytes", "must be at least 1024"));
-        }
-        let positive = |key: &str, default: u64| -> Result<u64, ConfigError> {
-            let v = self.number(key, default)?;
-            if v == 0 {
-                return Err(ConfigError::new(key, "must be positive"));
-            }
-            Ok(v)
-        };
-        let header_timeout_ms = positive("header_timeout_ms", 10_000)?;
-        let body_timeout_ms = positive("body_timeout_ms", 30_000)?;
-        let idle_timeout_ms = positive("idle_timeout_ms", 75_000)?;
-        let max_connections = positive("max_connections", 4096)?;
-        let max_connections_per_address = positive("max_connections_per_address", 256)?;
-        for rule in &self.budgets {
-            if !intentgate_proto::ids::valid_tenant(&rule.tenant) {
-                return Err(ConfigError {
-                    variable: "budget".into(),
-                    message: format!("tenant {:?} is not a valid tenant name", rule.tenant),
-                });
-            }
-        }
+        Ok((upstream_url, upstream_headers))
+    }
+
+    /// `LOG_LEVEL` (a level or filter directive) and `LOG_FORMAT` (pretty on a terminal).
+    fn logging(&self) -> Result<(String, LogFormat), ConfigError> {
         let log_level = self.get("log_level").unwrap_or("info").to_string();
         if tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {
             return Err(ConfigError::new(
@@ -734,6 +649,123 @@ impl Sources {
                 ))
             }
         };
+        Ok((log_level, log_format))
+    }
+
+    /// A list whose every item parses as `T` (`what` names it in the error).
+    fn parsed_list<T: std::str::FromStr>(
+        &self,
+        key: &str,
+        what: &str,
+    ) -> Result<Vec<T>, ConfigError> {
+        self.list(key)
+            .into_iter()
+            .map(|item| {
+                item.parse()
+                    .map_err(|_| ConfigError::new(key, format!("{item:?} is not {what}")))
+            })
+            .collect()
+    }
+
+    /// One of `options` by name; the first is the default.
+    fn choice<T: Copy>(&self, key: &str, options: &[(&str, T)]) -> Result<T, ConfigError> {
+        let Some(value) = self.get(key) else {
+            return Ok(options[0].1);
+        };
+        match options.iter().find(|(name, _)| *name == value) {
+            Some((_, v)) => Ok(*v),
+            None => {
+                let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+                let (last, rest) = names.split_last().unwrap_or((&"", &[]));
+                Err(ConfigError::new(
+                    key,
+                    format!("{value:?} must be {} or {last}", rest.join(", ")),
+                ))
+            }
+        }
+    }
+
+    /// A number no smaller than `min` ("must be positive" for 1, else "must be at least").
+    fn at_least<T>(&self, key: &str, default: T, min: T) -> Result<T, ConfigError>
+    where
+        T: std::str::FromStr + PartialOrd + Copy + fmt::Display,
+    {
+        let v = self.number(key, default)?;
+        if v < min {
+            let message = if min.to_string() == "1" {
+                "must be positive".to_string()
+            } else {
+                format!("must be at least {min}")
+            };
+            return Err(ConfigError::new(key, message));
+        }
+        Ok(v)
+    }
+
+    fn build(self, default_data_dir: &str) -> Result<Settings, ConfigError> {
+        let listen_text = self.get("listen").unwrap_or("127.0.0.1:8080");
+        let listen: SocketAddr = listen_text
+            .parse()
+            .map_err(|_| ConfigError::new("listen", format!("{listen_text:?} is not host:port")))?;
+        let data_dir = PathBuf::from(self.get("data_dir").unwrap_or(default_data_dir));
+        let admin_socket = self
+            .get("admin_socket")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("admin.sock"));
+        let (tls_cert, tls_key) = self.tls_files()?;
+        let (admin_token, tenant_admins) = self.admin_tokens()?;
+        if (admin_token.is_some() || !tenant_admins.is_empty())
+            && !listen.ip().is_loopback()
+            && tls_cert.is_none()
+        {
+            return Err(ConfigError::new(
+                "admin_token",
+                "a bearer admin token on a non-loopback listener requires TLS (INTENTGATE_TLS_CERT)",
+            ));
+        }
+        let admin_uids = self.parsed_list("admin_uids", "a uid")?;
+        let (upstream_url, upstream_headers) = self.upstream()?;
+        let trusted_proxies = self.parsed_list("trusted_proxies", "an IP address")?;
+        if let Some(id) = self.get("deployment_id") {
+            if !intentgate_proto::ids::valid_tenant(id) {
+                return Err(ConfigError::new(
+                    "deployment_id",
+                    "must match [a-z0-9][a-z0-9-]{0,62}",
+                ));
+            }
+        }
+        let audit_persist_arg_values = self.choice(
+            "audit_persist_arg_values",
+            &[
+                ("off", ArgPersistence::Off),
+                ("scalars", ArgPersistence::Scalars),
+                ("raw", ArgPersistence::Raw),
+            ],
+        )?;
+        let audit_sync = self.choice(
+            "audit_sync",
+            &[("normal", AuditSync::Normal), ("full", AuditSync::Full)],
+        )?;
+        let max_token_ttl = self.at_least("max_token_ttl", 30 * 24 * 3600u64, 1)?;
+        let max_body_bytes = self.at_least("max_body_bytes", 1_048_576usize, 1024)?;
+        let session_ops_per_minute = self.at_least("session_ops_per_minute", 60u32, 1)?;
+        let max_upstream_response_bytes =
+            self.at_least("max_upstream_response_bytes", 16_777_216usize, 1024)?;
+        let header_timeout_ms = self.at_least("header_timeout_ms", 10_000u64, 1)?;
+        let body_timeout_ms = self.at_least("body_timeout_ms", 30_000u64, 1)?;
+        let idle_timeout_ms = self.at_least("idle_timeout_ms", 75_000u64, 1)?;
+        let max_connections = self.at_least("max_connections", 4096u64, 1)?;
+        let max_connections_per_address =
+            self.at_least("max_connections_per_address", 256u64, 1)?;
+        for rule in &self.budgets {
+            if !intentgate_proto::ids::valid_tenant(&rule.tenant) {
+                return Err(ConfigError {
+                    variable: "budget".into(),
+                    message: format!("tenant {:?} is not a valid tenant name", rule.tenant),
+                });
+            }
+        }
+        let (log_level, log_format) = self.logging()?;
         Ok(Settings {
             listen,
             tls_cert,

@@ -8,7 +8,6 @@
 
 pub mod admin;
 pub mod audit;
-pub mod audit_api;
 pub mod budget;
 pub mod checkpoints;
 pub mod clock;
@@ -21,6 +20,7 @@ pub mod mcp;
 pub mod pipeline;
 pub mod policy;
 pub mod relay;
+pub mod revocations;
 pub mod secrets;
 pub mod server;
 pub mod server_requests;
@@ -164,19 +164,27 @@ fn private_db_files(db: &std::path::Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Run igd until `shutdown` resolves, then drain and return.
-pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Result<(), RunError> {
+/// Everything loaded before anything listens: settings checked into parts (policy, upstream,
+/// TLS, keys, store, budgets, signer) and the gateway with its running audit writer.
+struct Opened {
+    gw: Arc<Gateway>,
+    store: DynStore,
+    audit_task: tokio::task::JoinHandle<()>,
+    agent_tls: Option<Arc<tls::AgentTls>>,
+}
+
+async fn open_gateway(settings: &Settings) -> Result<Opened, RunError> {
     // Everything check_config validates is loaded below, once, before anything listens.
-    refuse_postgres(&settings)?;
-    let policy = load_policy(&settings)?;
-    let upstream = upstream::Upstream::from_settings(&settings)
+    refuse_postgres(settings)?;
+    let policy = load_policy(settings)?;
+    let upstream = upstream::Upstream::from_settings(settings)
         .map_err(|m| ConfigError::new("upstream_url", m))?;
-    let agent_tls = tls::AgentTls::from_settings(&settings)?.map(Arc::new);
+    let agent_tls = tls::AgentTls::from_settings(settings)?.map(Arc::new);
     create_data_dir(&settings.data_dir).map_err(io_err(format!(
         "cannot create data dir {}",
         settings.data_dir.display()
     )))?;
-    let keys = secrets::load_keys(&settings)?;
+    let keys = secrets::load_keys(settings)?;
     let instance =
         secrets::instance_id(&settings.data_dir).map_err(io_err("cannot keep instance.id"))?;
     let db_path = settings.data_dir.join("igd.db");
@@ -193,14 +201,10 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
                 .await?
         }
     };
-    match &upstream {
-        upstream::Upstream::None => tracing::warn!("no upstream configured (INTENTGATE_UPSTREAM_URL): tools/call is refused with -31006"),
-        upstream::Upstream::Stub => tracing::warn!("INTENTGATE_UPSTREAM_URL=stub: the built-in DEVELOPMENT echo server answers calls; never use this in production"),
-        upstream::Upstream::Http(_) => {}
-    }
-    let budgets = budget::Budgets::load(&store, &settings).await?;
+    upstream.warn_at_start();
+    let budgets = budget::Budgets::load(&store, settings).await?;
     let (signing_key, state_path) = checkpoints::load_key(
-        &settings,
+        settings,
         std::env::var_os("CREDENTIALS_DIRECTORY").map(Into::into),
     )?;
     let existing: Vec<String> = store
@@ -215,7 +219,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
         state_path,
         existing,
     )?);
-    let (audit, audit_task) = audit::AuditWriter::start(store.clone()).await?;
+    let (audit, audit_task) = audit::AuditWriter::start(store.clone(), &instance).await?;
     let gw = Arc::new(Gateway::new(gateway::Parts {
         settings: settings.clone(),
         keys,
@@ -228,6 +232,23 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
         upstream,
         signer,
     }));
+    Ok(Opened {
+        gw,
+        store,
+        audit_task,
+        agent_tls,
+    })
+}
+
+/// Run igd until `shutdown` resolves, then drain and return.
+pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Result<(), RunError> {
+    // Everything check_config validates is loaded, once, before anything listens.
+    let Opened {
+        gw,
+        store,
+        audit_task,
+        agent_tls,
+    } = open_gateway(&settings).await?;
 
     let agent_listener = tokio::net::TcpListener::bind(settings.listen)
         .await
@@ -241,10 +262,10 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
             settings.admin_socket.display()
         )))?;
 
-    gw.reload_revocations_and_stops().await?;
+    gw.revocations.load(&gw.store).await?;
     // Deleted session ids first: no request may use one before they are known.
     gw.sessions.maintain(&gw.store, false).await?;
-    if let Err(e) = gw.signer.announce(&gw).await {
+    if let Err(e) = gw.signer.announce(&gw.store, &gw.audit).await {
         tracing::error!(error = %e, "cannot chain the audit signing key announcement");
     }
     gw.set_ready(true);
@@ -296,7 +317,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     tracker.drained(Duration::from_secs(10)).await;
     let _ = std::fs::remove_file(&settings.admin_socket);
     // The last second's summary of unauthenticated refusals is chained, not dropped.
-    gw.unauthenticated.flush(&gw).await;
+    gw.unauthenticated.flush().await;
     let signer = gw.signer.clone();
     drop(gw);
     // The writer ends once every handle is gone, after committing what it holds.
@@ -320,7 +341,7 @@ async fn maintenance_loop(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiv
             Ok(n) => tracing::info!(pruned = n, "pruned revocations of expired tokens"),
             Err(e) => tracing::warn!(error = %e, "revocation prune failed"),
         }
-        if let Err(e) = gw.reload_revocations_and_stops().await {
+        if let Err(e) = gw.revocations.load(&gw.store).await {
             tracing::warn!(error = %e, "revocation resync failed; keeping the in-memory sets");
         }
     }
@@ -333,9 +354,9 @@ async fn second_ticker(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiver<
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                gw.unauthenticated.flush(&gw).await;
+                gw.unauthenticated.flush().await;
                 gw.signer.sign_heads(&gw.store).await;
-                if let Err(e) = audit_api::enforce_unauthenticated_quota(&gw).await {
+                if let Err(e) = admin::retention::enforce_unauthenticated_quota(&gw).await {
                     tracing::warn!(error = %e.message, "unauthenticated quota enforcement failed");
                 }
                 if let Err(e) = gw.store.maintain().await {

@@ -1,53 +1,52 @@
-//! The pipeline on every `tools/call` (DESIGN §4), read top to bottom as the checks in order:
-//! capability → intent → policy → approval → budget → (audit commit) → forward.
+//! The life of one gated call (DESIGN §4), read top to bottom: capability → intent → policy →
+//! approval → budget → decision commit → forward → outcome.
 //!
-//! Every decision becomes an audit entry, committed before the call is forwarded or refused.
-//! The first failing check short-circuits. Nothing here knows about HTTP or SQL.
+//! [`run`] owns a call from its first check to its outcome entry: every decision becomes an
+//! audit entry, committed before the call is forwarded or refused; the first failing check
+//! short-circuits; the budget is reserved once and committed with the decision; the caller's
+//! `forward` gets an [`Owed`], the outcome entry it must settle with upstream's status (and
+//! settles by itself with 499 if the forward is abandoned). Nothing here knows about HTTP or
+//! SQL: the pipeline gets narrow [`Handles`], not the gateway.
 
-use crate::audit::Record;
-use crate::budget::Reservation;
+use crate::audit::{AuditWriter, Record};
+use crate::budget::{Budgets, Counters, Reservation};
 use crate::clock::{now_us, rfc3339};
 use crate::config::ArgPersistence;
-use crate::gateway::Gateway;
 use crate::jsonrpc::*;
+use crate::policy::PolicySnapshot;
+use crate::revocations::Revocations;
 use crate::store::SideRecord;
-use intentgate_proto::audit::Entry;
+use arc_swap::ArcSwap;
+pub use intentgate_proto::audit::Check;
+use intentgate_proto::audit::{Entry, Kind, Verdict};
 use intentgate_proto::token::Claims;
 use rand::RngCore;
 use serde_json::{json, Value};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
 
-/// Which check refused a call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Check {
-    Capability,
-    Policy,
-    Approval,
-    Budget,
-    Audit,
-    Upstream,
+/// What the pipeline needs of the gateway, and nothing more.
+#[derive(Debug, Clone, Copy)]
+pub struct Handles<'a> {
+    pub revocations: &'a Revocations,
+    pub policy: &'a ArcSwap<PolicySnapshot>,
+    pub budgets: &'a Arc<Budgets>,
+    pub audit: &'a AuditWriter,
+    /// `INTENTGATE_AUDIT_PERSIST_ARG_VALUES`.
+    pub persist_args: ArgPersistence,
 }
 
-impl Check {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Check::Capability => "capability",
-            Check::Policy => "policy",
-            Check::Approval => "approval",
-            Check::Budget => "budget",
-            Check::Audit => "audit",
-            Check::Upstream => "upstream",
-        }
-    }
-
-    pub fn code(self) -> i64 {
-        match self {
-            Check::Capability => REFUSED_CAPABILITY,
-            Check::Policy => REFUSED_POLICY,
-            Check::Approval => REFUSED_APPROVAL,
-            Check::Budget => REFUSED_BUDGET,
-            Check::Audit => REFUSED_AUDIT,
-            Check::Upstream => REFUSED_UPSTREAM,
-        }
+/// The JSON-RPC error code a refusal at `check` answers with.
+pub fn refusal_code(check: Check) -> i64 {
+    match check {
+        Check::Request => INVALID_REQUEST,
+        Check::Capability => REFUSED_CAPABILITY,
+        Check::Policy => REFUSED_POLICY,
+        Check::Approval => REFUSED_APPROVAL,
+        Check::Budget => REFUSED_BUDGET,
+        Check::Audit => REFUSED_AUDIT,
+        Check::Upstream => REFUSED_UPSTREAM,
     }
 }
 
@@ -65,7 +64,7 @@ impl Refusal {
     pub fn to_jsonrpc(&self, id: &Value) -> Value {
         error(
             id,
-            self.check.code(),
+            refusal_code(self.check),
             &self.reason,
             Some(json!({
                 "check": self.check.as_str(),
@@ -76,13 +75,6 @@ impl Refusal {
     }
 }
 
-/// A call cleared to go upstream: its decision is durable and its budget charged.
-#[derive(Debug)]
-pub struct Cleared {
-    pub decision: Entry,
-    pub reservation: Reservation,
-}
-
 /// One call as the pipeline sees it.
 #[derive(Debug, Clone)]
 pub struct Call<'a> {
@@ -90,165 +82,305 @@ pub struct Call<'a> {
     pub method: &'a str,
     pub tool: &'a str,
     pub args: &'a Value,
-    pub remote_addr: String,
+    pub remote_addr: &'a str,
     pub protocol_version: &'a str,
 }
 
-/// Decide one call. On `Ok` the caller must forward it and then record its outcome.
-pub async fn decide(gw: &Gateway, call: &Call<'_>) -> Result<Cleared, Refusal> {
+/// Decide `call`; when it is allowed (its decision durable, its budget charged) hand it to
+/// `forward` with the outcome entry it owes. `Err` is the refusal, already chained.
+pub async fn run<T, F, Fut>(h: Handles<'_>, call: &Call<'_>, forward: F) -> Result<T, Refusal>
+where
+    F: FnOnce(Owed) -> Fut,
+    Fut: Future<Output = T>,
+{
+    let decision = decide(h, call).await?;
+    Ok(forward(Owed::new(h.audit, vec![decision])).await)
+}
+
+/// Decide several calls that travel as one message (`subscriptions/listen` subscribing to
+/// several resources), each with its own decision. When at least one is allowed, `forward`
+/// gets the indexes of the allowed calls and the outcomes they owe; when none is, the first
+/// refusal.
+pub async fn run_each<T, F, Fut>(
+    h: Handles<'_>,
+    calls: &[Call<'_>],
+    forward: F,
+) -> Result<T, Refusal>
+where
+    F: FnOnce(Vec<usize>, Owed) -> Fut,
+    Fut: Future<Output = T>,
+{
+    let mut allowed = Vec::new();
+    let mut decisions = Vec::new();
+    let mut first_refusal = None;
+    for (i, call) in calls.iter().enumerate() {
+        match decide(h, call).await {
+            Ok(decision) => {
+                allowed.push(i);
+                decisions.push(decision);
+            }
+            Err(refusal) => {
+                first_refusal.get_or_insert(refusal);
+            }
+        }
+    }
+    match first_refusal {
+        Some(refusal) if allowed.is_empty() => Err(refusal),
+        _ => Ok(forward(allowed, Owed::new(h.audit, decisions)).await),
+    }
+}
+
+/// Every check of one call, in order; on `Ok` the decision entry is durable and the budget
+/// reservation committed with it.
+async fn decide(h: Handles<'_>, call: &Call<'_>) -> Result<Entry, Refusal> {
     let now = now_us();
     let claims = call.claims;
     let tenant = claims.root.tenant.as_str();
     let subject = claims.root.sub.as_str();
+    let refusal = Decided {
+        h,
+        call,
+        now,
+        ctx: None,
+    };
 
-    // 1. Capability: revocation of any jti in the chain, stops, expiry, tool scope. The transport
-    //    already answered 401 for the first three; they are re-checked here so this module is
-    //    complete on its own (a call decided later, e.g. after an approval, must pass them again).
-    //    The lookups are in-memory and allocation-free.
-    if let Some(jti) = gw.revoked_in_chain(tenant, claims.chain()) {
-        return Err(refuse(
-            gw,
-            call,
-            Check::Capability,
-            format!("token revoked (jti {jti})"),
-            None,
-            now,
-        )
-        .await);
-    }
-    if gw.stopped(tenant, subject) {
-        return Err(refuse(
-            gw,
-            call,
-            Check::Capability,
-            "an emergency stop is in force for this agent".into(),
-            None,
-            now,
-        )
-        .await);
-    }
-    if claims
-        .check_expiry(u64::try_from(now / 1_000_000).unwrap_or(0))
-        .is_err()
+    // 1. Capability: the token is live (the transport checked it for its 401, but a call may be
+    //    decided later, after an approval) and the name is in its scope. In memory, no
+    //    allocation on the way through.
+    if let Err(reason) = h
+        .revocations
+        .check(claims, u64::try_from(now / 1_000_000).unwrap_or(0))
     {
-        return Err(refuse(
-            gw,
-            call,
-            Check::Capability,
-            "token expired".into(),
-            None,
-            now,
-        )
-        .await);
+        return Err(refusal.refuse(Check::Capability, reason).await);
     }
     if !claims.rights.tools.contains(call.tool) {
-        return Err(refuse(
-            gw,
-            call,
-            Check::Capability,
-            format!("tool {:?} is outside the token's scope", call.tool),
-            None,
-            now,
-        )
-        .await);
+        let reason = format!("tool {:?} is outside the token's scope", call.tool);
+        return Err(refusal.refuse(Check::Capability, reason).await);
     }
 
     // 2. Intent: no classifier is configured in this build; the policy sees `intent: null`.
     let intent = Value::Null;
 
-    // 3. Policy.
+    // 3. Policy, on the budget's counters as they stand.
     let levels: Vec<(&str, u64)> = claims.call_limits().collect();
-    let counters = gw.budgets.counters(tenant, subject, call.tool, now);
-    let remaining = gw.budgets.remaining(tenant, &claims.root.jti, &levels);
-    let input = policy_input(call, &counters, remaining, &intent, now);
-    let policy = gw.policy.load();
+    let quote = h
+        .budgets
+        .quote(tenant, subject, &claims.root.jti, &levels, call.tool, now);
+    let input = policy_input(call, &quote.counters, quote.remaining, &intent, now);
+    let policy = h.policy.load();
     let verdict = policy.evaluate(input);
-    let context = Context {
-        revision: &policy.revision,
-        stored: PolicyContext::of(call, &counters, remaining, intent),
-        step_up: verdict.requires_step_up,
+    let refusal = Decided {
+        ctx: Some(Context {
+            revision: policy.revision.clone(),
+            stored: PolicyContext::of(call, &quote.counters, quote.remaining, intent),
+            step_up: verdict.requires_step_up,
+        }),
+        ..refusal
     };
 
     // 4. Approval: check (not charge) the budget first, so nobody is asked to approve a call
     //    that would then be refused; the queue itself is not part of this build.
     if verdict.escalate {
         if let Err(over) =
-            gw.budgets
+            h.budgets
                 .check(tenant, subject, &claims.root.jti, &levels, call.tool, now)
         {
-            return Err(refuse(gw, call, Check::Budget, over.0, Some(&context), now).await);
+            return Err(refusal.refuse(Check::Budget, over.0).await);
         }
-        return Err(refuse_as(
-            gw,
-            call,
-            Check::Approval,
-            "escalate",
-            format!(
-                "approvals queue not enabled (policy asked for approval: {})",
-                verdict.reason
-            ),
-            Some(&context),
-            now,
-        )
-        .await);
+        let reason = format!(
+            "approvals queue not enabled (policy asked for approval: {})",
+            verdict.reason
+        );
+        return Err(refusal
+            .record(Verdict::Escalate, Check::Approval, reason)
+            .await);
     }
     if !verdict.allow {
-        return Err(refuse(gw, call, Check::Policy, verdict.reason, Some(&context), now).await);
+        return Err(refusal.refuse(Check::Policy, verdict.reason).await);
     }
 
-    // 5. Budget: charge every chain level and ceiling; persisted with the decision entry.
+    // 5. Budget: reserve every chain level and ceiling at once.
     let reservation =
-        match gw
+        match h
             .budgets
             .reserve(tenant, subject, &claims.root.jti, &levels, call.tool, now)
         {
             Ok(r) => r,
-            Err(over) => {
-                return Err(refuse(gw, call, Check::Budget, over.0, Some(&context), now).await)
-            }
+            Err(over) => return Err(refusal.refuse(Check::Budget, over.0).await),
         };
 
-    // 6. The decision is durable before anything is forwarded.
-    let mut entry = decision_entry(
-        gw,
-        call,
-        "allow",
-        None,
-        &verdict.reason,
-        Some(&context),
-        now,
-    );
-    let side = side_record(gw, call, &mut entry, Some(&context.stored));
-    let (charges, calls) = reservation.persisted();
-    match gw
-        .audit
-        .append(Record {
-            entry,
-            ref_seq: None,
+    // 6. The decision, with the reservation, is durable before anything is forwarded.
+    refusal.allow(verdict.reason, reservation).await
+}
+
+/// A call being decided: what its decision entry is made of.
+struct Decided<'h, 'c> {
+    h: Handles<'h>,
+    call: &'c Call<'c>,
+    now: i64,
+    /// Set once the policy was asked.
+    ctx: Option<Context>,
+}
+
+impl Decided<'_, '_> {
+    /// The decision entry with its side record (which sets `args_commitment`).
+    fn entry(&self, verdict: Verdict, check: Option<Check>, reason: &str) -> Record {
+        let (call, c) = (self.call, self.call.claims);
+        let mut e = self.h.audit.token_entry(c, Kind::Decision);
+        e.ts = self.now;
+        e.method = Some(call.method.to_string());
+        e.tool = Some(call.tool.to_string());
+        e.decision = Some(verdict.as_str().to_string());
+        e.check = check.map(|c| c.as_str().to_string());
+        e.reason = Some(reason.to_string());
+        if let Some(ctx) = &self.ctx {
+            e.policy_revision = Some(ctx.revision.clone());
+            if ctx.step_up {
+                e.requires_step_up = Some(true);
+            }
+        }
+        let stored = self.ctx.as_ref().map(|c| &c.stored);
+        let side = side_record(self.h.persist_args, call.args, &mut e, stored);
+        Record {
             side: Some(side),
-            charges,
-            calls,
-        })
-        .await
-    {
-        Ok(decision) => Ok(Cleared {
-            decision,
-            reservation,
-        }),
-        Err(e) => {
-            reservation.release();
-            Err(Refusal {
+            ..Record::of(e)
+        }
+    }
+
+    async fn refuse(&self, check: Check, reason: String) -> Refusal {
+        self.record(Verdict::Block, check, reason).await
+    }
+
+    /// Chain a refusal and return it (with `decision_id: None` if it could not be chained).
+    async fn record(&self, verdict: Verdict, check: Check, reason: String) -> Refusal {
+        let record = self.entry(verdict, Some(check), &reason);
+        match self.h.audit.append(record).await {
+            Ok(e) => Refusal {
+                check,
+                reason,
+                decision_id: Some(e.event_id),
+            },
+            Err(e) => Refusal {
                 check: Check::Audit,
-                reason: format!("audit storage unavailable, call refused: {e}"),
+                reason: format!("audit storage unavailable, call refused ({reason}): {e}"),
                 decision_id: None,
-            })
+            },
+        }
+    }
+
+    /// Commit the allow decision with the budget it charges; the reservation is released when
+    /// the commit fails.
+    async fn allow(self, reason: String, reservation: Reservation) -> Result<Entry, Refusal> {
+        let mut record = self.entry(Verdict::Allow, None, &reason);
+        (record.charges, record.calls) = reservation.persisted();
+        match self.h.audit.append(record).await {
+            Ok(decision) => {
+                reservation.commit();
+                Ok(decision)
+            }
+            Err(e) => {
+                reservation.release();
+                Err(Refusal {
+                    check: Check::Audit,
+                    reason: format!("audit storage unavailable, call refused: {e}"),
+                    decision_id: None,
+                })
+            }
+        }
+    }
+}
+
+/// The outcome entries a forwarded call owes: one per decision that cleared it (none for a
+/// lifecycle method). Settled once with [`Owed::settle`]; dropped unsettled (the agent went
+/// away while igd awaited upstream), it settles itself as 499 in the background.
+#[derive(Debug)]
+pub struct Owed {
+    audit: Option<AuditWriter>,
+    decisions: Vec<Entry>,
+    started: Instant,
+}
+
+impl Owed {
+    fn new(audit: &AuditWriter, decisions: Vec<Entry>) -> Owed {
+        Owed {
+            audit: Some(audit.clone()),
+            decisions,
+            started: Instant::now(),
+        }
+    }
+
+    /// Nothing owed: a lifecycle method forwarded without a decision.
+    pub fn nothing() -> Owed {
+        Owed {
+            audit: None,
+            decisions: Vec::new(),
+            started: Instant::now(),
+        }
+    }
+
+    /// The first decision's event id (for `error.data.decision_id`).
+    pub fn decision_id(&self) -> Option<String> {
+        self.decisions.first().map(|d| d.event_id.clone())
+    }
+
+    /// Record what upstream did: the HTTP status of an answer relayed to the agent, 0 when the
+    /// agent got −31006 for a transport or protocol failure, 499 when the agent went away.
+    /// Nobody waits for the outcome: it rides the next group commit (failures are logged).
+    pub async fn settle(mut self, upstream_status: i64) {
+        let Some(audit) = self.audit.take() else {
+            return;
+        };
+        for record in self.records(&audit, upstream_status) {
+            audit.append_background(record).await;
+        }
+    }
+
+    fn records(&self, audit: &AuditWriter, upstream_status: i64) -> Vec<Record> {
+        let latency = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let outcome = |d: &Entry| {
+            let mut e = audit.entry(&d.tenant, Kind::Outcome);
+            e.ref_event_id = Some(d.event_id.clone());
+            e.subject = d.subject.clone();
+            e.jti = d.jti.clone();
+            e.root_jti = d.root_jti.clone();
+            e.method = d.method.clone();
+            e.tool = d.tool.clone();
+            e.upstream_status = Some(upstream_status);
+            e.upstream_latency_ms = Some(latency);
+            Record {
+                ref_seq: Some(d.seq),
+                ..Record::of(e)
+            }
+        };
+        self.decisions.iter().map(outcome).collect()
+    }
+}
+
+impl Drop for Owed {
+    fn drop(&mut self) {
+        let Some(audit) = self.audit.take() else {
+            return;
+        };
+        let records = self.records(&audit, 499);
+        if records.is_empty() {
+            return;
+        }
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move {
+                    for record in records {
+                        audit.append_background(record).await;
+                    }
+                });
+            }
+            Err(_) => tracing::error!("outcome entries abandoned outside the runtime"),
         }
     }
 }
 
 /// Policy context recorded with a decision.
-struct Context<'a> {
-    revision: &'a str,
+struct Context {
+    revision: String,
     stored: PolicyContext,
     step_up: bool,
 }
@@ -277,12 +409,7 @@ pub struct PolicyContext {
 }
 
 impl PolicyContext {
-    fn of(
-        call: &Call<'_>,
-        counters: &crate::budget::Counters,
-        remaining: u64,
-        intent: Value,
-    ) -> PolicyContext {
+    fn of(call: &Call<'_>, counters: &Counters, remaining: u64, intent: Value) -> PolicyContext {
         let c = call.claims;
         PolicyContext {
             c: [
@@ -295,7 +422,7 @@ impl PolicyContext {
             r: remaining,
             x: expires_at(c),
             i: intent,
-            a: call.remote_addr.clone(),
+            a: call.remote_addr.to_string(),
             p: call.protocol_version.to_string(),
         }
     }
@@ -342,7 +469,7 @@ pub fn replay_input(decision: &Entry, ctx: &PolicyContext, args: Value) -> Value
 
 fn policy_input(
     call: &Call<'_>,
-    counters: &crate::budget::Counters,
+    counters: &Counters,
     remaining: u64,
     intent: &Value,
     now: i64,
@@ -380,56 +507,24 @@ fn policy_input(
     })
 }
 
-fn decision_entry(
-    gw: &Gateway,
-    call: &Call<'_>,
-    decision: &str,
-    check: Option<Check>,
-    reason: &str,
-    ctx: Option<&Context<'_>>,
-    now: i64,
-) -> Entry {
-    let c = call.claims;
-    let mut e = gw.new_entry(&c.root.tenant, "decision");
-    e.ts = now;
-    e.subject = Some(c.root.sub.clone());
-    e.delegated_subject = c.delegated_subject().map(String::from);
-    e.jti = Some(c.leaf_jti().to_string());
-    e.root_jti = Some(c.root.jti.clone());
-    e.jti_chain = Some(c.chain().map(String::from).collect());
-    e.method = Some(call.method.to_string());
-    e.tool = Some(call.tool.to_string());
-    e.decision = Some(decision.to_string());
-    e.check = check.map(|c| c.as_str().to_string());
-    e.reason = Some(reason.to_string());
-    if let Some(ctx) = ctx {
-        e.policy_revision = Some(ctx.revision.to_string());
-        if ctx.step_up {
-            e.requires_step_up = Some(true);
-        }
-    }
-    e
-}
-
 /// Salt, argument values per `INTENTGATE_AUDIT_PERSIST_ARG_VALUES`, and the policy context, kept
 /// beside the chain; sets the entry's `args_commitment`.
 fn side_record(
-    gw: &Gateway,
-    call: &Call<'_>,
+    mode: ArgPersistence,
+    args: &Value,
     entry: &mut Entry,
     policy: Option<&PolicyContext>,
 ) -> SideRecord {
     let mut salt = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut salt);
-    let (commitment, canonical) = intentgate_proto::audit::args_commitment(&salt, call.args);
+    let (commitment, canonical) = intentgate_proto::audit::args_commitment(&salt, args);
     entry.args_commitment = Some(commitment);
-    let mode = gw.settings.audit_persist_arg_values;
     SideRecord {
         // In `off` mode no salt is kept, so the commitment cannot be brute-forced.
         salt: (mode != ArgPersistence::Off).then(|| hex::encode(salt)),
         args: match mode {
             ArgPersistence::Off => None,
-            ArgPersistence::Scalars => Some(scalars_only(call.args).to_string()),
+            ArgPersistence::Scalars => Some(scalars_only(args).to_string()),
             // The bytes just hashed are the raw form: no second serialization.
             ArgPersistence::Raw => String::from_utf8(canonical).ok(),
         },
@@ -449,73 +544,6 @@ pub fn scalars_only(v: &Value) -> Value {
         ),
         other => other.clone(),
     }
-}
-
-async fn refuse(
-    gw: &Gateway,
-    call: &Call<'_>,
-    check: Check,
-    reason: String,
-    ctx: Option<&Context<'_>>,
-    now: i64,
-) -> Refusal {
-    refuse_as(gw, call, check, "block", reason, ctx, now).await
-}
-
-/// Chain a refusal and return it (with `decision_id: None` if it could not be chained).
-async fn refuse_as(
-    gw: &Gateway,
-    call: &Call<'_>,
-    check: Check,
-    decision: &str,
-    reason: String,
-    ctx: Option<&Context<'_>>,
-    now: i64,
-) -> Refusal {
-    let mut entry = decision_entry(gw, call, decision, Some(check), &reason, ctx, now);
-    let side = side_record(gw, call, &mut entry, ctx.map(|c| &c.stored));
-    match gw
-        .audit
-        .append(Record {
-            entry,
-            side: Some(side),
-            ..Record::default()
-        })
-        .await
-    {
-        Ok(e) => Refusal {
-            check,
-            reason,
-            decision_id: Some(e.event_id),
-        },
-        Err(e) => Refusal {
-            check: Check::Audit,
-            reason: format!("audit storage unavailable, call refused ({reason}): {e}"),
-            decision_id: None,
-        },
-    }
-}
-
-/// Record what upstream did with a forwarded call. Runs after the answer; a crash may lose it
-/// (the decision then reads as "outcome unknown").
-pub async fn record_outcome(gw: &Gateway, decision: &Entry, upstream_status: i64, latency_ms: i64) {
-    let mut e = gw.new_entry(&decision.tenant, "outcome");
-    e.ref_event_id = Some(decision.event_id.clone());
-    e.subject = decision.subject.clone();
-    e.jti = decision.jti.clone();
-    e.root_jti = decision.root_jti.clone();
-    e.method = decision.method.clone();
-    e.tool = decision.tool.clone();
-    e.upstream_status = Some(upstream_status);
-    e.upstream_latency_ms = Some(latency_ms);
-    // Nobody waits for the outcome: it rides the next group commit (failures are logged).
-    gw.audit
-        .append_background(Record {
-            entry: e,
-            ref_seq: Some(decision.seq),
-            ..Record::default()
-        })
-        .await;
 }
 
 #[cfg(test)]

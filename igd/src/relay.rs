@@ -8,17 +8,15 @@
 use crate::gateway::Gateway;
 use crate::http::{channel_body, json_response, Body};
 use crate::jsonrpc::parse_strict;
-use crate::pipeline::{self, Check, Refusal};
+use crate::pipeline::{Check, Owed, Refusal};
 use crate::upstream::{
-    check_response, reply, stub_answer, Era, HttpUpstream, ReplyBody, Route, SseEvent, SseStream,
-    Upstream, UpstreamError, UpstreamResponse,
+    check_response, reply, ReplyBody, Route, Sent, SseEvent, SseStream, UpstreamError,
+    UpstreamResponse,
 };
 use hyper::header::HeaderValue;
 use hyper::Response;
-use intentgate_proto::audit::Entry;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// Where and how one message goes upstream.
 #[derive(Debug, Clone)]
@@ -34,29 +32,6 @@ pub struct Exchange {
     pub session_hash: Option<String>,
 }
 
-/// The outcome entries owed for a gated call (nothing for lifecycle methods; one per allowed
-/// resource for a `subscriptions/listen` that subscribes to resources).
-struct Outcome {
-    gw: Arc<Gateway>,
-    decisions: Vec<Entry>,
-    started: Instant,
-}
-
-impl Outcome {
-    fn decision_id(&self) -> Option<String> {
-        self.decisions.first().map(|d| d.event_id.clone())
-    }
-
-    /// Record what upstream did: the HTTP status of an answer relayed to the agent, 0 when the
-    /// agent got −31006 for a transport or protocol failure, 499 when the agent went away.
-    async fn record(self, status: i64) {
-        let latency = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        for d in &self.decisions {
-            pipeline::record_outcome(&self.gw, d, status, latency).await;
-        }
-    }
-}
-
 /// A refusal for the agent because upstream failed.
 pub fn upstream_refusal(id: &Value, e: &UpstreamError, decision_id: Option<String>) -> Value {
     Refusal {
@@ -67,85 +42,40 @@ pub fn upstream_refusal(id: &Value, e: &UpstreamError, decision_id: Option<Strin
     .to_jsonrpc(id)
 }
 
-/// `message` with `id` in place of the agent's id (messages igd forwards are objects).
-fn with_id(message: &Value, id: &Value) -> Value {
-    let mut msg = message.clone();
-    if let Some(obj) = msg.as_object_mut() {
-        obj.insert("id".into(), id.clone());
-    }
-    msg
-}
-
-/// The development stub's answer as if upstream had sent it.
-fn stub_response(method: &str, params: Option<&Value>) -> UpstreamResponse {
-    match stub_answer(method, params) {
-        Ok(Value::Object(r)) => UpstreamResponse::from_result(r),
-        Ok(_) => UpstreamResponse::from_result(Default::default()),
-        Err((code, m)) => UpstreamResponse::from_error(code, &m),
-    }
-}
-
 /// Send `message` and wait for its whole answer (SSE bodies read to the response).
 pub async fn request(
     ex: &Exchange,
     message: &Value,
     method: &str,
 ) -> Result<UpstreamResponse, UpstreamError> {
-    let up = match &ex.gw.upstream {
-        Upstream::None => return Err(UpstreamError::NotConfigured),
-        Upstream::Stub => return Ok(stub_response(method, message.get("params"))),
-        Upstream::Http(up) => up,
-    };
-    let upstream_id = up.next_id();
-    let reply = up
-        .send(&ex.route, &with_id(message, &upstream_id), method, None)
-        .await?;
-    reply.into_response(&upstream_id).await
+    ex.gw.upstream.request(&ex.route, message, method).await
 }
 
-/// Forward a request upstream and relay the answer; record the outcome of each decision that
-/// cleared it (`decisions`, empty for lifecycle methods) whatever happens.
+/// Forward a request upstream and relay the answer; settle what the call owes (`outcome`:
+/// the outcome entries of the decisions that cleared it, nothing for lifecycle methods)
+/// whatever happens.
 pub async fn forward(
     ex: &Exchange,
     message: &Value,
     client_id: &Value,
     method: &str,
     name: Option<&str>,
-    decisions: Vec<Entry>,
+    outcome: Owed,
 ) -> Response<Body> {
-    let outcome = Outcome {
-        gw: ex.gw.clone(),
-        decisions,
-        started: Instant::now(),
-    };
-    let up = match &ex.gw.upstream {
-        Upstream::None => {
-            let id = outcome.decision_id();
-            outcome.record(0).await;
-            let refusal = upstream_refusal(client_id, &UpstreamError::NotConfigured, id);
-            return json_response(200, &refusal);
-        }
-        Upstream::Stub => {
-            let answer = stub_response(method, message.get("params"));
-            outcome.record(200).await;
-            return json_response(200, &answer.for_client(client_id, ex.modern, method));
-        }
-        Upstream::Http(up) => up,
-    };
-    let upstream_id = up.next_id();
-    let msg = with_id(message, &upstream_id);
-    let reply = match up
-        .send_with(&ex.route, &msg, method, name, &ex.param_headers)
-        .await
-    {
-        Ok(r) => r,
+    let sent = ex
+        .gw
+        .upstream
+        .send(&ex.route, message, method, name, &ex.param_headers)
+        .await;
+    let Sent { upstream_id, reply } = match sent {
+        Ok(s) => s,
         Err(e) => return refuse(outcome, client_id, &e).await,
     };
     let status = reply.status;
     match reply.body {
         ReplyBody::Json(v) => match check_response(v, &upstream_id) {
             Ok(answer) => {
-                outcome.record(i64::from(status)).await;
+                outcome.settle(i64::from(status)).await;
                 let http_status = if status >= 400 { status } else { 200 };
                 json_response(
                     http_status,
@@ -174,9 +104,9 @@ pub async fn forward(
     }
 }
 
-async fn refuse(outcome: Outcome, client_id: &Value, e: &UpstreamError) -> Response<Body> {
+async fn refuse(outcome: Owed, client_id: &Value, e: &UpstreamError) -> Response<Body> {
     let id = outcome.decision_id();
-    outcome.record(e.status()).await;
+    outcome.settle(e.status()).await;
     json_response(200, &upstream_refusal(client_id, e, id))
 }
 
@@ -216,7 +146,7 @@ struct Pump {
 }
 
 impl Pump {
-    async fn run(self, mut stream: Box<SseStream>, outcome: Outcome) {
+    async fn run(self, mut stream: Box<SseStream>, outcome: Owed) {
         let failure = loop {
             let ev = match stream.next_event().await {
                 Ok(Some(ev)) => ev,
@@ -235,10 +165,10 @@ impl Pump {
                 // The agent went away mid-call: stop upstream too.
                 drop(stream);
                 self.cancel().await;
-                return outcome.record(499).await;
+                return outcome.settle(499).await;
             }
             if last {
-                return outcome.record(i64::from(self.status)).await;
+                return outcome.settle(i64::from(self.status)).await;
             }
         };
         drop(stream);
@@ -250,7 +180,7 @@ impl Pump {
         };
         let _ = self.send(&ev).await;
         self.cancel().await;
-        outcome.record(failure.status()).await;
+        outcome.settle(failure.status()).await;
     }
 
     /// Classify an upstream event. Its data must be one JSON object (no duplicate keys); igd
@@ -297,22 +227,11 @@ impl Pump {
     }
 
     async fn cancel(&self) {
-        if let Upstream::Http(up) = &self.ex.gw.upstream {
-            cancel_upstream(up, &self.ex.route, &self.upstream_id).await;
-        }
+        self.ex
+            .gw
+            .upstream
+            .cancel(&self.ex.route, &self.upstream_id)
+            .await;
         tracing::info!(method = %self.method, "upstream request cancelled");
-    }
-}
-
-/// Tell upstream to stop working on a request: `notifications/cancelled` on the session it
-/// runs in (the agent's own, or the pooled one a 2026-era request shares with a legacy
-/// upstream). A 2026-era upstream learns it from its response stream being closed.
-async fn cancel_upstream(up: &HttpUpstream, route: &Route, upstream_id: &Value) {
-    if matches!(route, Route::Shared) && up.known_era() != Some(Era::Legacy) {
-        return;
-    }
-    let note = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": upstream_id, "reason": "client disconnected"}});
-    if let Err(e) = up.send(route, &note, "notifications/cancelled", None).await {
-        tracing::debug!(error = %e, "cancelling upstream failed");
     }
 }

@@ -15,9 +15,9 @@
 //! taken from the request is bounded ([`recordable_name`], [`MAX_REASON_BYTES`]), so an
 //! `_unauthenticated` entry never exceeds [`UNAUTH_ENTRY_MAX_BYTES`].
 
-use crate::audit::Record;
-use crate::gateway::Gateway;
+use crate::audit::{AuditWriter, Record};
 use crate::jsonrpc::{printable_prefix, recordable_name};
+use intentgate_proto::audit::{Check, Kind, Verdict};
 use intentgate_proto::ids::UNAUTHENTICATED_TENANT;
 use intentgate_proto::token::Claims;
 use std::collections::HashMap;
@@ -47,11 +47,19 @@ struct Window {
     opening: Opening,
 }
 
-/// The limiter: one window per chain (`_unauthenticated`, or a tenant for dead tokens).
-#[derive(Debug, Default)]
+/// The limiter: one window per chain (`_unauthenticated`, or a tenant for dead tokens), and the
+/// audit log it writes to.
+#[derive(Debug)]
 pub struct UnauthenticatedLog {
-    windows: Mutex<HashMap<String, Window>>,
+    audit: AuditWriter,
+    /// `INTENTGATE_AUDIT_UNAUTH_RPS`: chained refusals per second and chain.
+    limit: u32,
+    windows: Windows,
 }
+
+/// The current second's window of every chain.
+#[derive(Debug, Default)]
+struct Windows(Mutex<HashMap<String, Window>>);
 
 /// The closing summary of a second's suppressed refusals, to write.
 #[derive(Debug)]
@@ -72,6 +80,16 @@ pub enum Refused<'a> {
 }
 
 impl UnauthenticatedLog {
+    pub fn new(audit: AuditWriter, limit: u32) -> Self {
+        UnauthenticatedLog {
+            audit,
+            limit,
+            windows: Windows::default(),
+        }
+    }
+}
+
+impl Windows {
     fn admit(
         &self,
         tenant: &str,
@@ -79,7 +97,7 @@ impl UnauthenticatedLog {
         limit: u32,
         now_us: i64,
     ) -> (Result<(), (Opening, i64)>, Option<Summary>) {
-        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let mut windows = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let second = now_us.div_euclid(1_000_000);
         let w = windows.entry(tenant.to_string()).or_default();
         let mut flushed = None;
@@ -106,13 +124,15 @@ impl UnauthenticatedLog {
         w.total += 1;
         (Ok(()), flushed)
     }
+}
 
+impl UnauthenticatedLog {
     /// Flush finished windows' summaries and forget idle windows (called every second by the
     /// maintenance task).
-    pub async fn flush(&self, gw: &Gateway) {
+    pub async fn flush(&self) {
         let now = crate::clock::now_us().div_euclid(1_000_000);
         let pending: Vec<Summary> = {
-            let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+            let mut windows = self.windows.0.lock().unwrap_or_else(|p| p.into_inner());
             let mut out = Vec::new();
             for (tenant, w) in windows.iter_mut() {
                 if w.second < now && w.suppressed > 0 {
@@ -129,7 +149,7 @@ impl UnauthenticatedLog {
             out
         };
         for s in pending {
-            write_summary(gw, s).await;
+            write_summary(&self.audit, s).await;
         }
     }
 
@@ -137,7 +157,6 @@ impl UnauthenticatedLog {
     /// (the summary's when rate-limited, `None` when nothing could be chained).
     pub async fn refuse(
         &self,
-        gw: &Gateway,
         who: Refused<'_>,
         reason: &str,
         method: Option<&str>,
@@ -148,17 +167,17 @@ impl UnauthenticatedLog {
             Refused::Dead(c) => (c.root.tenant.as_str(), c.root.jti.clone()),
         };
         let now = crate::clock::now_us();
-        let (admitted, flushed) = self.admit(tenant, &source, gw.settings.audit_unauth_rps, now);
+        let (admitted, flushed) = self.windows.admit(tenant, &source, self.limit, now);
         if let Some(s) = flushed {
-            write_summary(gw, s).await;
+            write_summary(&self.audit, s).await;
         }
         if let Err((opening, second)) = admitted {
             return opening
-                .get_or_init(|| open_summary(gw, tenant, second))
+                .get_or_init(|| open_summary(&self.audit, tenant, second))
                 .await
                 .clone();
         }
-        let mut e = gw.new_entry(tenant, "decision");
+        let mut e = self.audit.entry(tenant, Kind::Decision);
         let mut notes = Vec::new();
         for (name, slot, what) in [
             (method, &mut e.method, "method"),
@@ -187,17 +206,10 @@ impl UnauthenticatedLog {
             reason.push_str("; ");
             reason.push_str(&n);
         }
-        e.decision = Some("block".into());
-        e.check = Some("capability".into());
+        e.decision = Some(Verdict::Block.as_str().into());
+        e.check = Some(Check::Capability.as_str().into());
         e.reason = Some(printable_prefix(&reason, MAX_REASON_BYTES));
-        match gw
-            .audit
-            .append(Record {
-                entry: e,
-                ..Record::default()
-            })
-            .await
-        {
+        match self.audit.append(Record::of(e)).await {
             Ok(e) => Some(e.event_id),
             Err(err) => {
                 tracing::error!(error = %err, "refusal at authentication could not be chained");
@@ -216,24 +228,17 @@ fn refusals_of(tenant: &str) -> &'static str {
 }
 
 async fn append_summary(
-    gw: &Gateway,
+    audit: &AuditWriter,
     tenant: &str,
     reason: String,
     opening: Option<String>,
 ) -> Option<String> {
-    let mut e = gw.new_entry(tenant, "decision");
-    e.decision = Some("block".into());
-    e.check = Some("capability".into());
+    let mut e = audit.entry(tenant, Kind::Decision);
+    e.decision = Some(Verdict::Block.as_str().into());
+    e.check = Some(Check::Capability.as_str().into());
     e.ref_event_id = opening;
     e.reason = Some(reason);
-    match gw
-        .audit
-        .append(Record {
-            entry: e,
-            ..Record::default()
-        })
-        .await
-    {
+    match audit.append(Record::of(e)).await {
         Ok(e) => Some(e.event_id),
         Err(err) => {
             tracing::error!(error = %err, "refusal summary could not be chained");
@@ -243,20 +248,20 @@ async fn append_summary(
 }
 
 /// Chain the entry that stands for a second's suppressed refusals, before any is answered.
-async fn open_summary(gw: &Gateway, tenant: &str, second: i64) -> Option<String> {
+async fn open_summary(audit: &AuditWriter, tenant: &str, second: i64) -> Option<String> {
     let what = refusals_of(tenant);
     let reason = format!(
         "{what} in second {second} beyond the rate limit are summarized: this entry stands for \
          them, and their count follows in an entry referring to it"
     );
-    append_summary(gw, tenant, reason, None).await
+    append_summary(audit, tenant, reason, None).await
 }
 
 /// Chain how many refusals a finished second suppressed, referring to its opening entry.
-async fn write_summary(gw: &Gateway, s: Summary) {
+async fn write_summary(audit: &AuditWriter, s: Summary) {
     let opening = s
         .opening
-        .get_or_init(|| open_summary(gw, &s.tenant, s.second))
+        .get_or_init(|| open_summary(audit, &s.tenant, s.second))
         .await
         .clone();
     let reason = format!(
@@ -265,7 +270,7 @@ async fn write_summary(gw: &Gateway, s: Summary) {
         refusals_of(&s.tenant),
         s.second
     );
-    append_summary(gw, &s.tenant, reason, opening).await;
+    append_summary(audit, &s.tenant, reason, opening).await;
 }
 
 #[cfg(test)]
@@ -307,7 +312,7 @@ mod tests {
 
     #[test]
     fn limits_per_source_and_overall() {
-        let log = UnauthenticatedLog::default();
+        let log = Windows::default();
         let t = 5_000_000;
         for _ in 0..PER_SOURCE_RPS {
             assert!(log.admit("acme", "root-a", 100, t).0.is_ok());

@@ -558,8 +558,8 @@ fn hostile_upstream_in_the_session_era() {
     assert!(!igd.logs().contains("panicked"), "{}", igd.logs());
 }
 
-/// Open a 2026-era `tools/call` whose answer streams, read its first event, and go away.
-fn call_and_disconnect(igd: &Igd, token: &str) {
+/// Send a 2026-era `tools/call` of `hostile` on a raw connection, without reading the answer.
+fn send_call(igd: &Igd, token: &str) -> TcpStream {
     let body = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "hostile", "arguments": {},
         "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}}})
     .to_string();
@@ -569,6 +569,12 @@ fn call_and_disconnect(igd: &Igd, token: &str) {
         body.len()
     );
     s.write_all(req.as_bytes()).unwrap();
+    s
+}
+
+/// Open a 2026-era `tools/call` whose answer streams, read its first event, and go away.
+fn call_and_disconnect(igd: &Igd, token: &str) {
+    let mut s = send_call(igd, token);
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
@@ -626,4 +632,30 @@ fn modern_agent_disconnect_cancels_upstream_in_both_eras() {
             });
         }
     }
+}
+
+/// An agent that goes away while igd still awaits a JSON answer: the request is dropped
+/// mid-forward, and the call's outcome is still recorded (499), not lost with the request.
+#[test]
+fn agent_gone_while_awaiting_a_json_answer_records_its_outcome() {
+    let upstream = Hostile::start();
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.rego");
+    std::fs::write(&policy, POLICY).unwrap();
+    let igd = Igd::start(&[
+        ("INTENTGATE_UPSTREAM_URL", &upstream.url),
+        ("INTENTGATE_POLICY_FILE", policy.to_str().unwrap()),
+        ("INTENTGATE_UPSTREAM_TIMEOUT_MS", "30000"),
+    ]);
+    let (token, _) = igd.mint("acme", "agent-gone", "hostile", 10);
+    upstream.set("hang");
+    let s = send_call(&igd, &token);
+    // The decision is committed (and the call forwarded) before the agent goes away.
+    wait_until("the allow decision", || !outcomes(&igd).is_empty());
+    drop(s);
+    wait_until("the outcome entry", || {
+        outcomes(&igd)
+            .first()
+            .is_some_and(|e| e["outcome"]["upstream_status"] == 499)
+    });
 }

@@ -14,6 +14,99 @@ pub const ENTRY_VERSION: u32 = 1;
 /// `prev_hash` of the first entry of a chain.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// What an entry records (its `kind` column). Written as [`Kind::as_str`], the one spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A decision on a call or request: allow, block or escalate.
+    Decision,
+    /// What upstream did with an allowed call (`ref_event_id` names the decision).
+    Outcome,
+    /// A state-changing admin action.
+    Admin,
+    /// A retention or re-baseline cut (`cut_seq`, `cut_hash`).
+    Marker,
+    /// A checkpoint signing key announced in the `_system` chain.
+    CheckpointKey,
+}
+
+impl Kind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Kind::Decision => "decision",
+            Kind::Outcome => "outcome",
+            Kind::Admin => "admin",
+            Kind::Marker => "marker",
+            Kind::CheckpointKey => "checkpoint-key",
+        }
+    }
+
+    /// The kind an entry's `kind` column names, if it is one igd writes.
+    pub fn parse(s: &str) -> Option<Kind> {
+        [
+            Kind::Decision,
+            Kind::Outcome,
+            Kind::Admin,
+            Kind::Marker,
+            Kind::CheckpointKey,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// A decision entry's verdict (its `decision` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    Allow,
+    Block,
+    /// The policy asked for a human's approval.
+    Escalate,
+}
+
+impl Verdict {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Allow => "allow",
+            Verdict::Block => "block",
+            Verdict::Escalate => "escalate",
+        }
+    }
+}
+
+/// The check that refused a call (a decision entry's `check` column, and `error.data.check`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Check {
+    /// The HTTP/JSON-RPC request itself: shape, names, version, session, method.
+    Request,
+    Capability,
+    Policy,
+    Approval,
+    Budget,
+    Audit,
+    Upstream,
+}
+
+impl Check {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Check::Request => "request",
+            Check::Capability => "capability",
+            Check::Policy => "policy",
+            Check::Approval => "approval",
+            Check::Budget => "budget",
+            Check::Audit => "audit",
+            Check::Upstream => "upstream",
+        }
+    }
+}
+
+impl Entry {
+    /// Whether this entry is of `kind`.
+    pub fn is(&self, kind: Kind) -> bool {
+        self.kind == kind.as_str()
+    }
+}
+
 /// One chain entry. Field names are the export columns.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -376,7 +469,7 @@ impl ChainAudit {
             self.broken = Some(b);
             return false;
         }
-        if e.kind == "marker" {
+        if e.is(Kind::Marker) {
             match self.check_marker(e) {
                 Ok(m) => self.markers.push(m),
                 Err(reason) => {
@@ -535,7 +628,7 @@ mod tests {
     fn entry(tenant: &str) -> Entry {
         Entry {
             tenant: tenant.into(),
-            kind: "admin".into(),
+            kind: Kind::Admin.as_str().into(),
             event_id: "00112233445566778899aabbccddeeff".into(),
             ts: 1_700_000_000_000_000,
             instance: "i".into(),
@@ -607,7 +700,7 @@ mod tests {
 
     fn mark(entries: &mut Vec<Entry>, action: &str, cut_seq: u64, cut_hash: &str) {
         let mut m = entry("acme");
-        m.kind = "marker".into();
+        m.kind = Kind::Marker.as_str().into();
         m.action = Some(action.into());
         m.cut_seq = Some(cut_seq);
         m.cut_hash = Some(cut_hash.into());

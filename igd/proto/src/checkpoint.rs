@@ -373,7 +373,7 @@ impl KeyVouching {
         if e.seq > self.size {
             return false;
         }
-        if e.kind == "checkpoint-key" {
+        if e.is(crate::audit::Kind::CheckpointKey) {
             if let Some(k) = e.target.as_deref().and_then(|t| VerifierKey::parse(t).ok()) {
                 self.announced.push(k);
             }

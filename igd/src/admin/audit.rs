@@ -66,7 +66,7 @@ pub(super) async fn list(
     let entries = gw.store.query_entries(&query).await?;
     let keys: Vec<(String, u64)> = entries
         .iter()
-        .filter(|e| e.kind == "decision")
+        .filter(|e| e.is(intentgate_proto::audit::Kind::Decision))
         .map(|e| (e.tenant.clone(), e.seq))
         .collect();
     let mut related: HashMap<String, BTreeMap<String, TimedEntry>> = HashMap::new();

@@ -11,7 +11,7 @@
 //! key announcement, re-baseline) and [`retention`] (erase, prune, the `_unauthenticated` quota).
 //! They use this module's caller, error and scope helpers and, from the rest of igd, the
 //! gateway, store and audit writer. Nothing calls into them but the server's routing, and
-//! `lib.rs`'s quota task (through the `crate::audit_api` re-export).
+//! `lib.rs`'s quota task (`retention::enforce_unauthenticated_quota`).
 
 mod audit;
 pub mod retention;

@@ -30,14 +30,15 @@ pub(super) async fn erase(
         )
     })?;
     let target = format!("{}/{} before {}", req.tenant, req.subject, req.before);
-    gw.record_admin(
-        &req.tenant,
-        &caller.identity(),
-        "erase",
-        &target,
-        Some("argument values and salts erased"),
-    )
-    .await?;
+    gw.audit
+        .admin(
+            &req.tenant,
+            &caller.identity(),
+            "erase",
+            &target,
+            Some("argument values and salts erased"),
+        )
+        .await?;
     let erased = gw
         .store
         .erase_side(&req.tenant, &req.subject, before)
@@ -63,13 +64,15 @@ pub(super) async fn append_marker(
     cut: &Entry,
     reason: &str,
 ) -> ApiResult<Entry> {
-    let mut m = gw.new_entry(tenant, "marker");
+    let mut m = gw
+        .audit
+        .entry(tenant, intentgate_proto::audit::Kind::Marker);
     m.actor = Some(actor.to_string());
     m.action = Some(action.to_string());
     m.reason = Some(reason.to_string());
     m.cut_seq = Some(cut.seq);
     m.cut_hash = Some(cut.hash.clone());
-    Ok(crate::checkpoints::append_own(gw, m).await?)
+    Ok(gw.signer.append_own(&gw.audit, m).await?)
 }
 
 /// Keep `_unauthenticated` under `INTENTGATE_AUDIT_UNAUTH_MAX_ROWS` and `_MAX_BYTES`: older refusals are pruned

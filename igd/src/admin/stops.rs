@@ -76,16 +76,18 @@ pub(super) async fn put(
         created_at: now_us(),
         created_by: caller.identity(),
     };
-    gw.record_admin(
-        &req.tenant,
-        &record.created_by,
-        "stop",
-        &stop_target(&req.tenant, req.subject.as_deref()),
-        Some(&req.reason),
-    )
-    .await?;
+    gw.audit
+        .admin(
+            &req.tenant,
+            &record.created_by,
+            "stop",
+            &stop_target(&req.tenant, req.subject.as_deref()),
+            Some(&req.reason),
+        )
+        .await?;
     let stored = gw.store.put_stop(&record).await?;
-    gw.set_stop(&req.tenant, req.subject.as_deref(), true);
+    gw.revocations
+        .set_stop(&req.tenant, req.subject.as_deref(), true);
     tracing::warn!(actor = %record.created_by, tenant = %req.tenant, subject = ?req.subject, "emergency stop placed");
     ok(&stop_wire(stored))
 }
@@ -126,18 +128,20 @@ pub(super) async fn lift(
             existing.created_by
         )));
     }
-    gw.record_admin(
-        &req.tenant,
-        &caller.identity(),
-        "unstop",
-        &stop_target(&req.tenant, req.subject.as_deref()),
-        Some(&req.reason),
-    )
-    .await?;
+    gw.audit
+        .admin(
+            &req.tenant,
+            &caller.identity(),
+            "unstop",
+            &stop_target(&req.tenant, req.subject.as_deref()),
+            Some(&req.reason),
+        )
+        .await?;
     gw.store
         .delete_stop(&req.tenant, req.subject.as_deref())
         .await?;
-    gw.set_stop(&req.tenant, req.subject.as_deref(), false);
+    gw.revocations
+        .set_stop(&req.tenant, req.subject.as_deref(), false);
     tracing::warn!(actor = %caller.identity(), tenant = %req.tenant, subject = ?req.subject, "emergency stop lifted");
     ok(&stop_wire(existing))
 }

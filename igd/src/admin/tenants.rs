@@ -14,7 +14,12 @@ pub(super) async fn tenants(gw: &Gateway, caller: &Caller) -> ApiResult<Response
     let mut names: BTreeSet<String> = BTreeSet::new();
     for t in gw.store.tokens().await? {
         names.insert(t.tenant.clone());
-        if t.expires_at > now && gw.revoked_in_chain(&t.tenant, [t.jti.as_str()]).is_none() {
+        if t.expires_at > now
+            && gw
+                .revocations
+                .revoked_in_chain(&t.tenant, [t.jti.as_str()])
+                .is_none()
+        {
             *live.entry(t.tenant).or_default() += 1;
         }
     }

@@ -73,7 +73,8 @@ pub(super) async fn mint(
     let text = token::mint(gw.keys.ring.current(), claims.clone())
         .map_err(|e| ApiError::bad(e.to_string()))?;
     let actor = caller.identity();
-    gw.record_admin(&req.tenant, &actor, "mint", &claims.jti, None)
+    gw.audit
+        .admin(&req.tenant, &actor, "mint", &claims.jti, None)
         .await?;
     let issued_at = i64::try_from(iat).unwrap_or(0) * 1_000_000;
     let expires_at = i64::try_from(claims.exp).unwrap_or(i64::MAX / 1_000_000) * 1_000_000;
@@ -113,7 +114,10 @@ pub(super) async fn list(
         if !caller.may_access(&t.tenant) || tenant_filter.is_some_and(|f| *f != t.tenant) {
             continue;
         }
-        let revoked = gw.revoked_in_chain(&t.tenant, [t.jti.as_str()]).is_some();
+        let revoked = gw
+            .revocations
+            .revoked_in_chain(&t.tenant, [t.jti.as_str()])
+            .is_some();
         if !include_all && (revoked || t.expires_at <= now) {
             continue;
         }
@@ -190,18 +194,23 @@ pub(super) async fn revoke(
         revoked_by: caller.identity(),
         prune_after,
     };
-    if gw.revoked_in_chain(&tenant, [req.jti.as_str()]).is_none() {
-        gw.record_admin(
-            &tenant,
-            &record.revoked_by,
-            "revoke",
-            &req.jti,
-            Some(&req.reason),
-        )
-        .await?;
+    if gw
+        .revocations
+        .revoked_in_chain(&tenant, [req.jti.as_str()])
+        .is_none()
+    {
+        gw.audit
+            .admin(
+                &tenant,
+                &record.revoked_by,
+                "revoke",
+                &req.jti,
+                Some(&req.reason),
+            )
+            .await?;
     }
     let stored = gw.store.revoke(&record).await?;
-    gw.add_revocation(&tenant, &req.jti);
+    gw.revocations.revoke(&tenant, &req.jti);
     tracing::info!(actor = %record.revoked_by, %tenant, jti = %req.jti, "revoked");
     ok(&revocation_wire(stored))
 }

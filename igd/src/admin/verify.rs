@@ -40,7 +40,7 @@ pub(super) async fn verify(
             all.into_iter().collect()
         }
     };
-    let keys = crate::checkpoints::trusted_keys(gw).await;
+    let keys = gw.signer.trusted_keys(&gw.store).await;
     let mut reports = Vec::new();
     for t in &tenants {
         reports.push(verify_chain(gw, t, &keys).await?);
@@ -163,7 +163,9 @@ pub(super) async fn checkpoints(
         return Err(ApiError::new(ErrorCode::Forbidden, "name your tenant"));
     }
     let rows = gw.store.checkpoints(tenant.as_deref(), limit).await?;
-    let keys: Vec<String> = crate::checkpoints::trusted_keys(gw)
+    let keys: Vec<String> = gw
+        .signer
+        .trusted_keys(&gw.store)
         .await
         .iter()
         .map(|k| k.encode())
@@ -211,12 +213,15 @@ pub(super) async fn announce_key(
             )
         })?;
     let key = intentgate_proto::checkpoint::VerifierKey::new(&gw.signer.verifier_key().name, raw);
-    let mut e = gw.new_entry(intentgate_proto::ids::SYSTEM_TENANT, "checkpoint-key");
+    let mut e = gw.audit.entry(
+        intentgate_proto::ids::SYSTEM_TENANT,
+        intentgate_proto::audit::Kind::CheckpointKey,
+    );
     e.actor = Some(caller.identity());
     e.action = Some("checkpoint-key".into());
     e.target = Some(key.encode());
     e.reason = Some("next audit signing key announced".into());
-    let entry = crate::checkpoints::append_own(gw, e).await?;
+    let entry = gw.signer.append_own(&gw.audit, e).await?;
     Ok(json_response(
         200,
         &AnnounceKeyResponse {
@@ -267,7 +272,7 @@ pub(super) async fn rebaseline(
     }
     accept.sort();
     accept.dedup();
-    let (seq, hash) = gw.signer.fork_point(gw, &req.tenant).await?;
+    let (seq, hash) = gw.signer.fork_point(&gw.store, &req.tenant).await?;
     let cut = (seq, hash.as_str());
     let refused =
         |reason: String| ApiError::new(ErrorCode::Conflict, format!("not re-baselined: {reason}"));

@@ -6,6 +6,7 @@
 
 pub mod reply;
 pub mod sse;
+pub mod stub;
 
 use crate::config::Settings;
 use bytes::Bytes;
@@ -184,12 +185,20 @@ impl Reply {
     }
 }
 
-/// The configured upstream.
+/// The configured upstream, the one interface the rest of igd forwards through: an MCP server
+/// over HTTP, the development stub ([`stub`]), or none (every forward refused with −31006).
 #[derive(Debug)]
 pub enum Upstream {
     None,
     Stub,
     Http(Box<HttpUpstream>),
+}
+
+/// A request on its way: the id igd gave it upstream, and upstream's reply.
+#[derive(Debug)]
+pub struct Sent {
+    pub upstream_id: Value,
+    pub reply: Reply,
 }
 
 impl Upstream {
@@ -200,6 +209,124 @@ impl Upstream {
             Some(url) => HttpUpstream::new(url, settings).map(|u| Upstream::Http(Box::new(u))),
         }
     }
+
+    /// Say at start what a development or missing upstream means.
+    pub fn warn_at_start(&self) {
+        match self {
+            Upstream::None => tracing::warn!("no upstream configured (INTENTGATE_UPSTREAM_URL): tools/call is refused with -31006"),
+            Upstream::Stub => tracing::warn!("INTENTGATE_UPSTREAM_URL=stub: the built-in DEVELOPMENT echo server answers calls; never use this in production"),
+            Upstream::Http(_) => {}
+        }
+    }
+
+    /// Send a request along `route` under a fresh upstream id (the agent's id never travels).
+    /// `method`/`name` and `param_headers` (`Mcp-Param-*`) feed a 2026-era upstream's headers.
+    pub async fn send(
+        &self,
+        route: &Route,
+        message: &Value,
+        method: &str,
+        name: Option<&str>,
+        param_headers: &[(String, String)],
+    ) -> Result<Sent, UpstreamError> {
+        let upstream_id;
+        let reply = match self {
+            Upstream::None => return Err(UpstreamError::NotConfigured),
+            Upstream::Stub => {
+                upstream_id = json!(0);
+                stub::reply(message, &upstream_id)
+            }
+            Upstream::Http(up) => {
+                upstream_id = up.next_id();
+                let message = with_id(message, &upstream_id);
+                up.send_with(route, &message, method, name, param_headers)
+                    .await?
+            }
+        };
+        Ok(Sent { upstream_id, reply })
+    }
+
+    /// Send a request and wait for its whole answer (an SSE body read to the response).
+    pub async fn request(
+        &self,
+        route: &Route,
+        message: &Value,
+        method: &str,
+    ) -> Result<UpstreamResponse, UpstreamError> {
+        let sent = self.send(route, message, method, None, &[]).await?;
+        sent.reply.into_response(&sent.upstream_id).await
+    }
+
+    /// Open an upstream session for a 2025-era client with its `initialize` params; returns
+    /// (upstream session id, result). Without an upstream, igd answers for itself.
+    pub async fn initialize(
+        &self,
+        params: Option<&Value>,
+    ) -> Result<(Option<String>, Map<String, Value>), UpstreamError> {
+        let object = |v: Option<Value>| match v {
+            Some(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        match self {
+            Upstream::Http(up) => up.initialize(params.unwrap_or(&json!({}))).await,
+            Upstream::Stub => Ok((None, object(stub::answer("initialize", params).ok()))),
+            Upstream::None => {
+                let requested = params
+                    .and_then(|p| p.get("protocolVersion"))
+                    .cloned()
+                    // The version a 2025-era client means without saying one.
+                    .unwrap_or(json!("2025-03-26"));
+                Ok((
+                    None,
+                    object(Some(json!({
+                        "protocolVersion": requested,
+                        "capabilities": {"tools": {"listChanged": false}},
+                        "serverInfo": {"name": "intentgate", "version": env!("CARGO_PKG_VERSION")},
+                    }))),
+                ))
+            }
+        }
+    }
+
+    /// Pass a client notification or response to its upstream session, best effort (no
+    /// answer is awaited; the stub and no upstream take nothing).
+    pub async fn pass(&self, route: &Route, message: &Value, method: &str) {
+        if let Upstream::Http(up) = self {
+            if let Err(e) = up.send(route, message, method, None).await {
+                tracing::debug!(error = %e, "passing a client message upstream failed");
+            }
+        }
+    }
+
+    /// End an upstream session (best effort).
+    pub async fn end_session(&self, session: &str) {
+        if let Upstream::Http(up) = self {
+            up.delete_session(session).await;
+        }
+    }
+
+    /// Tell upstream to stop working on a request: `notifications/cancelled` on the session it
+    /// runs in (the agent's own, or the pooled one a 2026-era request shares with a legacy
+    /// upstream). A 2026-era upstream learns it from its response stream being closed.
+    pub async fn cancel(&self, route: &Route, upstream_id: &Value) {
+        let Upstream::Http(up) = self else {
+            return;
+        };
+        if matches!(route, Route::Shared) && up.known_era() != Some(Era::Legacy) {
+            return;
+        }
+        let note = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": upstream_id, "reason": "client disconnected"}});
+        self.pass(route, &note, "notifications/cancelled").await;
+    }
+}
+
+/// `message` with `id` in place of the agent's id (messages igd forwards are objects).
+fn with_id(message: &Value, id: &Value) -> Value {
+    let mut msg = message.clone();
+    if let Some(obj) = msg.as_object_mut() {
+        obj.insert("id".into(), id.clone());
+    }
+    msg
 }
 
 /// An MCP server over Streamable HTTP.
@@ -577,41 +704,6 @@ pub fn encode_header_value(v: &str) -> String {
             "=?base64?{}?=",
             base64::engine::general_purpose::STANDARD.encode(v)
         )
-    }
-}
-
-/// The built-in development echo server (`INTENTGATE_UPSTREAM_URL=stub`).
-pub fn stub_answer(method: &str, params: Option<&Value>) -> Result<Value, (i64, String)> {
-    let tool = |name: &str, description: &str| json!({"name": name, "description": description, "inputSchema": {"type": "object", "additionalProperties": true}});
-    match method {
-        "initialize" => Ok(json!({
-            "protocolVersion": params.and_then(|p| p.get("protocolVersion")).cloned().unwrap_or(json!(LEGACY_VERSION)),
-            "capabilities": {"tools": {"listChanged": false}},
-            "serverInfo": {"name": "intentgate-stub", "version": env!("CARGO_PKG_VERSION")},
-        })),
-        "ping" => Ok(json!({})),
-        "tools/list" => Ok(json!({"tools": [
-            tool("echo", "Echo the arguments back (development stub)."),
-            tool("read_invoice", "Pretend to read an invoice (development stub)."),
-            tool("send_email_internal", "Pretend to send an email (development stub)."),
-        ]})),
-        "tools/call" => {
-            let name = params
-                .and_then(|p| p.get("name"))
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            let args = params
-                .and_then(|p| p.get("arguments"))
-                .cloned()
-                .unwrap_or(json!({}));
-            Ok(
-                json!({"content": [{"type": "text", "text": format!("stub {name}: {args}")}], "isError": false}),
-            )
-        }
-        other => Err((
-            crate::jsonrpc::METHOD_NOT_FOUND,
-            format!("the stub upstream does not implement {other}"),
-        )),
     }
 }
 
