@@ -111,13 +111,14 @@ where
     Fut: Future<Output = T>,
 {
     let mut allowed = Vec::new();
-    let mut decisions = Vec::new();
+    // Owed from the first commit: an agent gone mid-loop still gets its outcomes recorded.
+    let mut owed = Owed::new(h.audit, Vec::new());
     let mut first_refusal = None;
     for (i, call) in calls.iter().enumerate() {
         match decide(h, call).await {
             Ok(decision) => {
                 allowed.push(i);
-                decisions.push(decision);
+                owed.decisions.push(decision);
             }
             Err(refusal) => {
                 first_refusal.get_or_insert(refusal);
@@ -126,7 +127,7 @@ where
     }
     match first_refusal {
         Some(refusal) if allowed.is_empty() => Err(refusal),
-        _ => Ok(forward(allowed, Owed::new(h.audit, decisions)).await),
+        _ => Ok(forward(allowed, owed).await),
     }
 }
 
@@ -253,6 +254,8 @@ impl Decided<'_, '_> {
 
     /// Chain a refusal and return it (with `decision_id: None` if it could not be chained).
     async fn record(&self, verdict: Verdict, check: Check, reason: String) -> Refusal {
+        let c = self.call.claims;
+        tracing::info!(tenant = %c.root.tenant, subject = %c.root.sub, method = %self.call.method, tool = %self.call.tool, check = check.as_str(), "call refused");
         let record = self.entry(verdict, Some(check), &reason);
         match self.h.audit.append(record).await {
             Ok(e) => Refusal {
@@ -269,11 +272,22 @@ impl Decided<'_, '_> {
     }
 
     /// Commit the allow decision with the budget it charges; the reservation is released when
-    /// the commit fails.
+    /// the commit fails. The commit runs in its own task: if the agent goes away meanwhile, the
+    /// decision still commits (with its charge, which a dropped reservation keeps) and that
+    /// task records the call's outcome (499: never forwarded).
     async fn allow(self, reason: String, reservation: Reservation) -> Result<Entry, Refusal> {
         let mut record = self.entry(Verdict::Allow, None, &reason);
         (record.charges, record.calls) = reservation.persisted();
-        match self.h.audit.append(record).await {
+        let audit = self.h.audit.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let committed = audit.append(record).await;
+            if let Err(Ok(decision)) = tx.send(committed) {
+                Owed::new(&audit, vec![decision]).settle(499);
+            }
+        });
+        let committed = rx.await.unwrap_or(Err(crate::audit::AuditError::Stopped));
+        match committed {
             Ok(decision) => {
                 reservation.commit();
                 Ok(decision)
@@ -325,13 +339,32 @@ impl Owed {
 
     /// Record what upstream did: the HTTP status of an answer relayed to the agent, 0 when the
     /// agent got −31006 for a transport or protocol failure, 499 when the agent went away.
-    /// Nobody waits for the outcome: it rides the next group commit (failures are logged).
-    pub async fn settle(mut self, upstream_status: i64) {
+    /// Nobody waits for the outcome: it is handed to a task of its own (so nothing the caller
+    /// does afterwards can cancel it) and rides the next group commit (failures are logged).
+    pub fn settle(mut self, upstream_status: i64) {
+        self.hand_off(upstream_status);
+    }
+
+    fn hand_off(&mut self, upstream_status: i64) {
         let Some(audit) = self.audit.take() else {
             return;
         };
-        for record in self.records(&audit, upstream_status) {
-            audit.append_background(record).await;
+        let records = self.records(&audit, upstream_status);
+        if records.is_empty() {
+            return;
+        }
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move {
+                    for record in records {
+                        audit.append_background(record).await;
+                    }
+                });
+            }
+            Err(_) => tracing::error!(
+                count = records.len(),
+                "outcome entries abandoned outside the runtime"
+            ),
         }
     }
 
@@ -358,23 +391,7 @@ impl Owed {
 
 impl Drop for Owed {
     fn drop(&mut self) {
-        let Some(audit) = self.audit.take() else {
-            return;
-        };
-        let records = self.records(&audit, 499);
-        if records.is_empty() {
-            return;
-        }
-        match tokio::runtime::Handle::try_current() {
-            Ok(rt) => {
-                rt.spawn(async move {
-                    for record in records {
-                        audit.append_background(record).await;
-                    }
-                });
-            }
-            Err(_) => tracing::error!("outcome entries abandoned outside the runtime"),
-        }
+        self.hand_off(499);
     }
 }
 
@@ -429,7 +446,11 @@ impl PolicyContext {
 }
 
 fn expires_at(c: &Claims) -> String {
-    rfc3339(i64::try_from(c.rights.exp).unwrap_or(i64::MAX / 1_000_000) * 1_000_000)
+    rfc3339(
+        i64::try_from(c.rights.exp)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(1_000_000),
+    )
 }
 
 /// The policy input a decision was made on, rebuilt from its entry and stored context, with

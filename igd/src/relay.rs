@@ -10,8 +10,7 @@ use crate::http::{channel_body, json_response, Body};
 use crate::jsonrpc::parse_strict;
 use crate::pipeline::{Check, Owed, Refusal};
 use crate::upstream::{
-    check_response, reply, ReplyBody, Route, Sent, SseEvent, SseStream, UpstreamError,
-    UpstreamResponse,
+    check_response, reply, ReplyBody, Route, SseEvent, SseStream, UpstreamError, UpstreamResponse,
 };
 use hyper::header::HeaderValue;
 use hyper::Response;
@@ -62,20 +61,35 @@ pub async fn forward(
     name: Option<&str>,
     outcome: Owed,
 ) -> Response<Body> {
-    let sent = ex
-        .gw
-        .upstream
-        .send(&ex.route, message, method, name, &ex.param_headers)
+    let upstream = &ex.gw.upstream;
+    let upstream_id = upstream.next_id();
+    // Until upstream answers, an agent that goes away (hyper drops this future) cancels the
+    // request upstream, as the SSE pump does once the answer streams.
+    let mut cancel = CancelOnDrop {
+        ex: Some(ex),
+        upstream_id: &upstream_id,
+    };
+    let sent = upstream
+        .send(
+            &ex.route,
+            message,
+            &upstream_id,
+            method,
+            name,
+            &ex.param_headers,
+        )
         .await;
-    let Sent { upstream_id, reply } = match sent {
-        Ok(s) => s,
+    cancel.ex = None;
+    drop(cancel);
+    let reply = match sent {
+        Ok(r) => r,
         Err(e) => return refuse(outcome, client_id, &e).await,
     };
     let status = reply.status;
     match reply.body {
         ReplyBody::Json(v) => match check_response(v, &upstream_id) {
             Ok(answer) => {
-                outcome.settle(i64::from(status)).await;
+                outcome.settle(i64::from(status));
                 let http_status = if status >= 400 { status } else { 200 };
                 json_response(
                     http_status,
@@ -104,9 +118,31 @@ pub async fn forward(
     }
 }
 
+/// Cancels an upstream request when dropped armed (the agent went away while igd awaited
+/// upstream's answer).
+struct CancelOnDrop<'a> {
+    ex: Option<&'a Exchange>,
+    upstream_id: &'a Value,
+}
+
+impl Drop for CancelOnDrop<'_> {
+    fn drop(&mut self) {
+        let Some(ex) = self.ex.take() else {
+            return;
+        };
+        let (ex, id) = (ex.clone(), self.upstream_id.clone());
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                ex.gw.upstream.cancel(&ex.route, &id).await;
+                tracing::info!("upstream request cancelled: the agent went away");
+            });
+        }
+    }
+}
+
 async fn refuse(outcome: Owed, client_id: &Value, e: &UpstreamError) -> Response<Body> {
     let id = outcome.decision_id();
-    outcome.settle(e.status()).await;
+    outcome.settle(e.status());
     json_response(200, &upstream_refusal(client_id, e, id))
 }
 
@@ -165,10 +201,10 @@ impl Pump {
                 // The agent went away mid-call: stop upstream too.
                 drop(stream);
                 self.cancel().await;
-                return outcome.settle(499).await;
+                return outcome.settle(499);
             }
             if last {
-                return outcome.settle(i64::from(self.status)).await;
+                return outcome.settle(i64::from(self.status));
             }
         };
         drop(stream);
@@ -180,7 +216,7 @@ impl Pump {
         };
         let _ = self.send(&ev).await;
         self.cancel().await;
-        outcome.settle(failure.status()).await;
+        outcome.settle(failure.status());
     }
 
     /// Classify an upstream event. Its data must be one JSON object (no duplicate keys); igd

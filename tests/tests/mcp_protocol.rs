@@ -402,6 +402,42 @@ fn upstream_unavailable_is_31006_and_charged() {
     assert_eq!(decision["outcome"]["upstream_status"], 0, "{decision}");
 }
 
+/// Without an upstream igd answers `initialize` itself: the version asked for when it is a
+/// supported 2025-era one, else 2025-11-25; a missing or non-string one means 2025-03-26
+/// (the version a client means when it names none).
+#[test]
+fn initialize_without_upstream_negotiates_from_the_version_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = policy_file(dir.path());
+    let igd = Igd::start(&[("INTENTGATE_POLICY_FILE", &policy)]);
+    let (token, _) = igd.mint("acme", "agent-i", "echo", 3);
+    for (asked, negotiated) in [
+        (json!("2025-06-18"), "2025-06-18"),
+        (json!("1999-01-01"), "2025-11-25"),
+        (Value::Null, "2025-03-26"),
+        (json!(5), "2025-03-26"),
+        (json!({"v": 1}), "2025-03-26"),
+    ] {
+        let mut params = json!({"capabilities": {}, "clientInfo": {"name": "t", "version": "1"}});
+        if !asked.is_null() {
+            params["protocolVersion"] = asked.clone();
+        }
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": params});
+        let r = send(
+            &igd,
+            "POST",
+            &legacy_headers(&token, None),
+            &body.to_string(),
+        );
+        assert_eq!(
+            r.json()["result"]["protocolVersion"],
+            negotiated,
+            "asked {asked}: {}",
+            r.text()
+        );
+    }
+}
+
 #[test]
 fn no_upstream_configured_is_31006() {
     let dir = tempfile::tempdir().unwrap();

@@ -635,27 +635,43 @@ fn modern_agent_disconnect_cancels_upstream_in_both_eras() {
 }
 
 /// An agent that goes away while igd still awaits a JSON answer: the request is dropped
-/// mid-forward, and the call's outcome is still recorded (499), not lost with the request.
+/// mid-forward; the call's outcome is still recorded (499), not lost with the request, and
+/// upstream is told to stop (a legacy upstream, reached through igd's pooled session, gets
+/// `notifications/cancelled` on it).
 #[test]
-fn agent_gone_while_awaiting_a_json_answer_records_its_outcome() {
-    let upstream = Hostile::start();
-    let dir = tempfile::tempdir().unwrap();
-    let policy = dir.path().join("p.rego");
-    std::fs::write(&policy, POLICY).unwrap();
-    let igd = Igd::start(&[
-        ("INTENTGATE_UPSTREAM_URL", &upstream.url),
-        ("INTENTGATE_POLICY_FILE", policy.to_str().unwrap()),
-        ("INTENTGATE_UPSTREAM_TIMEOUT_MS", "30000"),
-    ]);
-    let (token, _) = igd.mint("acme", "agent-gone", "hostile", 10);
-    upstream.set("hang");
-    let s = send_call(&igd, &token);
-    // The decision is committed (and the call forwarded) before the agent goes away.
-    wait_until("the allow decision", || !outcomes(&igd).is_empty());
-    drop(s);
-    wait_until("the outcome entry", || {
-        outcomes(&igd)
-            .first()
-            .is_some_and(|e| e["outcome"]["upstream_status"] == 499)
-    });
+fn agent_gone_while_awaiting_a_json_answer_records_its_outcome_and_cancels() {
+    for legacy in [false, true] {
+        let upstream = Hostile::start();
+        upstream.script.legacy.store(legacy, Ordering::Relaxed);
+        let dir = tempfile::tempdir().unwrap();
+        let policy = dir.path().join("p.rego");
+        std::fs::write(&policy, POLICY).unwrap();
+        let igd = Igd::start(&[
+            ("INTENTGATE_UPSTREAM_URL", &upstream.url),
+            ("INTENTGATE_POLICY_FILE", policy.to_str().unwrap()),
+            ("INTENTGATE_UPSTREAM_TIMEOUT_MS", "30000"),
+        ]);
+        let (token, _) = igd.mint("acme", "agent-gone", "hostile", 10);
+        upstream.set("hang");
+        let s = send_call(&igd, &token);
+        // The decision is committed (and the call forwarded) before the agent goes away.
+        wait_until("the allow decision", || !outcomes(&igd).is_empty());
+        drop(s);
+        wait_until("the outcome entry", || {
+            outcomes(&igd)
+                .first()
+                .is_some_and(|e| e["outcome"]["upstream_status"] == 499)
+        });
+        if legacy {
+            wait_until("notifications/cancelled on the pooled session", || {
+                upstream
+                    .script
+                    .notes
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .any(|(m, s)| m == "notifications/cancelled" && s == "up-1")
+            });
+        }
+    }
 }

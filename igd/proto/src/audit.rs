@@ -39,19 +39,6 @@ impl Kind {
             Kind::CheckpointKey => "checkpoint-key",
         }
     }
-
-    /// The kind an entry's `kind` column names, if it is one igd writes.
-    pub fn parse(s: &str) -> Option<Kind> {
-        [
-            Kind::Decision,
-            Kind::Outcome,
-            Kind::Admin,
-            Kind::Marker,
-            Kind::CheckpointKey,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-    }
 }
 
 /// A decision entry's verdict (its `decision` column).

@@ -76,8 +76,10 @@ pub(super) async fn mint(
     gw.audit
         .admin(&req.tenant, &actor, "mint", &claims.jti, None)
         .await?;
-    let issued_at = i64::try_from(iat).unwrap_or(0) * 1_000_000;
-    let expires_at = i64::try_from(claims.exp).unwrap_or(i64::MAX / 1_000_000) * 1_000_000;
+    let issued_at = i64::try_from(iat).unwrap_or(0).saturating_mul(1_000_000);
+    let expires_at = i64::try_from(claims.exp)
+        .unwrap_or(i64::MAX)
+        .saturating_mul(1_000_000);
     gw.store
         .insert_token(&TokenRecord {
             jti: claims.jti.clone(),

@@ -260,10 +260,7 @@ async fn gated_forward(
     let forward = |owed| forward(ctx, value, id, method, name.as_deref(), owed);
     match pipeline::run(ctx.gw.pipeline(), &call, forward).await {
         Ok(resp) => resp,
-        Err(refusal) => {
-            tracing::info!(tenant = %ctx.claims.root.tenant, subject = %ctx.claims.root.sub, tool = %target, check = refusal.check.as_str(), "call refused");
-            refusal_response(id, &refusal)
-        }
+        Err(refusal) => refusal_response(id, &refusal),
     }
 }
 
@@ -349,9 +346,6 @@ async fn listen(ctx: &Ctx, value: &Value, id: &Value, params: Option<&Value>) ->
     };
     match pipeline::run_each(ctx.gw.pipeline(), &calls, forward).await {
         Ok(resp) => resp,
-        Err(refusal) => {
-            tracing::info!(tenant = %ctx.claims.root.tenant, subject = %ctx.claims.root.sub, check = refusal.check.as_str(), "resource subscriptions refused");
-            refusal_response(id, &refusal)
-        }
+        Err(refusal) => refusal_response(id, &refusal),
     }
 }

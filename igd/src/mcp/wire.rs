@@ -12,8 +12,7 @@ use serde_json::Value;
 /// Protocol versions served, oldest first.
 pub const SUPPORTED_VERSIONS: &[&str] = &["2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"];
 
-/// The version assumed when the header is absent.
-pub(super) const DEFAULT_VERSION: &str = "2025-03-26";
+pub(super) use crate::upstream::DEFAULT_VERSION;
 
 pub(super) fn http_json(status: u16, value: &Value) -> Response<Body> {
     json_response(status, value)

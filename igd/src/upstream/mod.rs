@@ -29,6 +29,9 @@ pub use sse::{SseError, SseEvent, SseParser};
 pub const LEGACY_VERSION: &str = "2025-11-25";
 /// The stateless era.
 pub const MODERN_VERSION: &str = "2026-07-28";
+/// The version a 2025-era client means when it names none (no `MCP-Protocol-Version` header,
+/// no `protocolVersion` in `initialize`).
+pub const DEFAULT_VERSION: &str = "2025-03-26";
 
 /// Why upstream could not be used (refused with −31006).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -194,13 +197,6 @@ pub enum Upstream {
     Http(Box<HttpUpstream>),
 }
 
-/// A request on its way: the id igd gave it upstream, and upstream's reply.
-#[derive(Debug)]
-pub struct Sent {
-    pub upstream_id: Value,
-    pub reply: Reply,
-}
-
 impl Upstream {
     pub fn from_settings(settings: &Settings) -> Result<Upstream, String> {
         match settings.upstream_url.as_deref() {
@@ -219,31 +215,34 @@ impl Upstream {
         }
     }
 
-    /// Send a request along `route` under a fresh upstream id (the agent's id never travels).
+    /// A fresh id for a request igd sends upstream (the agent's id never travels).
+    pub fn next_id(&self) -> Value {
+        match self {
+            Upstream::Http(up) => up.next_id(),
+            Upstream::None | Upstream::Stub => json!(0),
+        }
+    }
+
+    /// Send a request along `route` under `upstream_id` (from [`Upstream::next_id`]).
     /// `method`/`name` and `param_headers` (`Mcp-Param-*`) feed a 2026-era upstream's headers.
     pub async fn send(
         &self,
         route: &Route,
         message: &Value,
+        upstream_id: &Value,
         method: &str,
         name: Option<&str>,
         param_headers: &[(String, String)],
-    ) -> Result<Sent, UpstreamError> {
-        let upstream_id;
-        let reply = match self {
-            Upstream::None => return Err(UpstreamError::NotConfigured),
-            Upstream::Stub => {
-                upstream_id = json!(0);
-                stub::reply(message, &upstream_id)
-            }
+    ) -> Result<Reply, UpstreamError> {
+        match self {
+            Upstream::None => Err(UpstreamError::NotConfigured),
+            Upstream::Stub => Ok(stub::reply(message, upstream_id)),
             Upstream::Http(up) => {
-                upstream_id = up.next_id();
-                let message = with_id(message, &upstream_id);
+                let message = with_id(message, upstream_id);
                 up.send_with(route, &message, method, name, param_headers)
-                    .await?
+                    .await
             }
-        };
-        Ok(Sent { upstream_id, reply })
+        }
     }
 
     /// Send a request and wait for its whole answer (an SSE body read to the response).
@@ -253,8 +252,11 @@ impl Upstream {
         message: &Value,
         method: &str,
     ) -> Result<UpstreamResponse, UpstreamError> {
-        let sent = self.send(route, message, method, None, &[]).await?;
-        sent.reply.into_response(&sent.upstream_id).await
+        let upstream_id = self.next_id();
+        let reply = self
+            .send(route, message, &upstream_id, method, None, &[])
+            .await?;
+        reply.into_response(&upstream_id).await
     }
 
     /// Open an upstream session for a 2025-era client with its `initialize` params; returns
@@ -273,9 +275,8 @@ impl Upstream {
             Upstream::None => {
                 let requested = params
                     .and_then(|p| p.get("protocolVersion"))
-                    .cloned()
-                    // The version a 2025-era client means without saying one.
-                    .unwrap_or(json!("2025-03-26"));
+                    .and_then(Value::as_str)
+                    .unwrap_or(DEFAULT_VERSION);
                 Ok((
                     None,
                     object(Some(json!({

@@ -96,20 +96,6 @@ fn kind_of(v: &Value) -> &'static str {
 }
 
 impl UpstreamResponse {
-    /// A successful answer made by igd itself (the development stub).
-    pub fn from_result(result: Map<String, Value>) -> Self {
-        let mut body = Map::new();
-        body.insert("result".into(), Value::Object(result));
-        UpstreamResponse { body }
-    }
-
-    /// An error answer made by igd itself (the development stub).
-    pub fn from_error(code: i64, message: &str) -> Self {
-        let mut body = Map::new();
-        body.insert("error".into(), json!({"code": code, "message": message}));
-        UpstreamResponse { body }
-    }
-
     /// The result object, unless upstream answered with an error.
     pub fn result(&self) -> Option<&Map<String, Value>> {
         self.body.get("result").and_then(Value::as_object)
