@@ -13,6 +13,8 @@
 #   DURATION=5s SYNC=normal bench/run.sh
 #   SOAK=600 RATE=1000 bench/run.sh               # soak: WAL/db size every INTERVAL s, p99 per interval
 #   PERF=1 DURATION=5s SYNC=normal bench/run.sh   # also perf record igd during its peak run
+#                                                 # (PERF_CALLGRAPH="--call-graph dwarf" for call
+#                                                 # chains through code built without frame pointers)
 #   VARIANTS="before=/path/to/old/bin after=target/release" REPEAT=3 bench/run.sh
 #                                                 # compare builds in one run (each dir holds igd
 #                                                 # and igctl), interleaved REPEAT times
@@ -155,7 +157,7 @@ for variant in $VARIANTS; do
     name=${name:+$name }
     start_igd "$sync" "${variant#*=}"
     if [ -n "${PERF:-}" ]; then
-        perf record -F 999 -g -p "$igd_pid" -o "${PERF_OUT:-perf-igd-$sync.data}" -- sleep "${DURATION%s}" >/dev/null 2>&1 &
+        perf record -F 999 ${PERF_CALLGRAPH:--g} -p "$igd_pid" -o "${PERF_OUT:-perf-igd-$sync.data}" -- sleep "${DURATION%s}" >/dev/null 2>&1 &
         perf_pid=$!
     fi
     row "${name}igd audit=${sync} peak c=${CONCURRENCY}" "$url" "$token" "$igd_pid" --concurrency "$CONCURRENCY"

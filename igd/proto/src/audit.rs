@@ -159,7 +159,18 @@ pub struct Entry {
 
 impl Entry {
     /// RFC 8785 bytes of every field except `hash`.
+    ///
+    /// Written field by field (the hot path seals two entries per call); an entry with an
+    /// integer JCS would print in exponent or rounded form (|n| ≥ 2^53, only in forged rows)
+    /// takes the generic path, so the bytes are the same either way (property-tested against
+    /// [`Entry::canonical_bytes_generic`]).
     pub fn canonical_bytes(&self) -> Vec<u8> {
+        canonical::entry(self).unwrap_or_else(|| self.canonical_bytes_generic())
+    }
+
+    /// RFC 8785 bytes of every field except `hash`, through `serde_json` and a general JCS
+    /// implementation.
+    pub fn canonical_bytes_generic(&self) -> Vec<u8> {
         let mut value = match serde_json::to_value(self) {
             Ok(serde_json::Value::Object(map)) => map,
             // An Entry always serializes to an object.
@@ -185,6 +196,145 @@ impl Entry {
         self.seq = prev_seq.saturating_add(1);
         self.prev_hash = prev_hash.to_string();
         self.hash = self.compute_hash();
+    }
+}
+
+/// The direct RFC 8785 encoder of an [`Entry`]: keys in code-unit order (every key is ASCII, so
+/// byte order), absent fields omitted, strings escaped as ECMAScript `JSON.stringify` does.
+mod canonical {
+    use super::Entry;
+
+    /// Largest integer JCS prints as plain digits (2^53; beyond, doubles round).
+    const EXACT: u64 = 1 << 53;
+
+    struct Out {
+        buf: Vec<u8>,
+        first: bool,
+    }
+
+    impl Out {
+        fn key(&mut self, k: &str) {
+            self.buf.push(if self.first { b'{' } else { b',' });
+            self.first = false;
+            self.buf.push(b'"');
+            self.buf.extend_from_slice(k.as_bytes());
+            self.buf.extend_from_slice(b"\":");
+        }
+
+        fn string(&mut self, k: &str, v: &str) {
+            self.key(k);
+            escape(&mut self.buf, v);
+        }
+
+        fn opt_string(&mut self, k: &str, v: &Option<String>) {
+            if let Some(v) = v {
+                self.string(k, v);
+            }
+        }
+
+        /// `None` when JCS would not print `n` as plain digits.
+        fn int(&mut self, k: &str, n: i128) -> Option<()> {
+            if n.unsigned_abs() > u128::from(EXACT) {
+                return None;
+            }
+            self.key(k);
+            self.buf.extend_from_slice(n.to_string().as_bytes());
+            Some(())
+        }
+
+        fn opt_int(&mut self, k: &str, n: Option<i128>) -> Option<()> {
+            match n {
+                Some(n) => self.int(k, n),
+                None => Some(()),
+            }
+        }
+    }
+
+    fn escape(buf: &mut Vec<u8>, s: &str) {
+        buf.push(b'"');
+        let bytes = s.as_bytes();
+        let mut start = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            let esc: &[u8] = match b {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                0x08 => b"\\b",
+                0x0c => b"\\f",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                b'\t' => b"\\t",
+                0..=0x1f => {
+                    buf.extend_from_slice(&bytes[start..i]);
+                    buf.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+                    start = i + 1;
+                    continue;
+                }
+                _ => continue,
+            };
+            buf.extend_from_slice(&bytes[start..i]);
+            buf.extend_from_slice(esc);
+            start = i + 1;
+        }
+        buf.extend_from_slice(&bytes[start..]);
+        buf.push(b'"');
+    }
+
+    /// The canonical bytes, or `None` when an integer needs the generic path.
+    pub(super) fn entry(e: &Entry) -> Option<Vec<u8>> {
+        let mut o = Out {
+            buf: Vec::with_capacity(768),
+            first: true,
+        };
+        let int = |n: i64| Some(i128::from(n));
+        // Keys in byte order.
+        o.opt_string("action", &e.action);
+        o.opt_string("actor", &e.actor);
+        o.opt_string("approval_id", &e.approval_id);
+        o.opt_string("args_commitment", &e.args_commitment);
+        o.opt_string("check", &e.check);
+        o.opt_string("cut_hash", &e.cut_hash);
+        o.opt_int("cut_seq", e.cut_seq.map(i128::from))?;
+        o.opt_string("decided_by", &e.decided_by);
+        o.opt_string("decision", &e.decision);
+        o.opt_string("delegated_subject", &e.delegated_subject);
+        o.opt_string("elevation_id", &e.elevation_id);
+        o.string("event_id", &e.event_id);
+        o.string("instance", &e.instance);
+        o.opt_string("jti", &e.jti);
+        if let Some(chain) = &e.jti_chain {
+            o.key("jti_chain");
+            o.buf.push(b'[');
+            for (i, jti) in chain.iter().enumerate() {
+                if i > 0 {
+                    o.buf.push(b',');
+                }
+                escape(&mut o.buf, jti);
+            }
+            o.buf.push(b']');
+        }
+        o.string("kind", &e.kind);
+        o.opt_string("method", &e.method);
+        o.opt_string("policy_revision", &e.policy_revision);
+        o.string("prev_hash", &e.prev_hash);
+        o.opt_string("reason", &e.reason);
+        o.opt_string("ref_event_id", &e.ref_event_id);
+        if let Some(b) = e.requires_step_up {
+            o.key("requires_step_up");
+            o.buf
+                .extend_from_slice(if b { b"true" as &[u8] } else { b"false" });
+        }
+        o.opt_string("root_jti", &e.root_jti);
+        o.int("seq", i128::from(e.seq))?;
+        o.opt_string("subject", &e.subject);
+        o.opt_string("target", &e.target);
+        o.string("tenant", &e.tenant);
+        o.opt_string("tool", &e.tool);
+        o.int("ts", i128::from(e.ts))?;
+        o.opt_int("upstream_latency_ms", e.upstream_latency_ms.and_then(int))?;
+        o.opt_int("upstream_status", e.upstream_status.and_then(int))?;
+        o.int("v", i128::from(e.v))?;
+        o.buf.push(b'}');
+        Some(o.buf)
     }
 }
 
