@@ -348,8 +348,13 @@ pub struct VerdictHead {
 /// verifier key and every key it trusts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckpointList {
+    #[serde(default)]
     pub checkpoints: Vec<CheckpointInfo>,
+    /// Empty when a daemon sent none: a client then has no key to pin (unverifiable, exit 6),
+    /// rather than an answer it cannot read.
+    #[serde(default)]
     pub key: String,
+    #[serde(default)]
     pub keys: Vec<String>,
 }
 
