@@ -218,7 +218,7 @@ impl Budgets {
     }
 
     /// Counters of (tenant, subject) for the policy input.
-    pub fn counters(&self, tenant: &str, subject: &str, tool: &str, now_us: i64) -> Counters {
+    fn counters(&self, tenant: &str, subject: &str, tool: &str, now_us: i64) -> Counters {
         let key = (tenant.to_string(), subject.to_string());
         let shard = lock(&self.counts[shard_of(&key)]);
         shard
@@ -228,7 +228,7 @@ impl Budgets {
     }
 
     /// Calls left at the tightest level of a chain.
-    pub fn remaining(&self, tenant: &str, root_jti: &str, levels: &[(&str, u64)]) -> u64 {
+    fn remaining(&self, tenant: &str, root_jti: &str, levels: &[(&str, u64)]) -> u64 {
         let key = (tenant.to_string(), root_jti.to_string());
         let shard = lock(&self.usage[shard_of(&key)]);
         let used = shard.get(&key);

@@ -93,8 +93,8 @@ where
     F: FnOnce(Owed) -> Fut,
     Fut: Future<Output = T>,
 {
-    let decision = decide(h, call).await?;
-    Ok(forward(Owed::new(h.audit, vec![decision])).await)
+    let owed = decide(h, call).await?;
+    Ok(forward(owed).await)
 }
 
 /// Decide several calls that travel as one message (`subscriptions/listen` subscribing to
@@ -116,9 +116,9 @@ where
     let mut first_refusal = None;
     for (i, call) in calls.iter().enumerate() {
         match decide(h, call).await {
-            Ok(decision) => {
+            Ok(mut one) => {
                 allowed.push(i);
-                owed.decisions.push(decision);
+                owed.decisions.append(&mut one.decisions);
             }
             Err(refusal) => {
                 first_refusal.get_or_insert(refusal);
@@ -127,13 +127,17 @@ where
     }
     match first_refusal {
         Some(refusal) if allowed.is_empty() => Err(refusal),
-        _ => Ok(forward(allowed, owed).await),
+        _ => {
+            // Upstream's latency, not the decisions'.
+            owed.started = Instant::now();
+            Ok(forward(allowed, owed).await)
+        }
     }
 }
 
-/// Every check of one call, in order; on `Ok` the decision entry is durable and the budget
-/// reservation committed with it.
-async fn decide(h: Handles<'_>, call: &Call<'_>) -> Result<Entry, Refusal> {
+/// Every check of one call, in order; on `Ok` the decision entry is durable, the budget
+/// reservation committed with it, and the call owes its outcome.
+async fn decide(h: Handles<'_>, call: &Call<'_>) -> Result<Owed, Refusal> {
     let now = now_us();
     let claims = call.claims;
     let tenant = claims.root.tenant.as_str();
@@ -168,11 +172,11 @@ async fn decide(h: Handles<'_>, call: &Call<'_>) -> Result<Entry, Refusal> {
         .budgets
         .quote(tenant, subject, &claims.root.jti, &levels, call.tool, now);
     let input = policy_input(call, &quote.counters, quote.remaining, &intent, now);
-    let policy = h.policy.load();
+    let policy = h.policy.load_full();
     let verdict = policy.evaluate(input);
     let refusal = Decided {
         ctx: Some(Context {
-            revision: policy.revision.clone(),
+            policy: policy.clone(),
             stored: PolicyContext::of(call, &quote.counters, quote.remaining, intent),
             step_up: verdict.requires_step_up,
         }),
@@ -235,7 +239,7 @@ impl Decided<'_, '_> {
         e.check = check.map(|c| c.as_str().to_string());
         e.reason = Some(reason.to_string());
         if let Some(ctx) = &self.ctx {
-            e.policy_revision = Some(ctx.revision.clone());
+            e.policy_revision = Some(ctx.policy.revision.clone());
             if ctx.step_up {
                 e.requires_step_up = Some(true);
             }
@@ -271,35 +275,36 @@ impl Decided<'_, '_> {
         }
     }
 
-    /// Commit the allow decision with the budget it charges; the reservation is released when
-    /// the commit fails. The commit runs in its own task: if the agent goes away meanwhile, the
-    /// decision still commits (with its charge, which a dropped reservation keeps) and that
-    /// task records the call's outcome (499: never forwarded).
-    async fn allow(self, reason: String, reservation: Reservation) -> Result<Entry, Refusal> {
+    /// Commit the allow decision with the budget it charges. The commit runs in its own task,
+    /// which also settles the reservation on the real result (committed: kept; failed:
+    /// released) and hands back the call's [`Owed`]: if the agent went away meanwhile, that
+    /// `Owed` is dropped unreceived and records 499 (never forwarded).
+    async fn allow(self, reason: String, reservation: Reservation) -> Result<Owed, Refusal> {
         let mut record = self.entry(Verdict::Allow, None, &reason);
         (record.charges, record.calls) = reservation.persisted();
         let audit = self.h.audit.clone();
         let (tx, rx) = tokio::sync::oneshot::channel();
         tokio::spawn(async move {
-            let committed = audit.append(record).await;
-            if let Err(Ok(decision)) = tx.send(committed) {
-                Owed::new(&audit, vec![decision]).settle(499);
-            }
+            let committed = match audit.append(record).await {
+                Ok(decision) => {
+                    reservation.commit();
+                    Ok(Owed::new(&audit, vec![decision]))
+                }
+                Err(e) => {
+                    reservation.release();
+                    Err(e)
+                }
+            };
+            let _ = tx.send(committed);
         });
-        let committed = rx.await.unwrap_or(Err(crate::audit::AuditError::Stopped));
-        match committed {
-            Ok(decision) => {
-                reservation.commit();
-                Ok(decision)
-            }
-            Err(e) => {
-                reservation.release();
-                Err(Refusal {
-                    check: Check::Audit,
-                    reason: format!("audit storage unavailable, call refused: {e}"),
-                    decision_id: None,
-                })
-            }
+        // A task that ended without answering (a panic) kept its reservation: fail safe.
+        match rx.await.unwrap_or(Err(crate::audit::AuditError::Stopped)) {
+            Ok(owed) => Ok(owed),
+            Err(e) => Err(Refusal {
+                check: Check::Audit,
+                reason: format!("audit storage unavailable, call refused: {e}"),
+                decision_id: None,
+            }),
         }
     }
 }
@@ -397,7 +402,8 @@ impl Drop for Owed {
 
 /// Policy context recorded with a decision.
 struct Context {
-    revision: String,
+    /// The policy decided with (its revision goes into the entry).
+    policy: Arc<PolicySnapshot>,
     stored: PolicyContext,
     step_up: bool,
 }

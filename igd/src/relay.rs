@@ -10,7 +10,7 @@ use crate::http::{channel_body, json_response, Body};
 use crate::jsonrpc::parse_strict;
 use crate::pipeline::{Check, Owed, Refusal};
 use crate::upstream::{
-    check_response, reply, ReplyBody, Route, SseEvent, SseStream, UpstreamError, UpstreamResponse,
+    check_response, reply, ReplyBody, Route, SseEvent, SseStream, UpstreamError,
 };
 use hyper::header::HeaderValue;
 use hyper::Response;
@@ -39,15 +39,6 @@ pub fn upstream_refusal(id: &Value, e: &UpstreamError, decision_id: Option<Strin
         decision_id,
     }
     .to_jsonrpc(id)
-}
-
-/// Send `message` and wait for its whole answer (SSE bodies read to the response).
-pub async fn request(
-    ex: &Exchange,
-    message: &Value,
-    method: &str,
-) -> Result<UpstreamResponse, UpstreamError> {
-    ex.gw.upstream.request(&ex.route, message, method).await
 }
 
 /// Forward a request upstream and relay the answer; settle what the call owes (`outcome`:
@@ -79,7 +70,12 @@ pub async fn forward(
             &ex.param_headers,
         )
         .await;
-    cancel.ex = None;
+    // Upstream answered, or the request failed in a way that says nothing is running there
+    // (refused connection, no upstream): nothing to cancel. A request that timed out may
+    // still be running upstream: the guard cancels it.
+    if !matches!(sent, Err(UpstreamError::Timeout(_))) {
+        cancel.ex = None;
+    }
     drop(cancel);
     let reply = match sent {
         Ok(r) => r,
@@ -118,8 +114,8 @@ pub async fn forward(
     }
 }
 
-/// Cancels an upstream request when dropped armed (the agent went away while igd awaited
-/// upstream's answer).
+/// Cancels an upstream request when dropped armed: the agent went away while igd awaited
+/// upstream's answer, or the wait ended without one (time-out, lost connection).
 struct CancelOnDrop<'a> {
     ex: Option<&'a Exchange>,
     upstream_id: &'a Value,
@@ -133,8 +129,9 @@ impl Drop for CancelOnDrop<'_> {
         let (ex, id) = (ex.clone(), self.upstream_id.clone());
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
-                ex.gw.upstream.cancel(&ex.route, &id).await;
-                tracing::info!("upstream request cancelled: the agent went away");
+                if ex.gw.upstream.cancel(&ex.route, &id).await {
+                    tracing::info!("upstream request cancelled (agent gone or upstream timed out)");
+                }
             });
         }
     }

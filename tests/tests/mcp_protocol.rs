@@ -387,18 +387,26 @@ fn upstream_unavailable_is_31006_and_charged() {
     // It counted as forwarded: the only call of the budget is gone.
     let r = send(&env.igd, "POST", &h, &body);
     assert_eq!(r.json()["error"]["code"], -31003, "{}", r.text());
-    // The outcome entry records a transport failure (status 0).
-    let out = env
-        .igd
-        .igctl(&["audit", "list", "--tenant", "acme", "-o", "json"]);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let decision = v["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["decision"] == "allow")
-        .cloned()
-        .unwrap();
+    // The outcome entry records a transport failure (status 0). Outcomes are written in the
+    // background, so it may land a moment after the answer.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let decision = loop {
+        let out = env
+            .igd
+            .igctl(&["audit", "list", "--tenant", "acme", "-o", "json"]);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let decision = v["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["decision"] == "allow")
+            .cloned()
+            .unwrap();
+        if !decision["outcome"].is_null() || std::time::Instant::now() > deadline {
+            break decision;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
     assert_eq!(decision["outcome"]["upstream_status"], 0, "{decision}");
 }
 

@@ -590,6 +590,19 @@ fn call_and_disconnect(igd: &Igd, token: &str) {
     drop(s);
 }
 
+/// Wait for `notifications/cancelled` on the pooled legacy session igd opened (`up-1`).
+fn wait_cancelled_on_pool(upstream: &Hostile) {
+    wait_until("notifications/cancelled on the pooled session", || {
+        upstream
+            .script
+            .notes
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(m, s)| m == "notifications/cancelled" && s == "up-1")
+    });
+}
+
 fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(15);
     while !cond() {
@@ -617,15 +630,7 @@ fn modern_agent_disconnect_cancels_upstream_in_both_eras() {
                 .is_some_and(|e| e["outcome"]["upstream_status"] == 499)
         });
         if legacy {
-            wait_until("notifications/cancelled on the pooled session", || {
-                upstream
-                    .script
-                    .notes
-                    .lock()
-                    .unwrap()
-                    .iter()
-                    .any(|(m, s)| m == "notifications/cancelled" && s == "up-1")
-            });
+            wait_cancelled_on_pool(&upstream);
         } else {
             wait_until("the upstream stream to be closed", || {
                 upstream.script.closed_streams.load(Ordering::SeqCst) >= 1
@@ -663,15 +668,29 @@ fn agent_gone_while_awaiting_a_json_answer_records_its_outcome_and_cancels() {
                 .is_some_and(|e| e["outcome"]["upstream_status"] == 499)
         });
         if legacy {
-            wait_until("notifications/cancelled on the pooled session", || {
-                upstream
-                    .script
-                    .notes
-                    .lock()
-                    .unwrap()
-                    .iter()
-                    .any(|(m, s)| m == "notifications/cancelled" && s == "up-1")
-            });
+            wait_cancelled_on_pool(&upstream);
         }
     }
+}
+
+/// A JSON answer that never comes: the agent gets −31006 when igd's upstream time-out ends, the
+/// outcome records it (0), and upstream is told to stop the request it may still be running
+/// (a legacy upstream: `notifications/cancelled` on igd's pooled session).
+#[test]
+fn an_upstream_timeout_cancels_the_request_upstream() {
+    let upstream = Hostile::start();
+    upstream.script.legacy.store(true, Ordering::Relaxed);
+    let dir = tempfile::tempdir().unwrap();
+    let igd = start_igd(&upstream, &dir);
+    let (token, _) = igd.mint("acme", "agent-slow", "hostile", 10);
+    upstream.set("hang");
+    let mut s = send_call(&igd, &token);
+    let r = read_one_response(&mut s).unwrap();
+    assert_eq!(last_message(&r)["error"]["code"], -31006, "{}", r.text());
+    wait_until("the outcome entry", || {
+        outcomes(&igd)
+            .first()
+            .is_some_and(|e| e["outcome"]["upstream_status"] == 0)
+    });
+    wait_cancelled_on_pool(&upstream);
 }

@@ -161,11 +161,18 @@ impl Entry {
     /// RFC 8785 bytes of every field except `hash`.
     ///
     /// Written field by field (the hot path seals two entries per call); an entry with an
-    /// integer JCS would print in exponent or rounded form (|n| ≥ 2^53, only in forged rows)
-    /// takes the generic path, so the bytes are the same either way (property-tested against
+    /// integer JCS would print rounded (|n| > 2^53, only in forged rows) takes the generic path, so the bytes are the same either way (property-tested against
     /// [`Entry::canonical_bytes_generic`]).
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        canonical::entry(self).unwrap_or_else(|| self.canonical_bytes_generic())
+        self.canonical_bytes_direct()
+            .unwrap_or_else(|| self.canonical_bytes_generic())
+    }
+
+    /// The direct encoding alone: `None` when an integer needs the generic path (exposed so
+    /// the property test can tell which path an entry took).
+    #[doc(hidden)]
+    pub fn canonical_bytes_direct(&self) -> Option<Vec<u8>> {
+        canonical::entry(self)
     }
 
     /// RFC 8785 bytes of every field except `hash`, through `serde_json` and a general JCS

@@ -16,26 +16,49 @@ fn text() -> impl Strategy<Value = String> {
     ]
 }
 
-fn int() -> impl Strategy<Value = i64> {
+/// Integers JCS prints as plain digits (the direct path's range), realistic sizes included.
+fn exact_int() -> impl Strategy<Value = i64> {
     prop_oneof![
         -1000i64..1000,
-        any::<i64>(),
-        Just(1i64 << 53),
-        Just((1i64 << 53) + 1),
-        Just(-(1i64 << 53)),
-        Just(-(1i64 << 53) - 1),
-        Just(i64::MIN),
-        Just(i64::MAX),
+        -(1i64 << 53)..=(1i64 << 53),
+        1_000_000_000_000_000i64..9_000_000_000_000_000,
+    ]
+}
+
+fn exact_uint() -> impl Strategy<Value = u64> {
+    prop_oneof![0u64..1000, 0u64..=(1u64 << 53)]
+}
+
+fn int() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        16 => exact_int(),
+        1 => any::<i64>(),
+        1 => Just(1i64 << 53),
+        1 => Just((1i64 << 53) + 1),
+        1 => Just(-(1i64 << 53)),
+        1 => Just(-(1i64 << 53) - 1),
+        1 => Just(i64::MIN),
+        1 => Just(i64::MAX),
     ]
 }
 
 fn uint() -> impl Strategy<Value = u64> {
     prop_oneof![
-        0u64..1000,
-        any::<u64>(),
-        Just(1u64 << 53),
-        Just((1u64 << 53) + 1)
+        16 => exact_uint(),
+        1 => any::<u64>(),
+        1 => Just(1u64 << 53),
+        1 => Just((1u64 << 53) + 1)
     ]
+}
+
+/// Whether every integer of `e` is in the direct path's range.
+fn exact(e: &Entry) -> bool {
+    let ok = |n: i128| n.unsigned_abs() <= 1u128 << 53;
+    ok(e.seq.into())
+        && ok(e.ts.into())
+        && e.upstream_status.is_none_or(|n| ok(n.into()))
+        && e.upstream_latency_ms.is_none_or(|n| ok(n.into()))
+        && e.cut_seq.is_none_or(|n| ok(n.into()))
 }
 
 prop_compose! {
@@ -92,8 +115,14 @@ proptest! {
 
     #[test]
     fn direct_encoding_equals_the_generic_one(e in entry()) {
-        let (direct, generic) = (e.canonical_bytes(), e.canonical_bytes_generic());
-        prop_assert_eq!(String::from_utf8_lossy(&direct), String::from_utf8_lossy(&generic));
+        let generic = e.canonical_bytes_generic();
+        prop_assert_eq!(e.canonical_bytes(), generic.clone());
+        // In range, the direct path is the one taken (and agrees by itself).
+        let direct = e.canonical_bytes_direct();
+        prop_assert_eq!(direct.is_some(), exact(&e));
+        if let Some(direct) = direct {
+            prop_assert_eq!(direct, generic);
+        }
     }
 }
 
@@ -117,7 +146,10 @@ fn a_decision_entry_encodes_alike() {
         hash: "ff".into(),
         ..Entry::default()
     };
-    assert_eq!(e.canonical_bytes(), e.canonical_bytes_generic());
+    assert_eq!(
+        e.canonical_bytes_direct(),
+        Some(e.canonical_bytes_generic())
+    );
     let mut other = e.clone();
     other.hash = "ee".into();
     assert_eq!(e.compute_hash(), other.compute_hash());

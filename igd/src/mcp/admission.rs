@@ -311,17 +311,21 @@ pub(super) fn parsed<'a>(ctx: &'a Ctx, value: &'a Value) -> Parsed<'a> {
     }
 }
 
-pub(super) fn exchange(ctx: &Ctx) -> relay::Exchange {
-    let route = match &ctx.session {
+/// The way to upstream: the client's own upstream session (2025 era), else the shared one.
+pub(super) fn route(ctx: &Ctx) -> Route {
+    match &ctx.session {
         Some(s) => Route::Session {
             upstream_session: s.u.clone(),
             version: s.v.clone(),
         },
         None => Route::Shared,
-    };
+    }
+}
+
+pub(super) fn exchange(ctx: &Ctx) -> relay::Exchange {
     relay::Exchange {
         gw: ctx.gw.clone(),
-        route,
+        route: route(ctx),
         modern: ctx.modern,
         param_headers: ctx.param_headers.clone(),
         session_hash: ctx.session_hash.clone(),

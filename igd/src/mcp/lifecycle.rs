@@ -11,7 +11,7 @@ use crate::http::Body;
 use crate::jsonrpc;
 use crate::relay;
 use crate::sessions::SessionState;
-use crate::upstream::{Route, MODERN_VERSION};
+use crate::upstream::MODERN_VERSION;
 use hyper::header::HeaderValue;
 use hyper::Response;
 use serde_json::{json, Map, Value};
@@ -60,12 +60,8 @@ pub(super) async fn relay_response(ctx: &Ctx, value: &Value, id: &Value) -> Resp
 
 /// Client notifications and responses go to the client's upstream session (2025 era).
 pub(super) async fn forward_client_message(ctx: &Ctx, value: &Value, method: &str) {
-    if let Some(state) = ctx.session.as_ref().filter(|s| s.u.is_some()) {
-        let route = Route::Session {
-            upstream_session: state.u.clone(),
-            version: state.v.clone(),
-        };
-        ctx.gw.upstream.pass(&route, value, method).await;
+    if ctx.session.as_ref().is_some_and(|s| s.u.is_some()) {
+        ctx.gw.upstream.pass(&route(ctx), value, method).await;
     }
 }
 
@@ -139,7 +135,9 @@ pub(super) async fn initialize(ctx: &Ctx, id: &Value, params: Option<&Value>) ->
 }
 
 pub(super) async fn tools_list(ctx: &Ctx, value: &Value, id: &Value) -> Response<Body> {
-    let mut answer = match relay::request(&exchange(ctx), value, "tools/list").await {
+    let route = route(ctx);
+    let request = ctx.gw.upstream.request(&route, value, "tools/list");
+    let mut answer = match request.await {
         Ok(a) => a,
         Err(e) => return http_json(200, &relay::upstream_refusal(id, &e, None)),
     };

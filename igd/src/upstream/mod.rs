@@ -309,15 +309,24 @@ impl Upstream {
     /// Tell upstream to stop working on a request: `notifications/cancelled` on the session it
     /// runs in (the agent's own, or the pooled one a 2026-era request shares with a legacy
     /// upstream). A 2026-era upstream learns it from its response stream being closed.
-    pub async fn cancel(&self, route: &Route, upstream_id: &Value) {
+    /// Returns whether a cancellation was sent.
+    pub async fn cancel(&self, route: &Route, upstream_id: &Value) -> bool {
         let Upstream::Http(up) = self else {
-            return;
+            return false;
         };
         if matches!(route, Route::Shared) && up.known_era() != Some(Era::Legacy) {
-            return;
+            return false;
         }
-        let note = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": upstream_id, "reason": "client disconnected"}});
-        self.pass(route, &note, "notifications/cancelled").await;
+        let note = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": upstream_id, "reason": "the gateway stopped waiting (the client went away or upstream timed out)"}});
+        match route {
+            Route::Session { .. } => {
+                self.pass(route, &note, "notifications/cancelled").await;
+                true
+            }
+            // Only on the pooled session already open: a request that never reached upstream
+            // is not worth opening (or re-opening) one for.
+            Route::Shared => up.post_to_pool(&note).await,
+        }
     }
 }
 
@@ -604,6 +613,22 @@ impl HttpUpstream {
         self.pooled_session
             .store(Some(std::sync::Arc::new(session.clone())));
         Ok(session)
+    }
+
+    /// POST a notification on the pooled legacy session if one is open (best effort);
+    /// whether there was one.
+    async fn post_to_pool(&self, message: &Value) -> bool {
+        let Some(session) = self.pooled_session.load_full() else {
+            return false;
+        };
+        let mut headers = vec![("mcp-protocol-version", LEGACY_VERSION.to_string())];
+        if !session.is_empty() {
+            headers.push(("mcp-session-id", session.as_ref().clone()));
+        }
+        if let Err(e) = self.post(message, &headers).await {
+            tracing::debug!(error = %e, "passing a notification to the pooled session failed");
+        }
+        true
     }
 
     /// Send a message along a route. `method`/`name` feed the 2026-era headers.
