@@ -278,28 +278,34 @@ async fn writer_loop(
                 }
             }
         }
-        // Seal against a working copy of the heads; adopt it only if the commit succeeds.
+        // Seal against the cached heads; the store reseals onto its stored heads inside the
+        // transaction where they moved on (another replica appended).
         let mut next_heads: HashMap<String, (u64, String)> = HashMap::new();
-        let mut batch = CommitBatch::default();
-        for job in &mut jobs {
-            let tenant = job.record.entry.tenant.clone();
+        let mut batch = CommitBatch {
+            reseal: true,
+            ..CommitBatch::default()
+        };
+        let mut replies = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let Job {
+                mut record, reply, ..
+            } = job;
+            let tenant = record.entry.tenant.clone();
             let (seq, hash) = next_heads
                 .get(&tenant)
                 .or_else(|| heads.get(&tenant))
                 .cloned()
                 .unwrap_or_else(|| (0, GENESIS_HASH.to_string()));
-            job.record.entry.seal(seq, &hash);
-            next_heads.insert(
-                tenant,
-                (job.record.entry.seq, job.record.entry.hash.clone()),
-            );
+            record.entry.seal(seq, &hash);
+            next_heads.insert(tenant, (record.entry.seq, record.entry.hash.clone()));
             batch.entries.push(AppendEntry {
-                entry: job.record.entry.clone(),
-                ref_seq: job.record.ref_seq,
-                side: job.record.side.take(),
+                entry: record.entry,
+                ref_seq: record.ref_seq,
+                side: record.side,
             });
-            batch.charges.append(&mut job.record.charges);
-            batch.calls.append(&mut job.record.calls);
+            batch.charges.append(&mut record.charges);
+            batch.calls.append(&mut record.calls);
+            replies.push(reply);
         }
         let started = std::time::Instant::now();
         let entries = batch.entries.len();
@@ -310,18 +316,20 @@ async fn writer_loop(
             "audit group commit"
         );
         match result {
-            Ok(()) => {
-                heads.extend(next_heads);
-                for job in jobs {
-                    let _ = job.reply.send(Ok(job.record.entry));
+            Ok(committed) => {
+                for e in &committed {
+                    heads.insert(e.tenant.clone(), (e.seq, e.hash.clone()));
+                }
+                for (reply, e) in replies.into_iter().zip(committed) {
+                    let _ = reply.send(Ok(e));
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, entries = jobs.len(), "audit commit failed; refusing the calls it carried");
+                tracing::error!(error = %e, entries, "audit commit failed; refusing the calls it carried");
                 stale_heads = true;
                 let err = AuditError::Unavailable(e.to_string());
-                for job in jobs {
-                    let _ = job.reply.send(Err(err.clone()));
+                for reply in replies {
+                    let _ = reply.send(Err(err.clone()));
                 }
             }
         }

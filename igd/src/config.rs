@@ -96,6 +96,10 @@ pub struct Settings {
     pub tls_key: Option<PathBuf>,
     pub data_dir: PathBuf,
     pub postgres_url: Option<Secret>,
+    /// Most PostgreSQL connections one replica holds.
+    pub postgres_pool_size: u32,
+    /// PostgreSQL `statement_timeout`, and the longest a call waits for a connection (ms).
+    pub postgres_statement_timeout_ms: u64,
     pub master_key: Option<Secret>,
     pub master_keys_retired: Vec<Secret>,
     pub max_token_ttl: u64,
@@ -144,6 +148,8 @@ const KEYS: &[(&str, bool)] = &[
     ("tls_key", false),
     ("data_dir", false),
     ("postgres_url", true),
+    ("postgres_pool_size", false),
+    ("postgres_statement_timeout_ms", false),
     ("master_key", true),
     ("master_keys_retired", true),
     ("max_token_ttl", false),
@@ -771,6 +777,13 @@ impl Sources {
             tls_cert,
             tls_key,
             postgres_url: self.secret("postgres_url"),
+            postgres_pool_size: self.number_in("postgres_pool_size", 16, 1, 1000)? as u32,
+            postgres_statement_timeout_ms: self.number_in(
+                "postgres_statement_timeout_ms",
+                5000,
+                100,
+                600_000,
+            )?,
             master_key: self.secret("master_key"),
             master_keys_retired: self
                 .list("master_keys_retired")

@@ -72,8 +72,7 @@ fn io_err(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> RunError {
 
 /// Validate settings and key material without starting anything (`igd check-config`).
 pub fn check_config(settings: &Settings) -> Result<(), RunError> {
-    refuse_postgres(settings)?;
-    if settings.master_key.is_some() {
+    if settings.master_key.is_some() || settings.postgres_url.is_some() {
         secrets::load_keys(settings)?;
     }
     load_policy(settings)?;
@@ -82,16 +81,24 @@ pub fn check_config(settings: &Settings) -> Result<(), RunError> {
     Ok(())
 }
 
-/// PostgreSQL storage is not in this build: say so (after checking the key it would need).
-fn refuse_postgres(settings: &Settings) -> Result<(), RunError> {
-    if settings.postgres_url.is_some() {
-        secrets::load_keys(settings)?;
-        return Err(RunError::Config(ConfigError::new(
-            "postgres_url",
-            "PostgreSQL storage is not available in this build yet; unset it to use the embedded store",
-        )));
+/// The store: PostgreSQL when `INTENTGATE_POSTGRES_URL` is set, else `igd.db` in the data dir.
+async fn open_store(settings: &Settings) -> Result<DynStore, RunError> {
+    if let Some(url) = &settings.postgres_url {
+        let pg = store::postgres::PgSettings {
+            pool_size: settings.postgres_pool_size,
+            statement_timeout_ms: settings.postgres_statement_timeout_ms,
+        };
+        let store = store::postgres::PostgresStore::connect(url.expose(), pg).await?;
+        return Ok(Arc::new(store));
     }
-    Ok(())
+    let db_path = settings.data_dir.join("igd.db");
+    private_db_files(&db_path).map_err(io_err(format!(
+        "cannot make {} private (0600)",
+        db_path.display()
+    )))?;
+    Ok(Arc::new(
+        SqliteStore::open(&db_path, settings.audit_sync).await?,
+    ))
 }
 
 /// The policy igd starts with: `INTENTGATE_POLICY_FILE`, else the embedded deny-all.
@@ -175,7 +182,6 @@ struct Opened {
 
 async fn open_gateway(settings: &Settings) -> Result<Opened, RunError> {
     // Everything check_config validates is loaded below, once, before anything listens.
-    refuse_postgres(settings)?;
     let policy = load_policy(settings)?;
     let upstream = upstream::Upstream::from_settings(settings)
         .map_err(|m| ConfigError::new("upstream_url", m))?;
@@ -187,12 +193,7 @@ async fn open_gateway(settings: &Settings) -> Result<Opened, RunError> {
     let keys = secrets::load_keys(settings)?;
     let instance =
         secrets::instance_id(&settings.data_dir).map_err(io_err("cannot keep instance.id"))?;
-    let db_path = settings.data_dir.join("igd.db");
-    private_db_files(&db_path).map_err(io_err(format!(
-        "cannot make {} private (0600)",
-        db_path.display()
-    )))?;
-    let store: DynStore = Arc::new(SqliteStore::open(&db_path, settings.audit_sync).await?);
+    let store = open_store(settings).await?;
     let deployment_id = match &settings.deployment_id {
         Some(id) => id.clone(),
         None => {
@@ -302,6 +303,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     let ticker = tokio::spawn(second_ticker(gw.clone(), stop_rx.clone()));
     let reloader = tokio::spawn(sighup_loop(gw.clone(), agent_tls, stop_rx.clone()));
     let session_upkeep = tokio::spawn(session_loop(gw.clone(), stop_rx.clone()));
+    let resync = tokio::spawn(replica_resync_loop(gw.clone(), stop_rx.clone()));
 
     shutdown.await;
     tracing::info!("shutting down: draining connections");
@@ -314,6 +316,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     let _ = ticker.await;
     let _ = reloader.await;
     let _ = session_upkeep.await;
+    let _ = resync.await;
     tracker.drained(Duration::from_secs(10)).await;
     let _ = std::fs::remove_file(&settings.admin_socket);
     // The last second's summary of unauthenticated refusals is chained, not dropped.
@@ -340,6 +343,42 @@ async fn maintenance_loop(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiv
             Ok(0) => {}
             Ok(n) => tracing::info!(pruned = n, "pruned revocations of expired tokens"),
             Err(e) => tracing::warn!(error = %e, "revocation prune failed"),
+        }
+        if let Err(e) = gw.revocations.load(&gw.store).await {
+            tracing::warn!(error = %e, "revocation resync failed; keeping the in-memory sets");
+        }
+    }
+}
+
+/// How often a replica rereads revocations and stops from a shared store even without a
+/// notification (one can be lost while the listening connection is down).
+const REPLICA_RESYNC: Duration = Duration::from_millis(500);
+
+/// With a store other replicas write (PostgreSQL): reload revocations and stops whenever one
+/// announces a change, and every [`REPLICA_RESYNC`] regardless, so a revocation made on any
+/// replica is enforced here within a second. Nothing to do on the embedded store.
+async fn replica_resync_loop(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    if !gw.store.shared() {
+        return;
+    }
+    let mut feed = gw.store.change_feed();
+    let mut tick = tokio::time::interval(REPLICA_RESYNC);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let changed = async {
+            match feed.as_mut() {
+                Some(f) => f.changed().await.is_ok(),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = tick.tick() => {}
+            ok = changed => {
+                if !ok {
+                    feed = None;
+                }
+            }
+            _ = stop.changed() => return,
         }
         if let Err(e) = gw.revocations.load(&gw.store).await {
             tracing::warn!(error = %e, "revocation resync failed; keeping the in-memory sets");

@@ -1,10 +1,13 @@
-//! Storage: one trait, one implementation per database (SQLite embedded default; PostgreSQL to
-//! follow). Domain code talks only to [`Store`]; SQL lives in the implementations.
+//! Storage: one trait, one implementation per database (SQLite embedded default, PostgreSQL for
+//! replicas). Domain code talks only to [`Store`]; SQL lives in the implementations.
 
+pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 use async_trait::async_trait;
-use intentgate_proto::audit::Entry;
+use intentgate_proto::audit::{Entry, GENESIS_HASH};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// A storage failure. igd fails closed on every one of them.
@@ -119,6 +122,40 @@ pub struct CommitBatch {
     pub entries: Vec<AppendEntry>,
     pub charges: Vec<BudgetCharge>,
     pub calls: Vec<CallCount>,
+    /// Seal the entries onto each tenant's head as stored, inside the transaction, when they
+    /// were sealed onto another (the writer's cached head is a guess: another replica, or
+    /// another process on the same file, may have advanced the chain). Without it, an entry
+    /// that does not extend its stored head is refused ([`StoreError::Conflict`]).
+    pub reseal: bool,
+}
+
+/// Chain `entries` (in order) onto `heads` (tenant → (seq, hash) as stored; a tenant absent
+/// has no chain yet): an entry that does not extend its tenant's head is resealed onto it when
+/// `reseal`, else refused. `heads` ends at the batch's new heads.
+pub(crate) fn link(
+    entries: &mut [AppendEntry],
+    heads: &mut HashMap<String, (u64, String)>,
+    reseal: bool,
+) -> StoreResult<()> {
+    for a in entries {
+        let e = &mut a.entry;
+        let (seq, hash) = heads
+            .get(&e.tenant)
+            .map(|(s, h)| (*s, h.as_str()))
+            .unwrap_or((0, GENESIS_HASH));
+        if e.seq != seq.saturating_add(1) || e.prev_hash != hash {
+            if !reseal {
+                return Err(StoreError::Conflict(format!(
+                    "audit entry {} of {} does not extend the stored head {seq}",
+                    e.seq, e.tenant
+                )));
+            }
+            let hash = hash.to_string();
+            e.seal(seq, &hash);
+        }
+        heads.insert(e.tenant.clone(), (e.seq, e.hash.clone()));
+    }
+    Ok(())
 }
 
 /// What the audit log knows of one agent (tenant, root subject).
@@ -188,8 +225,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// The head of every chain.
     async fn chain_heads(&self) -> StoreResult<Vec<ChainHead>>;
-    /// Write one group commit atomically.
-    async fn commit(&self, batch: CommitBatch) -> StoreResult<()>;
+    /// Write one group commit atomically; returns its entries as committed (resealed onto the
+    /// stored heads where `batch.reseal` asked for it).
+    async fn commit(&self, batch: CommitBatch) -> StoreResult<Vec<Entry>>;
     /// Entries of one chain with `from_seq <= seq <= to_seq`, in seq order.
     async fn chain_range(
         &self,
@@ -244,6 +282,18 @@ pub trait Store: Send + Sync + 'static {
         &self,
         keys: &[(String, u64)],
     ) -> StoreResult<Vec<((String, u64), SideRecord)>>;
+
+    /// Whether other igd processes may write the same chains, budgets and state (PostgreSQL):
+    /// then what one replica holds in memory is refreshed from the store.
+    fn shared(&self) -> bool {
+        false
+    }
+    /// Wakes when another replica may have changed revocations or stops (PostgreSQL
+    /// LISTEN/NOTIFY); `None` where the store has no such channel. A wake-up can be lost (a
+    /// broken connection): callers also resync on a timer.
+    fn change_feed(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
 
     /// Periodic upkeep, called about once a second (SQLite checkpoints its WAL on its own
     /// thread and needs nothing here).

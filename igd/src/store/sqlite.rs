@@ -247,10 +247,32 @@ const INSERT_ENTRY: &str = "INSERT INTO audit_log (tenant, seq, v, kind, event_i
     ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 /// One group commit in one transaction, with cached prepared statements.
-fn write_batch(conn: &mut rusqlite::Connection, batch: &CommitBatch) -> StoreResult<()> {
+fn write_batch(conn: &mut rusqlite::Connection, mut batch: CommitBatch) -> StoreResult<Vec<Entry>> {
     use rusqlite::params;
     let tx = conn.transaction().map_err(sqlite_err)?;
     {
+        // The stored heads of the batch's tenants, read inside the write transaction.
+        let mut heads = std::collections::HashMap::new();
+        let mut head = tx
+            .prepare_cached(&format!(
+                "SELECT seq, {} FROM audit_log WHERE tenant = ? ORDER BY seq DESC LIMIT 1",
+                hex_col("hash")
+            ))
+            .map_err(sqlite_err)?;
+        for a in &batch.entries {
+            if heads.contains_key(&a.entry.tenant) {
+                continue;
+            }
+            let stored: Option<(i64, String)> = head
+                .query_row(params![a.entry.tenant], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+                .map_err(sqlite_err)?;
+            if let Some((seq, hash)) = stored {
+                heads.insert(a.entry.tenant.clone(), (u64_of(seq), hash));
+            }
+        }
+        // Tenants without a stored chain start from genesis (absent from `heads`).
+        link(&mut batch.entries, &mut heads, batch.reseal)?;
         let mut ins = tx.prepare_cached(INSERT_ENTRY).map_err(sqlite_err)?;
         for a in &batch.entries {
             let e = &a.entry;
@@ -313,7 +335,8 @@ fn write_batch(conn: &mut rusqlite::Connection, batch: &CommitBatch) -> StoreRes
                 .map_err(sqlite_err)?;
         }
     }
-    tx.commit().map_err(sqlite_err)
+    tx.commit().map_err(sqlite_err)?;
+    Ok(batch.entries.into_iter().map(|a| a.entry).collect())
 }
 
 /// SQL reading a hex-valued column back to its text form.
@@ -582,7 +605,7 @@ impl Store for SqliteStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(db_err)?;
-        row.map(|r| token_of(&r)).transpose()
+        row.map(|r| rows::token_of(&r)).transpose()
     }
 
     async fn tokens(&self) -> StoreResult<Vec<TokenRecord>> {
@@ -590,7 +613,7 @@ impl Store for SqliteStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db_err)?;
-        rows.iter().map(token_of).collect()
+        rows.iter().map(rows::token_of).collect()
     }
 
     async fn revoke(&self, r: &RevocationRecord) -> StoreResult<RevocationRecord> {
@@ -612,7 +635,7 @@ impl Store for SqliteStore {
             .fetch_one(&self.pool)
             .await
             .map_err(db_err)?;
-        revocation_of(&row)
+        rows::revocation_of(&row)
     }
 
     async fn revocations(&self) -> StoreResult<Vec<RevocationRecord>> {
@@ -620,7 +643,7 @@ impl Store for SqliteStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db_err)?;
-        rows.iter().map(revocation_of).collect()
+        rows.iter().map(rows::revocation_of).collect()
     }
 
     async fn prune_revocations(&self, now: i64) -> StoreResult<u64> {
@@ -648,7 +671,7 @@ impl Store for SqliteStore {
             .fetch_one(&self.pool)
             .await
             .map_err(db_err)?;
-        stop_of(&row)
+        rows::stop_of(&row)
     }
 
     async fn delete_stop(&self, tenant: &str, subject: Option<&str>) -> StoreResult<bool> {
@@ -668,7 +691,7 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
-        rows.iter().map(stop_of).collect()
+        rows.iter().map(rows::stop_of).collect()
     }
 
     async fn chain_heads(&self) -> StoreResult<Vec<ChainHead>> {
@@ -696,8 +719,8 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn commit(&self, batch: CommitBatch) -> StoreResult<()> {
-        self.writer.run(move |conn| write_batch(conn, &batch)).await
+    async fn commit(&self, batch: CommitBatch) -> StoreResult<Vec<Entry>> {
+        self.writer.run(move |conn| write_batch(conn, batch)).await
     }
 
     async fn chain_range(
@@ -852,17 +875,7 @@ impl Store for SqliteStore {
                 .await,
         }
         .map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(CheckpointRecord {
-                    tenant: r.try_get("tenant").map_err(db_err)?,
-                    size: u64_of(r.try_get("size").map_err(db_err)?),
-                    hash: r.try_get("hash").map_err(db_err)?,
-                    note: r.try_get("note").map_err(db_err)?,
-                    created_at: r.try_get("created_at").map_err(db_err)?,
-                })
-            })
-            .collect()
+        rows.iter().map(rows::checkpoint_of).collect()
     }
 
     async fn agents(&self) -> StoreResult<Vec<AgentActivity>> {
@@ -874,19 +887,7 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(AgentActivity {
-                    tenant: r.try_get("tenant").map_err(db_err)?,
-                    subject: r.try_get("subject").map_err(db_err)?,
-                    first_seen: r.try_get("first_seen").map_err(db_err)?,
-                    last_seen: r.try_get("last_seen").map_err(db_err)?,
-                    decisions: u64_of(r.try_get("decisions").map_err(db_err)?),
-                    allowed: u64_of(r.try_get("allowed").map_err(db_err)?),
-                    refused: u64_of(r.try_get("refused").map_err(db_err)?),
-                })
-            })
-            .collect()
+        rows.iter().map(rows::agent_of).collect()
     }
 
     async fn last_entry_before(&self, tenant: &str, ts: i64) -> StoreResult<Option<Entry>> {
@@ -1050,18 +1051,7 @@ impl Store for SqliteStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    BudgetCharge {
-                        tenant: r.try_get("tenant").map_err(db_err)?,
-                        root_jti: r.try_get("root_jti").map_err(db_err)?,
-                        jti: r.try_get("jti").map_err(db_err)?,
-                    },
-                    u64_of(r.try_get("used").map_err(db_err)?),
-                ))
-            })
-            .collect()
+        rows.iter().map(rows::usage_of).collect()
     }
 
     async fn call_counts(&self, since_hour: i64) -> StoreResult<Vec<(CallCount, u64)>> {
@@ -1072,19 +1062,7 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    CallCount {
-                        tenant: r.try_get("tenant").map_err(db_err)?,
-                        subject: r.try_get("subject").map_err(db_err)?,
-                        tool: r.try_get("tool").map_err(db_err)?,
-                        hour: r.try_get("hour").map_err(db_err)?,
-                    },
-                    u64_of(r.try_get("calls").map_err(db_err)?),
-                ))
-            })
-            .collect()
+        rows.iter().map(rows::call_count_of).collect()
     }
 }
 
@@ -1160,43 +1138,6 @@ fn bind_all<'q>(
         };
     }
     query
-}
-
-fn token_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<TokenRecord> {
-    let tools: String = r.try_get("tools").map_err(db_err)?;
-    Ok(TokenRecord {
-        jti: r.try_get("jti").map_err(db_err)?,
-        tenant: r.try_get("tenant").map_err(db_err)?,
-        subject: r.try_get("subject").map_err(db_err)?,
-        tools: serde_json::from_str(&tools)
-            .map_err(|e| StoreError::Corrupt(format!("tokens.tools: {e}")))?,
-        max_calls: u64_of(r.try_get("max_calls").map_err(db_err)?),
-        issued_at: r.try_get("issued_at").map_err(db_err)?,
-        expires_at: r.try_get("expires_at").map_err(db_err)?,
-        minted_by: r.try_get("minted_by").map_err(db_err)?,
-    })
-}
-
-fn revocation_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<RevocationRecord> {
-    Ok(RevocationRecord {
-        tenant: r.try_get("tenant").map_err(db_err)?,
-        jti: r.try_get("jti").map_err(db_err)?,
-        reason: r.try_get("reason").map_err(db_err)?,
-        revoked_at: r.try_get("revoked_at").map_err(db_err)?,
-        revoked_by: r.try_get("revoked_by").map_err(db_err)?,
-        prune_after: r.try_get("prune_after").map_err(db_err)?,
-    })
-}
-
-fn stop_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<StopRecord> {
-    let subject: String = r.try_get("subject").map_err(db_err)?;
-    Ok(StopRecord {
-        tenant: r.try_get("tenant").map_err(db_err)?,
-        subject: (!subject.is_empty()).then_some(subject),
-        reason: r.try_get("reason").map_err(db_err)?,
-        created_at: r.try_get("created_at").map_err(db_err)?,
-        created_by: r.try_get("created_by").map_err(db_err)?,
-    })
 }
 
 #[cfg(test)]

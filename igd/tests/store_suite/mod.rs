@@ -29,6 +29,8 @@ macro_rules! store_suite {
             retention_cuts_a_chain_that_keeps_growing,
             tokens_and_meta,
             agents_summarize_decisions,
+            hostile_text_round_trips,
+            reseal_appends_onto_the_stored_head,
         );
     };
     (@tests $factory:path; $($name:ident),+ $(,)?) => {
@@ -866,4 +868,91 @@ pub async fn agents_summarize_decisions(store: &dyn Store) {
             },
         ]
     );
+}
+
+/// Text an agent controls (tool names, subjects, reasons) may hold NUL and other odd
+/// characters: it is stored and read back exactly, found by filters, and never fails the
+/// commit it rides (which would refuse every other call in the group).
+pub async fn hostile_text_round_trips(store: &dyn Store) {
+    let mut c = Chain::new("acme");
+    let mut e = c.draft("decision", 1);
+    e.subject = Some("agent\0one".into());
+    e.tool = Some("to\0ol\u{202e}\u{1F600}".into());
+    e.decision = Some("block".into());
+    e.reason = Some("\0".into());
+    let e = c.seal(e);
+    let mut batch = plain(std::slice::from_ref(&e));
+    batch.entries[0].side = Some(SideRecord {
+        salt: None,
+        args: Some("{\"a\":\"\\u0000\"}".into()),
+        policy_context: Some("{}".into()),
+    });
+    batch.calls.push(CallCount {
+        tenant: "acme".into(),
+        subject: "agent\0one".into(),
+        tool: "to\0ol".into(),
+        hour: 1,
+    });
+    store.commit(batch).await.unwrap();
+    assert_eq!(
+        store.chain_range("acme", 1, 1, 10).await.unwrap(),
+        vec![e.clone()]
+    );
+    let found = store
+        .query_entries(&AuditQuery {
+            tool: e.tool.clone(),
+            ..query("acme")
+        })
+        .await
+        .unwrap();
+    assert_eq!(found, vec![e.clone()]);
+    let side = store
+        .side_records(&[("acme".to_string(), 1)])
+        .await
+        .unwrap();
+    assert_eq!(side[0].1.args.as_deref(), Some("{\"a\":\"\\u0000\"}"));
+    assert_eq!(store.call_counts(0).await.unwrap().len(), 1);
+}
+
+/// With `reseal`, entries sealed onto a head that moved on (another replica appended) are
+/// sealed again onto the stored head inside the transaction; what `commit` returns is what was
+/// stored, and the chain stays gapless and verifiable. Without it they are refused.
+pub async fn reseal_appends_onto_the_stored_head(store: &dyn Store) {
+    // Two writers that both believe the chain is empty.
+    let mut a = Chain::new("acme");
+    let mut b = Chain::new("acme");
+    let first: Vec<Entry> = (0..3)
+        .map(|i| a.decision("a", "echo", "allow", i))
+        .collect();
+    let stale: Vec<Entry> = (0..2)
+        .map(|i| b.decision("b", "echo", "allow", i))
+        .collect();
+    let committed = store.commit(plain(&first)).await.unwrap();
+    assert_eq!(committed, first);
+    assert!(matches!(
+        store.commit(plain(&stale)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let mut batch = plain(&stale);
+    batch.reseal = true;
+    let resealed = store.commit(batch).await.unwrap();
+    assert_eq!(
+        resealed.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![4, 5]
+    );
+    assert_eq!(resealed[0].prev_hash, first[2].hash);
+    assert_eq!(resealed[0].event_id, stale[0].event_id);
+    let all = store.chain_range("acme", 1, 100, 100).await.unwrap();
+    assert_eq!(all.len(), 5);
+    assert_eq!(&all[3..], &resealed[..]);
+    verify(&all, "acme");
+    // Entries that already extend the stored head are left exactly as sealed.
+    let mut next = Chain {
+        tenant: "acme".into(),
+        head: (5, resealed[1].hash.clone()),
+    };
+    let on_head = next.decision("a", "echo", "allow", 9);
+    let mut batch = plain(std::slice::from_ref(&on_head));
+    batch.reseal = true;
+    assert_eq!(store.commit(batch).await.unwrap(), vec![on_head]);
 }

@@ -1,0 +1,1062 @@
+//! The PostgreSQL store (`INTENTGATE_POSTGRES_URL`): what the SQLite store does, shared by any
+//! number of igd replicas. Migrations run at start under an advisory lock. A group commit locks
+//! its tenants' heads (`audit_heads`, `FOR UPDATE`, in tenant order), reseals what another
+//! replica's appends overtook, inserts every entry with one statement and advances the heads, in
+//! one transaction. Revocations and stops announce themselves with `NOTIFY`.
+
+use super::*;
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+use sqlx::{PgPool, Row};
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr as _;
+use std::time::Duration;
+
+/// `pg_advisory_lock` key serialising migrations across replicas ("igd-mig").
+const MIGRATION_LOCK: i64 = 0x0069_6764_2d6d_6967;
+/// The channel revocations and stops are announced on.
+pub const CHANGE_CHANNEL: &str = "intentgate_changes";
+
+/// Migrations in order; each runs once, inside a transaction.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    include_str!("../../../migrations/postgres/0001_init.sql"),
+)];
+
+/// Connection settings beyond the URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PgSettings {
+    /// Most connections this replica holds.
+    pub pool_size: u32,
+    /// `statement_timeout` of every connection; also how long a call waits for a connection.
+    pub statement_timeout_ms: u64,
+}
+
+impl Default for PgSettings {
+    fn default() -> Self {
+        PgSettings {
+            pool_size: 16,
+            statement_timeout_ms: 5000,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+    changes: tokio::sync::watch::Receiver<u64>,
+    /// Dropping the last clone stops the listener task.
+    _listener: std::sync::Arc<ListenerTask>,
+}
+
+#[derive(Debug)]
+struct ListenerTask(tokio::task::JoinHandle<()>);
+
+impl Drop for ListenerTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn db_err(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d)
+            if d.is_unique_violation() || d.code().as_deref() == Some("40P01") =>
+        {
+            StoreError::Conflict(d.to_string())
+        }
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
+            StoreError::Corrupt(e.to_string())
+        }
+        _ => StoreError::Unavailable(e.to_string()),
+    }
+}
+
+fn u64_of(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn i64_of(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// A copy of a value for a filter column: PostgreSQL text cannot hold NUL.
+fn col(s: &str) -> String {
+    s.replace('\0', "\u{FFFD}")
+}
+
+fn opt_col(s: Option<&str>) -> Option<String> {
+    s.map(col)
+}
+
+/// Refuse, with a clear error, admin-state text PostgreSQL cannot store.
+fn no_nul(what: &str, s: &str) -> StoreResult<()> {
+    if s.contains('\0') {
+        return Err(StoreError::Conflict(format!(
+            "{what} contains a NUL character"
+        )));
+    }
+    Ok(())
+}
+
+/// The columns an entry is read back from.
+const ENTRY_COLS: &str = "tenant, seq, body";
+
+fn entry_of(r: &sqlx::postgres::PgRow) -> StoreResult<Entry> {
+    let tenant: String = r.try_get(0).map_err(db_err)?;
+    let seq: i64 = r.try_get(1).map_err(db_err)?;
+    let body: String = r.try_get(2).map_err(db_err)?;
+    let e: Entry = serde_json::from_str(&body)
+        .map_err(|err| StoreError::Corrupt(format!("audit_log {tenant}/{seq} body: {err}")))?;
+    if col(&e.tenant) != tenant || i64_of(e.seq) != seq {
+        return Err(StoreError::Corrupt(format!(
+            "audit_log {tenant}/{seq}: the body says {}/{}",
+            e.tenant, e.seq
+        )));
+    }
+    Ok(e)
+}
+
+impl PostgresStore {
+    /// Connect, apply pending migrations (under an advisory lock) and start listening for other
+    /// replicas' changes.
+    pub async fn connect(url: &str, settings: PgSettings) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Unavailable(format!("INTENTGATE_POSTGRES_URL: {e}")))?
+            .application_name("igd")
+            .options([(
+                "statement_timeout",
+                settings.statement_timeout_ms.to_string(),
+            )]);
+        let wait = Duration::from_millis(settings.statement_timeout_ms.max(100));
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.pool_size.max(1))
+            .min_connections(1)
+            .acquire_timeout(wait)
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await
+            .map_err(db_err)?;
+        migrate(&pool).await?;
+        let (tx, changes) = tokio::sync::watch::channel(0u64);
+        let task = tokio::spawn(listen(pool.clone(), tx));
+        Ok(PostgresStore {
+            pool,
+            changes,
+            _listener: std::sync::Arc::new(ListenerTask(task)),
+        })
+    }
+
+    /// The pool (tests and tools that need raw SQL).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn notify(&self) {
+        // Best effort: every replica also resyncs on a timer.
+        if let Err(e) = sqlx::query("SELECT pg_notify($1, '')")
+            .bind(CHANGE_CHANNEL)
+            .execute(&self.pool)
+            .await
+        {
+            tracing::warn!(error = %e, "could not announce a change to other replicas");
+        }
+    }
+}
+
+async fn migrate(pool: &PgPool) -> StoreResult<()> {
+    let mut conn = pool.acquire().await.map_err(db_err)?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    let result = async {
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+        )
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        for (version, sql) in MIGRATIONS {
+            let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(db_err)?;
+            let done: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                    .bind(version)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            if done.is_none() {
+                sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(db_err)?;
+                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+                    .bind(version)
+                    .bind(crate::clock::now_us())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+            tx.commit().await.map_err(db_err)?;
+        }
+        Ok(())
+    }
+    .await;
+    let unlock = sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *conn)
+        .await;
+    if unlock.is_err() {
+        // A session whose unlock failed must not go back to the pool holding the lock.
+        drop(conn.detach());
+    }
+    result
+}
+
+/// Bump `tx` on every notification, and once after every (re)connection (what was missed
+/// while disconnected is caught up by the caller's resync).
+async fn listen(pool: PgPool, tx: tokio::sync::watch::Sender<u64>) {
+    let bump = || tx.send_modify(|n| *n = n.wrapping_add(1));
+    loop {
+        let mut listener = match PgListener::connect_with(&pool).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::debug!(error = %e, "change listener cannot connect; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if let Err(e) = listener.listen(CHANGE_CHANNEL).await {
+            tracing::debug!(error = %e, "change listener cannot LISTEN; retrying");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
+        bump();
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(_)) => bump(),
+                // The connection dropped (PgListener reconnects on the next call): resync.
+                Ok(None) => bump(),
+                Err(e) => {
+                    tracing::debug!(error = %e, "change listener lost its connection");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Sum equal keys: one row per key in each multi-row upsert.
+fn tally<K: Ord>(keys: impl IntoIterator<Item = K>) -> BTreeMap<K, i64> {
+    let mut out = BTreeMap::new();
+    for k in keys {
+        *out.entry(k).or_insert(0) += 1;
+    }
+    out
+}
+
+/// Column arrays of a batch's entries, for one `INSERT … SELECT FROM unnest(…)`.
+#[derive(Default)]
+struct EntryColumns {
+    tenant: Vec<String>,
+    seq: Vec<i64>,
+    event_id: Vec<String>,
+    ts: Vec<i64>,
+    subject: Vec<Option<String>>,
+    tool: Vec<Option<String>>,
+    decision: Vec<Option<String>>,
+    ref_seq: Vec<Option<i64>>,
+    body: Vec<String>,
+    salt: Vec<Option<String>>,
+    args: Vec<Option<String>>,
+    policy_context: Vec<Option<String>>,
+}
+
+impl EntryColumns {
+    fn of(entries: &[AppendEntry]) -> StoreResult<Self> {
+        let mut c = EntryColumns::default();
+        for a in entries {
+            let e = &a.entry;
+            let side = a.side.as_ref();
+            c.tenant.push(col(&e.tenant));
+            c.seq.push(i64_of(e.seq));
+            c.event_id.push(col(&e.event_id));
+            c.ts.push(e.ts);
+            c.subject.push(opt_col(e.subject.as_deref()));
+            c.tool.push(opt_col(e.tool.as_deref()));
+            c.decision.push(opt_col(e.decision.as_deref()));
+            c.ref_seq.push(a.ref_seq.map(i64_of));
+            c.body.push(
+                serde_json::to_string(e)
+                    .map_err(|err| StoreError::Corrupt(format!("audit entry: {err}")))?,
+            );
+            c.salt.push(opt_col(side.and_then(|s| s.salt.as_deref())));
+            c.args.push(opt_col(side.and_then(|s| s.args.as_deref())));
+            c.policy_context
+                .push(opt_col(side.and_then(|s| s.policy_context.as_deref())));
+        }
+        Ok(c)
+    }
+}
+
+async fn write_batch(
+    tx: &mut sqlx::PgConnection,
+    mut batch: CommitBatch,
+) -> StoreResult<Vec<Entry>> {
+    // Lock the heads of the batch's tenants, in tenant order (no two commits wait on each
+    // other in a cycle), creating the rows of new chains first.
+    let mut tenants: Vec<String> = batch
+        .entries
+        .iter()
+        .map(|a| a.entry.tenant.clone())
+        .collect();
+    tenants.sort();
+    tenants.dedup();
+    if tenants.iter().any(|t| t.contains('\0')) {
+        return Err(StoreError::Conflict(
+            "a tenant name contains a NUL character".into(),
+        ));
+    }
+    let mut heads: HashMap<String, (u64, String)> = HashMap::new();
+    if !tenants.is_empty() {
+        sqlx::query(
+            "INSERT INTO audit_heads (tenant, seq, hash) SELECT t, 0, $2 FROM unnest($1::text[]) AS t \
+             ON CONFLICT (tenant) DO NOTHING",
+        )
+        .bind(&tenants)
+        .bind(intentgate_proto::audit::GENESIS_HASH)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let rows = sqlx::query(
+            "SELECT tenant, seq, hash FROM audit_heads WHERE tenant = ANY($1) ORDER BY tenant FOR UPDATE",
+        )
+        .bind(&tenants)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        for r in rows {
+            let seq: i64 = r.try_get(1).map_err(db_err)?;
+            if seq > 0 {
+                heads.insert(
+                    r.try_get(0).map_err(db_err)?,
+                    (u64_of(seq), r.try_get(2).map_err(db_err)?),
+                );
+            }
+        }
+    }
+    link(&mut batch.entries, &mut heads, batch.reseal)?;
+    if !batch.entries.is_empty() {
+        let c = EntryColumns::of(&batch.entries)?;
+        sqlx::query(
+            "INSERT INTO audit_log (tenant, seq, event_id, ts, subject, tool, decision, ref_seq, body, salt, args, policy_context) \
+             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::text[], \
+                                  $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[])",
+        )
+        .bind(&c.tenant)
+        .bind(&c.seq)
+        .bind(&c.event_id)
+        .bind(&c.ts)
+        .bind(&c.subject)
+        .bind(&c.tool)
+        .bind(&c.decision)
+        .bind(&c.ref_seq)
+        .bind(&c.body)
+        .bind(&c.salt)
+        .bind(&c.args)
+        .bind(&c.policy_context)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let (names, (seqs, hashes)): (Vec<String>, (Vec<i64>, Vec<String>)) = heads
+            .into_iter()
+            .map(|(t, (s, h))| (t, (i64_of(s), h)))
+            .unzip();
+        sqlx::query(
+            "UPDATE audit_heads h SET seq = n.seq, hash = n.hash \
+             FROM unnest($1::text[], $2::bigint[], $3::text[]) AS n(tenant, seq, hash) WHERE h.tenant = n.tenant",
+        )
+        .bind(&names)
+        .bind(&seqs)
+        .bind(&hashes)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    }
+    upsert_charges(tx, &batch.charges).await?;
+    upsert_calls(tx, &batch.calls).await?;
+    Ok(batch.entries.into_iter().map(|a| a.entry).collect())
+}
+
+/// Add a batch's `max_calls` charges to the stored usage, one row per key.
+async fn upsert_charges(tx: &mut sqlx::PgConnection, charges: &[BudgetCharge]) -> StoreResult<()> {
+    let tallied = tally(
+        charges
+            .iter()
+            .map(|c| (col(&c.tenant), col(&c.root_jti), col(&c.jti))),
+    );
+    if tallied.is_empty() {
+        return Ok(());
+    }
+    let (mut tenants, mut roots, mut jtis, mut used) = (vec![], vec![], vec![], vec![]);
+    for ((t, r, j), n) in tallied {
+        tenants.push(t);
+        roots.push(r);
+        jtis.push(j);
+        used.push(n);
+    }
+    sqlx::query(
+        "INSERT INTO budget_usage (tenant, root_jti, jti, used) \
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) \
+         ON CONFLICT (tenant, root_jti, jti) DO UPDATE SET used = budget_usage.used + excluded.used",
+    )
+    .bind(&tenants)
+    .bind(&roots)
+    .bind(&jtis)
+    .bind(&used)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// Add a batch's forwarded calls to the stored hourly counts, one row per key.
+async fn upsert_calls(tx: &mut sqlx::PgConnection, calls: &[CallCount]) -> StoreResult<()> {
+    let tallied = tally(
+        calls
+            .iter()
+            .map(|c| (col(&c.tenant), col(&c.subject), col(&c.tool), c.hour)),
+    );
+    if tallied.is_empty() {
+        return Ok(());
+    }
+    let (mut tenants, mut subjects, mut tools, mut hours, mut counts) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    for ((t, s, tool, h), n) in tallied {
+        tenants.push(t);
+        subjects.push(s);
+        tools.push(tool);
+        hours.push(h);
+        counts.push(n);
+    }
+    sqlx::query(
+        "INSERT INTO call_counts (tenant, subject, tool, hour, calls) \
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) \
+         ON CONFLICT (tenant, subject, tool, hour) DO UPDATE SET calls = call_counts.calls + excluded.calls",
+    )
+    .bind(&tenants)
+    .bind(&subjects)
+    .bind(&tools)
+    .bind(&hours)
+    .bind(&counts)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+    Texts(Vec<String>),
+}
+
+/// `select WHERE …` for a query's filters; `None` when the tenant scope is empty.
+fn where_clause(q: &AuditQuery, select: &str) -> Option<(String, Vec<Bind>)> {
+    let mut sql = format!("{select} WHERE TRUE");
+    let mut binds: Vec<Bind> = Vec::new();
+    let mut push = |sql: &mut String, clause: &str, b: Bind| {
+        binds.push(b);
+        sql.push_str(&clause.replace('#', &format!("${}", binds.len())));
+    };
+    if let Some(tenants) = &q.tenants {
+        if tenants.is_empty() {
+            return None;
+        }
+        push(
+            &mut sql,
+            " AND tenant = ANY(#)",
+            Bind::Texts(tenants.iter().map(|t| col(t)).collect()),
+        );
+    }
+    for (column, val) in [
+        ("tenant", &q.tenant),
+        ("subject", &q.subject),
+        ("tool", &q.tool),
+        ("decision", &q.decision),
+        ("kind", &q.kind),
+        ("event_id", &q.event_id),
+    ] {
+        if let Some(v) = val {
+            push(&mut sql, &format!(" AND {column} = #"), Bind::Text(col(v)));
+        }
+    }
+    if let Some(from) = q.from_ts {
+        push(&mut sql, " AND ts >= #", Bind::Int(from));
+    }
+    if let Some(to) = q.to_ts {
+        push(&mut sql, " AND ts < #", Bind::Int(to));
+    }
+    if let Some(seq) = q.from_seq {
+        push(&mut sql, " AND seq >= #", Bind::Int(i64_of(seq)));
+    }
+    if let Some((tenant, seq)) = &q.after {
+        push(&mut sql, " AND (tenant, seq) > (#", Bind::Text(col(tenant)));
+        push(&mut sql, ", #)", Bind::Int(i64_of(*seq)));
+    }
+    Some((sql, binds))
+}
+
+fn bind_all<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    binds: Vec<Bind>,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    for b in binds {
+        query = match b {
+            Bind::Text(s) => query.bind(s),
+            Bind::Int(i) => query.bind(i),
+            Bind::Texts(v) => query.bind(v),
+        };
+    }
+    query
+}
+
+/// (tenant, seq) keys as two arrays.
+fn key_arrays(keys: &[(String, u64)]) -> (Vec<String>, Vec<i64>) {
+    keys.iter().map(|(t, s)| (col(t), i64_of(*s))).unzip()
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn meta(&self, key: &str) -> StoreResult<Option<String>> {
+        no_nul("meta key", key)?;
+        sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn init_meta(&self, key: &str, value: &str) -> StoreResult<String> {
+        no_nul("meta key", key)?;
+        no_nul("meta value", value)?;
+        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(value)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        self.meta(key)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("meta {key} vanished")))
+    }
+
+    async fn insert_token(&self, t: &TokenRecord) -> StoreResult<()> {
+        for (what, v) in [
+            ("jti", &t.jti),
+            ("tenant", &t.tenant),
+            ("subject", &t.subject),
+            ("minted_by", &t.minted_by),
+        ] {
+            no_nul(what, v)?;
+        }
+        let tools = serde_json::to_string(&t.tools).unwrap_or_else(|_| "[]".into());
+        sqlx::query(
+            "INSERT INTO tokens (jti, tenant, subject, tools, max_calls, issued_at, expires_at, minted_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&t.jti)
+        .bind(&t.tenant)
+        .bind(&t.subject)
+        .bind(tools)
+        .bind(i64_of(t.max_calls))
+        .bind(t.issued_at)
+        .bind(t.expires_at)
+        .bind(&t.minted_by)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn token(&self, jti: &str) -> StoreResult<Option<TokenRecord>> {
+        let row = sqlx::query("SELECT jti, tenant, subject, tools, max_calls, issued_at, expires_at, minted_by FROM tokens WHERE jti = $1")
+            .bind(col(jti))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.map(|r| rows::token_of(&r)).transpose()
+    }
+
+    async fn tokens(&self) -> StoreResult<Vec<TokenRecord>> {
+        let rows = sqlx::query("SELECT jti, tenant, subject, tools, max_calls, issued_at, expires_at, minted_by FROM tokens ORDER BY issued_at, jti")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(rows::token_of).collect()
+    }
+
+    async fn revoke(&self, r: &RevocationRecord) -> StoreResult<RevocationRecord> {
+        for (what, v) in [
+            ("tenant", &r.tenant),
+            ("jti", &r.jti),
+            ("reason", &r.reason),
+            ("revoked_by", &r.revoked_by),
+        ] {
+            no_nul(what, v)?;
+        }
+        sqlx::query(
+            "INSERT INTO revocations (tenant, jti, reason, revoked_at, revoked_by, prune_after) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant, jti) DO NOTHING",
+        )
+        .bind(&r.tenant)
+        .bind(&r.jti)
+        .bind(&r.reason)
+        .bind(r.revoked_at)
+        .bind(&r.revoked_by)
+        .bind(r.prune_after)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        self.notify().await;
+        let row = sqlx::query("SELECT tenant, jti, reason, revoked_at, revoked_by, prune_after FROM revocations WHERE tenant = $1 AND jti = $2")
+            .bind(&r.tenant)
+            .bind(&r.jti)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows::revocation_of(&row)
+    }
+
+    async fn revocations(&self) -> StoreResult<Vec<RevocationRecord>> {
+        let rows = sqlx::query("SELECT tenant, jti, reason, revoked_at, revoked_by, prune_after FROM revocations ORDER BY revoked_at, tenant, jti")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(rows::revocation_of).collect()
+    }
+
+    async fn prune_revocations(&self, now: i64) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM revocations WHERE prune_after < $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn put_stop(&self, s: &StopRecord) -> StoreResult<StopRecord> {
+        for (what, v) in [
+            ("tenant", s.tenant.as_str()),
+            ("subject", s.subject.as_deref().unwrap_or("")),
+            ("reason", &s.reason),
+            ("created_by", &s.created_by),
+        ] {
+            no_nul(what, v)?;
+        }
+        sqlx::query("INSERT INTO stops (tenant, subject, reason, created_at, created_by) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, subject) DO NOTHING")
+            .bind(&s.tenant)
+            .bind(s.subject.as_deref().unwrap_or(""))
+            .bind(&s.reason)
+            .bind(s.created_at)
+            .bind(&s.created_by)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        self.notify().await;
+        let row = sqlx::query("SELECT tenant, subject, reason, created_at, created_by FROM stops WHERE tenant = $1 AND subject = $2")
+            .bind(&s.tenant)
+            .bind(s.subject.as_deref().unwrap_or(""))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows::stop_of(&row)
+    }
+
+    async fn delete_stop(&self, tenant: &str, subject: Option<&str>) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM stops WHERE tenant = $1 AND subject = $2")
+            .bind(col(tenant))
+            .bind(col(subject.unwrap_or("")))
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        self.notify().await;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn stops(&self) -> StoreResult<Vec<StopRecord>> {
+        let rows = sqlx::query(
+            "SELECT tenant, subject, reason, created_at, created_by FROM stops ORDER BY created_at",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(rows::stop_of).collect()
+    }
+
+    async fn chain_heads(&self) -> StoreResult<Vec<ChainHead>> {
+        let rows =
+            sqlx::query("SELECT tenant, seq, hash FROM audit_heads WHERE seq > 0 ORDER BY tenant")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(ChainHead {
+                    tenant: r.try_get(0).map_err(db_err)?,
+                    seq: u64_of(r.try_get(1).map_err(db_err)?),
+                    hash: r.try_get(2).map_err(db_err)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn commit(&self, batch: CommitBatch) -> StoreResult<Vec<Entry>> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let entries = write_batch(&mut tx, batch).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(entries)
+    }
+
+    async fn chain_range(
+        &self,
+        tenant: &str,
+        from_seq: u64,
+        to_seq: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<Entry>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ENTRY_COLS} FROM audit_log WHERE tenant = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq LIMIT $4"
+        ))
+        .bind(col(tenant))
+        .bind(i64_of(from_seq))
+        .bind(i64_of(to_seq))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(entry_of).collect()
+    }
+
+    async fn unusual_entries(
+        &self,
+        tenant: &str,
+        from_seq: u64,
+        to_seq: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<u64>> {
+        // `kind` is generated from the body by the database: it cannot disagree with it.
+        let rows = sqlx::query(
+            "SELECT seq FROM audit_log WHERE tenant = $1 AND seq >= $2 AND seq <= $3 \
+             AND kind IS DISTINCT FROM 'decision' AND kind IS DISTINCT FROM 'approval' \
+             AND kind IS DISTINCT FROM 'outcome' AND kind IS DISTINCT FROM 'admin' \
+             ORDER BY seq LIMIT $4",
+        )
+        .bind(col(tenant))
+        .bind(i64_of(from_seq))
+        .bind(i64_of(to_seq))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| r.try_get::<i64, _>(0).map(u64_of).map_err(db_err))
+            .collect()
+    }
+
+    async fn query_entries(&self, q: &AuditQuery) -> StoreResult<Vec<Entry>> {
+        let select = format!("SELECT {ENTRY_COLS} FROM audit_log");
+        let Some((mut sql, mut binds)) = where_clause(q, &select) else {
+            return Ok(Vec::new());
+        };
+        binds.push(Bind::Int(i64::from(q.limit)));
+        sql.push_str(&format!(" ORDER BY tenant, seq LIMIT ${}", binds.len()));
+        let rows = bind_all(sqlx::query(&sql), binds)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(entry_of).collect()
+    }
+
+    async fn count_entries(&self, q: &AuditQuery) -> StoreResult<u64> {
+        let q = AuditQuery {
+            after: None,
+            ..q.clone()
+        };
+        let Some((sql, binds)) = where_clause(&q, "SELECT COUNT(*) FROM audit_log") else {
+            return Ok(0);
+        };
+        let row = bind_all(sqlx::query(&sql), binds)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(u64_of(row.try_get::<i64, _>(0).map_err(db_err)?))
+    }
+
+    async fn entries_referring(&self, keys: &[(String, u64)]) -> StoreResult<Vec<Entry>> {
+        let (tenants, seqs) = key_arrays(keys);
+        let rows = sqlx::query(
+            "SELECT a.tenant, a.seq, a.body FROM audit_log a \
+             JOIN unnest($1::text[], $2::bigint[]) AS k(tenant, seq) \
+               ON a.tenant = k.tenant AND a.ref_seq = k.seq \
+             ORDER BY a.tenant, a.seq",
+        )
+        .bind(&tenants)
+        .bind(&seqs)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let mut out: Vec<Entry> = rows.iter().map(entry_of).collect::<StoreResult<_>>()?;
+        out.dedup_by(|a, b| a.tenant == b.tenant && a.seq == b.seq);
+        Ok(out)
+    }
+
+    async fn insert_checkpoint(&self, cp: &CheckpointRecord) -> StoreResult<()> {
+        no_nul("checkpoint tenant", &cp.tenant)?;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        // A row already at this size with another hash (planted, or a lost timeline's after a
+        // rebaseline) never stands in for the checkpoint just signed.
+        let existing: Option<(String, String)> = sqlx::query_as(
+            "SELECT hash, note FROM checkpoints WHERE tenant = $1 AND size = $2 FOR UPDATE",
+        )
+        .bind(&cp.tenant)
+        .bind(i64_of(cp.size))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        match existing {
+            Some((h, note)) if h == cp.hash && note == cp.note => {}
+            Some(_) => {
+                tracing::warn!(tenant = %cp.tenant, size = cp.size, "a stored checkpoint at this size differed from the one just signed; replaced");
+                sqlx::query("UPDATE checkpoints SET hash = $1, note = $2, created_at = $3 WHERE tenant = $4 AND size = $5")
+                    .bind(&cp.hash)
+                    .bind(&cp.note)
+                    .bind(cp.created_at)
+                    .bind(&cp.tenant)
+                    .bind(i64_of(cp.size))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+            None => {
+                sqlx::query("INSERT INTO checkpoints (tenant, size, hash, note, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, size) DO NOTHING")
+                    .bind(&cp.tenant)
+                    .bind(i64_of(cp.size))
+                    .bind(&cp.hash)
+                    .bind(&cp.note)
+                    .bind(cp.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn checkpoints(
+        &self,
+        tenant: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<CheckpointRecord>> {
+        let rows = match tenant {
+            Some(t) => sqlx::query("SELECT tenant, size, hash, note, created_at FROM checkpoints WHERE tenant = $1 ORDER BY size DESC LIMIT $2")
+                .bind(col(t))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await,
+            None => sqlx::query("SELECT tenant, size, hash, note, created_at FROM checkpoints ORDER BY created_at DESC, tenant, size DESC LIMIT $1")
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await,
+        }
+        .map_err(db_err)?;
+        rows.iter().map(rows::checkpoint_of).collect()
+    }
+
+    async fn agents(&self) -> StoreResult<Vec<AgentActivity>> {
+        let rows = sqlx::query(
+            "SELECT tenant, subject, MIN(ts) AS first_seen, MAX(ts) AS last_seen, COUNT(*) AS decisions, \
+             COUNT(*) FILTER (WHERE decision = 'allow') AS allowed, \
+             COUNT(*) FILTER (WHERE decision IS DISTINCT FROM 'allow') AS refused \
+             FROM audit_log WHERE kind = 'decision' AND subject IS NOT NULL GROUP BY tenant, subject ORDER BY tenant, subject",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(rows::agent_of).collect()
+    }
+
+    async fn last_entry_before(&self, tenant: &str, ts: i64) -> StoreResult<Option<Entry>> {
+        let row = sqlx::query(&format!(
+            "SELECT {ENTRY_COLS} FROM audit_log WHERE tenant = $1 AND ts < $2 ORDER BY seq DESC LIMIT 1"
+        ))
+        .bind(col(tenant))
+        .bind(ts)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(entry_of).transpose()
+    }
+
+    async fn delete_through(&self, tenant: &str, cut_seq: u64) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM audit_log WHERE tenant = $1 AND seq <= $2")
+            .bind(col(tenant))
+            .bind(i64_of(cut_seq))
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn erase_side(&self, tenant: &str, subject: &str, before: i64) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "UPDATE audit_log SET args = NULL, salt = NULL WHERE tenant = $1 AND subject = $2 AND ts < $3 AND (args IS NOT NULL OR salt IS NOT NULL)",
+        )
+        .bind(col(tenant))
+        .bind(col(subject))
+        .bind(before)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn side_records(
+        &self,
+        keys: &[(String, u64)],
+    ) -> StoreResult<Vec<((String, u64), SideRecord)>> {
+        let (tenants, seqs) = key_arrays(keys);
+        let rows = sqlx::query(
+            "SELECT a.tenant, a.seq, a.salt, a.args, a.policy_context FROM audit_log a \
+             JOIN unnest($1::text[], $2::bigint[]) AS k(tenant, seq) ON a.tenant = k.tenant AND a.seq = k.seq \
+             WHERE a.salt IS NOT NULL OR a.args IS NOT NULL OR a.policy_context IS NOT NULL",
+        )
+        .bind(&tenants)
+        .bind(&seqs)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    (
+                        r.try_get(0).map_err(db_err)?,
+                        u64_of(r.try_get(1).map_err(db_err)?),
+                    ),
+                    SideRecord {
+                        salt: r.try_get(2).map_err(db_err)?,
+                        args: r.try_get(3).map_err(db_err)?,
+                        policy_context: r.try_get(4).map_err(db_err)?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    fn change_feed(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        Some(self.changes.clone())
+    }
+
+    /// Nothing to do: PostgreSQL's autovacuum keeps the tables in shape.
+    async fn maintain(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn probe_write(&self) -> StoreResult<()> {
+        sqlx::query("INSERT INTO meta (key, value) VALUES ('health_probe', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(crate::clock::now_us().to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, id_hash: &str, expires_at: i64) -> StoreResult<()> {
+        sqlx::query("INSERT INTO deleted_sessions (id_hash, expires_at) VALUES ($1, $2) ON CONFLICT (id_hash) DO NOTHING")
+            .bind(col(id_hash))
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn deleted_sessions(&self, after: i64) -> StoreResult<Vec<(String, i64)>> {
+        sqlx::query_as("SELECT id_hash, expires_at FROM deleted_sessions WHERE expires_at > $1")
+            .bind(after)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn touch_sessions(&self, activity: &[(String, i64)]) -> StoreResult<()> {
+        if activity.is_empty() {
+            return Ok(());
+        }
+        // One row per id (a later time wins), so the upsert touches each row once.
+        let mut latest: BTreeMap<String, i64> = BTreeMap::new();
+        for (id, at) in activity {
+            let slot = latest.entry(col(id)).or_insert(*at);
+            *slot = (*slot).max(*at);
+        }
+        let (ids, ats): (Vec<String>, Vec<i64>) = latest.into_iter().unzip();
+        sqlx::query(
+            "INSERT INTO session_activity (id_hash, last_active) SELECT * FROM unnest($1::text[], $2::bigint[]) \
+             ON CONFLICT (id_hash) DO UPDATE SET last_active = GREATEST(session_activity.last_active, excluded.last_active)",
+        )
+        .bind(&ids)
+        .bind(&ats)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn session_record(&self, id_hash: &str) -> StoreResult<SessionRecord> {
+        let row = sqlx::query(
+            "SELECT (SELECT last_active FROM session_activity WHERE id_hash = $1), \
+                    (SELECT expires_at FROM deleted_sessions WHERE id_hash = $1)",
+        )
+        .bind(col(id_hash))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(SessionRecord {
+            last_active: row.try_get(0).map_err(db_err)?,
+            deleted_until: row.try_get(1).map_err(db_err)?,
+        })
+    }
+
+    async fn prune_sessions(&self, now: i64, active_before: i64) -> StoreResult<u64> {
+        let deleted = sqlx::query("DELETE FROM deleted_sessions WHERE expires_at < $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let idle = sqlx::query("DELETE FROM session_activity WHERE last_active < $1")
+            .bind(active_before)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(deleted.rows_affected() + idle.rows_affected())
+    }
+
+    async fn budget_usage(&self) -> StoreResult<Vec<(BudgetCharge, u64)>> {
+        let rows = sqlx::query("SELECT tenant, root_jti, jti, used FROM budget_usage")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(rows::usage_of).collect()
+    }
+
+    async fn call_counts(&self, since_hour: i64) -> StoreResult<Vec<(CallCount, u64)>> {
+        let rows = sqlx::query(
+            "SELECT tenant, subject, tool, hour, calls FROM call_counts WHERE hour >= $1",
+        )
+        .bind(since_hour)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(rows::call_count_of).collect()
+    }
+}
