@@ -232,37 +232,96 @@ async fn load_heads(store: &DynStore) -> Result<HashMap<String, (u64, String)>, 
         .collect())
 }
 
+/// Background entries (outcomes) a failed commit carried wait here and go again with the next
+/// commit, so a storage outage delays them instead of losing them. Beyond this many the oldest
+/// is given up, loudly.
+const MAX_RETAINED: usize = 100_000;
+/// How often retained entries are retried while no new entry arrives.
+const RETRY_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// The next jobs to commit: retained ones first, then what arrives (waiting at most
+/// [`RETRY_EVERY`] while some are retained). `None` once the channel is closed and nothing is
+/// retained.
+async fn next_jobs(
+    rx: &mut mpsc::Receiver<Job>,
+    retained: &mut std::collections::VecDeque<Job>,
+    closed: &mut bool,
+) -> Option<Vec<Job>> {
+    let first = if *closed {
+        None
+    } else if retained.is_empty() {
+        rx.recv().await
+    } else {
+        tokio::time::timeout(RETRY_EVERY, rx.recv())
+            .await
+            .unwrap_or(None)
+    };
+    if first.is_none() && rx.is_closed() && rx.is_empty() {
+        *closed = true;
+    }
+    let take = retained.len().min(MAX_BATCH);
+    let mut jobs: Vec<Job> = retained.drain(..take).collect();
+    jobs.extend(first);
+    if jobs.is_empty() {
+        return None;
+    }
+    while jobs.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(job) => jobs.push(job),
+            Err(_) => break,
+        }
+    }
+    // Only background entries so far: give a waiting caller's entry a moment to join, so
+    // outcomes ride decision commits instead of costing commits of their own.
+    if jobs.iter().all(|j| j.background) && !*closed {
+        let deadline = tokio::time::Instant::now() + BACKGROUND_DELAY;
+        while jobs.len() < MAX_BATCH {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(job)) => {
+                    let foreground = !job.background;
+                    jobs.push(job);
+                    if foreground {
+                        break;
+                    }
+                }
+                Ok(None) | Err(_) => break,
+            }
+        }
+    }
+    Some(jobs)
+}
+
+/// A commit failed: callers waiting on their entries are refused (their calls fail closed);
+/// background entries are retained for the next commit (unless igd is stopping).
+fn fail(
+    jobs: Vec<Job>,
+    err: &AuditError,
+    retained: &mut std::collections::VecDeque<Job>,
+    closed: bool,
+) {
+    for job in jobs {
+        if job.background && !closed {
+            retained.push_back(job);
+        } else {
+            let _ = job.reply.send(Err(err.clone()));
+        }
+    }
+    while retained.len() > MAX_RETAINED {
+        if let Some(oldest) = retained.pop_front() {
+            let _ = oldest.reply.send(Err(err.clone()));
+        }
+    }
+}
+
 async fn writer_loop(
     store: DynStore,
     mut heads: HashMap<String, (u64, String)>,
     mut rx: mpsc::Receiver<Job>,
 ) {
     let mut stale_heads = false;
-    while let Some(first) = rx.recv().await {
-        let mut jobs = vec![first];
-        while jobs.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => jobs.push(job),
-                Err(_) => break,
-            }
-        }
-        // Only background entries so far: give a waiting caller's entry a moment to join, so
-        // outcomes ride decision commits instead of costing commits of their own.
-        if jobs.iter().all(|j| j.background) {
-            let deadline = tokio::time::Instant::now() + BACKGROUND_DELAY;
-            while jobs.len() < MAX_BATCH {
-                match tokio::time::timeout_at(deadline, rx.recv()).await {
-                    Ok(Some(job)) => {
-                        let foreground = !job.background;
-                        jobs.push(job);
-                        if foreground {
-                            break;
-                        }
-                    }
-                    Ok(None) | Err(_) => break,
-                }
-            }
-        }
+    let mut retained = std::collections::VecDeque::new();
+    let mut closed = false;
+    while let Some(jobs) = next_jobs(&mut rx, &mut retained, &mut closed).await {
         if stale_heads {
             match load_heads(&store).await {
                 Ok(h) => {
@@ -270,26 +329,32 @@ async fn writer_loop(
                     stale_heads = false;
                 }
                 Err(e) => {
-                    let err = AuditError::Unavailable(e.to_string());
-                    for job in jobs {
-                        let _ = job.reply.send(Err(err.clone()));
-                    }
+                    fail(
+                        jobs,
+                        &AuditError::Unavailable(e.to_string()),
+                        &mut retained,
+                        closed,
+                    );
                     continue;
                 }
             }
         }
         // Seal against the cached heads; the store reseals onto its stored heads inside the
-        // transaction where they moved on (another replica appended).
+        // transaction where they moved on (another replica appended). Background records are
+        // kept until the commit succeeds, to go again if it fails.
         let mut next_heads: HashMap<String, (u64, String)> = HashMap::new();
         let mut batch = CommitBatch {
             reseal: true,
             ..CommitBatch::default()
         };
-        let mut replies = Vec::with_capacity(jobs.len());
+        let mut sent = Vec::with_capacity(jobs.len());
         for job in jobs {
             let Job {
-                mut record, reply, ..
+                mut record,
+                reply,
+                background,
             } = job;
+            let kept = background.then(|| record.clone());
             let tenant = record.entry.tenant.clone();
             let (seq, hash) = next_heads
                 .get(&tenant)
@@ -305,7 +370,7 @@ async fn writer_loop(
             });
             batch.charges.append(&mut record.charges);
             batch.calls.append(&mut record.calls);
-            replies.push(reply);
+            sent.push((reply, kept));
         }
         let started = std::time::Instant::now();
         let entries = batch.entries.len();
@@ -320,17 +385,28 @@ async fn writer_loop(
                 for e in &committed {
                     heads.insert(e.tenant.clone(), (e.seq, e.hash.clone()));
                 }
-                for (reply, e) in replies.into_iter().zip(committed) {
+                for ((reply, _), e) in sent.into_iter().zip(committed) {
                     let _ = reply.send(Ok(e));
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, entries, "audit commit failed; refusing the calls it carried");
+                let held = sent.iter().filter(|(_, k)| k.is_some()).count();
+                tracing::error!(error = %e, entries, retained = held, "audit commit failed; refusing the calls it carried, retaining their outcomes");
                 stale_heads = true;
-                let err = AuditError::Unavailable(e.to_string());
-                for reply in replies {
-                    let _ = reply.send(Err(err.clone()));
-                }
+                let jobs = sent
+                    .into_iter()
+                    .map(|(reply, kept)| Job {
+                        background: kept.is_some(),
+                        record: kept.unwrap_or_default(),
+                        reply,
+                    })
+                    .collect();
+                fail(
+                    jobs,
+                    &AuditError::Unavailable(e.to_string()),
+                    &mut retained,
+                    closed,
+                );
             }
         }
     }

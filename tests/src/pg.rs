@@ -112,3 +112,113 @@ impl Drop for TestDb {
         .join();
     }
 }
+
+/// A TCP relay in front of PostgreSQL that a test can cut (every open connection reset, new ones
+/// closed at once) and restore: from igd's side, the database went away and came back, without
+/// touching the server other tests share.
+#[derive(Debug)]
+pub struct CuttableProxy {
+    pub port: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl CuttableProxy {
+    /// Relay 127.0.0.1:<port> to `target` (host:port).
+    pub fn start(target: &str) -> CuttableProxy {
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        use std::sync::Arc;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap_or_else(|e| panic!("bind the proxy: {e}"));
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+        let up = Arc::new(AtomicBool::new(true));
+        let generation = Arc::new(AtomicU64::new(0));
+        let target = target.to_string();
+        let (up2, gen2) = (up.clone(), generation.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                if !up2.load(Ordering::SeqCst) {
+                    let _ = client.shutdown(std::net::Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = std::net::TcpStream::connect(&target) else {
+                    continue;
+                };
+                // No Nagle delay on either hop: every relayed round trip would wait for it.
+                let _ = client.set_nodelay(true);
+                let _ = server.set_nodelay(true);
+                let born = gen2.load(Ordering::SeqCst);
+                for (from, to) in [
+                    (client.try_clone(), server.try_clone()),
+                    (server.try_clone(), client.try_clone()),
+                ] {
+                    let (Ok(mut from), Ok(mut to)) = (from, to) else {
+                        continue;
+                    };
+                    let gen3 = gen2.clone();
+                    std::thread::spawn(move || {
+                        use std::io::{Read, Write};
+                        let _ = from.set_read_timeout(Some(std::time::Duration::from_millis(100)));
+                        let mut buf = [0u8; 16384];
+                        loop {
+                            if gen3.load(Ordering::SeqCst) != born {
+                                break;
+                            }
+                            match from.read(&mut buf) {
+                                Ok(0) => break,
+                                Ok(n) => {
+                                    if to.write_all(&buf[..n]).is_err() {
+                                        break;
+                                    }
+                                }
+                                Err(e)
+                                    if matches!(
+                                        e.kind(),
+                                        std::io::ErrorKind::WouldBlock
+                                            | std::io::ErrorKind::TimedOut
+                                    ) => {}
+                                Err(_) => break,
+                            }
+                        }
+                        let _ = from.shutdown(std::net::Shutdown::Both);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        CuttableProxy {
+            port,
+            up,
+            generation,
+        }
+    }
+
+    /// Reset every relayed connection and refuse new ones until [`CuttableProxy::restore`].
+    pub fn cut(&self) {
+        use std::sync::atomic::Ordering;
+        self.up.store(false, Ordering::SeqCst);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// `url` (a database URL on 127.0.0.1:5432 or any host:port) rewritten to go through here.
+    pub fn url_for(&self, url: &str) -> String {
+        let (scheme_user, rest) = url.split_once('@').unwrap_or(("postgres://", url));
+        let path = rest.split_once('/').map(|(_, p)| p).unwrap_or("");
+        format!("{scheme_user}@127.0.0.1:{}/{path}", self.port)
+    }
+}
+
+/// host:port of the test server.
+pub fn server_addr() -> String {
+    let url = server_url();
+    let rest = url.split_once('@').map(|(_, r)| r).unwrap_or(&url);
+    rest.split('/')
+        .next()
+        .unwrap_or("127.0.0.1:5432")
+        .to_string()
+}

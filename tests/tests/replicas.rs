@@ -1,0 +1,344 @@
+//! Two igd replicas on one PostgreSQL: one chain per tenant that both append to, revocations
+//! that reach the other replica, and a database outage that only ever refuses (−31005) and
+//! heals by itself.
+
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
+use intentgate_tests::pg::{CuttableProxy, TestDb};
+use intentgate_tests::*;
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const POLICY: &str = "package intentgate.policy\n\ndecision := {\"allow\": input.tool == \"echo\", \"reason\": \"echo only\"}\n";
+const MASTER: &str = "4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b";
+
+/// What every replica of one deployment shares: the database URL, the master key, the audit
+/// signing key and the policy.
+struct Deployment {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+impl Deployment {
+    fn new(url: &str) -> Deployment {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("p.rego"), POLICY).unwrap();
+        write_audit_key(&dir.path().join("audit.pem"));
+        Deployment {
+            dir,
+            url: url.to_string(),
+        }
+    }
+
+    fn replica(&self, extra: &[(&str, &str)]) -> Igd {
+        let policy = self.dir.path().join("p.rego");
+        let key = self.dir.path().join("audit.pem");
+        let mut env = vec![
+            ("INTENTGATE_POSTGRES_URL", self.url.as_str()),
+            ("INTENTGATE_MASTER_KEY", MASTER),
+            ("INTENTGATE_AUDIT_SIGNING_KEY", key.to_str().unwrap()),
+            ("INTENTGATE_UPSTREAM_URL", "stub"),
+            ("INTENTGATE_POLICY_FILE", policy.to_str().unwrap()),
+            ("INTENTGATE_AUDIT_PERSIST_ARG_VALUES", "raw"),
+        ];
+        env.extend_from_slice(extra);
+        Igd::start(&env)
+    }
+}
+
+/// A tools/call of echo with message `m`: the HTTP status and the JSON-RPC answer (status 0
+/// and null when the connection failed).
+fn echo(addr: std::net::SocketAddr, token: &str, m: &str) -> (u16, Value) {
+    match call_tool(addr, token, "echo", json!({"message": m})) {
+        Ok(r) => {
+            let status = r.status;
+            (
+                status,
+                serde_json::from_slice(&r.body).unwrap_or(Value::Null),
+            )
+        }
+        Err(_) => (0, Value::Null),
+    }
+}
+
+/// Whether upstream (the stub, echoing the arguments) answered the call carrying `m`.
+fn answered(v: &Value, m: &str) -> bool {
+    v["result"]["isError"] == false
+        && v["result"]["content"][0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains(&format!("\"message\":\"{m}\"")))
+}
+
+fn verify_on(igd: &Igd) {
+    let out = igd.igctl(&["audit", "verify", "-o", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Each tenant's chain, as stored (one snapshot): gapless from 1, its head where audit_heads
+/// says. Returns its length.
+fn assert_gapless(db: &TestDb, tenant: &str) -> u64 {
+    let stats = db.query(&format!(
+        "SELECT count(*)::text || ' ' || coalesce(min(seq), 0)::text || ' ' || coalesce(max(seq), 0)::text \
+         || ' ' || (SELECT seq FROM audit_heads WHERE tenant = '{tenant}')::text \
+         FROM audit_log WHERE tenant = '{tenant}'"
+    ));
+    let parts: Vec<u64> = stats[0].split(' ').map(|p| p.parse().unwrap()).collect();
+    assert_eq!(parts[1], 1, "{tenant}: chain starts at {}", parts[1]);
+    assert_eq!(
+        parts[0], parts[2],
+        "{tenant}: {} entries up to seq {}",
+        parts[0], parts[2]
+    );
+    assert_eq!(
+        parts[3], parts[2],
+        "{tenant}: head {} but entries up to {}",
+        parts[3], parts[2]
+    );
+    parts[0]
+}
+
+/// Messages of a tenant's allow decisions, as stored.
+fn allowed_messages(db: &TestDb, tenant: &str) -> std::collections::BTreeSet<String> {
+    db.query(&format!(
+        "SELECT args::json ->> 'message' FROM audit_log WHERE tenant = '{tenant}' AND kind = 'decision' AND decision = 'allow'"
+    ))
+    .into_iter()
+    .collect()
+}
+
+/// Messages of a tenant's allow decisions that have their outcome entry.
+fn outcome_messages(db: &TestDb, tenant: &str) -> std::collections::BTreeSet<String> {
+    db.query(&format!(
+        "SELECT d.args::json ->> 'message' FROM audit_log d JOIN audit_log o \
+         ON o.tenant = d.tenant AND o.ref_seq = d.seq AND o.kind = 'outcome' \
+         WHERE d.tenant = '{tenant}' AND d.kind = 'decision' AND d.decision = 'allow'"
+    ))
+    .into_iter()
+    .collect()
+}
+
+/// Every answered call of `tenant` has its outcome entry (outcomes commit in the background:
+/// wait for them a while).
+fn assert_outcomes(db: &TestDb, tenant: &str, answered: &[String]) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let have = outcome_messages(db, tenant);
+        let missing: Vec<_> = answered.iter().filter(|m| !have.contains(*m)).collect();
+        if missing.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} answered calls have no outcome entry: {:?}",
+            missing.len(),
+            missing.iter().take(5).collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn two_replicas_append_one_chain_per_tenant() {
+    let db = TestDb::create_blocking();
+    let dep = Deployment::new(&db.url);
+    let a = dep.replica(&[]);
+    let b = dep.replica(&[]);
+    let tokens: Vec<(String, String)> = ["acme", "globex"]
+        .iter()
+        .map(|t| (t.to_string(), a.mint(t, "agent", "echo", 1_000_000).0))
+        .collect();
+    let ok = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
+    let workers: Vec<_> = (0..4)
+        .map(|w| {
+            let (addrs, tokens, ok) = ([a.addr, b.addr], tokens.clone(), ok.clone());
+            std::thread::spawn(move || {
+                for i in 0..60 {
+                    let (tenant, token) = &tokens[(w + i) % 2];
+                    let m = format!("w{w}-{i}");
+                    let (_, v) = echo(addrs[i % 2], token, &m);
+                    if answered(&v, &m) {
+                        ok.lock().unwrap().push((tenant.clone(), m));
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let ok = ok.lock().unwrap().clone();
+    assert_eq!(ok.len(), 240, "every call answered");
+    for tenant in ["acme", "globex"] {
+        assert_gapless(&db, tenant);
+        let stored = allowed_messages(&db, tenant);
+        let mine: Vec<String> = ok
+            .iter()
+            .filter(|(t, _)| t == tenant)
+            .map(|(_, m)| m.clone())
+            .collect();
+        for m in &mine {
+            assert!(stored.contains(m), "{m} answered without a decision entry");
+        }
+        assert_outcomes(&db, tenant, &mine);
+    }
+    // Both replicas' entries are in each chain, and either replica verifies the whole of it.
+    let instances = db.query("SELECT DISTINCT body::json ->> 'instance' FROM audit_log WHERE tenant = 'acme' AND kind = 'decision'");
+    assert_eq!(instances.len(), 2, "{instances:?}");
+    verify_on(&a);
+    verify_on(&b);
+}
+
+#[test]
+fn a_revocation_on_one_replica_is_enforced_by_the_other() {
+    let db = TestDb::create_blocking();
+    let dep = Deployment::new(&db.url);
+    let a = dep.replica(&[]);
+    let b = dep.replica(&[]);
+    let (token, jti) = a.mint("acme", "agent", "echo", 1000);
+    assert!(answered(&echo(b.addr, &token, "before").1, "before"));
+    let out = a.igctl(&["revoke", &jti, "--reason", "leaked"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let revoked_at = Instant::now();
+    let deadline = revoked_at + Duration::from_secs(10);
+    loop {
+        let (status, v) = echo(b.addr, &token, "after");
+        if status == 401 {
+            break;
+        }
+        assert!(
+            answered(&v, "after"),
+            "neither answered nor refused: {status} {v}"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "replica b still accepts the token after 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    eprintln!(
+        "revocation on replica a enforced on replica b after {} ms",
+        revoked_at.elapsed().as_millis()
+    );
+}
+
+#[test]
+fn a_database_outage_only_refuses_and_heals_without_a_restart() {
+    let db = TestDb::create_blocking();
+    let proxy = CuttableProxy::start(&intentgate_tests::pg::server_addr());
+    let dep = Deployment::new(&proxy.url_for(&db.url));
+    let igd = dep.replica(&[("INTENTGATE_POSTGRES_STATEMENT_TIMEOUT_MS", "1000")]);
+    let (token, _) = igd.mint("acme", "agent", "echo", 1_000_000);
+    let stop = Arc::new(AtomicBool::new(false));
+    let next = Arc::new(AtomicU64::new(0));
+    let ok = Arc::new(Mutex::new(Vec::<String>::new()));
+    let other = Arc::new(Mutex::new(Vec::<String>::new()));
+    let refused = Arc::new(AtomicU64::new(0));
+    let workers: Vec<_> = (0..3)
+        .map(|_| {
+            let (stop, next, ok, other, refused, token, addr) = (
+                stop.clone(),
+                next.clone(),
+                ok.clone(),
+                other.clone(),
+                refused.clone(),
+                token.clone(),
+                igd.addr,
+            );
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let m = format!("m{}", next.fetch_add(1, Ordering::Relaxed));
+                    let (status, v) = echo(addr, &token, &m);
+                    if answered(&v, &m) {
+                        ok.lock().unwrap().push(m);
+                    } else if v["error"]["code"] == -31005 {
+                        refused.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        other.lock().unwrap().push(format!("{status} {v}"));
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(700));
+    let before = ok.lock().unwrap().len();
+    proxy.cut();
+    // During the outage: refusals, and /healthz says so.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let h = http(igd.addr, "GET", "/healthz", &[], b"").unwrap();
+        if h.status == 503 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "/healthz never turned 503");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let during = ok.lock().unwrap().len();
+    proxy.restore();
+    let restored = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let h = http(igd.addr, "GET", "/healthz", &[], b"").unwrap();
+        if h.status == 200 && ok.lock().unwrap().len() > during + 20 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "igd did not recover within 30 s (healthz {}, {} answered, others {:?}):\n{}",
+            h.status,
+            ok.lock().unwrap().len(),
+            other.lock().unwrap().iter().take(3).collect::<Vec<_>>(),
+            igd.logs()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+    let other = other.lock().unwrap().clone();
+    assert!(
+        other.is_empty(),
+        "answers other than success or -31005: {other:?}"
+    );
+    assert!(
+        refused.load(Ordering::Relaxed) > 0,
+        "the outage refused nothing"
+    );
+    assert!(before > 10, "too little load before the outage: {before}");
+    let ok = ok.lock().unwrap().clone();
+    assert_gapless(&db, "acme");
+    let stored = allowed_messages(&db, "acme");
+    let missing: Vec<_> = ok.iter().filter(|m| !stored.contains(*m)).collect();
+    assert!(
+        missing.is_empty(),
+        "answered without a decision entry: {missing:?}"
+    );
+    // Outcomes whose commit the outage failed were retained and written once it healed.
+    assert_outcomes(&db, "acme", &ok);
+    assert_gapless(&db, "acme");
+    verify_on(&igd);
+    eprintln!(
+        "recovered {} ms after the database came back",
+        restored.elapsed().as_millis()
+    );
+    eprintln!(
+        "outage: {} answered ({} before, {} during the cut), {} refused with -31005",
+        ok.len(),
+        before,
+        during.saturating_sub(before),
+        refused.load(Ordering::Relaxed)
+    );
+}
