@@ -249,7 +249,12 @@ const INSERT_ENTRY: &str = "INSERT INTO audit_log (tenant, seq, v, kind, event_i
 /// One group commit in one transaction, with cached prepared statements.
 fn write_batch(conn: &mut rusqlite::Connection, mut batch: CommitBatch) -> StoreResult<Vec<Entry>> {
     use rusqlite::params;
-    let tx = conn.transaction().map_err(sqlite_err)?;
+    // IMMEDIATE: the write lock from the start (waiting on busy_timeout), so the heads read
+    // below are still the heads when the entries go in. A deferred transaction that reads
+    // first fails at once (SQLITE_BUSY) if another connection wrote since its read began.
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(sqlite_err)?;
     {
         // The stored heads of the batch's tenants, read inside the write transaction.
         let mut heads = std::collections::HashMap::new();
