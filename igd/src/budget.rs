@@ -3,6 +3,17 @@
 //! ceiling atomically; the reservation becomes a charge when the call is forwarded, or is
 //! released when it is not. Exact under concurrency on one node, and after restarts (loaded
 //! from the store at start).
+//!
+//! With a store several replicas share (PostgreSQL), each budget dimension (a token level's
+//! `max_calls`, a ceiling in its hour or day) is also leased: a replica takes units from the
+//! store in blocks ([`Store::grant`](crate::store::Store::grant): at most [`LEASE_BLOCK`], and
+//! at most a quarter of what is left, so the last units go out one at a time) and spends them
+//! from memory; a call waits on the database only when its replica's block is used up. The
+//! store never grants past a ceiling, so all replicas together never pass it. What a replica
+//! holds and does not spend (it stopped or crashed; the window ended) is not handed to another:
+//! the bound on under-use is [`LEASE_BLOCK`] units per dimension and window per replica start.
+//! The counters the policy sees are this replica's, merged every resync (about 0.5 s) with
+//! what every replica has committed: they lag other replicas' calls by at most that interval.
 
 use crate::config::{BudgetRule, Settings};
 use crate::store::{BudgetCharge, CallCount, DynStore, StoreError};
@@ -81,6 +92,43 @@ pub struct Quote {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OverBudget(pub String);
 
+/// Why a reservation was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// A limit is reached.
+    Over(OverBudget),
+    /// The shared store could not be asked for more units (fail closed).
+    Unavailable(String),
+}
+
+/// Most units of one dimension a replica takes from a shared store at once.
+pub const LEASE_BLOCK: u64 = 16;
+
+/// One budget dimension a call spends from, in a shared store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Dim {
+    key: String,
+    win: i64,
+    limit: u64,
+    units: u64,
+    /// Why a call is refused when the store grants no more.
+    exhausted: String,
+}
+
+/// Units leased from a shared store and not yet spent, per (key, window).
+#[derive(Debug)]
+struct Leases {
+    store: DynStore,
+    held: Mutex<HashMap<(String, i64), u64>>,
+}
+
+/// Why a reservation could not be made from memory.
+enum Short {
+    Over(OverBudget),
+    /// This dimension needs more units from the store.
+    Lease(usize),
+}
+
 /// A held charge: call [`Reservation::release`] if the call is not forwarded.
 #[derive(Debug)]
 pub struct Reservation {
@@ -92,6 +140,8 @@ pub struct Reservation {
     tool: String,
     hour: i64,
     cost: u64,
+    /// Leased units spent (shared store only), given back to the lease on release.
+    dims: Vec<Dim>,
     released: bool,
 }
 
@@ -152,6 +202,8 @@ pub struct Budgets {
     counts: Vec<CountShard>,
     rules: Vec<BudgetRule>,
     tool_costs: BTreeMap<String, u64>,
+    /// Set when the store is shared by replicas.
+    leases: Option<Leases>,
 }
 
 fn shard_of<K: Hash>(key: &K) -> usize {
@@ -173,6 +225,10 @@ impl Budgets {
             counts: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             rules: settings.budgets.clone(),
             tool_costs: settings.tool_costs.clone(),
+            leases: store.shared().then(|| Leases {
+                store: store.clone(),
+                held: Mutex::new(HashMap::new()),
+            }),
         };
         for (charge, used) in store.budget_usage().await? {
             let key = (charge.tenant, charge.root_jti);
@@ -261,13 +317,17 @@ impl Budgets {
         tool: &str,
         now_us: i64,
     ) -> Result<(), OverBudget> {
-        self.check_locked(tenant, subject, root_jti, levels, tool, now_us, false)
-            .map(|_| ())
+        self.check_locked(tenant, subject, root_jti, levels, tool, now_us, false, &[])
+            .map_err(|short| match short {
+                Short::Over(over) => over,
+                Short::Lease(_) => OverBudget("budget lease needed".into()),
+            })
     }
 
-    /// Check and hold a charge at every level and ceiling, atomically.
+    /// Check and hold a charge at every level and ceiling, atomically. With a shared store the
+    /// charge is also spent from leased units, taking more from the store when they run out.
     #[allow(clippy::too_many_arguments)]
-    pub fn reserve(
+    pub async fn reserve(
         self: &Arc<Self>,
         tenant: &str,
         subject: &str,
@@ -275,8 +335,18 @@ impl Budgets {
         levels: &[(&str, u64)],
         tool: &str,
         now_us: i64,
-    ) -> Result<Reservation, OverBudget> {
-        self.check_locked(tenant, subject, root_jti, levels, tool, now_us, true)?;
+    ) -> Result<Reservation, Refused> {
+        let dims = match &self.leases {
+            Some(_) => self.dims(tenant, subject, root_jti, levels, tool, now_us),
+            None => Vec::new(),
+        };
+        loop {
+            match self.check_locked(tenant, subject, root_jti, levels, tool, now_us, true, &dims) {
+                Ok(()) => break,
+                Err(Short::Over(over)) => return Err(Refused::Over(over)),
+                Err(Short::Lease(i)) => self.lease(&dims[i]).await?,
+            }
+        }
         Ok(Reservation {
             budgets: self.clone(),
             tenant: tenant.to_string(),
@@ -286,8 +356,115 @@ impl Budgets {
             tool: tool.to_string(),
             hour: hour_of(now_us),
             cost: self.cost_of(tool),
+            dims,
             released: false,
         })
+    }
+
+    /// Take more units of `dim` from the shared store (none left: over budget).
+    async fn lease(&self, dim: &Dim) -> Result<(), Refused> {
+        let Some(leases) = &self.leases else {
+            return Err(Refused::Unavailable("no shared store to lease from".into()));
+        };
+        let n = leases
+            .store
+            .grant(&dim.key, dim.win, dim.limit, LEASE_BLOCK.max(dim.units))
+            .await
+            .map_err(|e| Refused::Unavailable(format!("budget storage unavailable: {e}")))?;
+        if n == 0 {
+            return Err(Refused::Over(OverBudget(dim.exhausted.clone())));
+        }
+        *lock(&leases.held)
+            .entry((dim.key.clone(), dim.win))
+            .or_default() += n;
+        Ok(())
+    }
+
+    /// The shared dimensions a call spends from: each chain level, and the tightest matching
+    /// ceiling of each kind in its window.
+    fn dims(
+        &self,
+        tenant: &str,
+        subject: &str,
+        root_jti: &str,
+        levels: &[(&str, u64)],
+        tool: &str,
+        now_us: i64,
+    ) -> Vec<Dim> {
+        const SEP: &str = "\u{1f}";
+        let hour = hour_of(now_us);
+        let day = hour.div_euclid(24);
+        let mut dims: Vec<Dim> = levels
+            .iter()
+            .map(|(jti, max)| Dim {
+                key: ["jti", tenant, root_jti, jti].join(SEP),
+                win: 0,
+                limit: *max,
+                units: 1,
+                exhausted: format!("token max_calls exhausted ({max} used at level {jti})"),
+            })
+            .collect();
+        let tightest = |f: fn(&BudgetRule) -> Option<u64>| {
+            self.matching_rules(tenant, subject).filter_map(f).min()
+        };
+        let ceilings: [(&str, Option<u64>, i64, u64, &str); 3] = [
+            (
+                "h",
+                tightest(|r| r.calls_per_hour),
+                hour,
+                1,
+                "calls_per_hour",
+            ),
+            ("d", tightest(|r| r.calls_per_day), day, 1, "calls_per_day"),
+            (
+                "c",
+                tightest(|r| r.cost_per_day),
+                day,
+                self.cost_of(tool),
+                "cost_per_day",
+            ),
+        ];
+        for (kind, limit, win, units, name) in ceilings {
+            if let Some(limit) = limit {
+                dims.push(Dim {
+                    key: [kind, tenant, subject].join(SEP),
+                    win,
+                    limit,
+                    units,
+                    exhausted: format!("{name} ceiling of {limit} reached for {tenant}/{subject}"),
+                });
+            }
+        }
+        dims
+    }
+
+    /// Merge what every replica has committed into the in-memory usage and counters (a
+    /// shared store; each value becomes the larger of the two).
+    pub async fn refresh(&self, store: &DynStore) -> Result<(), StoreError> {
+        let usage = store.budget_usage().await?;
+        let now_hour = hour_of(crate::clock::now_us());
+        let counts = store.call_counts(now_hour - HOURS_KEPT).await?;
+        for (charge, used) in usage {
+            let key = (charge.tenant, charge.root_jti);
+            let mut shard = lock(&self.usage[shard_of(&key)]);
+            let n = shard.entry(key).or_default().entry(charge.jti).or_default();
+            *n = (*n).max(used);
+        }
+        for (c, calls) in counts {
+            let key = (c.tenant, c.subject);
+            let mut shard = lock(&self.counts[shard_of(&key)]);
+            let slot = shard
+                .entry(key)
+                .or_default()
+                .hours
+                .entry(c.hour)
+                .or_default();
+            let n = slot.2.entry(c.tool).or_default();
+            *n = (*n).max(calls);
+            slot.0 = slot.2.values().sum();
+            slot.1 = slot.2.iter().map(|(t, n)| n * self.cost_of(t)).sum();
+        }
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -300,7 +477,8 @@ impl Budgets {
         tool: &str,
         now_us: i64,
         charge: bool,
-    ) -> Result<(), OverBudget> {
+        dims: &[Dim],
+    ) -> Result<(), Short> {
         let ukey = (tenant.to_string(), root_jti.to_string());
         let ckey = (tenant.to_string(), subject.to_string());
         // Fixed lock order (usage, then counts) so concurrent reservations cannot deadlock.
@@ -310,9 +488,9 @@ impl Budgets {
         for (jti, max) in levels {
             let n = used.and_then(|u| u.get(*jti)).copied().unwrap_or(0);
             if n >= *max {
-                return Err(OverBudget(format!(
+                return Err(Short::Over(OverBudget(format!(
                     "token max_calls exhausted ({n} of {max} used at level {jti})"
-                )));
+                ))));
             }
         }
         let hour = hour_of(now_us);
@@ -324,27 +502,42 @@ impl Budgets {
         for rule in self.matching_rules(tenant, subject) {
             if let Some(limit) = rule.calls_per_hour {
                 if snap.calls_this_hour >= limit {
-                    return Err(OverBudget(format!(
+                    return Err(Short::Over(OverBudget(format!(
                         "calls_per_hour ceiling of {limit} reached for {tenant}/{subject}"
-                    )));
+                    ))));
                 }
             }
             if let Some(limit) = rule.calls_per_day {
                 if snap.calls_today >= limit {
-                    return Err(OverBudget(format!(
+                    return Err(Short::Over(OverBudget(format!(
                         "calls_per_day ceiling of {limit} reached for {tenant}/{subject}"
-                    )));
+                    ))));
                 }
             }
             if let Some(limit) = rule.cost_per_day {
                 if snap.cost_today + cost > limit {
-                    return Err(OverBudget(format!(
+                    return Err(Short::Over(OverBudget(format!(
                         "cost_per_day ceiling of {limit} reached for {tenant}/{subject}"
-                    )));
+                    ))));
                 }
             }
         }
         if charge {
+            if let Some(leases) = &self.leases {
+                // Spend leased units for every dimension, or none of them.
+                let mut held = lock(&leases.held);
+                if let Some(i) = dims
+                    .iter()
+                    .position(|d| held.get(&(d.key.clone(), d.win)).copied().unwrap_or(0) < d.units)
+                {
+                    return Err(Short::Lease(i));
+                }
+                for d in dims {
+                    if let Some(n) = held.get_mut(&(d.key.clone(), d.win)) {
+                        *n -= d.units;
+                    }
+                }
+            }
             let slot = usage.entry(ukey).or_default();
             for (jti, _) in levels {
                 *slot.entry((*jti).to_string()).or_default() += 1;
@@ -370,6 +563,12 @@ impl Budgets {
         }
         if let Some(c) = counts.get_mut(&ckey) {
             c.add(r.hour, &r.tool, r.cost, -1);
+        }
+        if let Some(leases) = &self.leases {
+            let mut held = lock(&leases.held);
+            for d in &r.dims {
+                *held.entry((d.key.clone(), d.win)).or_default() += d.units;
+            }
         }
     }
 }

@@ -356,7 +356,8 @@ const REPLICA_RESYNC: Duration = Duration::from_millis(500);
 
 /// With a store other replicas write (PostgreSQL): reload revocations and stops whenever one
 /// announces a change, and every [`REPLICA_RESYNC`] regardless, so a revocation made on any
-/// replica is enforced here within a second. Nothing to do on the embedded store.
+/// replica is enforced here within a second; merge the budget counters other replicas
+/// committed. Nothing to do on the embedded store.
 async fn replica_resync_loop(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiver<bool>) {
     if !gw.store.shared() {
         return;
@@ -382,6 +383,9 @@ async fn replica_resync_loop(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Rec
         }
         if let Err(e) = gw.revocations.load(&gw.store).await {
             tracing::warn!(error = %e, "revocation resync failed; keeping the in-memory sets");
+        }
+        if let Err(e) = gw.budgets.refresh(&gw.store).await {
+            tracing::warn!(error = %e, "budget counter resync failed; keeping this replica's view");
         }
     }
 }

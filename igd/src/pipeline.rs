@@ -9,7 +9,7 @@
 //! SQL: the pipeline gets narrow [`Handles`], not the gateway.
 
 use crate::audit::{AuditWriter, Record};
-use crate::budget::{Budgets, Counters, Reservation};
+use crate::budget::{Budgets, Counters, Refused, Reservation};
 use crate::clock::{now_us, rfc3339};
 use crate::config::ArgPersistence;
 use crate::jsonrpc::*;
@@ -205,14 +205,16 @@ async fn decide(h: Handles<'_>, call: &Call<'_>) -> Result<Owed, Refusal> {
     }
 
     // 5. Budget: reserve every chain level and ceiling at once.
-    let reservation =
-        match h
-            .budgets
-            .reserve(tenant, subject, &claims.root.jti, &levels, call.tool, now)
-        {
-            Ok(r) => r,
-            Err(over) => return Err(refusal.refuse(Check::Budget, over.0).await),
-        };
+    let reservation = match h
+        .budgets
+        .reserve(tenant, subject, &claims.root.jti, &levels, call.tool, now)
+        .await
+    {
+        Ok(r) => r,
+        Err(Refused::Over(over)) => return Err(refusal.refuse(Check::Budget, over.0).await),
+        // The shared store could not lease more: refused like any storage failure (−31005).
+        Err(Refused::Unavailable(e)) => return Err(refusal.refuse(Check::Audit, e).await),
+    };
 
     // 6. The decision, with the reservation, is durable before anything is forwarded.
     refusal.allow(verdict.reason, reservation).await

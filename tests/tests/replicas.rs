@@ -33,6 +33,10 @@ impl Deployment {
     }
 
     fn replica(&self, extra: &[(&str, &str)]) -> Igd {
+        self.replica_with_args(extra, &[])
+    }
+
+    fn replica_with_args(&self, extra: &[(&str, &str)], args: &[&str]) -> Igd {
         let policy = self.dir.path().join("p.rego");
         let key = self.dir.path().join("audit.pem");
         let mut env = vec![
@@ -44,8 +48,43 @@ impl Deployment {
             ("INTENTGATE_AUDIT_PERSIST_ARG_VALUES", "raw"),
         ];
         env.extend_from_slice(extra);
-        Igd::start(&env)
+        Igd::start_with_args(&env, args)
     }
+}
+
+/// Send `calls` echo calls with `token`, from 4 clients spread over `addrs`; returns how many
+/// were answered, and the refusal reasons seen.
+fn spread_load(addrs: &[std::net::SocketAddr], token: &str, calls: usize) -> (usize, Vec<String>) {
+    let next = Arc::new(AtomicU64::new(0));
+    let ok = Arc::new(AtomicU64::new(0));
+    let reasons = Arc::new(Mutex::new(Vec::new()));
+    let workers: Vec<_> = (0..4)
+        .map(|w| {
+            let (next, ok, reasons) = (next.clone(), ok.clone(), reasons.clone());
+            let (addrs, token) = (addrs.to_vec(), token.to_string());
+            std::thread::spawn(move || loop {
+                let n = next.fetch_add(1, Ordering::Relaxed) as usize;
+                if n >= calls {
+                    return;
+                }
+                let m = format!("c{n}");
+                let (_, v) = echo(addrs[(n + w) % addrs.len()], &token, &m);
+                if answered(&v, &m) {
+                    ok.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    reasons
+                        .lock()
+                        .unwrap()
+                        .push(v["error"]["message"].to_string());
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let reasons = reasons.lock().unwrap().clone();
+    (ok.load(Ordering::Relaxed) as usize, reasons)
 }
 
 /// A tools/call of echo with message `m`: the HTTP status and the JSON-RPC answer (status 0
@@ -341,4 +380,52 @@ fn a_database_outage_only_refuses_and_heals_without_a_restart() {
         during.saturating_sub(before),
         refused.load(Ordering::Relaxed)
     );
+}
+
+#[test]
+fn max_calls_is_exact_across_replicas() {
+    let db = TestDb::create_blocking();
+    let dep = Deployment::new(&db.url);
+    let a = dep.replica(&[]);
+    let b = dep.replica(&[]);
+    let (token, _) = a.mint("acme", "agent", "echo", 100);
+    let (ok, refused) = spread_load(&[a.addr, b.addr], &token, 160);
+    assert_eq!(
+        ok,
+        100,
+        "answered across both replicas; refusals: {:?}",
+        &refused[..3.min(refused.len())]
+    );
+    assert_eq!(refused.len(), 60);
+    assert!(
+        refused.iter().all(|r| r.contains("max_calls")),
+        "{refused:?}"
+    );
+    // The charges both replicas committed add up to exactly the limit.
+    let used =
+        db.query("SELECT sum(used) FROM budget_usage WHERE tenant = 'acme' AND root_jti = jti");
+    assert_eq!(used, vec!["100".to_string()]);
+}
+
+#[test]
+fn a_ceiling_is_exact_across_replicas() {
+    let db = TestDb::create_blocking();
+    let dep = Deployment::new(&db.url);
+    let config = dep.dir.path().join("igd.toml");
+    std::fs::write(
+        &config,
+        "[[budget]]\ntenant = \"acme\"\nsubject = \"*\"\ncalls_per_hour = 100\n",
+    )
+    .unwrap();
+    let args = ["--config", config.to_str().unwrap()];
+    let a = dep.replica_with_args(&[], &args);
+    let b = dep.replica_with_args(&[], &args);
+    let (token, _) = a.mint("acme", "agent", "echo", 1_000_000);
+    let (ok, refused) = spread_load(&[a.addr, b.addr], &token, 101);
+    assert_eq!(ok, 100, "refusals: {refused:?}");
+    assert_eq!(refused.len(), 1);
+    assert!(refused[0].contains("calls_per_hour"), "{refused:?}");
+    // Another agent of the tenant has a ceiling of its own.
+    let (other, _) = b.mint("acme", "other-agent", "echo", 10);
+    assert!(answered(&echo(a.addr, &other, "x").1, "x"));
 }

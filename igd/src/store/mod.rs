@@ -129,6 +129,12 @@ pub struct CommitBatch {
     pub reseal: bool,
 }
 
+/// How many of `want` units to grant when `granted` of `limit` are out (see [`Store::grant`]).
+pub(crate) fn grant_size(granted: u64, limit: u64, want: u64) -> u64 {
+    let left = limit.saturating_sub(granted);
+    want.min(left).min((left / 4).max(1))
+}
+
 /// Chain `entries` (in order) onto `heads` (tenant → (seq, hash) as stored; a tenant absent
 /// has no chain yet): an entry that does not extend its tenant's head is resealed onto it when
 /// `reseal`, else refused. `heads` ends at the batch's new heads.
@@ -314,6 +320,12 @@ pub trait Store: Send + Sync + 'static {
     async fn session_record(&self, id_hash: &str) -> StoreResult<SessionRecord>;
     /// Forget deleted ids expired by `now` and activity older than `active_before` (µs).
     async fn prune_sessions(&self, now: i64, active_before: i64) -> StoreResult<u64>;
+
+    /// Hand out up to `want` units of a shared budget dimension `key` in window `win` whose
+    /// ceiling is `limit`, atomically across replicas: never more than `limit - granted`, and
+    /// no more than a quarter of what is left (at least 1), so the last units go out one at a
+    /// time. Returns the units granted; 0 means the ceiling is reached.
+    async fn grant(&self, key: &str, win: i64, limit: u64, want: u64) -> StoreResult<u64>;
 
     /// Charges so far per (tenant, root_jti, jti).
     async fn budget_usage(&self) -> StoreResult<Vec<(BudgetCharge, u64)>>;

@@ -17,10 +17,16 @@ const MIGRATION_LOCK: i64 = 0x0069_6764_2d6d_6967;
 pub const CHANGE_CHANNEL: &str = "intentgate_changes";
 
 /// Migrations in order; each runs once, inside a transaction.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    include_str!("../../../migrations/postgres/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        include_str!("../../../migrations/postgres/0002_budget_grants.sql"),
+    ),
+];
 
 /// Connection settings beyond the URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1039,6 +1045,39 @@ impl Store for PostgresStore {
             .await
             .map_err(db_err)?;
         Ok(deleted.rows_affected() + idle.rows_affected())
+    }
+
+    async fn grant(&self, key: &str, win: i64, limit: u64, want: u64) -> StoreResult<u64> {
+        no_nul("budget key", key)?;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query("INSERT INTO budget_grants (key, win, granted) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING")
+            .bind(key)
+            .bind(win)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let granted: i64 = sqlx::query_scalar(
+            "SELECT granted FROM budget_grants WHERE key = $1 AND win = $2 FOR UPDATE",
+        )
+        .bind(key)
+        .bind(win)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let n = grant_size(u64_of(granted), limit, want);
+        if n > 0 {
+            sqlx::query(
+                "UPDATE budget_grants SET granted = granted + $3 WHERE key = $1 AND win = $2",
+            )
+            .bind(key)
+            .bind(win)
+            .bind(i64_of(n))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(n)
     }
 
     async fn budget_usage(&self) -> StoreResult<Vec<(BudgetCharge, u64)>> {

@@ -466,6 +466,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../../migrations/sqlite/0003_sessions.sql"),
     ),
+    (
+        4,
+        include_str!("../../../migrations/sqlite/0004_budget_grants.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone)]
@@ -1049,6 +1053,37 @@ impl Store for SqliteStore {
             .await
             .map_err(db_err)?;
         Ok(deleted.rows_affected() + idle.rows_affected())
+    }
+
+    async fn grant(&self, key: &str, win: i64, limit: u64, want: u64) -> StoreResult<u64> {
+        let key = key.to_string();
+        self.writer
+            .run(move |conn| {
+                let tx = conn
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                    .map_err(sqlite_err)?;
+                let granted: i64 = tx
+                    .query_row(
+                        "SELECT granted FROM budget_grants WHERE key = ? AND win = ?",
+                        rusqlite::params![key, win],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(sqlite_err)?
+                    .unwrap_or(0);
+                let n = grant_size(u64_of(granted), limit, want);
+                if n > 0 {
+                    tx.execute(
+                        "INSERT INTO budget_grants (key, win, granted) VALUES (?, ?, ?) \
+                         ON CONFLICT (key, win) DO UPDATE SET granted = granted + excluded.granted",
+                        rusqlite::params![key, win, i64_of(n)],
+                    )
+                    .map_err(sqlite_err)?;
+                }
+                tx.commit().map_err(sqlite_err)?;
+                Ok(n)
+            })
+            .await
     }
 
     async fn budget_usage(&self) -> StoreResult<Vec<(BudgetCharge, u64)>> {

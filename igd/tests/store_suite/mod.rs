@@ -31,6 +31,7 @@ macro_rules! store_suite {
             agents_summarize_decisions,
             hostile_text_round_trips,
             reseal_appends_onto_the_stored_head,
+            grants_never_pass_the_ceiling,
         );
     };
     (@tests $factory:path; $($name:ident),+ $(,)?) => {
@@ -955,4 +956,62 @@ pub async fn reseal_appends_onto_the_stored_head(store: &dyn Store) {
     let mut batch = plain(std::slice::from_ref(&on_head));
     batch.reseal = true;
     assert_eq!(store.commit(batch).await.unwrap(), vec![on_head]);
+}
+
+/// Budget grants: blocks shrink as the ceiling nears, the last units go one at a time, the
+/// total never passes the ceiling (also with many takers at once), windows are separate.
+pub async fn grants_never_pass_the_ceiling(store: &dyn Store) {
+    assert_eq!(store.grant("jti/acme/r/r", 0, 100, 16).await.unwrap(), 16);
+    let mut total = 16;
+    loop {
+        let n = store.grant("jti/acme/r/r", 0, 100, 16).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        assert!(
+            n <= 16 && n <= (100 - total) / 4 + 1,
+            "granted {n} with {total} out"
+        );
+        total += n;
+    }
+    assert_eq!(total, 100);
+    assert_eq!(store.grant("jti/acme/r/r", 0, 100, 16).await.unwrap(), 0);
+    // Another window of the same key starts from nothing.
+    assert_eq!(store.grant("jti/acme/r/r", 1, 3, 16).await.unwrap(), 1);
+    // Many takers at once: exactly the ceiling in all.
+    let takes = (0..20).map(|_| async {
+        let mut mine = 0;
+        loop {
+            match store.grant("h/acme/agent", 7, 50, 4).await.unwrap() {
+                0 => return mine,
+                n => mine += n,
+            }
+        }
+    });
+    let all: u64 = join_all(takes.collect()).await.into_iter().sum();
+    assert_eq!(all, 50);
+}
+
+/// Poll futures together until all are done (join_all without a futures dependency).
+async fn join_all<F: std::future::Future>(fs: Vec<F>) -> Vec<F::Output> {
+    let mut pinned: Vec<std::pin::Pin<Box<F>>> = fs.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = (0..pinned.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in pinned.iter_mut().enumerate() {
+            if out[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => out[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
 }

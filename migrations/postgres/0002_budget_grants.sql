@@ -1,0 +1,10 @@
+-- Budget units handed out to replicas (DESIGN §4): one row per budget dimension and window
+-- (a token level's max_calls: window 0; a ceiling: its hour or day). A replica takes a block of
+-- units under the row lock and spends it from memory; `granted` only grows and never passes the
+-- ceiling, so the calls of every replica together never do either.
+CREATE TABLE IF NOT EXISTS budget_grants (
+    key     TEXT COLLATE "C" NOT NULL,
+    win     BIGINT NOT NULL,
+    granted BIGINT NOT NULL,
+    PRIMARY KEY (key, win)
+);
