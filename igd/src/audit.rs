@@ -56,6 +56,10 @@ struct Job {
     /// Nobody waits for it (outcome entries): it may wait briefly to ride a later commit.
     background: bool,
     reply: oneshot::Sender<Result<Entry, AuditError>>,
+    /// Retained after a failed commit: the seq its tenant's chain had reached before that
+    /// commit. The commit may have landed after all (a connection lost at COMMIT), so before
+    /// the entry goes again the store is asked whether it holds it past that seq.
+    retried_after: Option<u64>,
 }
 
 /// Handle to the writer task; cheap to clone.
@@ -163,6 +167,7 @@ impl AuditWriter {
                 record,
                 reply,
                 background: false,
+                retried_after: None,
             })
             .await
             .map_err(|_| AuditError::Stopped)?;
@@ -185,6 +190,7 @@ impl AuditWriter {
                 record,
                 reply,
                 background: true,
+                retried_after: None,
             })
             .await
             .is_err()
@@ -292,17 +298,24 @@ async fn next_jobs(
 }
 
 /// A commit failed: callers waiting on their entries are refused (their calls fail closed);
-/// background entries are retained for the next commit (unless igd is stopping).
+/// background entries are retained for the next commit when the failure may pass (storage
+/// unavailable), unless igd is stopping, when everything retained is given up at once.
 fn fail(
     jobs: Vec<Job>,
     err: &AuditError,
+    retry: bool,
     retained: &mut std::collections::VecDeque<Job>,
     closed: bool,
 ) {
     for job in jobs {
-        if job.background && !closed {
+        if job.background && retry && !closed {
             retained.push_back(job);
         } else {
+            let _ = job.reply.send(Err(err.clone()));
+        }
+    }
+    if closed {
+        for job in retained.drain(..) {
             let _ = job.reply.send(Err(err.clone()));
         }
     }
@@ -311,6 +324,37 @@ fn fail(
             let _ = oldest.reply.send(Err(err.clone()));
         }
     }
+}
+
+/// Retried entries the store already holds (their failed commit landed after all) are
+/// answered with the stored entry instead of being written twice. Only retried jobs are
+/// looked up (rare: after a storage failure).
+async fn drop_landed(store: &DynStore, jobs: Vec<Job>) -> Vec<Job> {
+    if jobs.iter().all(|j| j.retried_after.is_none()) {
+        return jobs;
+    }
+    let mut out = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let Some(after) = job.retried_after else {
+            out.push(job);
+            continue;
+        };
+        let query = crate::store::AuditQuery {
+            tenant: Some(job.record.entry.tenant.clone()),
+            event_id: Some(job.record.entry.event_id.clone()),
+            from_seq: Some(after + 1),
+            limit: 1,
+            ..crate::store::AuditQuery::default()
+        };
+        match store.query_entries(&query).await {
+            Ok(mut found) if !found.is_empty() => {
+                let _ = job.reply.send(Ok(found.remove(0)));
+            }
+            // Not there (or the store cannot tell yet): it goes again.
+            _ => out.push(job),
+        }
+    }
+    out
 }
 
 async fn writer_loop(
@@ -329,12 +373,9 @@ async fn writer_loop(
                     stale_heads = false;
                 }
                 Err(e) => {
-                    fail(
-                        jobs,
-                        &AuditError::Unavailable(e.to_string()),
-                        &mut retained,
-                        closed,
-                    );
+                    let retry = matches!(e, StoreError::Unavailable(_));
+                    let err = AuditError::Unavailable(e.to_string());
+                    fail(jobs, &err, retry, &mut retained, closed);
                     continue;
                 }
             }
@@ -347,15 +388,18 @@ async fn writer_loop(
             reseal: true,
             ..CommitBatch::default()
         };
+        let jobs = drop_landed(&store, jobs).await;
         let mut sent = Vec::with_capacity(jobs.len());
         for job in jobs {
             let Job {
                 mut record,
                 reply,
                 background,
+                ..
             } = job;
             let kept = background.then(|| record.clone());
             let tenant = record.entry.tenant.clone();
+            let before = heads.get(&tenant).map_or(0, |h| h.0);
             let (seq, hash) = next_heads
                 .get(&tenant)
                 .or_else(|| heads.get(&tenant))
@@ -370,7 +414,7 @@ async fn writer_loop(
             });
             batch.charges.append(&mut record.charges);
             batch.calls.append(&mut record.calls);
-            sent.push((reply, kept));
+            sent.push((reply, kept, before));
         }
         let started = std::time::Instant::now();
         let entries = batch.entries.len();
@@ -385,28 +429,28 @@ async fn writer_loop(
                 for e in &committed {
                     heads.insert(e.tenant.clone(), (e.seq, e.hash.clone()));
                 }
-                for ((reply, _), e) in sent.into_iter().zip(committed) {
+                for ((reply, _, _), e) in sent.into_iter().zip(committed) {
                     let _ = reply.send(Ok(e));
                 }
             }
             Err(e) => {
-                let held = sent.iter().filter(|(_, k)| k.is_some()).count();
-                tracing::error!(error = %e, entries, retained = held, "audit commit failed; refusing the calls it carried, retaining their outcomes");
+                // Only a failure that may pass is worth retrying: a conflict or corrupt data
+                // would fail every later commit the retained entries ride.
+                let retry = matches!(e, StoreError::Unavailable(_));
+                let held = sent.iter().filter(|(_, k, _)| k.is_some()).count();
+                tracing::error!(error = %e, entries, retained = if retry { held } else { 0 }, "audit commit failed; refusing the calls it carried");
                 stale_heads = true;
                 let jobs = sent
                     .into_iter()
-                    .map(|(reply, kept)| Job {
+                    .map(|(reply, kept, before)| Job {
                         background: kept.is_some(),
                         record: kept.unwrap_or_default(),
                         reply,
+                        retried_after: Some(before),
                     })
                     .collect();
-                fail(
-                    jobs,
-                    &AuditError::Unavailable(e.to_string()),
-                    &mut retained,
-                    closed,
-                );
+                let err = AuditError::Unavailable(e.to_string());
+                fail(jobs, &err, retry, &mut retained, closed);
             }
         }
     }

@@ -104,6 +104,10 @@ fn no_nul(what: &str, s: &str) -> StoreResult<()> {
     Ok(())
 }
 
+/// SQL: an entry's kind as its body writes it (JSON-escaped, never decoded; an entry is a flat
+/// object, so the first `"kind":"` is its key). Same expression as the generated column.
+const BODY_KIND: &str = r#"substring(body from '"kind":"((?:[^"\\]|\\.)*)"')"#;
+
 /// The columns an entry is read back from.
 const ENTRY_COLS: &str = "tenant, seq, body";
 
@@ -129,19 +133,37 @@ impl PostgresStore {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Unavailable(format!("INTENTGATE_POSTGRES_URL: {e}")))?
             .application_name("igd")
-            .options([(
-                "statement_timeout",
-                settings.statement_timeout_ms.to_string(),
-            )]);
+            .options([
+                (
+                    "statement_timeout",
+                    settings.statement_timeout_ms.to_string(),
+                ),
+                // A lock a commit waits on gives up before the statement does.
+                (
+                    "lock_timeout",
+                    (settings.statement_timeout_ms * 4 / 5).max(50).to_string(),
+                ),
+                // A replica that vanished mid-transaction must not hold the chain heads' locks
+                // for hours: the server ends such sessions and notices dead peers.
+                (
+                    "idle_in_transaction_session_timeout",
+                    (settings.statement_timeout_ms * 2).to_string(),
+                ),
+                ("tcp_keepalives_idle", "10".to_string()),
+                ("tcp_keepalives_interval", "5".to_string()),
+                ("tcp_keepalives_count", "3".to_string()),
+            ]);
         let wait = Duration::from_millis(settings.statement_timeout_ms.max(100));
+        // One more than the setting: the change listener keeps a connection of its own.
         let pool = PgPoolOptions::new()
-            .max_connections(settings.pool_size.max(1))
+            .max_connections(settings.pool_size.max(1) + 1)
             .min_connections(1)
             .acquire_timeout(wait)
             .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(db_err)?;
+        check_encoding(&pool).await?;
         migrate(&pool).await?;
         let (tx, changes) = tokio::sync::watch::channel(0u64);
         let task = tokio::spawn(listen(pool.clone(), tx));
@@ -169,8 +191,33 @@ impl PostgresStore {
     }
 }
 
+/// Refuse a database whose encoding cannot hold every string an agent may send (a LATIN1
+/// database would fail whole group commits on one emoji in a tool name).
+async fn check_encoding(pool: &PgPool) -> StoreResult<()> {
+    let encoding: String = sqlx::query_scalar("SHOW server_encoding")
+        .fetch_one(pool)
+        .await
+        .map_err(db_err)?;
+    if encoding != "UTF8" {
+        return Err(StoreError::Corrupt(format!(
+            "the database's encoding is {encoding}: igd needs UTF8 (CREATE DATABASE … ENCODING 'UTF8')"
+        )));
+    }
+    Ok(())
+}
+
 async fn migrate(pool: &PgPool) -> StoreResult<()> {
     let mut conn = pool.acquire().await.map_err(db_err)?;
+    // Waiting for another replica's migration, and a migration itself, may take longer than a
+    // statement on the hot path: no time limit on this connection (closed afterwards).
+    sqlx::query("SET statement_timeout = 0")
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    sqlx::query("SET lock_timeout = 0")
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
     sqlx::query("SELECT pg_advisory_lock($1)")
         .bind(MIGRATION_LOCK)
         .execute(&mut *conn)
@@ -205,14 +252,12 @@ async fn migrate(pool: &PgPool) -> StoreResult<()> {
         Ok(())
     }
     .await;
-    let unlock = sqlx::query("SELECT pg_advisory_unlock($1)")
+    let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
         .bind(MIGRATION_LOCK)
         .execute(&mut *conn)
         .await;
-    if unlock.is_err() {
-        // A session whose unlock failed must not go back to the pool holding the lock.
-        drop(conn.detach());
-    }
+    // Never back to the pool: it has no time limits (and may still hold the lock).
+    drop(conn.detach());
     result
 }
 
@@ -600,14 +645,15 @@ impl Store for PostgresStore {
     }
 
     async fn revoke(&self, r: &RevocationRecord) -> StoreResult<RevocationRecord> {
-        for (what, v) in [
-            ("tenant", &r.tenant),
-            ("jti", &r.jti),
-            ("reason", &r.reason),
-            ("revoked_by", &r.revoked_by),
-        ] {
-            no_nul(what, v)?;
-        }
+        // Checked before igd chains the action: free text with a NUL is stored with U+FFFD
+        // (the chained entry keeps it exactly), never refused after the fact.
+        let r = &RevocationRecord {
+            reason: col(&r.reason),
+            revoked_by: col(&r.revoked_by),
+            tenant: col(&r.tenant),
+            jti: col(&r.jti),
+            ..r.clone()
+        };
         sqlx::query(
             "INSERT INTO revocations (tenant, jti, reason, revoked_at, revoked_by, prune_after) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant, jti) DO NOTHING",
         )
@@ -648,14 +694,14 @@ impl Store for PostgresStore {
     }
 
     async fn put_stop(&self, s: &StopRecord) -> StoreResult<StopRecord> {
-        for (what, v) in [
-            ("tenant", s.tenant.as_str()),
-            ("subject", s.subject.as_deref().unwrap_or("")),
-            ("reason", &s.reason),
-            ("created_by", &s.created_by),
-        ] {
-            no_nul(what, v)?;
-        }
+        // As for revocations: text PostgreSQL cannot hold is stored with U+FFFD.
+        let s = &StopRecord {
+            tenant: col(&s.tenant),
+            subject: s.subject.as_deref().map(col),
+            reason: col(&s.reason),
+            created_by: col(&s.created_by),
+            ..s.clone()
+        };
         sqlx::query("INSERT INTO stops (tenant, subject, reason, created_at, created_by) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, subject) DO NOTHING")
             .bind(&s.tenant)
             .bind(s.subject.as_deref().unwrap_or(""))
@@ -747,13 +793,15 @@ impl Store for PostgresStore {
         to_seq: u64,
         limit: u32,
     ) -> StoreResult<Vec<u64>> {
-        // `kind` is generated from the body by the database: it cannot disagree with it.
-        let rows = sqlx::query(
-            "SELECT seq FROM audit_log WHERE tenant = $1 AND seq >= $2 AND seq <= $3 \
-             AND kind IS DISTINCT FROM 'decision' AND kind IS DISTINCT FROM 'approval' \
-             AND kind IS DISTINCT FROM 'outcome' AND kind IS DISTINCT FROM 'admin' \
-             ORDER BY seq LIMIT $4",
-        )
+        // The kind as the body says it, extracted here rather than read from the generated
+        // column (whose owner could drop its expression and rewrite it).
+        let rows = sqlx::query(&format!(
+            "SELECT seq FROM (SELECT seq, {BODY_KIND} AS k FROM audit_log \
+               WHERE tenant = $1 AND seq >= $2 AND seq <= $3) AS r \
+             WHERE k IS DISTINCT FROM 'decision' AND k IS DISTINCT FROM 'approval' \
+               AND k IS DISTINCT FROM 'outcome' AND k IS DISTINCT FROM 'admin' \
+             ORDER BY seq LIMIT $4"
+        ))
         .bind(col(tenant))
         .bind(i64_of(from_seq))
         .bind(i64_of(to_seq))
