@@ -5,12 +5,19 @@
 //! never in the database. A state file beside it keeps the last (size, hash) signed per tenant:
 //! the signer refuses, loudly, to sign a head that regresses or forks from it, so a restored or
 //! rewritten database cannot be silently re-anchored.
+//!
+//! With a store several replicas share, every replica signs (whichever advances first); each
+//! keeps its own state file (in its data dir), continues from the newest checkpoint signed with
+//! the deployment's key when another replica signed further, and shares the trust-bearing
+//! entries it writes through the store, each record signed with the key: a record written into
+//! the database by hand carries no valid signature and anchors nothing.
 
 use crate::audit::AuditWriter;
 use crate::audit::Record;
 use crate::clock::now_us;
 use crate::config::{ConfigError, Settings};
 use crate::store::{CheckpointRecord, DynStore};
+use ed25519_dalek::Signer as _;
 use ed25519_dalek::SigningKey;
 use intentgate_proto::audit::Kind;
 use intentgate_proto::checkpoint::{
@@ -41,7 +48,23 @@ struct Own {
     digest: String,
 }
 
+/// Metadata key prefix of the own entries a replica shares (followed by tenant, US, event id).
+const OWN_PREFIX: &str = "signer-own\u{1f}";
+
 impl Own {
+    /// Where a shared store keeps this record.
+    fn shared_key(&self) -> String {
+        format!("{OWN_PREFIX}{}\u{1f}{}", self.tenant, self.event_id)
+    }
+
+    /// What the record's signature covers.
+    fn message(&self) -> String {
+        format!(
+            "intentgate signer-own v1\n{}\n{}\n{}",
+            self.tenant, self.event_id, self.digest
+        )
+    }
+
     fn of(e: &intentgate_proto::audit::Entry) -> Self {
         // Sealed the way the writer seals it, at a fixed position (entries recorded before
         // they are chained carry no version or position yet).
@@ -105,6 +128,8 @@ pub struct Signer {
     /// One signing pass at a time (the ticker, a prune, the shutdown drain), so the state file
     /// never goes back to an older head.
     signing: tokio::sync::Mutex<()>,
+    /// Set when other replicas share the store (see the module documentation).
+    shared: std::sync::OnceLock<DynStore>,
 }
 
 impl std::fmt::Debug for Signer {
@@ -134,7 +159,12 @@ pub fn load_key(
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        let state = dir.join("audit-signing.state");
+        // Replicas sharing a store each keep their own state, in their own data dir.
+        let state = if settings.embedded() {
+            dir.join("audit-signing.state")
+        } else {
+            settings.data_dir.join("audit-signing.state")
+        };
         let legacy = path.with_extension("state");
         if !state.exists() && legacy.exists() {
             std::fs::copy(&legacy, &state).map_err(|e| {
@@ -231,7 +261,85 @@ impl Signer {
             state: Mutex::new(state),
             unbaselined: Mutex::new(unbaselined),
             signing: tokio::sync::Mutex::new(()),
+            shared: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Sign alongside other replicas of this store (see the module documentation).
+    pub fn share_through(&self, store: DynStore) {
+        let _ = self.shared.set(store);
+    }
+
+    /// Record an own entry in the shared store, signed.
+    async fn share_own(&self, own: &Own) -> std::io::Result<()> {
+        let Some(store) = self.shared.get() else {
+            return Ok(());
+        };
+        let signature = self.key.sign(own.message().as_bytes());
+        let value = format!("{} {}", own.digest, hex::encode(signature.to_bytes()));
+        store
+            .init_meta(&own.shared_key(), &value)
+            .await
+            .map(|_| ())
+            .map_err(|e| std::io::Error::other(format!("cannot share with other replicas: {e}")))
+    }
+
+    /// The own entries of `tenant` any replica shared, whose signature verifies.
+    async fn shared_own(&self, tenant: &str) -> Result<Vec<Own>, String> {
+        let Some(store) = self.shared.get() else {
+            return Ok(Vec::new());
+        };
+        let prefix = format!("{OWN_PREFIX}{tenant}\u{1f}");
+        let rows = store
+            .meta_prefixed(&prefix)
+            .await
+            .map_err(|e| format!("the replicas' own entries cannot be read ({e})"))?;
+        let key = self.key.verifying_key();
+        Ok(rows
+            .into_iter()
+            .filter_map(|(k, v)| {
+                let (digest, signature) = v.split_once(' ')?;
+                let own = Own {
+                    tenant: tenant.to_string(),
+                    event_id: k.strip_prefix(&prefix)?.to_string(),
+                    digest: digest.to_string(),
+                };
+                let bytes = hex::decode(signature).ok()?;
+                let signature = ed25519_dalek::Signature::from_slice(&bytes).ok()?;
+                key.verify_strict(own.message().as_bytes(), &signature)
+                    .ok()?;
+                Some(own)
+            })
+            .collect())
+    }
+
+    /// Forget shared own entries (anchored, or never appended).
+    async fn unshare_own(&self, tenant: &str, event_ids: &[String]) {
+        let Some(store) = self.shared.get() else {
+            return;
+        };
+        for id in event_ids {
+            let own = Own {
+                tenant: tenant.to_string(),
+                event_id: id.clone(),
+                digest: String::new(),
+            };
+            if let Err(e) = store.delete_meta(&own.shared_key()).await {
+                tracing::warn!(error = %e, tenant, "cannot forget a shared own entry");
+            }
+        }
+    }
+
+    /// With a shared store: the newest checkpoint of `tenant` signed with this key by any
+    /// replica, when it is past `local`.
+    async fn newer_shared_head(&self, tenant: &str, local: Option<&Signed>) -> Option<Signed> {
+        let store = self.shared.get()?;
+        let rows = store.checkpoints(Some(tenant), 8).await.ok()?;
+        let keys = [self.verifier_key()];
+        let (size, hash) = self
+            .trusted_heads(&rows, &keys, tenant)
+            .max_by_key(|(size, _)| *size)?;
+        (local.is_none_or(|l| size > l.size)).then_some(Signed { size, hash })
     }
 
     fn lock_state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -270,7 +378,7 @@ impl Signer {
         };
         self.save_state(snapshot.clone()).await?;
         *self.lock_state() = snapshot;
-        Ok(())
+        self.share_own(&Own::of(e)).await
     }
 
     /// Forget a recorded own entry whose append failed (it never reached the chain).
@@ -282,6 +390,8 @@ impl Signer {
         if self.save_state(next.clone()).await.is_ok() {
             *self.lock_state() = next;
         }
+        self.unshare_own(&own.tenant, std::slice::from_ref(&own.event_id))
+            .await;
     }
 
     /// The public key as a verifier key string.
@@ -334,6 +444,9 @@ impl Signer {
     /// the store cannot tell.
     async fn last_signed(&self, store: &DynStore, tenant: &str) -> Result<Option<Signed>, ()> {
         let known = self.lock_state().heads.get(tenant).cloned();
+        if let Some(newer) = self.newer_shared_head(tenant, known.as_ref()).await {
+            return Ok(Some(newer));
+        }
         if known.is_some() {
             return Ok(known);
         }
@@ -408,6 +521,11 @@ impl Signer {
             .filter(|o| o.tenant == head.tenant)
             .cloned()
             .collect();
+        for own in self.shared_own(&head.tenant).await? {
+            if !pending.contains(&own) {
+                pending.push(own);
+            }
+        }
         let unusual = store
             .unusual_entries(&head.tenant, from + 1, head.seq, MAX_UNUSUAL + 1)
             .await
@@ -511,9 +629,24 @@ impl Signer {
         // The state first, then the checkpoint: a head is never published before the signer
         // durably remembers it (else a restart after a failed save would sign a rewrite of
         // what was published), and memory only ever holds what is durable.
+        // With a shared store, an own entry another replica already anchored (its shared
+        // record is gone) is forgotten here too.
+        let still_shared: Option<Vec<String>> = match self.shared.get() {
+            Some(_) => self
+                .shared_own(&head.tenant)
+                .await
+                .ok()
+                .map(|v| v.into_iter().map(|o| o.event_id).collect()),
+            None => None,
+        };
         let mut next = self.lock_state().clone();
-        next.own
-            .retain(|o| !(o.tenant == head.tenant && covered.contains(&o.event_id)));
+        next.own.retain(|o| {
+            !(o.tenant == head.tenant
+                && (covered.contains(&o.event_id)
+                    || still_shared
+                        .as_ref()
+                        .is_some_and(|s| !s.contains(&o.event_id))))
+        });
         next.heads.insert(
             head.tenant.clone(),
             Signed {
@@ -532,6 +665,7 @@ impl Signer {
             return false;
         }
         *self.lock_state() = next;
+        self.unshare_own(&head.tenant, covered).await;
         self.unbaselined
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -220,6 +220,9 @@ async fn open_gateway(settings: &Settings) -> Result<Opened, RunError> {
         state_path,
         existing,
     )?);
+    if store.shared() {
+        signer.share_through(store.clone());
+    }
     let (audit, audit_task) = audit::AuditWriter::start(store.clone(), &instance).await?;
     let gw = Arc::new(Gateway::new(gateway::Parts {
         settings: settings.clone(),

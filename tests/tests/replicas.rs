@@ -429,3 +429,94 @@ fn a_ceiling_is_exact_across_replicas() {
     let (other, _) = b.mint("acme", "other-agent", "echo", 10);
     assert!(answered(&echo(a.addr, &other, "x").1, "x"));
 }
+
+/// The highest checkpoint stored for a tenant, and its chain's head.
+fn signed_and_head(db: &TestDb, tenant: &str) -> (u64, u64) {
+    let row = db.query(&format!(
+        "SELECT coalesce((SELECT max(size) FROM checkpoints WHERE tenant = '{tenant}'), 0)::text \
+         || ' ' || coalesce((SELECT seq FROM audit_heads WHERE tenant = '{tenant}'), 0)::text"
+    ));
+    let v: Vec<u64> = row[0].split(' ').map(|p| p.parse().unwrap()).collect();
+    (v[0], v[1])
+}
+
+/// Wait until the tenant's head is covered by a checkpoint.
+fn wait_signed(db: &TestDb, tenant: &str, replicas: &[&Igd]) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (signed, head) = signed_and_head(db, tenant);
+        if head > 0 && signed == head {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{tenant}: signed up to {signed}, head {head}; logs:\n{}",
+            replicas
+                .iter()
+                .map(|r| r.logs())
+                .collect::<Vec<_>>()
+                .join("\n---\n")
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn replicas_sign_each_others_entries_and_go_on_after_a_prune() {
+    let db = TestDb::create_blocking();
+    let dep = Deployment::new(&db.url);
+    let mut a = dep.replica(&[]);
+    let b = dep.replica(&[]);
+    let (token, _) = a.mint("acme", "agent", "echo", 1_000_000);
+    let (ok, _) = spread_load(&[a.addr, b.addr], &token, 40);
+    assert_eq!(ok, 40);
+    // Replica b alone signs for a while (its own state then holds the heads it signed).
+    a.kill();
+    let (ok, _) = spread_load(&[b.addr], &token, 10);
+    assert_eq!(ok, 10);
+    wait_signed(&db, "acme", &[&b]);
+    // Replica a comes back, prunes (a marker only a wrote) and dies before signing it.
+    a.kill_and_restart();
+    std::thread::sleep(Duration::from_millis(20));
+    let before = time_now_rfc3339();
+    let out = a.igctl(&[
+        "audit",
+        "prune",
+        "--tenant",
+        "acme",
+        "--before",
+        &before,
+        "--reason",
+        "retention",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    a.kill();
+    // Replica b anchors a's marker (shared, signed with the deployment key) and goes on.
+    let (ok, _) = spread_load(&[b.addr], &token, 10);
+    assert_eq!(ok, 10);
+    wait_signed(&db, "acme", &[&b]);
+    wait_signed(&db, "_system", &[&b]);
+    assert!(
+        !b.logs().contains("refusing to sign"),
+        "replica b refused to sign:\n{}",
+        b.logs()
+    );
+    a.kill_and_restart();
+    let (ok, _) = spread_load(&[a.addr, b.addr], &token, 10);
+    assert_eq!(ok, 10);
+    wait_signed(&db, "acme", &[&a, &b]);
+    verify_on(&a);
+    verify_on(&b);
+}
+
+fn time_now_rfc3339() -> String {
+    let out = std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H:%M:%S.%NZ"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}

@@ -212,6 +212,10 @@ pub trait Store: Send + Sync + 'static {
     async fn meta(&self, key: &str) -> StoreResult<Option<String>>;
     /// Store `value` under `key` unless one is there; return what is stored.
     async fn init_meta(&self, key: &str, value: &str) -> StoreResult<String>;
+    /// Every metadata (key, value) whose key starts with `prefix`, by key.
+    async fn meta_prefixed(&self, prefix: &str) -> StoreResult<Vec<(String, String)>>;
+    /// Remove a metadata value (absent: nothing to do).
+    async fn delete_meta(&self, key: &str) -> StoreResult<()>;
 
     async fn insert_token(&self, token: &TokenRecord) -> StoreResult<()>;
     async fn token(&self, jti: &str) -> StoreResult<Option<TokenRecord>>;

@@ -600,6 +600,23 @@ impl Store for PostgresStore {
             .ok_or_else(|| StoreError::Corrupt(format!("meta {key} vanished")))
     }
 
+    async fn meta_prefixed(&self, prefix: &str) -> StoreResult<Vec<(String, String)>> {
+        sqlx::query_as("SELECT key, value FROM meta WHERE starts_with(key, $1) ORDER BY key")
+            .bind(col(prefix))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn delete_meta(&self, key: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM meta WHERE key = $1")
+            .bind(col(key))
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
     async fn insert_token(&self, t: &TokenRecord) -> StoreResult<()> {
         for (what, v) in [
             ("jti", &t.jti),

@@ -589,6 +589,25 @@ impl Store for SqliteStore {
             .ok_or_else(|| StoreError::Corrupt(format!("meta {key} vanished")))
     }
 
+    async fn meta_prefixed(&self, prefix: &str) -> StoreResult<Vec<(String, String)>> {
+        sqlx::query_as(
+            "SELECT key, value FROM meta WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key",
+        )
+        .bind(prefix)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)
+    }
+
+    async fn delete_meta(&self, key: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM meta WHERE key = ?")
+            .bind(key)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
     async fn insert_token(&self, t: &TokenRecord) -> StoreResult<()> {
         let tools = serde_json::to_string(&t.tools).unwrap_or_else(|_| "[]".into());
         sqlx::query(

@@ -832,6 +832,30 @@ pub async fn tokens_and_meta(store: &dyn Store) {
     assert_eq!(store.token("a").await.unwrap(), Some(t("a", 1)));
     assert_eq!(store.token("zz").await.unwrap(), None);
     assert_eq!(store.tokens().await.unwrap(), vec![t("a", 1), t("b", 2)]);
+    // Prefixed listing and deletion (the signer's shared records live under a prefix).
+    store.init_meta("own\u{1f}acme\u{1f}1", "a").await.unwrap();
+    store.init_meta("own\u{1f}acme\u{1f}2", "b").await.unwrap();
+    store.init_meta("own\u{1f}acmex\u{1f}1", "c").await.unwrap();
+    store.init_meta("own%\u{1f}acme", "d").await.unwrap();
+    let listed = store.meta_prefixed("own\u{1f}acme\u{1f}").await.unwrap();
+    assert_eq!(
+        listed,
+        vec![
+            ("own\u{1f}acme\u{1f}1".to_string(), "a".to_string()),
+            ("own\u{1f}acme\u{1f}2".to_string(), "b".to_string())
+        ]
+    );
+    store.delete_meta("own\u{1f}acme\u{1f}1").await.unwrap();
+    store.delete_meta("never-there").await.unwrap();
+    assert_eq!(
+        store
+            .meta_prefixed("own\u{1f}acme\u{1f}")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(store.meta_prefixed("own%").await.unwrap().len(), 1);
 }
 
 pub async fn agents_summarize_decisions(store: &dyn Store) {
