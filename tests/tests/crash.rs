@@ -1,5 +1,6 @@
 //! SIGKILL igd under load, 20 times: every call that got a successful answer or reached
-//! upstream has its committed decision entry, and the chain verifies after every restart.
+//! upstream has its committed decision entry, and the chain verifies after every restart. On
+//! the embedded SQLite store and on PostgreSQL.
 
 #![allow(clippy::unwrap_used, clippy::print_stderr, clippy::print_stdout)]
 
@@ -68,15 +69,35 @@ fn decided_messages(igd: &Igd) -> BTreeSet<String> {
 
 #[test]
 fn sigkill_under_load_loses_no_decision() {
+    sigkill_under_load(&[]);
+}
+
+#[test]
+fn sigkill_under_load_loses_no_decision_on_postgres() {
+    let db = intentgate_tests::pg::TestDb::create_blocking();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("audit.pem");
+    write_audit_key(&key);
+    sigkill_under_load(&[
+        ("INTENTGATE_POSTGRES_URL", &db.url),
+        ("INTENTGATE_MASTER_KEY", &"6".repeat(64)),
+        ("INTENTGATE_AUDIT_SIGNING_KEY", key.to_str().unwrap()),
+    ]);
+}
+
+/// SIGKILL igd under load `ROUNDS` times, with `store` settings (none: the embedded SQLite).
+fn sigkill_under_load(store: &[(&str, &str)]) {
     let upstream = Upstream::python();
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("p.rego");
     std::fs::write(&policy, POLICY).unwrap();
-    let mut igd = Igd::start(&[
-        ("INTENTGATE_UPSTREAM_URL", &upstream.url),
+    let mut env = vec![
+        ("INTENTGATE_UPSTREAM_URL", upstream.url.as_str()),
         ("INTENTGATE_POLICY_FILE", policy.to_str().unwrap()),
         ("INTENTGATE_AUDIT_PERSIST_ARG_VALUES", "raw"),
-    ]);
+    ];
+    env.extend_from_slice(store);
+    let mut igd = Igd::start(&env);
     let (token, _) = igd.mint("acme", "agent-crash", "echo", 1_000_000);
     let answered = Arc::new(Mutex::new(BTreeSet::new()));
     let next = Arc::new(AtomicU64::new(1));

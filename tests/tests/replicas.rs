@@ -1,6 +1,6 @@
-//! Two igd replicas on one PostgreSQL: one chain per tenant that both append to, revocations
-//! that reach the other replica, and a database outage that only ever refuses (−31005) and
-//! heals by itself.
+//! igd on PostgreSQL: two replicas on one database (one chain per tenant that both append to and
+//! sign, revocations that reach the other replica, exact budgets), a database outage that only
+//! ever refuses (−31005) and heals by itself, and tampering with the database, detected.
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
@@ -519,4 +519,135 @@ fn time_now_rfc3339() -> String {
         .output()
         .unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// `igctl audit verify --tenant acme -o json`: exit code and the tenant's report.
+fn verify_acme(igd: &Igd) -> (Option<i32>, Value) {
+    let out = igd.igctl(&["audit", "verify", "--tenant", "acme", "-o", "json"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let v: Value = serde_json::from_str(text.lines().next().unwrap_or("null")).unwrap();
+    (out.status.code(), v["tenants"][0].clone())
+}
+
+/// SQL appending `e` to its chain as someone with write access to the database would.
+fn append_sql(e: &intentgate_proto::audit::Entry) -> String {
+    let body = serde_json::to_string(e).unwrap().replace('\'', "''");
+    format!(
+        "INSERT INTO audit_log (tenant, seq, event_id, ts, body) VALUES ('{}', {}, '{}', {}, '{body}'); \
+         UPDATE audit_heads SET seq = {}, hash = '{}' WHERE tenant = '{}';",
+        e.tenant, e.seq, e.event_id, e.ts, e.seq, e.hash, e.tenant
+    )
+}
+
+#[test]
+fn tampering_with_the_database_is_detected() {
+    let db = TestDb::create_blocking();
+    let dep = Deployment::new(&db.url);
+    let igd = dep.replica(&[]);
+    let (token, _) = igd.mint("acme", "agent", "echo", 1000);
+    let (ok, _) = spread_load(&[igd.addr], &token, 8);
+    assert_eq!(ok, 8);
+    wait_signed(&db, "acme", &[&igd]);
+    assert_eq!(verify_acme(&igd).0, Some(0));
+
+    // A forged marker excusing a cut, with a forged "own entry" record beside it (no valid
+    // signature): the signer refuses to anchor it, pass after pass.
+    let head: u64 = db.query("SELECT seq FROM audit_heads WHERE tenant = 'acme'")[0]
+        .parse()
+        .unwrap();
+    let last: intentgate_proto::audit::Entry = serde_json::from_str(
+        &db.query(&format!(
+            "SELECT body FROM audit_log WHERE tenant = 'acme' AND seq = {head}"
+        ))[0],
+    )
+    .unwrap();
+    let mut marker = intentgate_proto::audit::Entry {
+        tenant: "acme".into(),
+        kind: "marker".into(),
+        event_id: "f0".repeat(16),
+        ts: last.ts + 1,
+        instance: last.instance.clone(),
+        actor: Some("uid:0".into()),
+        action: Some("prune".into()),
+        reason: Some("retention".into()),
+        cut_seq: Some(2),
+        cut_hash: Some(last.hash.clone()),
+        ..Default::default()
+    };
+    marker.seal(last.seq, &last.hash);
+    db.execute(&format!(
+        "BEGIN; {} INSERT INTO meta (key, value) VALUES ('signer-own' || chr(31) || 'acme' || chr(31) || '{}', '{} {}'); COMMIT;",
+        append_sql(&marker),
+        marker.event_id,
+        "ab".repeat(32),
+        "cd".repeat(64)
+    ));
+    let (ok, _) = spread_load(&[igd.addr], &token, 2);
+    assert_eq!(ok, 2);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while igd
+        .logs()
+        .matches("a trust-bearing entry this igd did not write")
+        .count()
+        < 2
+    {
+        assert!(Instant::now() < deadline, "no refusal:\n{}", igd.logs());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let covered = db.query(&format!(
+        "SELECT count(*) FROM checkpoints WHERE tenant = 'acme' AND size >= {}",
+        marker.seq
+    ));
+    assert_eq!(
+        covered,
+        vec!["0".to_string()],
+        "the forged marker was anchored"
+    );
+
+    // An edited entry: its body changed in place.
+    db.execute(
+        "UPDATE audit_log SET body = replace(body, '\"reason\":\"echo only\"', '\"reason\":\"nothing to see\"') \
+         WHERE tenant = 'acme' AND seq = 3",
+    );
+    let (code, r) = verify_acme(&igd);
+    assert_eq!(code, Some(3), "{r}");
+    assert_eq!(r["broken_at"]["seq"], 3, "{r}");
+}
+
+#[test]
+fn a_truncated_chain_is_detected_and_not_re_anchored() {
+    let db = TestDb::create_blocking();
+    let dep = Deployment::new(&db.url);
+    let igd = dep.replica(&[]);
+    let (token, _) = igd.mint("acme", "agent", "echo", 1000);
+    let (ok, _) = spread_load(&[igd.addr], &token, 10);
+    assert_eq!(ok, 10);
+    wait_signed(&db, "acme", &[&igd]);
+    let (signed, _) = signed_and_head(&db, "acme");
+    // Drop the newest entries, heads included (as a restored backup would).
+    let keep = signed - 3;
+    let hash = db.query(&format!(
+        "SELECT body::json ->> 'hash' FROM audit_log WHERE tenant = 'acme' AND seq = {keep}"
+    ));
+    db.execute(&format!(
+        "DELETE FROM audit_log WHERE tenant = 'acme' AND seq > {keep}; \
+         UPDATE audit_heads SET seq = {keep}, hash = '{}' WHERE tenant = 'acme';",
+        hash[0]
+    ));
+    let (code, r) = verify_acme(&igd);
+    assert_eq!(code, Some(3), "{r}");
+    assert!(
+        r["broken_at"]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("truncated or rolled back"),
+        "{r}"
+    );
+    // New calls go on the truncated chain; the signer refuses to anchor the regressed chain.
+    let _ = spread_load(&[igd.addr], &token, 1);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !igd.logs().contains("refusing to sign") {
+        assert!(Instant::now() < deadline, "no refusal:\n{}", igd.logs());
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
