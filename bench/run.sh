@@ -18,6 +18,11 @@
 #   VARIANTS="before=/path/to/old/bin after=target/release" REPEAT=3 bench/run.sh
 #                                                 # compare builds in one run (each dir holds igd
 #                                                 # and igctl), interleaved REPEAT times
+#   SYNC="normal pg pg2" bench/run.sh             # pg: igd on PostgreSQL (a fresh database on
+#                                                 # PG_URL's server) beside SQLite in one run;
+#                                                 # pg2: two replicas on one database at RATE/2
+#                                                 # each. The server's CPU and bytes written per
+#                                                 # call (all processes of its user) are in notes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,13 +38,19 @@ OUT=${OUT:-}
 # label=dir pairs; the default is this checkout's release build, unlabelled.
 VARIANTS=${VARIANTS:-=target/release}
 REPEAT=${REPEAT:-1}
+PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test}
 
 command -v taskset >/dev/null 2>&1 || { echo "taskset (util-linux) is required" >&2; exit 1; }
 cargo build --release --quiet -p igd -p igctl -p intentgate-bench-stub
 
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+pg_dbs=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for d in "${pg_dbs[@]}"; do psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1 || true; done
+    rm -rf "$work"
+}
 trap cleanup EXIT
 tck=$(getconf CLK_TCK)
 
@@ -49,42 +60,67 @@ for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/${STUB_PORT}") 2>/dev/nul
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 written() { awk '/^write_bytes/ {print $2}' "/proc/$1/io"; }
+# The PostgreSQL server's processes (the user that runs them): CPU ticks and bytes written, summed.
+pg_user=$(ps -o user= -C postgres 2>/dev/null | head -1 || true)
+pg_cpu() { local t=0 p; for p in $(pgrep -u "${pg_user:-postgres}" 2>/dev/null); do t=$((t + $(cpu_ticks "$p" 2>/dev/null || echo 0))); done; echo "$t"; }
+pg_written() { local t=0 p; for p in $(pgrep -u "${pg_user:-postgres}" 2>/dev/null); do t=$((t + $(written "$p" 2>/dev/null || echo 0))); done; echo "$t"; }
 
 # row LABEL URL TOKEN PID|- mcp-load flags...: run the load, print one table row.
 row() {
     local label=$1 url=$2 token=$3 pid=$4; shift 4
-    local c0=0 w0=0 c1=0 w1=0
+    local c0=0 w0=0 c1=0 w1=0 pc0=0 pw0=0 pc1=0 pw1=0
     if [ "$pid" != - ]; then c0=$(cpu_ticks "$pid"); w0=$(written "$pid"); fi
+    if [ -n "${PGSTAT:-}" ]; then pc0=$(pg_cpu); pw0=$(pg_written); fi
     taskset -c 1 target/release/mcp-load --url "$url" --token "$token" --duration "${DURATION%s}" "$@" > "$work/load.json"
     if [ "$pid" != - ]; then c1=$(cpu_ticks "$pid"); w1=$(written "$pid"); fi
-    python3 - "$work/load.json" "$label" "$pid" "$((c1 - c0))" "$tck" "$((w1 - w0))" "$work/peaks" <<'PY'
+    if [ -n "${PGSTAT:-}" ]; then pc1=$(pg_cpu); pw1=$(pg_written); fi
+    python3 - "$work/load.json" "$label" "$pid" "$((c1 - c0))" "$tck" "$((w1 - w0))" "$work/peaks" "${PGSTAT:-}" "$((pc1 - pc0))" "$((pw1 - pw0))" <<'PY'
 import json, sys
 d = json.loads(open(sys.argv[1]).read().splitlines()[-1])
 label, pid, ticks, tck, wb, peaks = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
+pg, pg_ticks, pg_wb = sys.argv[8], int(sys.argv[9]), int(sys.argv[10])
 n = max(d["calls"], 1)
 cpu = "%.0f" % (ticks / tck * 1e6 / n) if pid != "-" else ""
 wpc = "%.0f" % (wb / n) if pid != "-" else ""
 ok = d["statuses"].get("200", 0) - d["rpc_errors"]
+notes = [] if ok == d["calls"] and not d["failures"] else ["statuses %s, rpc errors %d, failures %d" % (d["statuses"], d["rpc_errors"], d["failures"])]
+if pg:
+    notes.append("postgres %.0f µs CPU/call, %.0f B written/call" % (pg_ticks / tck * 1e6 / n, pg_wb / n))
 print("| %-30s | %7.0f | %7.3f | %7.3f | %8.3f | %8.3f | %6s | %7s | %8d | %s |" % (
-    label, d["rps"], d["p50_ms"], d["p99_ms"], d["p999_ms"], d["max_ms"], cpu, wpc, ok,
-    "" if ok == d["calls"] and not d["failures"] else "statuses %s, rpc errors %d, failures %d" % (d["statuses"], d["rpc_errors"], d["failures"])))
+    label, d["rps"], d["p50_ms"], d["p99_ms"], d["p999_ms"], d["max_ms"], cpu, wpc, ok, "; ".join(notes)))
 if "peak" in label:
     open(peaks, "a").write("%s\t%f\n" % (label, d["rps"]))
 PY
 }
 
-# start_igd SYNC [BIN_DIR]: a fresh igd on core 0; sets igd_pid, dir, token.
+# new_pg_db: a fresh database on PG_URL's server; prints its URL.
+new_pg_db() {
+    local name="igbench_${RANDOM}${RANDOM}"
+    psql "$PG_URL" -qc "CREATE DATABASE $name" >/dev/null
+    pg_dbs+=("$name")
+    echo "${PG_URL%/*}/$name"
+}
+
+# start_igd MODE [BIN_DIR] [PORT] [PG DATABASE URL]: a fresh igd on core 0; sets igd_pid, dir,
+# token. MODE is an audit sync mode (SQLite) or pg (the given database).
 start_igd() {
     bin=${2:-target/release}
+    local port=${3:-$IGD_PORT} db_url=${4:-}
     dir="$work/data-$1-$RANDOM"
     mkdir -p "$dir"
-    TOKIO_WORKER_THREADS=1 INTENTGATE_DATA_DIR="$dir" INTENTGATE_LISTEN="127.0.0.1:${IGD_PORT}" \
+    local store=(INTENTGATE_AUDIT_SYNC="$1")
+    if [ -n "$db_url" ]; then
+        [ -f "$work/audit.pem" ] || "$bin/igctl" gen-key --audit > "$work/audit.pem"
+        store=(INTENTGATE_POSTGRES_URL="$db_url" INTENTGATE_MASTER_KEY="$(printf '5%.0s' $(seq 64))"
+               INTENTGATE_AUDIT_SIGNING_KEY="$work/audit.pem")
+    fi
+    env TOKIO_WORKER_THREADS=1 INTENTGATE_DATA_DIR="$dir" INTENTGATE_LISTEN="127.0.0.1:${port}" \
         INTENTGATE_UPSTREAM_URL="http://127.0.0.1:${STUB_PORT}/mcp" INTENTGATE_POLICY_FILE=policies/example.rego \
-        INTENTGATE_AUDIT_SYNC="$1" LOG_LEVEL=${LOG_LEVEL:-warn} LOG_FORMAT=json \
-        taskset -c 0 "$bin/igd" > "$work/igd-$1.log" 2>&1 &
+        "${store[@]}" LOG_LEVEL=${LOG_LEVEL:-warn} LOG_FORMAT=json \
+        taskset -c 0 "$bin/igd" > "$work/igd-$1-$port.log" 2>&1 &
     igd_pid=$!
     pids+=($igd_pid)
-    for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:${IGD_PORT}/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+    for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:${port}/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
     token=$("$bin/igctl" --socket "$dir/admin.sock" -o json mint --tenant bench --subject load \
         --tools echo --ttl 1d --max-calls 1000000000 | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 }
@@ -155,19 +191,40 @@ for sync in $SYNC; do
 for variant in $VARIANTS; do
     name=${variant%%=*}
     name=${name:+$name }
-    start_igd "$sync" "${variant#*=}"
+    if [ "$sync" = pg2 ]; then
+        # Two replicas on one database, each at RATE/2 from its own load generator.
+        db_url=$(new_pg_db)
+        start_igd pg "${variant#*=}" "$IGD_PORT" "$db_url"; pid_a=$igd_pid; dir_a=$dir
+        start_igd pg "${variant#*=}" "$((IGD_PORT + 1))" "$db_url"; pid_b=$igd_pid
+        token_b=$("$bin/igctl" --socket "$dir/admin.sock" -o json mint --tenant bench --subject load2 \
+            --tools echo --ttl 1d --max-calls 1000000000 | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+        (PGSTAT=1 row "${name}igd pg replica a q=$((RATE / 2))" "$url" "$token" "$pid_a" --rate "$((RATE / 2))" --concurrency "$((CONCURRENCY / 2))" > "$work/row-a") &
+        row "${name}igd pg replica b q=$((RATE / 2))" "http://127.0.0.1:$((IGD_PORT + 1))/v1/mcp" "$token_b" "$pid_b" --rate "$((RATE / 2))" --concurrency "$((CONCURRENCY / 2))" > "$work/row-b"
+        wait
+        cat "$work/row-a" "$work/row-b"
+        dir=$dir_a; igd_pid=$pid_b; stop_igd pg; igd_pid=$pid_a; stop_igd pg
+        echo "| ${name}igd pg2: chain ${chain} (verified through replica a; the server figures cover both replicas' load) | | | | | | | | | |"
+        continue
+    fi
+    db_url=""
+    [ "$sync" = pg ] && db_url=$(new_pg_db)
+    start_igd "$sync" "${variant#*=}" "$IGD_PORT" "$db_url"
+    if [ -n "$db_url" ]; then export PGSTAT=1; else unset PGSTAT; fi
+    label=${sync/#pg/store=postgres}
+    [ "$sync" = pg ] || label="audit=${sync}"
     if [ -n "${PERF:-}" ]; then
         perf record -F 999 ${PERF_CALLGRAPH:--g} -p "$igd_pid" -o "${PERF_OUT:-perf-igd-$sync.data}" -- sleep "${DURATION%s}" >/dev/null 2>&1 &
         perf_pid=$!
     fi
-    row "${name}igd audit=${sync} peak c=${CONCURRENCY}" "$url" "$token" "$igd_pid" --concurrency "$CONCURRENCY"
+    row "${name}igd ${label} peak c=${CONCURRENCY}" "$url" "$token" "$igd_pid" --concurrency "$CONCURRENCY"
     if [ -n "${PERF:-}" ]; then wait "$perf_pid" || true; fi
-    row "${name}igd audit=${sync} q=${RATE}" "$url" "$token" "$igd_pid" --rate "$RATE" --concurrency "$CONCURRENCY"
+    row "${name}igd ${label} q=${RATE}" "$url" "$token" "$igd_pid" --rate "$RATE" --concurrency "$CONCURRENCY"
+    unset PGSTAT
     rss=$(awk '/VmHWM/ {print $2}' "/proc/${igd_pid}/status")
     wal=$(stat -c %s "$dir/igd.db-wal" 2>/dev/null || echo 0)
-    db=$(stat -c %s "$dir/igd.db")
+    db=$(stat -c %s "$dir/igd.db" 2>/dev/null || echo 0)
     stop_igd "$sync"
-    echo "| ${name}igd audit=${sync}: peak RSS $((rss / 1024)) MiB, WAL $((wal / 1048576)) MiB, igd.db $((db / 1048576)) MiB, chain ${chain} | | | | | | | | | |"
+    echo "| ${name}igd ${label}: peak RSS $((rss / 1024)) MiB, WAL $((wal / 1048576)) MiB, igd.db $((db / 1048576)) MiB, chain ${chain} | | | | | | | | | |"
 done
 done
 done

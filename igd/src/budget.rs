@@ -9,9 +9,12 @@
 //! store in blocks ([`Store::grant`](crate::store::Store::grant): at most [`LEASE_BLOCK`], and
 //! at most a quarter of what is left, so the last units go out one at a time) and spends them
 //! from memory; a call waits on the database only when its replica's block is used up. The
-//! store never grants past a ceiling, so all replicas together never pass it. What a replica
-//! holds and does not spend (it stopped or crashed; the window ended) is not handed to another:
-//! the bound on under-use is [`LEASE_BLOCK`] units per dimension and window per replica start.
+//! store never grants past a ceiling, so all replicas together never pass it. Units a replica
+//! has not touched for [`GIVE_BACK_IDLE`] go back to the store, and a call the store granted
+//! nothing waits once (1.2 s) for them before it is refused, so a limit is reached exactly
+//! while every replica runs. Under-use is temporary: units of a replica that crashed stay
+//! granted, at most [`LEASE_BLOCK`] per dimension and window per crash (a stopping replica
+//! gives its units back).
 //! The counters the policy sees are this replica's, merged every resync (about 0.5 s) with
 //! what every replica has committed: they lag other replicas' calls by at most that interval.
 
@@ -115,12 +118,41 @@ struct Dim {
     exhausted: String,
 }
 
-/// Units leased from a shared store and not yet spent, per (key, window).
+/// Units of one dimension a replica holds.
+#[derive(Debug)]
+struct Held {
+    units: u64,
+    /// Last spent, leased or given back to.
+    touched: std::time::Instant,
+}
+
+impl Default for Held {
+    fn default() -> Self {
+        Held {
+            units: 0,
+            touched: std::time::Instant::now(),
+        }
+    }
+}
+
+/// Units leased from a shared store and not yet spent, per (key, window), and the dimensions
+/// recently found exhausted.
 #[derive(Debug)]
 struct Leases {
     store: DynStore,
-    held: Mutex<HashMap<(String, i64), u64>>,
+    held: Mutex<HashMap<(String, i64), Held>>,
+    /// (key, window) → when the store last granted nothing even after waiting for give-backs.
+    exhausted: Mutex<HashMap<(String, i64), std::time::Instant>>,
 }
+
+/// Units a replica has not touched for this long go back to the store (another replica may
+/// need them to reach the limit exactly).
+pub const GIVE_BACK_IDLE: std::time::Duration = std::time::Duration::from_millis(500);
+/// How long a call the store granted nothing waits, once, for other replicas' idle units to
+/// come back before it is refused.
+const GIVE_BACK_WAIT: std::time::Duration = std::time::Duration::from_millis(1200);
+/// A dimension found exhausted after that wait refuses at once for this long.
+const EXHAUSTED_FOR: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Why a reservation could not be made from memory.
 enum Short {
@@ -228,6 +260,7 @@ impl Budgets {
             leases: store.shared().then(|| Leases {
                 store: store.clone(),
                 held: Mutex::new(HashMap::new()),
+                exhausted: Mutex::new(HashMap::new()),
             }),
         };
         for (charge, used) in store.budget_usage().await? {
@@ -361,23 +394,68 @@ impl Budgets {
         })
     }
 
-    /// Take more units of `dim` from the shared store (none left: over budget).
+    /// Take more units of `dim` from the shared store. None left: wait once for other replicas'
+    /// idle units to come back ([`GIVE_BACK_WAIT`]), then over budget (remembered for
+    /// [`EXHAUSTED_FOR`], so calls past a limit are refused at once).
     async fn lease(&self, dim: &Dim) -> Result<(), Refused> {
         let Some(leases) = &self.leases else {
             return Err(Refused::Unavailable("no shared store to lease from".into()));
         };
-        let n = leases
-            .store
-            .grant(&dim.key, dim.win, dim.limit, LEASE_BLOCK.max(dim.units))
-            .await
-            .map_err(|e| Refused::Unavailable(format!("budget storage unavailable: {e}")))?;
-        if n == 0 {
-            return Err(Refused::Over(OverBudget(dim.exhausted.clone())));
+        let key = (dim.key.clone(), dim.win);
+        let recently = lock(&leases.exhausted)
+            .get(&key)
+            .is_some_and(|at| at.elapsed() < EXHAUSTED_FOR);
+        let mut waited = recently;
+        loop {
+            let n = leases
+                .store
+                .grant(&dim.key, dim.win, dim.limit, LEASE_BLOCK.max(dim.units))
+                .await
+                .map_err(|e| Refused::Unavailable(format!("budget storage unavailable: {e}")))?;
+            if n > 0 {
+                lock(&leases.exhausted).remove(&key);
+                let mut held = lock(&leases.held);
+                let h = held.entry(key).or_default();
+                h.units += n;
+                h.touched = std::time::Instant::now();
+                return Ok(());
+            }
+            if waited {
+                lock(&leases.exhausted).insert(key, std::time::Instant::now());
+                return Err(Refused::Over(OverBudget(dim.exhausted.clone())));
+            }
+            waited = true;
+            tokio::time::sleep(GIVE_BACK_WAIT).await;
         }
-        *lock(&leases.held)
-            .entry((dim.key.clone(), dim.win))
-            .or_default() += n;
-        Ok(())
+    }
+
+    /// Give units not touched for [`GIVE_BACK_IDLE`] back to the shared store (called by the
+    /// replica resync, about twice a second), or all of them (`all`: the replica is stopping).
+    pub async fn give_back_idle(&self, all: bool) {
+        let Some(leases) = &self.leases else {
+            return;
+        };
+        let idle: Vec<((String, i64), u64)> = {
+            let mut held = lock(&leases.held);
+            let mut out = Vec::new();
+            held.retain(|k, h| {
+                if !all && h.touched.elapsed() < GIVE_BACK_IDLE {
+                    return true;
+                }
+                if h.units > 0 {
+                    out.push((k.clone(), h.units));
+                }
+                false
+            });
+            out
+        };
+        for ((key, win), units) in idle {
+            if let Err(e) = leases.store.give_back(&key, win, units).await {
+                // Kept, to try again: never spent twice, only given back late.
+                tracing::warn!(error = %e, "cannot give budget units back; keeping them");
+                lock(&leases.held).entry((key, win)).or_default().units += units;
+            }
+        }
     }
 
     /// The shared dimensions a call spends from: each chain level, and the tightest matching
@@ -526,15 +604,16 @@ impl Budgets {
             if let Some(leases) = &self.leases {
                 // Spend leased units for every dimension, or none of them.
                 let mut held = lock(&leases.held);
-                if let Some(i) = dims
-                    .iter()
-                    .position(|d| held.get(&(d.key.clone(), d.win)).copied().unwrap_or(0) < d.units)
-                {
+                if let Some(i) = dims.iter().position(|d| {
+                    held.get(&(d.key.clone(), d.win)).map_or(0, |h| h.units) < d.units
+                }) {
                     return Err(Short::Lease(i));
                 }
+                let now = std::time::Instant::now();
                 for d in dims {
-                    if let Some(n) = held.get_mut(&(d.key.clone(), d.win)) {
-                        *n -= d.units;
+                    if let Some(h) = held.get_mut(&(d.key.clone(), d.win)) {
+                        h.units -= d.units;
+                        h.touched = now;
                     }
                 }
             }
@@ -567,7 +646,9 @@ impl Budgets {
         if let Some(leases) = &self.leases {
             let mut held = lock(&leases.held);
             for d in &r.dims {
-                *held.entry((d.key.clone(), d.win)).or_default() += d.units;
+                let h = held.entry((d.key.clone(), d.win)).or_default();
+                h.units += d.units;
+                h.touched = std::time::Instant::now();
             }
         }
     }

@@ -382,7 +382,11 @@ async fn replica_resync_loop(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Rec
                     feed = None;
                 }
             }
-            _ = stop.changed() => return,
+            _ = stop.changed() => {
+                // Units this replica will not spend go back for the others.
+                gw.budgets.give_back_idle(true).await;
+                return;
+            }
         }
         if let Err(e) = gw.revocations.load(&gw.store).await {
             tracing::warn!(error = %e, "revocation resync failed; keeping the in-memory sets");
@@ -390,6 +394,7 @@ async fn replica_resync_loop(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Rec
         if let Err(e) = gw.budgets.refresh(&gw.store).await {
             tracing::warn!(error = %e, "budget counter resync failed; keeping this replica's view");
         }
+        gw.budgets.give_back_idle(false).await;
     }
 }
 

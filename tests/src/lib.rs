@@ -35,7 +35,9 @@ pub fn ensure_binaries() {
     BUILD.call_once(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "--quiet", "--bins", "-p", "igd", "-p", "igctl"])
+            // The same selection as .ci/run's build: another package set resolves other
+            // dependency features and relinks igd (tens of seconds) on every alternation.
+            .args(["build", "--quiet", "--workspace", "--bins"])
             .current_dir(workspace())
             .status()
             .expect("run cargo build");

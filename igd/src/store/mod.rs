@@ -331,6 +331,9 @@ pub trait Store: Send + Sync + 'static {
     /// time. Returns the units granted; 0 means the ceiling is reached.
     async fn grant(&self, key: &str, win: i64, limit: u64, want: u64) -> StoreResult<u64>;
 
+    /// Return `units` of a dimension a replica leased and will not spend.
+    async fn give_back(&self, key: &str, win: i64, units: u64) -> StoreResult<()>;
+
     /// Charges so far per (tenant, root_jti, jti).
     async fn budget_usage(&self) -> StoreResult<Vec<(BudgetCharge, u64)>>;
     /// Forwarded calls per (tenant, subject, tool, hour) since `since_hour`.

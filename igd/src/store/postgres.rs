@@ -1145,6 +1145,19 @@ impl Store for PostgresStore {
         Ok(n)
     }
 
+    async fn give_back(&self, key: &str, win: i64, units: u64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE budget_grants SET granted = GREATEST(granted - $1, 0) WHERE key = $2 AND win = $3",
+        )
+        .bind(i64_of(units))
+        .bind(col(key))
+        .bind(win)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
     async fn budget_usage(&self) -> StoreResult<Vec<(BudgetCharge, u64)>> {
         let rows = sqlx::query("SELECT tenant, root_jti, jti, used FROM budget_usage")
             .fetch_all(&self.pool)

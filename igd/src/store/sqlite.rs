@@ -1105,6 +1105,19 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn give_back(&self, key: &str, win: i64, units: u64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE budget_grants SET granted = max(granted - ?, 0) WHERE key = ? AND win = ?",
+        )
+        .bind(i64_of(units))
+        .bind(key)
+        .bind(win)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
     async fn budget_usage(&self) -> StoreResult<Vec<(BudgetCharge, u64)>> {
         let rows = sqlx::query("SELECT tenant, root_jti, jti, used FROM budget_usage")
             .fetch_all(&self.pool)

@@ -1014,6 +1014,12 @@ pub async fn grants_never_pass_the_ceiling(store: &dyn Store) {
     });
     let all: u64 = join_all(takes.collect()).await.into_iter().sum();
     assert_eq!(all, 50);
+    // Units given back can be granted again, never more than the ceiling.
+    store.give_back("h/acme/agent", 7, 3).await.unwrap();
+    assert_eq!(store.grant("h/acme/agent", 7, 50, 16).await.unwrap(), 1);
+    assert_eq!(store.grant("h/acme/agent", 7, 50, 16).await.unwrap(), 1);
+    assert_eq!(store.grant("h/acme/agent", 7, 50, 16).await.unwrap(), 1);
+    assert_eq!(store.grant("h/acme/agent", 7, 50, 16).await.unwrap(), 0);
 }
 
 /// Poll futures together until all are done (join_all without a futures dependency).
