@@ -199,8 +199,9 @@ for variant in $VARIANTS; do
         token_b=$("$bin/igctl" --socket "$dir/admin.sock" -o json mint --tenant bench --subject load2 \
             --tools echo --ttl 1d --max-calls 1000000000 | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
         (PGSTAT=1 row "${name}igd pg replica a q=$((RATE / 2))" "$url" "$token" "$pid_a" --rate "$((RATE / 2))" --concurrency "$((CONCURRENCY / 2))" > "$work/row-a") &
+        row_a=$!
         row "${name}igd pg replica b q=$((RATE / 2))" "http://127.0.0.1:$((IGD_PORT + 1))/v1/mcp" "$token_b" "$pid_b" --rate "$((RATE / 2))" --concurrency "$((CONCURRENCY / 2))" > "$work/row-b"
-        wait
+        wait "$row_a"
         cat "$work/row-a" "$work/row-b"
         dir=$dir_a; igd_pid=$pid_b; stop_igd pg; igd_pid=$pid_a; stop_igd pg
         echo "| ${name}igd pg2: chain ${chain} (verified through replica a; the server figures cover both replicas' load) | | | | | | | | | |"

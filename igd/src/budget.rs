@@ -151,6 +151,8 @@ pub const GIVE_BACK_IDLE: std::time::Duration = std::time::Duration::from_millis
 /// How long a call the store granted nothing waits, once, for other replicas' idle units to
 /// come back before it is refused.
 const GIVE_BACK_WAIT: std::time::Duration = std::time::Duration::from_millis(1200);
+/// Most lease rounds one reservation makes before it is refused as contended.
+const MAX_LEASE_ROUNDS: u32 = 32;
 /// A dimension found exhausted after that wait refuses at once for this long.
 const EXHAUSTED_FOR: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -373,11 +375,28 @@ impl Budgets {
             Some(_) => self.dims(tenant, subject, root_jti, levels, tool, now_us),
             None => Vec::new(),
         };
+        let mut rounds = 0;
         loop {
             match self.check_locked(tenant, subject, root_jti, levels, tool, now_us, true, &dims) {
                 Ok(()) => break,
                 Err(Short::Over(over)) => return Err(Refused::Over(over)),
-                Err(Short::Lease(i)) => self.lease(&dims[i]).await?,
+                Err(Short::Lease(i)) => {
+                    // Concurrent calls may spend what this one leased: bounded, never a loop
+                    // without end.
+                    rounds += 1;
+                    if rounds > MAX_LEASE_ROUNDS {
+                        return Err(Refused::Over(OverBudget(format!(
+                            "{} (budget contended across replicas)",
+                            dims[i].exhausted
+                        ))));
+                    }
+                    // In a task of its own: a grant the store committed is always credited,
+                    // even when the caller goes away meanwhile.
+                    let (budgets, dim) = (self.clone(), dims[i].clone());
+                    tokio::spawn(async move { budgets.lease(&dim).await })
+                        .await
+                        .map_err(|e| Refused::Unavailable(format!("budget lease: {e}")))??;
+                }
             }
         }
         Ok(Reservation {
@@ -407,18 +426,29 @@ impl Budgets {
             .is_some_and(|at| at.elapsed() < EXHAUSTED_FOR);
         let mut waited = recently;
         loop {
+            // Until this replica holds the units one call spends (a cost weight may need more
+            // than one grant).
+            let have = lock(&leases.held).get(&key).map_or(0, |h| h.units);
+            if have >= dim.units {
+                return Ok(());
+            }
             let n = leases
                 .store
-                .grant(&dim.key, dim.win, dim.limit, LEASE_BLOCK.max(dim.units))
+                .grant(
+                    &dim.key,
+                    dim.win,
+                    dim.limit,
+                    LEASE_BLOCK.max(dim.units - have),
+                )
                 .await
                 .map_err(|e| Refused::Unavailable(format!("budget storage unavailable: {e}")))?;
             if n > 0 {
                 lock(&leases.exhausted).remove(&key);
                 let mut held = lock(&leases.held);
-                let h = held.entry(key).or_default();
+                let h = held.entry(key.clone()).or_default();
                 h.units += n;
                 h.touched = std::time::Instant::now();
-                return Ok(());
+                continue;
             }
             if waited {
                 lock(&leases.exhausted).insert(key, std::time::Instant::now());
@@ -451,9 +481,9 @@ impl Budgets {
         };
         for ((key, win), units) in idle {
             if let Err(e) = leases.store.give_back(&key, win, units).await {
-                // Kept, to try again: never spent twice, only given back late.
-                tracing::warn!(error = %e, "cannot give budget units back; keeping them");
-                lock(&leases.held).entry((key, win)).or_default().units += units;
+                // The store may have taken them back all the same (a reply lost): dropped here,
+                // never spent twice (under-use, not over-use).
+                tracing::warn!(error = %e, units, "cannot give budget units back; they stay granted");
             }
         }
     }

@@ -445,7 +445,22 @@ impl Signer {
     async fn last_signed(&self, store: &DynStore, tenant: &str) -> Result<Option<Signed>, ()> {
         let known = self.lock_state().heads.get(tenant).cloned();
         if let Some(newer) = self.newer_shared_head(tenant, known.as_ref()).await {
-            return Ok(Some(newer));
+            // Another replica signed further. Continue from there only while the chain still
+            // holds what this replica signed: a restored or rewritten database must not be
+            // re-anchored through a checkpoint signed after the rewrite.
+            let holds_known = match &known {
+                None => true,
+                Some(k) => store
+                    .chain_range(tenant, k.size, k.size.saturating_add(1), 2)
+                    .await
+                    .map(|rows| continues_from(&rows, k))
+                    .map_err(|e| {
+                        tracing::warn!(error = %e, "checkpoint: cannot read the chain");
+                    })?,
+            };
+            if holds_known {
+                return Ok(Some(newer));
+            }
         }
         if known.is_some() {
             return Ok(known);
@@ -551,6 +566,23 @@ impl Signer {
             if !TRUST_KINDS.contains(&e.kind.as_str()) || accepted {
                 continue;
             }
+            // A copy of an entry already in the chain (a replayed marker) is never anchored,
+            // whatever record claims it.
+            let twins = store
+                .query_entries(&crate::store::AuditQuery {
+                    tenant: Some(head.tenant.clone()),
+                    event_id: Some(e.event_id.clone()),
+                    limit: 2,
+                    ..Default::default()
+                })
+                .await
+                .map_err(|err| format!("the entries to sign cannot be read ({err})"))?;
+            if twins.iter().any(|t| t.seq != e.seq) {
+                return Err(format!(
+                    "entry {} ({}) repeats the event id of another entry of the chain (a replayed trust-bearing entry?)",
+                    e.seq, e.kind
+                ));
+            }
             let own = Own::of(&e);
             match pending.iter().position(|o| *o == own) {
                 Some(i) => {
@@ -629,23 +661,36 @@ impl Signer {
         // The state first, then the checkpoint: a head is never published before the signer
         // durably remembers it (else a restart after a failed save would sign a rewrite of
         // what was published), and memory only ever holds what is durable.
-        // With a shared store, an own entry another replica already anchored (its shared
-        // record is gone) is forgotten here too.
-        let still_shared: Option<Vec<String>> = match self.shared.get() {
-            Some(_) => self
-                .shared_own(&head.tenant)
-                .await
-                .ok()
-                .map(|v| v.into_iter().map(|o| o.event_id).collect()),
-            None => None,
-        };
+        // With a shared store, an own entry another replica already anchored is forgotten
+        // too: found in the chain at or before the head now signed (never merely because its
+        // shared record is gone, which anyone with database access could arrange).
+        let mut anchored_elsewhere = Vec::new();
+        if self.shared.get().is_some() {
+            let pending: Vec<Own> = self
+                .lock_state()
+                .own
+                .iter()
+                .filter(|o| o.tenant == head.tenant && !covered.contains(&o.event_id))
+                .cloned()
+                .collect();
+            for own in pending {
+                let q = crate::store::AuditQuery {
+                    tenant: Some(head.tenant.clone()),
+                    event_id: Some(own.event_id.clone()),
+                    limit: 2,
+                    ..Default::default()
+                };
+                if let Ok(found) = store.query_entries(&q).await {
+                    if found.iter().any(|e| e.seq <= head.seq && Own::of(e) == own) {
+                        anchored_elsewhere.push(own.event_id);
+                    }
+                }
+            }
+        }
         let mut next = self.lock_state().clone();
         next.own.retain(|o| {
             !(o.tenant == head.tenant
-                && (covered.contains(&o.event_id)
-                    || still_shared
-                        .as_ref()
-                        .is_some_and(|s| !s.contains(&o.event_id))))
+                && (covered.contains(&o.event_id) || anchored_elsewhere.contains(&o.event_id)))
         });
         next.heads.insert(
             head.tenant.clone(),
