@@ -26,6 +26,8 @@ struct Script {
     legacy: AtomicBool,
     /// Notifications received: (method, Mcp-Session-Id).
     notes: Mutex<Vec<(String, String)>>,
+    /// Methods of the requests received, in order.
+    seen: Mutex<Vec<String>>,
     /// SSE streams whose reader went away while upstream was still writing.
     closed_streams: AtomicUsize,
     stop: AtomicBool,
@@ -149,6 +151,7 @@ fn serve(mut conn: TcpStream, s: &Script) {
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
     let ok = |result: Value| json!({"jsonrpc": "2.0", "id": id, "result": result});
+    s.seen.lock().unwrap().push(method.clone());
     let scenario = s.scenario.lock().unwrap().clone();
     match method.as_str() {
         "server/discover" if s.legacy.load(Ordering::Relaxed) => respond(
@@ -659,8 +662,18 @@ fn agent_gone_while_awaiting_a_json_answer_records_its_outcome_and_cancels() {
         let (token, _) = igd.mint("acme", "agent-gone", "hostile", 10);
         upstream.set("hang");
         let s = send_call(&igd, &token);
-        // The decision is committed (and the call forwarded) before the agent goes away.
+        // The decision is committed and upstream holds the call before the agent goes away
+        // (gone earlier, nothing reached upstream and there is nothing to cancel).
         wait_until("the allow decision", || !outcomes(&igd).is_empty());
+        wait_until("the call upstream", || {
+            upstream
+                .script
+                .seen
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|m| m == "tools/call")
+        });
         drop(s);
         wait_until("the outcome entry", || {
             outcomes(&igd)
