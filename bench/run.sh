@@ -68,13 +68,13 @@ pg_written() { local t=0 p; for p in $(pgrep -u "${pg_user:-postgres}" 2>/dev/nu
 # row LABEL URL TOKEN PID|- mcp-load flags...: run the load, print one table row.
 row() {
     local label=$1 url=$2 token=$3 pid=$4; shift 4
-    local c0=0 w0=0 c1=0 w1=0 pc0=0 pw0=0 pc1=0 pw1=0
+    local c0=0 w0=0 c1=0 w1=0 pc0=0 pw0=0 pc1=0 pw1=0 out="$work/load-$RANDOM$RANDOM.json"
     if [ "$pid" != - ]; then c0=$(cpu_ticks "$pid"); w0=$(written "$pid"); fi
     if [ -n "${PGSTAT:-}" ]; then pc0=$(pg_cpu); pw0=$(pg_written); fi
-    taskset -c 1 target/release/mcp-load --url "$url" --token "$token" --duration "${DURATION%s}" "$@" > "$work/load.json"
+    taskset -c 1 target/release/mcp-load --url "$url" --token "$token" --duration "${DURATION%s}" "$@" > "$out"
     if [ "$pid" != - ]; then c1=$(cpu_ticks "$pid"); w1=$(written "$pid"); fi
     if [ -n "${PGSTAT:-}" ]; then pc1=$(pg_cpu); pw1=$(pg_written); fi
-    python3 - "$work/load.json" "$label" "$pid" "$((c1 - c0))" "$tck" "$((w1 - w0))" "$work/peaks" "${PGSTAT:-}" "$((pc1 - pc0))" "$((pw1 - pw0))" <<'PY'
+    python3 - "$out" "$label" "$pid" "$((c1 - c0))" "$tck" "$((w1 - w0))" "$work/peaks" "${PGSTAT:-}" "$((pc1 - pc0))" "$((pw1 - pw0))" <<'PY'
 import json, sys
 d = json.loads(open(sys.argv[1]).read().splitlines()[-1])
 label, pid, ticks, tck, wb, peaks = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
