@@ -13,11 +13,18 @@ pub fn server_url() -> String {
 pub struct TestDb {
     name: String,
     pub url: String,
+    /// The server's admin URL the database was created from (and is dropped through).
+    server: String,
 }
 
 impl TestDb {
     pub async fn create() -> TestDb {
-        let server = server_url();
+        TestDb::create_on(&server_url()).await
+    }
+
+    /// A fresh database on the server at `server` (a URL to any of its databases).
+    pub async fn create_on(server: &str) -> TestDb {
+        let server = server.to_string();
         let name = format!("igtest_{}", intentgate_proto::ids::new_id());
         let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&server)
             .await
@@ -30,12 +37,19 @@ impl TestDb {
         TestDb {
             url: format!("{base}/{name}"),
             name,
+            server,
         }
     }
 
     /// [`TestDb::create`] from synchronous code.
     pub fn create_blocking() -> TestDb {
         block_on(TestDb::create)
+    }
+
+    /// [`TestDb::create_on`] from synchronous code.
+    pub fn create_on_blocking(server: &str) -> TestDb {
+        let server = server.to_string();
+        block_on(move || async move { TestDb::create_on(&server).await })
     }
 
     /// Run SQL (one or more statements, no parameters) against the database.
@@ -93,7 +107,7 @@ where
 impl Drop for TestDb {
     fn drop(&mut self) {
         let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-        let server = server_url();
+        let server = self.server.clone();
         let _ = std::thread::spawn(move || {
             let Ok(rt) = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -221,4 +235,131 @@ pub fn server_addr() -> String {
         .next()
         .unwrap_or("127.0.0.1:5432")
         .to_string()
+}
+
+/// A PostgreSQL cluster of one test's own (initdb in a temp dir, its own port), so the test can
+/// stop and start the server without touching the one other tests share. Run as root, the
+/// server runs as the `postgres` user (runuser); otherwise as the current user.
+#[derive(Debug)]
+pub struct PrivateCluster {
+    dir: tempfile::TempDir,
+    bin: std::path::PathBuf,
+    pub port: u16,
+}
+
+impl PrivateCluster {
+    pub fn start() -> PrivateCluster {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path().join("bin"))
+            .filter(|p| p.join("initdb").exists())
+            .max()
+            .unwrap_or_else(|| panic!("no PostgreSQL server binaries under /usr/lib/postgresql"));
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+        let cluster = PrivateCluster {
+            dir,
+            bin,
+            port: crate::free_port(),
+        };
+        if is_root() {
+            let _ = std::process::Command::new("chown")
+                .args(["postgres:", &cluster.dir.path().display().to_string()])
+                .status();
+        }
+        let data = cluster.dir.path().join("data");
+        cluster.run(
+            "initdb",
+            &[
+                "-D",
+                &data.display().to_string(),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+        );
+        cluster.start_again();
+        cluster
+    }
+
+    /// A URL of the cluster's `postgres` database.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Stop the server (fast: every connection ends), waiting until it is down.
+    pub fn stop(&self) {
+        let data = self.dir.path().join("data").display().to_string();
+        self.run("pg_ctl", &["-D", &data, "-m", "fast", "-w", "stop"]);
+    }
+
+    /// Start the server, waiting until it accepts connections.
+    pub fn start_again(&self) {
+        let data = self.dir.path().join("data").display().to_string();
+        let log = self.dir.path().join("log").display().to_string();
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.path().display()
+        );
+        self.run(
+            "pg_ctl",
+            &["-D", &data, "-o", &options, "-l", &log, "-w", "start"],
+        );
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let exe = self.bin.join(tool);
+        let mut cmd = if is_root() {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            std::process::Command::new(&exe)
+        };
+        let out = cmd
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("run {tool}: {e}"));
+        assert!(
+            out.status.success(),
+            "{tool} {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        let data = self.dir.path().join("data").display().to_string();
+        let exe = self.bin.join("pg_ctl");
+        let mut cmd = if is_root() {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            std::process::Command::new(&exe)
+        };
+        let _ = cmd
+            .args(["-D", &data, "-m", "immediate", "-w", "stop"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
 }
