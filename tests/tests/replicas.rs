@@ -379,16 +379,16 @@ fn outage_under_load(url: &str, db: &TestDb, cut: impl Fn(), restore: impl Fn())
     );
     assert!(before > 10, "too little load before the outage: {before}");
     let ok = ok.lock().unwrap().clone();
-    assert_gapless(&db, "acme");
-    let stored = allowed_messages(&db, "acme");
+    assert_gapless(db, "acme");
+    let stored = allowed_messages(db, "acme");
     let missing: Vec<_> = ok.iter().filter(|m| !stored.contains(*m)).collect();
     assert!(
         missing.is_empty(),
         "answered without a decision entry: {missing:?}"
     );
     // Outcomes whose commit the outage failed were retained and written once it healed.
-    assert_outcomes(&db, "acme", &ok);
-    assert_gapless(&db, "acme");
+    assert_outcomes(db, "acme", &ok);
+    assert_gapless(db, "acme");
     verify_on(&igd);
     eprintln!(
         "recovered {} ms after the database came back",
