@@ -672,3 +672,111 @@ fn a_truncated_chain_is_detected_and_not_re_anchored() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// `igctl audit verify --server [--tenant T] -o json`: exit code and stdout.
+fn server_verify(igd: &Igd, tenant: Option<&str>) -> (Option<i32>, String) {
+    let mut args = vec!["audit", "verify", "--server", "-o", "json"];
+    if let Some(t) = tenant {
+        args.extend(["--tenant", t]);
+    }
+    let out = igd.igctl(&args);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// A truncation that also deletes the newer checkpoint rows (and rewinds the heads) is still
+/// caught: igd anchors on the head its signer last signed, kept outside the database.
+#[test]
+fn a_truncation_that_deleted_the_newer_checkpoints_is_caught() {
+    let db = TestDb::create_blocking();
+    let dep = Deployment::new(&db.url);
+    let igd = dep.replica(&[]);
+    let (token, _) = igd.mint("acme", "agent", "echo", 1000);
+    assert_eq!(spread_load(&[igd.addr], &token, 6).0, 6);
+    wait_signed(&db, "acme", &[&igd]);
+    let hash =
+        db.query("SELECT body::json ->> 'hash' FROM audit_log WHERE tenant = 'acme' AND seq = 3");
+    db.execute(&format!(
+        "DELETE FROM audit_log WHERE tenant = 'acme' AND seq > 3; \
+         DELETE FROM checkpoints WHERE tenant = 'acme' AND size > 3; \
+         UPDATE audit_heads SET seq = 3, hash = '{}' WHERE tenant = 'acme';",
+        hash[0]
+    ));
+    let (code, text) = server_verify(&igd, Some("acme"));
+    assert_ne!(code, Some(0), "{text}");
+    assert!(text.contains("truncated or rolled back"), "{text}");
+}
+
+/// A chain deleted whole (rows, head, checkpoints, tokens) is reported, not skipped.
+#[test]
+fn a_chain_deleted_whole_is_reported() {
+    let db = TestDb::create_blocking();
+    let dep = Deployment::new(&db.url);
+    let igd = dep.replica(&[]);
+    let (token, _) = igd.mint("acme", "agent", "echo", 1000);
+    let (beta, _) = igd.mint("beta", "agent", "echo", 1000);
+    assert_eq!(spread_load(&[igd.addr], &token, 2).0, 2);
+    assert_eq!(spread_load(&[igd.addr], &beta, 2).0, 2);
+    wait_signed(&db, "beta", &[&igd]);
+    db.execute(
+        "DELETE FROM audit_log WHERE tenant = 'beta'; DELETE FROM audit_heads WHERE tenant = 'beta'; \
+         DELETE FROM checkpoints WHERE tenant = 'beta'; DELETE FROM tokens WHERE tenant = 'beta';",
+    );
+    let (code, text) = server_verify(&igd, None);
+    assert_ne!(code, Some(0), "{text}");
+    let v: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let beta = v["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["tenant"] == "beta")
+        .unwrap_or_else(|| panic!("beta not reported: {v}"));
+    assert_eq!(beta["ok"], false, "{beta}");
+}
+
+/// An old entry rewritten and every hash after it recomputed with the public hash function:
+/// internally consistent, but not what was signed.
+#[test]
+fn a_recomputed_chain_is_caught() {
+    let db = TestDb::create_blocking();
+    let dep = Deployment::new(&db.url);
+    let igd = dep.replica(&[]);
+    let (token, _) = igd.mint("acme", "agent", "echo", 1000);
+    assert_eq!(spread_load(&[igd.addr], &token, 4).0, 4);
+    wait_signed(&db, "acme", &[&igd]);
+    let mut entries: Vec<intentgate_proto::audit::Entry> = db
+        .query("SELECT body FROM audit_log WHERE tenant = 'acme' ORDER BY seq")
+        .iter()
+        .map(|b| serde_json::from_str(b).unwrap())
+        .collect();
+    entries[1].reason = Some("rewritten history".into());
+    let mut sql = String::from("BEGIN;");
+    for i in 1..entries.len() {
+        let (prev_seq, prev_hash) = (entries[i - 1].seq, entries[i - 1].hash.clone());
+        entries[i].seal(prev_seq, &prev_hash);
+        let body = serde_json::to_string(&entries[i])
+            .unwrap()
+            .replace('\'', "''");
+        sql.push_str(&format!(
+            "UPDATE audit_log SET body = '{body}' WHERE tenant = 'acme' AND seq = {};",
+            entries[i].seq
+        ));
+    }
+    let last = entries.last().unwrap();
+    sql.push_str(&format!(
+        "UPDATE audit_heads SET hash = '{}' WHERE tenant = 'acme'; COMMIT;",
+        last.hash
+    ));
+    db.execute(&sql);
+    let (code, r) = verify_acme(&igd);
+    assert_eq!(code, Some(3), "{r}");
+    assert!(
+        r["broken_at"]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("recomputed or rewritten"),
+        "{r}"
+    );
+}
