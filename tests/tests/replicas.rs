@@ -746,6 +746,21 @@ fn a_recomputed_chain_is_caught() {
     let (token, _) = igd.mint("acme", "agent", "echo", 1000);
     assert_eq!(spread_load(&[igd.addr], &token, 4).0, 4);
     wait_signed(&db, "acme", &[&igd]);
+    rewrite_acme(&db, "");
+    let (code, r) = verify_acme(&igd);
+    assert_eq!(code, Some(3), "{r}");
+    assert!(
+        r["broken_at"]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("recomputed or rewritten"),
+        "{r}"
+    );
+}
+
+/// Rewrite acme's second entry and recompute every hash after it (heads included), then run
+/// `extra` SQL in the same transaction; returns the new head's hash.
+fn rewrite_acme(db: &TestDb, extra: &str) -> String {
     let mut entries: Vec<intentgate_proto::audit::Entry> = db
         .query("SELECT body FROM audit_log WHERE tenant = 'acme' ORDER BY seq")
         .iter()
@@ -764,19 +779,78 @@ fn a_recomputed_chain_is_caught() {
             entries[i].seq
         ));
     }
-    let last = entries.last().unwrap();
+    let head = entries.last().unwrap().hash.clone();
     sql.push_str(&format!(
-        "UPDATE audit_heads SET hash = '{}' WHERE tenant = 'acme'; COMMIT;",
-        last.hash
+        "UPDATE audit_heads SET hash = '{head}' WHERE tenant = 'acme'; {extra} COMMIT;"
     ));
     db.execute(&sql);
-    let (code, r) = verify_acme(&igd);
-    assert_eq!(code, Some(3), "{r}");
-    assert!(
-        r["broken_at"]["reason"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("recomputed or rewritten"),
-        "{r}"
+    head
+}
+
+/// Without its state file the signer continues from the newest checkpoint in the database, so
+/// a chain rewritten meanwhile is refused, not anchored.
+#[test]
+fn a_lost_signer_state_does_not_anchor_a_rewritten_chain() {
+    let db = TestDb::create_blocking();
+    let dep = Deployment::new(&db.url);
+    let mut igd = dep.replica(&[]);
+    let (token, _) = igd.mint("acme", "agent", "echo", 1000);
+    assert_eq!(spread_load(&[igd.addr], &token, 3).0, 3);
+    wait_signed(&db, "acme", &[&igd]);
+    igd.kill();
+    let head = rewrite_acme(&db, "");
+    std::fs::remove_file(igd.data_dir.join("audit-signing.state")).unwrap();
+    igd.kill_and_restart();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !igd.logs().contains("refusing to sign") {
+        assert!(Instant::now() < deadline, "no refusal:\n{}", igd.logs());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let signed = db.query(&format!(
+        "SELECT count(*) FROM checkpoints WHERE tenant = 'acme' AND hash = '{head}'"
+    ));
+    assert_eq!(
+        signed,
+        vec!["0".to_string()],
+        "the rewritten head was signed"
     );
+}
+
+/// Without its state file and without any checkpoint left, the signer waits for an operator's
+/// rebaseline; after it, the chain is anchored and verifies.
+#[test]
+fn a_lost_state_and_deleted_checkpoints_wait_for_a_rebaseline() {
+    let db = TestDb::create_blocking();
+    let dep = Deployment::new(&db.url);
+    let mut igd = dep.replica(&[]);
+    let (token, _) = igd.mint("acme", "agent", "echo", 1000);
+    assert_eq!(spread_load(&[igd.addr], &token, 2).0, 2);
+    wait_signed(&db, "acme", &[&igd]);
+    igd.kill();
+    rewrite_acme(&db, "DELETE FROM checkpoints WHERE tenant = 'acme';");
+    std::fs::remove_file(igd.data_dir.join("audit-signing.state")).unwrap();
+    igd.kill_and_restart();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !igd.logs().contains("the chain predates this signer state") {
+        assert!(Instant::now() < deadline, "no refusal:\n{}", igd.logs());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(signed_and_head(&db, "acme").0, 0);
+    let out = igd.igctl(&[
+        "audit",
+        "rebaseline",
+        "--tenant",
+        "acme",
+        "--reason",
+        "checked after a disk loss",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(signed_and_head(&db, "acme").0 > 0);
+    let (code, text) = server_verify(&igd, Some("acme"));
+    assert_eq!(code, Some(0), "{text}");
 }
