@@ -854,3 +854,115 @@ fn a_lost_state_and_deleted_checkpoints_wait_for_a_rebaseline() {
     let (code, text) = server_verify(&igd, Some("acme"));
     assert_eq!(code, Some(0), "{text}");
 }
+
+/// The reported attack, in the database: drop a chain's tail and append one hand-made marker
+/// excusing it. Every verifier refuses it: igd's own, the auditor's with a pin, without one, and
+/// with the public key given. (An evidence pack exported from PostgreSQL verifies before.)
+#[test]
+fn a_dropped_tail_behind_a_forged_marker_fails_every_verifier() {
+    let db = TestDb::create_blocking();
+    let dep = Deployment::new(&db.url);
+    let igd = dep.replica(&[]);
+    let (token, _) = igd.mint("acme", "agent", "echo", 1000);
+    assert_eq!(spread_load(&[igd.addr], &token, 5).0, 5);
+    wait_signed(&db, "acme", &[&igd]);
+    let pin = dep.dir.path().join("pins.json");
+    let pin_arg = pin.to_str().unwrap();
+    let out = igd.igctl(&["audit", "verify", "--tenant", "acme", "--pin", pin_arg]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let pubkey = dep.dir.path().join("audit.pub");
+    std::fs::copy(
+        igd.data_dir
+            .with_file_name("igctl-config")
+            .join("intentgate/audit-keys"),
+        &pubkey,
+    )
+    .unwrap();
+    let pack = dep.dir.path().join("pack.tar.gz");
+    let out = igd.igctl(&[
+        "audit",
+        "evidence",
+        "--tenant",
+        "acme",
+        "--out",
+        pack.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = igctl(
+        &[
+            "audit".into(),
+            "verify-pack".into(),
+            pack.display().to_string(),
+            "--pubkey".into(),
+            pubkey.display().to_string(),
+        ],
+        &[],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let head: u64 = db.query("SELECT seq FROM audit_heads WHERE tenant = 'acme'")[0]
+        .parse()
+        .unwrap();
+    let keep = head - 3;
+    let last: intentgate_proto::audit::Entry = serde_json::from_str(
+        &db.query(&format!(
+            "SELECT body FROM audit_log WHERE tenant = 'acme' AND seq = {keep}"
+        ))[0],
+    )
+    .unwrap();
+    let mut marker = intentgate_proto::audit::Entry {
+        tenant: "acme".into(),
+        kind: "marker".into(),
+        event_id: "f0".repeat(16),
+        ts: last.ts + 1,
+        instance: last.instance.clone(),
+        actor: Some("uid:0".into()),
+        action: Some("prune".into()),
+        reason: Some("retention".into()),
+        cut_seq: Some(1_000_000),
+        cut_hash: Some(last.hash.clone()),
+        ..Default::default()
+    };
+    marker.seal(last.seq, &last.hash);
+    db.execute(&format!(
+        "BEGIN; DELETE FROM audit_log WHERE tenant = 'acme' AND seq > {keep}; {} COMMIT;",
+        append_sql(&marker)
+    ));
+    for args in [
+        vec!["audit", "verify", "--tenant", "acme", "--pin", pin_arg],
+        vec!["audit", "verify", "--tenant", "acme"],
+        vec![
+            "audit",
+            "verify",
+            "--tenant",
+            "acme",
+            "--pubkey",
+            pubkey.to_str().unwrap(),
+        ],
+        vec!["audit", "verify", "--server", "--tenant", "acme"],
+    ] {
+        let out = igd.igctl(&args);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {text}");
+        assert!(text.contains("forged"), "{args:?}: {text}");
+    }
+}
