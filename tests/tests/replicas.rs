@@ -966,3 +966,94 @@ fn a_dropped_tail_behind_a_forged_marker_fails_every_verifier() {
         assert!(text.contains("forged"), "{args:?}: {text}");
     }
 }
+
+/// igd's own verification trusts only its key and keys the rotation path vouches for: a key
+/// announcement rewritten in `_system` (its tail resealed around it), with a rewritten acme
+/// signed by that key and the signer state gone, does not make acme verify.
+#[test]
+fn a_hand_written_key_announcement_is_not_trusted() {
+    use intentgate_proto::audit::Entry;
+    use intentgate_proto::checkpoint::{generate_signing_key_pem, signing_key_from_pem};
+    let db = TestDb::create_blocking();
+    let dep = Deployment::new(&db.url);
+    let mut igd = dep.replica(&[]);
+    let (token, _) = igd.mint("acme", "agent", "echo", 1000);
+    assert_eq!(spread_load(&[igd.addr], &token, 3).0, 3);
+    wait_signed(&db, "acme", &[&igd]);
+    wait_signed(&db, "_system", &[&igd]);
+    assert_eq!(server_verify(&igd, Some("acme")).0, Some(0));
+    igd.kill();
+
+    // A key of the forger's, under the deployment's log name.
+    let note = db.query("SELECT note FROM checkpoints WHERE tenant = 'acme' LIMIT 1");
+    let name = note[0]
+        .lines()
+        .next()
+        .unwrap()
+        .strip_suffix("/acme")
+        .unwrap()
+        .to_string();
+    let (pem, _) = generate_signing_key_pem();
+    let forger = signing_key_from_pem(&pem).unwrap();
+    let forger_key = intentgate_proto::checkpoint::VerifierKey::new(&name, forger.verifying_key());
+    let head_hash = rewrite_acme(&db, "");
+    let head: u64 = db.query("SELECT seq FROM audit_heads WHERE tenant = 'acme'")[0]
+        .parse()
+        .unwrap();
+    let mut system: Vec<Entry> = db
+        .query("SELECT body FROM audit_log WHERE tenant = '_system' ORDER BY seq")
+        .iter()
+        .map(|b| serde_json::from_str(b).unwrap())
+        .collect();
+    let at = system
+        .iter()
+        .position(|e| e.kind == "checkpoint-key")
+        .expect("a key announcement in _system");
+    system[at].target = Some(forger_key.encode());
+    let mut sql = String::from("BEGIN;");
+    for i in at..system.len() {
+        let (seq, hash) = match i {
+            0 => (0, intentgate_proto::audit::GENESIS_HASH.to_string()),
+            _ => (system[i - 1].seq, system[i - 1].hash.clone()),
+        };
+        system[i].seal(seq, &hash);
+        let body = serde_json::to_string(&system[i])
+            .unwrap()
+            .replace('\'', "''");
+        sql.push_str(&format!(
+            "UPDATE audit_log SET body = '{body}' WHERE tenant = '_system' AND seq = {};",
+            system[i].seq
+        ));
+    }
+    let cp = intentgate_proto::checkpoint::Checkpoint {
+        origin: format!("{name}/acme"),
+        size: head,
+        hash: head_hash.clone(),
+    };
+    let forged_note = cp.sign(&name, &forger).unwrap().replace('\'', "''");
+    sql.push_str(&format!(
+        "UPDATE audit_heads SET hash = '{}' WHERE tenant = '_system'; \
+         DELETE FROM checkpoints WHERE tenant = 'acme'; \
+         INSERT INTO checkpoints (tenant, size, hash, note, created_at) VALUES ('acme', {head}, '{head_hash}', '{forged_note}', 9000000000000000); COMMIT;",
+        system.last().unwrap().hash
+    ));
+    db.execute(&sql);
+    // The signer state (the head igd last signed) goes too, so only the keys decide.
+    std::fs::remove_file(igd.data_dir.join("audit-signing.state")).unwrap();
+    igd.kill_and_restart();
+    let (code, text) = server_verify(&igd, Some("acme"));
+    assert_ne!(
+        code,
+        Some(0),
+        "a hand-written key vouched for a rewritten chain: {text}"
+    );
+    let v: Value = serde_json::from_str(text.lines().next().unwrap_or("null")).unwrap();
+    assert_eq!(v["tenants"][0]["ok"], false, "{v}");
+    assert!(
+        v["tenants"][0]["broken_at"]["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("trusted key"),
+        "{v}"
+    );
+}
