@@ -1057,3 +1057,116 @@ fn a_hand_written_key_announcement_is_not_trusted() {
         "{v}"
     );
 }
+
+/// Someone who can write the database but holds no trusted key announces their own key in
+/// `_system` behind a marker claiming a huge cut, rewrites acme and signs it with that key: the
+/// auditor's verification (with the deployment's public key) trusts none of it.
+#[test]
+fn a_key_announced_behind_a_forged_marker_is_not_trusted() {
+    use intentgate_proto::audit::Entry;
+    use intentgate_proto::checkpoint::{generate_signing_key_pem, signing_key_from_pem};
+    let db = TestDb::create_blocking();
+    let dep = Deployment::new(&db.url);
+    let mut igd = dep.replica(&[]);
+    let (token, _) = igd.mint("acme", "agent", "echo", 1000);
+    assert_eq!(spread_load(&[igd.addr], &token, 2).0, 2);
+    for _ in 0..3 {
+        let out = igd.igctl(&["gen-key", "--audit", "--announce"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    wait_signed(&db, "_system", &[&igd]);
+    wait_signed(&db, "acme", &[&igd]);
+    // A first verification pins the deployment's key (what an auditor keeps).
+    let out = igd.igctl(&["audit", "verify", "--tenant", "acme"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let pubkey = dep.dir.path().join("audit.pub");
+    std::fs::copy(
+        igd.data_dir
+            .with_file_name("igctl-config")
+            .join("intentgate/audit-keys"),
+        &pubkey,
+    )
+    .unwrap();
+    let pubkey_arg = pubkey.to_str().unwrap().to_string();
+    let verify = |igd: &Igd| {
+        igd.igctl(&[
+            "audit",
+            "verify",
+            "--tenant",
+            "acme",
+            "--pubkey",
+            &pubkey_arg,
+        ])
+        .status
+        .code()
+    };
+    assert_eq!(verify(&igd), Some(0));
+    igd.kill();
+
+    let note = db.query("SELECT note FROM checkpoints WHERE tenant = 'acme' LIMIT 1");
+    let name = note[0]
+        .lines()
+        .next()
+        .unwrap()
+        .strip_suffix("/acme")
+        .unwrap()
+        .to_string();
+    let (pem, _) = generate_signing_key_pem();
+    let forger = signing_key_from_pem(&pem).unwrap();
+    let forger_key = intentgate_proto::checkpoint::VerifierKey::new(&name, forger.verifying_key());
+    let system: Vec<Entry> = db
+        .query("SELECT body FROM audit_log WHERE tenant = '_system' ORDER BY seq")
+        .iter()
+        .map(|b| serde_json::from_str(b).unwrap())
+        .collect();
+    assert!(system.len() >= 4, "{}", system.len());
+    let mut announce = system[1].clone();
+    announce.target = Some(forger_key.encode());
+    announce.seal(system[0].seq, &system[0].hash);
+    let mut marker = Entry {
+        tenant: "_system".into(),
+        kind: "marker".into(),
+        event_id: "f0".repeat(16),
+        ts: announce.ts + 1,
+        instance: announce.instance.clone(),
+        actor: Some("uid:0".into()),
+        action: Some("prune".into()),
+        reason: Some("retention".into()),
+        cut_seq: Some(1_000_000),
+        cut_hash: Some(announce.hash.clone()),
+        ..Default::default()
+    };
+    marker.seal(announce.seq, &announce.hash);
+    db.execute(&format!(
+        "BEGIN; DELETE FROM audit_log WHERE tenant = '_system' AND seq >= 2; {} {} COMMIT;",
+        append_sql(&announce),
+        append_sql(&marker)
+    ));
+    let head_hash = rewrite_acme(&db, "");
+    let head: u64 = db.query("SELECT seq FROM audit_heads WHERE tenant = 'acme'")[0]
+        .parse()
+        .unwrap();
+    let cp = intentgate_proto::checkpoint::Checkpoint {
+        origin: format!("{name}/acme"),
+        size: head,
+        hash: head_hash.clone(),
+    };
+    let forged_note = cp.sign(&name, &forger).unwrap().replace('\'', "''");
+    db.execute(&format!(
+        "DELETE FROM checkpoints WHERE tenant = 'acme'; \
+         INSERT INTO checkpoints (tenant, size, hash, note, created_at) VALUES ('acme', {head}, '{head_hash}', '{forged_note}', 9000000000000000);"
+    ));
+    igd.kill_and_restart();
+    // The forged key is not trusted, so nothing vouches for the rewritten chain (exit 6).
+    assert_eq!(verify(&igd), Some(6));
+}
