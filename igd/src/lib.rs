@@ -75,6 +75,14 @@ pub fn check_config(settings: &Settings) -> Result<(), RunError> {
     if settings.master_key.is_some() || settings.postgres_url.is_some() {
         secrets::load_keys(settings)?;
     }
+    // With PostgreSQL the audit signing key must be given (replicas sign with one key); on the
+    // embedded default a missing one is generated at start, so nothing to check here.
+    if settings.postgres_url.is_some() {
+        checkpoints::load_key(
+            settings,
+            std::env::var_os("CREDENTIALS_DIRECTORY").map(Into::into),
+        )?;
+    }
     load_policy(settings)?;
     upstream::Upstream::from_settings(settings).map_err(|m| ConfigError::new("upstream_url", m))?;
     tls::AgentTls::from_settings(settings)?;
@@ -193,6 +201,12 @@ async fn open_gateway(settings: &Settings) -> Result<Opened, RunError> {
     let keys = secrets::load_keys(settings)?;
     let instance =
         secrets::instance_id(&settings.data_dir).map_err(io_err("cannot keep instance.id"))?;
+    // The signing key before the store: a missing one is a configuration error (exit 64) even
+    // when the database cannot be reached.
+    let (signing_key, state_path) = checkpoints::load_key(
+        settings,
+        std::env::var_os("CREDENTIALS_DIRECTORY").map(Into::into),
+    )?;
     let store = open_store(settings).await?;
     let deployment_id = match &settings.deployment_id {
         Some(id) => id.clone(),
@@ -204,10 +218,6 @@ async fn open_gateway(settings: &Settings) -> Result<Opened, RunError> {
     };
     upstream.warn_at_start();
     let budgets = budget::Budgets::load(&store, settings).await?;
-    let (signing_key, state_path) = checkpoints::load_key(
-        settings,
-        std::env::var_os("CREDENTIALS_DIRECTORY").map(Into::into),
-    )?;
     let existing: Vec<String> = store
         .chain_heads()
         .await?

@@ -1170,3 +1170,56 @@ fn a_key_announced_behind_a_forged_marker_is_not_trusted() {
     // The forged key is not trusted, so nothing vouches for the rewritten chain (exit 6).
     assert_eq!(verify(&igd), Some(6));
 }
+
+/// With PostgreSQL every replica must use the same keys: a missing master key or audit signing
+/// key exits 64 naming it, at start and in `igd check-config`; a bad pool setting too.
+#[test]
+fn postgres_requires_the_shared_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("audit.pem");
+    write_audit_key(&key);
+    let url = "postgres://postgres@127.0.0.1:5432/never_used";
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(igd_bin());
+        cmd.args(args)
+            .env_clear()
+            .env("INTENTGATE_DATA_DIR", dir.path())
+            .env("INTENTGATE_POSTGRES_URL", url);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    for args in [&["check-config"][..], &[][..]] {
+        let (code, text) = run(
+            args,
+            &[("INTENTGATE_AUDIT_SIGNING_KEY", key.to_str().unwrap())],
+        );
+        assert_eq!(code, Some(64), "{args:?}: {text}");
+        assert!(text.contains("INTENTGATE_MASTER_KEY"), "{args:?}: {text}");
+        let (code, text) = run(args, &[("INTENTGATE_MASTER_KEY", MASTER)]);
+        assert_eq!(code, Some(64), "{args:?}: {text}");
+        assert!(
+            text.contains("INTENTGATE_AUDIT_SIGNING_KEY"),
+            "{args:?}: {text}"
+        );
+    }
+    let (code, text) = run(
+        &["check-config"],
+        &[
+            ("INTENTGATE_MASTER_KEY", MASTER),
+            ("INTENTGATE_AUDIT_SIGNING_KEY", key.to_str().unwrap()),
+            ("INTENTGATE_POSTGRES_POOL_SIZE", "0"),
+        ],
+    );
+    assert_eq!(code, Some(64), "{text}");
+    assert!(text.contains("INTENTGATE_POSTGRES_POOL_SIZE"), "{text}");
+}
