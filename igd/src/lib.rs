@@ -95,6 +95,7 @@ async fn open_store(settings: &Settings) -> Result<DynStore, RunError> {
         let pg = store::postgres::PgSettings {
             pool_size: settings.postgres_pool_size,
             statement_timeout_ms: settings.postgres_statement_timeout_ms,
+            durable: settings.audit_sync == config::AuditSync::Full,
         };
         let store = store::postgres::PostgresStore::connect(url.expose(), pg).await?;
         return Ok(Arc::new(store));

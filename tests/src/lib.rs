@@ -787,3 +787,25 @@ pub fn write_audit_key(path: &std::path::Path) {
     assert!(!key.is_empty(), "igctl gen-key --audit printed nothing");
     std::fs::write(path, key).expect("write the audit key");
 }
+
+/// A hand-made marker claiming a cut at `cut_seq`, sealed onto `prev`.
+pub fn forged_marker(
+    prev: &intentgate_proto::audit::Entry,
+    cut_seq: u64,
+) -> intentgate_proto::audit::Entry {
+    let mut m = intentgate_proto::audit::Entry {
+        tenant: prev.tenant.clone(),
+        kind: "marker".into(),
+        event_id: "f0".repeat(16),
+        ts: prev.ts + 1,
+        instance: prev.instance.clone(),
+        actor: Some("uid:0".into()),
+        action: Some("prune".into()),
+        reason: Some("retention".into()),
+        cut_seq: Some(cut_seq),
+        cut_hash: Some(prev.hash.clone()),
+        ..Default::default()
+    };
+    m.seal(prev.seq, &prev.hash);
+    m
+}

@@ -835,28 +835,6 @@ fn forged_checkpoint_sql(
     )
 }
 
-/// A hand-made marker claiming a cut at `cut_seq`, sealed onto `prev`.
-fn forged_marker(
-    prev: &intentgate_proto::audit::Entry,
-    cut_seq: u64,
-) -> intentgate_proto::audit::Entry {
-    let mut m = intentgate_proto::audit::Entry {
-        tenant: prev.tenant.clone(),
-        kind: "marker".into(),
-        event_id: "f0".repeat(16),
-        ts: prev.ts + 1,
-        instance: prev.instance.clone(),
-        actor: Some("uid:0".into()),
-        action: Some("prune".into()),
-        reason: Some("retention".into()),
-        cut_seq: Some(cut_seq),
-        cut_hash: Some(prev.hash.clone()),
-        ..Default::default()
-    };
-    m.seal(prev.seq, &prev.hash);
-    m
-}
-
 fn code_and_text(out: &std::process::Output) -> (Option<i32>, String) {
     (
         out.status.code(),

@@ -582,20 +582,7 @@ fn tampering_with_the_database_is_detected() {
         ))[0],
     )
     .unwrap();
-    let mut marker = intentgate_proto::audit::Entry {
-        tenant: "acme".into(),
-        kind: "marker".into(),
-        event_id: "f0".repeat(16),
-        ts: last.ts + 1,
-        instance: last.instance.clone(),
-        actor: Some("uid:0".into()),
-        action: Some("prune".into()),
-        reason: Some("retention".into()),
-        cut_seq: Some(2),
-        cut_hash: Some(last.hash.clone()),
-        ..Default::default()
-    };
-    marker.seal(last.seq, &last.hash);
+    let marker = forged_marker(&last, 2);
     db.execute(&format!(
         "BEGIN; {} INSERT INTO meta (key, value) VALUES ('signer-own' || chr(31) || 'acme' || chr(31) || '{}', '{} {}'); COMMIT;",
         append_sql(&marker),
@@ -925,20 +912,7 @@ fn a_dropped_tail_behind_a_forged_marker_fails_every_verifier() {
         ))[0],
     )
     .unwrap();
-    let mut marker = intentgate_proto::audit::Entry {
-        tenant: "acme".into(),
-        kind: "marker".into(),
-        event_id: "f0".repeat(16),
-        ts: last.ts + 1,
-        instance: last.instance.clone(),
-        actor: Some("uid:0".into()),
-        action: Some("prune".into()),
-        reason: Some("retention".into()),
-        cut_seq: Some(1_000_000),
-        cut_hash: Some(last.hash.clone()),
-        ..Default::default()
-    };
-    marker.seal(last.seq, &last.hash);
+    let marker = forged_marker(&last, 1_000_000);
     db.execute(&format!(
         "BEGIN; DELETE FROM audit_log WHERE tenant = 'acme' AND seq > {keep}; {} COMMIT;",
         append_sql(&marker)
@@ -1133,20 +1107,7 @@ fn a_key_announced_behind_a_forged_marker_is_not_trusted() {
     let mut announce = system[1].clone();
     announce.target = Some(forger_key.encode());
     announce.seal(system[0].seq, &system[0].hash);
-    let mut marker = Entry {
-        tenant: "_system".into(),
-        kind: "marker".into(),
-        event_id: "f0".repeat(16),
-        ts: announce.ts + 1,
-        instance: announce.instance.clone(),
-        actor: Some("uid:0".into()),
-        action: Some("prune".into()),
-        reason: Some("retention".into()),
-        cut_seq: Some(1_000_000),
-        cut_hash: Some(announce.hash.clone()),
-        ..Default::default()
-    };
-    marker.seal(announce.seq, &announce.hash);
+    let marker = forged_marker(&announce, 1_000_000);
     db.execute(&format!(
         "BEGIN; DELETE FROM audit_log WHERE tenant = '_system' AND seq >= 2; {} {} COMMIT;",
         append_sql(&announce),

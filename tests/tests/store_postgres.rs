@@ -135,3 +135,36 @@ async fn changes_are_announced_to_other_replicas() {
         .expect("feed open");
     assert_eq!(b.stops().await.expect("stops").len(), 1);
 }
+
+/// `INTENTGATE_AUDIT_SYNC=full` makes igd's commits wait for the WAL flush even where the
+/// database's default says otherwise; `normal` keeps the database's setting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_audit_sync_overrides_a_relaxed_server_default() {
+    let db = TestDb::create().await;
+    let name = db.url.rsplit('/').next().unwrap().to_string();
+    let setup = PostgresStore::connect(&db.url, PgSettings::default())
+        .await
+        .expect("connect");
+    sqlx::query(&format!(
+        "ALTER DATABASE {name} SET synchronous_commit = off"
+    ))
+    .execute(setup.pool())
+    .await
+    .expect("alter");
+    for (durable, want) in [(false, "off"), (true, "on")] {
+        let store = PostgresStore::connect(
+            &db.url,
+            PgSettings {
+                durable,
+                ..PgSettings::default()
+            },
+        )
+        .await
+        .expect("connect");
+        let got: String = sqlx::query_scalar("SHOW synchronous_commit")
+            .fetch_one(store.pool())
+            .await
+            .expect("show");
+        assert_eq!(got, want, "durable {durable}");
+    }
+}

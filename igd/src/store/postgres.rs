@@ -35,6 +35,9 @@ pub struct PgSettings {
     pub pool_size: u32,
     /// `statement_timeout` of every connection; also how long a call waits for a connection.
     pub statement_timeout_ms: u64,
+    /// `INTENTGATE_AUDIT_SYNC=full`: every commit waits for the server's WAL flush
+    /// (`synchronous_commit = on`) whatever the server's default; `normal` keeps the default.
+    pub durable: bool,
 }
 
 impl Default for PgSettings {
@@ -42,6 +45,7 @@ impl Default for PgSettings {
         PgSettings {
             pool_size: 16,
             statement_timeout_ms: 5000,
+            durable: false,
         }
     }
 }
@@ -153,6 +157,11 @@ impl PostgresStore {
                 ("tcp_keepalives_interval", "5".to_string()),
                 ("tcp_keepalives_count", "3".to_string()),
             ]);
+        let options = if settings.durable {
+            options.options([("synchronous_commit", "on")])
+        } else {
+            options
+        };
         let wait = Duration::from_millis(settings.statement_timeout_ms.max(100));
         // One more than the setting: the change listener keeps a connection of its own.
         let pool = PgPoolOptions::new()
