@@ -40,6 +40,9 @@ _igctl() {
             igctl,mint)
                 cmd="igctl__subcmd__mint"
                 ;;
+            igctl,policy)
+                cmd="igctl__subcmd__policy"
+                ;;
             igctl,revocations)
                 cmd="igctl__subcmd__revocations"
                 ;;
@@ -139,6 +142,9 @@ _igctl() {
             igctl__subcmd__help,mint)
                 cmd="igctl__subcmd__help__subcmd__mint"
                 ;;
+            igctl__subcmd__help,policy)
+                cmd="igctl__subcmd__help__subcmd__policy"
+                ;;
             igctl__subcmd__help,revocations)
                 cmd="igctl__subcmd__help__subcmd__revocations"
                 ;;
@@ -184,6 +190,15 @@ _igctl() {
             igctl__subcmd__help__subcmd__audit,verify-pack)
                 cmd="igctl__subcmd__help__subcmd__audit__subcmd__verify__subcmd__pack"
                 ;;
+            igctl__subcmd__help__subcmd__policy,check)
+                cmd="igctl__subcmd__help__subcmd__policy__subcmd__check"
+                ;;
+            igctl__subcmd__help__subcmd__policy,eval)
+                cmd="igctl__subcmd__help__subcmd__policy__subcmd__eval"
+                ;;
+            igctl__subcmd__help__subcmd__policy,test)
+                cmd="igctl__subcmd__help__subcmd__policy__subcmd__test"
+                ;;
             igctl__subcmd__help__subcmd__token,attenuate)
                 cmd="igctl__subcmd__help__subcmd__token__subcmd__attenuate"
                 ;;
@@ -192,6 +207,30 @@ _igctl() {
                 ;;
             igctl__subcmd__help__subcmd__tokens,list)
                 cmd="igctl__subcmd__help__subcmd__tokens__subcmd__list"
+                ;;
+            igctl__subcmd__policy,check)
+                cmd="igctl__subcmd__policy__subcmd__check"
+                ;;
+            igctl__subcmd__policy,eval)
+                cmd="igctl__subcmd__policy__subcmd__eval"
+                ;;
+            igctl__subcmd__policy,help)
+                cmd="igctl__subcmd__policy__subcmd__help"
+                ;;
+            igctl__subcmd__policy,test)
+                cmd="igctl__subcmd__policy__subcmd__test"
+                ;;
+            igctl__subcmd__policy__subcmd__help,check)
+                cmd="igctl__subcmd__policy__subcmd__help__subcmd__check"
+                ;;
+            igctl__subcmd__policy__subcmd__help,eval)
+                cmd="igctl__subcmd__policy__subcmd__help__subcmd__eval"
+                ;;
+            igctl__subcmd__policy__subcmd__help,help)
+                cmd="igctl__subcmd__policy__subcmd__help__subcmd__help"
+                ;;
+            igctl__subcmd__policy__subcmd__help,test)
+                cmd="igctl__subcmd__policy__subcmd__help__subcmd__test"
                 ;;
             igctl__subcmd__token,attenuate)
                 cmd="igctl__subcmd__token__subcmd__attenuate"
@@ -230,7 +269,7 @@ _igctl() {
 
     case "${cmd}" in
         igctl)
-            opts="-o -h -V --socket --url --ca --token --output --help --version mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help"
+            opts="-o -h -V --socket --url --ca --token --output --help --version mint tokens revoke revocations stop unstop token gen-key tenants agents health audit policy completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1026,7 +1065,7 @@ _igctl() {
             return 0
             ;;
         igctl__subcmd__help)
-            opts="mint tokens revoke revocations stop unstop token gen-key tenants agents health audit completions man help"
+            opts="mint tokens revoke revocations stop unstop token gen-key tenants agents health audit policy completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1263,6 +1302,62 @@ _igctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        igctl__subcmd__help__subcmd__policy)
+            opts="check test eval"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__help__subcmd__policy__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__help__subcmd__policy__subcmd__eval)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__help__subcmd__policy__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         igctl__subcmd__help__subcmd__revocations)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1468,6 +1563,240 @@ _igctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__policy)
+            opts="-o -h --socket --url --ca --token --output --help check test eval help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__policy__subcmd__check)
+            opts="-o -h --socket --url --ca --token --output --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__policy__subcmd__eval)
+            opts="-i -o -h --input --timeout-ms --socket --url --ca --token --output --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --input)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__policy__subcmd__help)
+            opts="check test eval help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__policy__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__policy__subcmd__help__subcmd__eval)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__policy__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__policy__subcmd__help__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        igctl__subcmd__policy__subcmd__test)
+            opts="-o -h --socket --url --ca --token --output --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

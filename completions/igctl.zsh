@@ -507,6 +507,104 @@ esac
     ;;
 esac
 ;;
+(policy)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+":: :_igctl__subcmd__policy_commands" \
+"*::: :->policy" \
+&& ret=0
+
+    case $state in
+    (policy)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-policy-command-$line[1]:"
+        case $line[1] in
+            (check)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+'*::files -- Policy files (*_test.rego ones are its tests) or directories:_files' \
+&& ret=0
+;;
+(test)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+'*::dirs -- Directories (or files, taken together as one policy):_files' \
+&& ret=0
+;;
+(eval)
+_arguments "${_arguments_options[@]}" : \
+'-i+[The input document (DESIGN §4.3)\: JSON text, @FILE, or - for standard input]:JSON:_default' \
+'--input=[The input document (DESIGN §4.3)\: JSON text, @FILE, or - for standard input]:JSON:_default' \
+'--timeout-ms=[Evaluation time limit in milliseconds (igd'\''s INTENTGATE_POLICY_TIMEOUT_MS)]:MS:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+'*::files -- Policy files or a directory (*_test.rego files are left out):_files' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_igctl__subcmd__policy__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-policy-help-command-$line[1]:"
+        case $line[1] in
+            (check)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(test)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(eval)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
@@ -672,6 +770,34 @@ _arguments "${_arguments_options[@]}" : \
     ;;
 esac
 ;;
+(policy)
+_arguments "${_arguments_options[@]}" : \
+":: :_igctl__subcmd__help__subcmd__policy_commands" \
+"*::: :->policy" \
+&& ret=0
+
+    case $state in
+    (policy)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-help-policy-command-$line[1]:"
+        case $line[1] in
+            (check)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(test)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(eval)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -708,6 +834,7 @@ _igctl_commands() {
 'agents:Agents seen in the audit log\: first and last seen, calls allowed and refused' \
 'health:Ask igd whether it is ready' \
 'audit:Read and verify the audit log' \
+'policy:Rego policies\: check, test and evaluate them offline' \
 'completions:Print shell completions' \
 'man:Print the man page (roff)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -864,6 +991,7 @@ _igctl__subcmd__help_commands() {
 'agents:Agents seen in the audit log\: first and last seen, calls allowed and refused' \
 'health:Ask igd whether it is ready' \
 'audit:Read and verify the audit log' \
+'policy:Rego policies\: check, test and evaluate them offline' \
 'completions:Print shell completions' \
 'man:Print the man page (roff)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -959,6 +1087,30 @@ _igctl__subcmd__help__subcmd__mint_commands() {
     local commands; commands=()
     _describe -t commands 'igctl help mint commands' commands "$@"
 }
+(( $+functions[_igctl__subcmd__help__subcmd__policy_commands] )) ||
+_igctl__subcmd__help__subcmd__policy_commands() {
+    local commands; commands=(
+'check:Parse and compile policies and their tests, and check the entrypoint (\`decision\` in package \`intentgate.policy\`), the size limits and the safety rules (no network, clock or randomness builtins). Offline. Each directory holding .rego files (searched recursively) is one policy; the files named are one more. Problems are printed as FILE\:LINE\:COLUMN\: MESSAGE; exit 1 if there is any' \
+'test:Run the policies'\'' tests, like \`opa test\`\: every rule named test_* (in *_test.rego files and in the policy) evaluated as data.PACKAGE.RULE passes when it is true; todo_test_* rules are skipped. Offline. Each directory holding .rego files (searched recursively) is one policy with its tests. Exit 1 on a failed test or a policy that does not load' \
+'eval:Evaluate a policy'\''s decision for one input, as igd would decide a call (offline). A deny is an answer\: the exit code is 0' \
+    )
+    _describe -t commands 'igctl help policy commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__policy__subcmd__check_commands] )) ||
+_igctl__subcmd__help__subcmd__policy__subcmd__check_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help policy check commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__policy__subcmd__eval_commands] )) ||
+_igctl__subcmd__help__subcmd__policy__subcmd__eval_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help policy eval commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__policy__subcmd__test_commands] )) ||
+_igctl__subcmd__help__subcmd__policy__subcmd__test_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help policy test commands' commands "$@"
+}
 (( $+functions[_igctl__subcmd__help__subcmd__revocations_commands] )) ||
 _igctl__subcmd__help__subcmd__revocations_commands() {
     local commands; commands=()
@@ -1023,6 +1175,61 @@ _igctl__subcmd__man_commands() {
 _igctl__subcmd__mint_commands() {
     local commands; commands=()
     _describe -t commands 'igctl mint commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy_commands] )) ||
+_igctl__subcmd__policy_commands() {
+    local commands; commands=(
+'check:Parse and compile policies and their tests, and check the entrypoint (\`decision\` in package \`intentgate.policy\`), the size limits and the safety rules (no network, clock or randomness builtins). Offline. Each directory holding .rego files (searched recursively) is one policy; the files named are one more. Problems are printed as FILE\:LINE\:COLUMN\: MESSAGE; exit 1 if there is any' \
+'test:Run the policies'\'' tests, like \`opa test\`\: every rule named test_* (in *_test.rego files and in the policy) evaluated as data.PACKAGE.RULE passes when it is true; todo_test_* rules are skipped. Offline. Each directory holding .rego files (searched recursively) is one policy with its tests. Exit 1 on a failed test or a policy that does not load' \
+'eval:Evaluate a policy'\''s decision for one input, as igd would decide a call (offline). A deny is an answer\: the exit code is 0' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'igctl policy commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__check_commands] )) ||
+_igctl__subcmd__policy__subcmd__check_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy check commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__eval_commands] )) ||
+_igctl__subcmd__policy__subcmd__eval_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy eval commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__help_commands] )) ||
+_igctl__subcmd__policy__subcmd__help_commands() {
+    local commands; commands=(
+'check:Parse and compile policies and their tests, and check the entrypoint (\`decision\` in package \`intentgate.policy\`), the size limits and the safety rules (no network, clock or randomness builtins). Offline. Each directory holding .rego files (searched recursively) is one policy; the files named are one more. Problems are printed as FILE\:LINE\:COLUMN\: MESSAGE; exit 1 if there is any' \
+'test:Run the policies'\'' tests, like \`opa test\`\: every rule named test_* (in *_test.rego files and in the policy) evaluated as data.PACKAGE.RULE passes when it is true; todo_test_* rules are skipped. Offline. Each directory holding .rego files (searched recursively) is one policy with its tests. Exit 1 on a failed test or a policy that does not load' \
+'eval:Evaluate a policy'\''s decision for one input, as igd would decide a call (offline). A deny is an answer\: the exit code is 0' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'igctl policy help commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__help__subcmd__check_commands] )) ||
+_igctl__subcmd__policy__subcmd__help__subcmd__check_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy help check commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__help__subcmd__eval_commands] )) ||
+_igctl__subcmd__policy__subcmd__help__subcmd__eval_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy help eval commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__help__subcmd__help_commands] )) ||
+_igctl__subcmd__policy__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy help help commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__help__subcmd__test_commands] )) ||
+_igctl__subcmd__policy__subcmd__help__subcmd__test_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy help test commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__test_commands] )) ||
+_igctl__subcmd__policy__subcmd__test_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy test commands' commands "$@"
 }
 (( $+functions[_igctl__subcmd__revocations_commands] )) ||
 _igctl__subcmd__revocations_commands() {

@@ -82,6 +82,12 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Rego policies: check, test and evaluate them offline; drafts, dry-run, diff, promote,
+    /// rollback and the active policy in igd.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -323,6 +329,131 @@ pub struct AuditListArgs {
     /// Continue after this cursor (`next_cursor` of the previous page).
     #[arg(long)]
     pub cursor: Option<String>,
+}
+
+/// `policy …`. `check`, `test` and `eval` run here, offline, with the policy implementation
+/// igd uses; the daemon is not asked.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Parse and compile policies and their tests, and check the entrypoint (`decision` in
+    /// package `intentgate.policy`), the size limits and the safety rules (no network, clock
+    /// or randomness builtins). Offline. Each directory holding .rego files (searched
+    /// recursively) is one policy; the files named are one more. Problems are printed as
+    /// FILE:LINE:COLUMN: MESSAGE; exit 1 if there is any.
+    Check {
+        /// Policy files (*_test.rego ones are its tests) or directories.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Run the policies' tests, like `opa test`: every rule named test_* (in *_test.rego files
+    /// and in the policy) evaluated as data.PACKAGE.RULE passes when it is true; todo_test_*
+    /// rules are skipped. Offline. Each directory holding .rego files (searched recursively)
+    /// is one policy with its tests. Exit 1 on a failed test or a policy that does not load.
+    Test {
+        /// Directories (or files, taken together as one policy).
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+    },
+    /// Evaluate a policy's decision for one input, as igd would decide a call (offline). A
+    /// deny is an answer: the exit code is 0.
+    Eval(PolicyEvalArgs),
+    /// Drafts in igd's policy store: a policy module and its *_test.rego modules, compiled and
+    /// tested by igd before they are stored.
+    Draft {
+        #[command(subcommand)]
+        command: PolicyDraftCommand,
+    },
+    /// Replay a candidate policy (a draft id or policy files) over the decisions recorded in a
+    /// window (default: the last 24 hours), on their recorded inputs: how many calls it would
+    /// allow, block and escalate, the transition matrix from what was decided then, and sample
+    /// calls whose verdict changes. A progress bar on a terminal.
+    DryRun {
+        /// A draft id (d-…) or policy files / a directory.
+        #[arg(value_name = "DRAFT|FILE")]
+        candidate: String,
+        #[command(flatten)]
+        window: PolicyWindowArgs,
+    },
+    /// Compare two policies (draft ids or files): the source diff, then B replayed against A on
+    /// the same recorded inputs.
+    Diff {
+        #[arg(value_name = "A")]
+        a: String,
+        #[arg(value_name = "B")]
+        b: String,
+        #[command(flatten)]
+        window: PolicyWindowArgs,
+    },
+    /// Make a draft the active policy, on every replica within a second. igd compiles it and
+    /// runs its tests again first. A step-up action: pass --totp once TOTP is enrolled.
+    Promote {
+        /// The draft id (d-…).
+        draft_id: String,
+        /// A fresh TOTP code (sent as X-IntentGate-TOTP).
+        #[arg(long, value_name = "CODE")]
+        totp: Option<String>,
+    },
+    /// Return to the policy that was active before the current one (repeat to go further
+    /// back; before the first promotion, the policy file decides). A step-up action.
+    Rollback {
+        /// A fresh TOTP code (sent as X-IntentGate-TOTP).
+        #[arg(long, value_name = "CODE")]
+        totp: Option<String>,
+    },
+    /// Show what decides now (store, file or embedded default), its revision and the store's
+    /// recent changes; --clear deactivates the store's policy (the file decides again).
+    Active {
+        #[arg(long)]
+        clear: bool,
+        /// With --clear: a fresh TOTP code (sent as X-IntentGate-TOTP).
+        #[arg(long, value_name = "CODE", requires = "clear")]
+        totp: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyDraftCommand {
+    /// Store a draft: one policy module and its *_test.rego files (or a directory of them).
+    Create {
+        /// Default: the directory's name.
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// List drafts.
+    List,
+    /// Show a draft with its sources.
+    Show { id: String },
+    /// Delete a draft (what is active, and what a rollback returns to, keep their own copy).
+    Delete { id: String },
+}
+
+/// The window of recorded decisions a dry-run replays.
+#[derive(Debug, Args)]
+pub struct PolicyWindowArgs {
+    /// Start (RFC 3339); default: 24 hours before --to.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// End (RFC 3339); default: now.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Most divergent calls to show.
+    #[arg(long, default_value_t = 20)]
+    pub samples: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyEvalArgs {
+    /// Policy files or a directory (*_test.rego files are left out).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The input document (DESIGN §4.3): JSON text, @FILE, or - for standard input.
+    #[arg(long, short = 'i', value_name = "JSON")]
+    pub input: String,
+    /// Evaluation time limit in milliseconds (igd's INTENTGATE_POLICY_TIMEOUT_MS).
+    #[arg(long, default_value_t = 50, value_name = "MS")]
+    pub timeout_ms: u64,
 }
 
 /// Parse `90`, `90s`, `15m`, `1h`, `7d` into seconds.

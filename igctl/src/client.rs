@@ -232,6 +232,8 @@ fn tls_config(ca: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, CliError> 
 pub struct Client {
     endpoint: Endpoint,
     tls: Option<Arc<rustls::ClientConfig>>,
+    /// A TOTP code for a step-up action, sent as `X-IntentGate-TOTP` (never logged).
+    step_up: Option<String>,
 }
 
 impl std::fmt::Debug for Client {
@@ -252,7 +254,17 @@ impl Client {
             }
             _ => None,
         };
-        Ok(Client { endpoint, tls })
+        Ok(Client {
+            endpoint,
+            tls,
+            step_up: None,
+        })
+    }
+
+    /// Send `code` with every request as the step-up proof (`X-IntentGate-TOTP`).
+    pub fn with_step_up(mut self, code: Option<String>) -> Self {
+        self.step_up = code;
+        self
     }
 
     pub fn endpoint(&self) -> &Endpoint {
@@ -354,6 +366,9 @@ impl Client {
         let mut builder = Request::builder()
             .method(method)
             .header("content-type", "application/json");
+        if let Some(code) = &self.step_up {
+            builder = builder.header("x-intentgate-totp", code.as_str());
+        }
         let io = match &self.endpoint {
             Endpoint::Socket(path_buf) => {
                 builder = builder.uri(path).header("host", "localhost");

@@ -74,6 +74,17 @@ pub enum LogFormat {
     Pretty,
 }
 
+/// `INTENTGATE_EXTRACTOR`: the intent classifier (DESIGN §4 step 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExtractorSetting {
+    /// No classifier: `intent: null`.
+    Off,
+    /// `rules:<file>`: TOML rules matched in process.
+    Rules(PathBuf),
+    /// `http:<url>`: a sidecar asked over plain HTTP.
+    Http(String),
+}
+
 /// A `[[budget]]` ceiling from `igd.toml`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -127,7 +138,13 @@ pub struct Settings {
     pub max_connections: usize,
     pub max_connections_per_address: usize,
     pub policy_file: Option<PathBuf>,
+    /// Drafts, promote and rollback in the state store (`INTENTGATE_POLICY_STORE`; `off`
+    /// disables them and the policy file or the embedded default decides).
+    pub policy_store: bool,
     pub policy_timeout_ms: u64,
+    pub extractor: ExtractorSetting,
+    /// The longest igd waits for the intent sidecar, connection included.
+    pub extractor_timeout_ms: u64,
     pub audit_persist_arg_values: ArgPersistence,
     pub audit_sync: AuditSync,
     pub audit_unauth_rps: u32,
@@ -182,6 +199,7 @@ const KEYS: &[(&str, bool)] = &[
     ("policy_store", false),
     ("policy_timeout_ms", false),
     ("extractor", false),
+    ("extractor_timeout_ms", false),
     ("approval_queue", false),
     ("approval_timeout", false),
     ("audit_persist_arg_values", false),
@@ -211,8 +229,6 @@ const NOT_IMPLEMENTED: &[(&str, &[&str], &str)] = &[
     ("admin_tls_cert", &[], "the mTLS admin listener is not in this build; use the admin socket (INTENTGATE_ADMIN_SOCKET)"),
     ("admin_tls_key", &[], "the mTLS admin listener is not in this build; use the admin socket (INTENTGATE_ADMIN_SOCKET)"),
     ("admin_client_ca", &[], "the mTLS admin listener is not in this build; use the admin socket (INTENTGATE_ADMIN_SOCKET)"),
-    ("policy_store", &["off"], "the policy store (drafts, promote, rollback) is not in this build; set it to off and use INTENTGATE_POLICY_FILE"),
-    ("extractor", &["off"], "the intent extractor is not in this build; only off is accepted"),
     ("approval_queue", &["off"], "the approvals queue is not in this build (escalations are refused with -31004); only off is accepted"),
     ("approval_timeout", &[], "the approvals queue is not in this build, so there is no approval to time out"),
     ("totp_encryption_key", &[], "TOTP step-up is not in this build; step-up-gated actions are gated by role"),
@@ -510,6 +526,20 @@ impl Sources {
         Ok(methods)
     }
 
+    /// `INTENTGATE_POLICY_STORE`: unset or `state` keeps drafts and the active pointer in the
+    /// state store (SQLite or PostgreSQL, whichever igd uses); `off` disables the policy store.
+    fn policy_store(&self) -> Result<bool, ConfigError> {
+        match self.get("policy_store").map(|s| s.trim().to_ascii_lowercase()) {
+            None => Ok(true),
+            Some(v) if v == "state" => Ok(true),
+            Some(v) if v == "off" => Ok(false),
+            Some(v) => Err(ConfigError::new(
+                "policy_store",
+                format!("{v:?} is not supported: leave it unset (or state) to keep policies in the state store, or set off"),
+            )),
+        }
+    }
+
     fn flag(&self, key: &str, default: bool) -> Result<bool, ConfigError> {
         match self.get(key).map(|s| s.trim().to_ascii_lowercase()) {
             None => Ok(default),
@@ -623,6 +653,49 @@ impl Sources {
             }
         }
         Ok((upstream_url, upstream_headers))
+    }
+
+    /// `INTENTGATE_EXTRACTOR`: `off` (the default), `rules:<file>` or `http:<url>` (a bare
+    /// `http://…` URL is taken as `http:` with that URL). The rules file is read, and the URL
+    /// checked, when the extractor is built (at start and by `igd check-config`).
+    fn extractor(&self) -> Result<ExtractorSetting, ConfigError> {
+        let Some(value) = self.get("extractor").map(str::trim) else {
+            return Ok(ExtractorSetting::Off);
+        };
+        if value.eq_ignore_ascii_case("off") {
+            return Ok(ExtractorSetting::Off);
+        }
+        if let Some(path) = value.strip_prefix("rules:") {
+            if path.is_empty() {
+                return Err(ConfigError::new(
+                    "extractor",
+                    "rules: needs a file (rules:/etc/intentgate/intent-rules.toml)",
+                ));
+            }
+            return Ok(ExtractorSetting::Rules(PathBuf::from(path)));
+        }
+        let url = match value.strip_prefix("http:") {
+            Some(rest) if rest.starts_with("http://") || rest.starts_with("https://") => rest,
+            Some(_) => value,
+            // Refused below with the reason.
+            None if value.starts_with("https://") => value,
+            None => {
+                return Err(ConfigError::new(
+                    "extractor",
+                    format!("{value:?} must be off, rules:<file> or http:<url> (e.g. http:http://127.0.0.1:9100/intent)"),
+                ))
+            }
+        };
+        let uri: hyper::Uri = url
+            .parse()
+            .map_err(|_| ConfigError::new("extractor", format!("{url:?} is not a URL")))?;
+        if uri.scheme_str() != Some("http") || uri.host().is_none() {
+            return Err(ConfigError::new(
+                "extractor",
+                format!("{url:?}: the sidecar must be an http:// URL with a host (https:// is not supported in this build: run the sidecar on loopback)"),
+            ));
+        }
+        Ok(ExtractorSetting::Http(url.to_string()))
     }
 
     /// `LOG_LEVEL` (a level or filter directive) and `LOG_FORMAT` (pretty on a terminal).
@@ -814,7 +887,10 @@ impl Sources {
             max_connections_per_address: usize::try_from(max_connections_per_address)
                 .unwrap_or(usize::MAX),
             policy_file: self.get("policy_file").map(PathBuf::from),
-            policy_timeout_ms: self.number("policy_timeout_ms", 50u64)?,
+            policy_store: self.policy_store()?,
+            policy_timeout_ms: self.number_in("policy_timeout_ms", 50, 1, 60_000)?,
+            extractor: self.extractor()?,
+            extractor_timeout_ms: self.number_in("extractor_timeout_ms", 200, 1, 60_000)?,
             audit_persist_arg_values,
             audit_sync,
             audit_unauth_rps: self.number("audit_unauth_rps", 100u32)?,
@@ -952,9 +1028,8 @@ mod tests {
     #[test]
     fn unimplemented_settings_are_refused_unless_off() {
         for (var, value) in [
-            ("INTENTGATE_EXTRACTOR", "http://x"),
             ("INTENTGATE_APPROVAL_QUEUE", "state"),
-            ("INTENTGATE_POLICY_STORE", "state"),
+            ("INTENTGATE_POLICY_STORE", "redis"),
             ("INTENTGATE_METRICS_ENABLED", "on"),
             ("INTENTGATE_ADMIN_LISTEN", "127.0.0.1:1"),
             ("INTENTGATE_WEBHOOK_URL", "https://x"),
@@ -969,6 +1044,7 @@ mod tests {
             ("INTENTGATE_EXTRACTOR", "off"),
             ("INTENTGATE_APPROVAL_QUEUE", "Off"),
             ("INTENTGATE_POLICY_STORE", "off"),
+            ("INTENTGATE_POLICY_STORE", "state"),
             ("INTENTGATE_METRICS_ENABLED", "false"),
             ("INTENTGATE_EXTRACTOR", ""),
             (
@@ -984,6 +1060,54 @@ mod tests {
             } else {
                 r.unwrap();
             }
+        }
+    }
+
+    #[test]
+    fn extractor_values() {
+        let load = |pairs: &[(&str, &str)]| Settings::load(None, &env(pairs));
+        let s = load(&[]).unwrap();
+        assert_eq!(
+            (s.extractor, s.extractor_timeout_ms),
+            (ExtractorSetting::Off, 200)
+        );
+        for (value, expect) in [
+            ("off", ExtractorSetting::Off),
+            ("OFF", ExtractorSetting::Off),
+            (
+                "rules:/etc/r.toml",
+                ExtractorSetting::Rules("/etc/r.toml".into()),
+            ),
+            (
+                "http:http://127.0.0.1:9/i",
+                ExtractorSetting::Http("http://127.0.0.1:9/i".into()),
+            ),
+            (
+                "http://127.0.0.1:9/i",
+                ExtractorSetting::Http("http://127.0.0.1:9/i".into()),
+            ),
+        ] {
+            let s = load(&[("INTENTGATE_EXTRACTOR", value)]).unwrap();
+            assert_eq!(s.extractor, expect, "{value}");
+        }
+        for value in [
+            "on",
+            "rules:",
+            "grpc://x",
+            "http:",
+            "http:https://127.0.0.1/i",
+            "https://127.0.0.1/i",
+            "http:http://",
+            "http:http://a b/",
+        ] {
+            let e = load(&[("INTENTGATE_EXTRACTOR", value)]).unwrap_err();
+            assert_eq!(e.variable, "INTENTGATE_EXTRACTOR", "{value}: {e}");
+        }
+        let s = load(&[("INTENTGATE_EXTRACTOR_TIMEOUT_MS", "1500")]).unwrap();
+        assert_eq!(s.extractor_timeout_ms, 1500);
+        for bad in ["0", "60001", "soon"] {
+            let e = load(&[("INTENTGATE_EXTRACTOR_TIMEOUT_MS", bad)]).unwrap_err();
+            assert_eq!(e.variable, "INTENTGATE_EXTRACTOR_TIMEOUT_MS", "{bad}");
         }
     }
 

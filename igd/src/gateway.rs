@@ -5,6 +5,8 @@ use crate::audit::AuditWriter;
 use crate::budget::Budgets;
 use crate::checkpoints::Signer;
 use crate::config::Settings;
+use crate::intent::Extractor;
+use crate::policies::PolicyLayers;
 use crate::policy::PolicySnapshot;
 use crate::revocations::Revocations;
 use crate::secrets::Keys;
@@ -26,7 +28,10 @@ pub struct Gateway {
     pub audit: AuditWriter,
     pub instance: String,
     pub deployment_id: String,
+    /// The policy in force, read by every call.
     pub policy: ArcSwap<PolicySnapshot>,
+    /// Which policy layer decides, and the store's active pointer.
+    pub policies: PolicyLayers,
     pub budgets: Arc<Budgets>,
     pub sessions: Sessions,
     pub upstream: Upstream,
@@ -35,6 +40,8 @@ pub struct Gateway {
     pub server_requests: ServerRequests,
     pub signer: Arc<Signer>,
     pub revocations: Revocations,
+    /// The intent classifier (`INTENTGATE_EXTRACTOR`).
+    pub intent: Extractor,
     ready: AtomicBool,
 }
 
@@ -51,6 +58,7 @@ pub struct Parts {
     pub budgets: Arc<Budgets>,
     pub upstream: Upstream,
     pub signer: Arc<Signer>,
+    pub intent: Extractor,
 }
 
 impl Gateway {
@@ -61,6 +69,12 @@ impl Gateway {
             p.settings.session_ops_per_minute,
         );
         let unauthenticated = UnauthenticatedLog::new(p.audit.clone(), p.settings.audit_unauth_rps);
+        let policies = PolicyLayers::new(
+            p.policy.clone(),
+            p.settings.policy_file.is_some(),
+            p.settings.policy_store,
+            std::time::Duration::from_millis(p.settings.policy_timeout_ms),
+        );
         Gateway {
             settings: p.settings,
             keys: p.keys,
@@ -69,6 +83,7 @@ impl Gateway {
             instance: p.instance,
             deployment_id: p.deployment_id,
             policy: ArcSwap::from_pointee(p.policy),
+            policies,
             budgets: p.budgets,
             sessions,
             upstream: p.upstream,
@@ -76,6 +91,7 @@ impl Gateway {
             server_requests: ServerRequests::default(),
             signer: p.signer,
             revocations: Revocations::default(),
+            intent: p.intent,
             ready: AtomicBool::new(false),
         }
     }
@@ -95,6 +111,7 @@ impl Gateway {
             revocations: &self.revocations,
             policy: &self.policy,
             budgets: &self.budgets,
+            intent: &self.intent,
             audit: &self.audit,
             persist_args: self.settings.audit_persist_arg_values,
         }

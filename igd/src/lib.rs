@@ -13,11 +13,14 @@ pub mod checkpoints;
 pub mod clock;
 pub mod config;
 pub mod connections;
+pub mod dryrun;
 pub mod gateway;
 pub mod http;
+pub mod intent;
 pub mod jsonrpc;
 pub mod mcp;
 pub mod pipeline;
+pub mod policies;
 pub mod policy;
 pub mod relay;
 pub mod revocations;
@@ -84,6 +87,7 @@ pub fn check_config(settings: &Settings) -> Result<(), RunError> {
         )?;
     }
     load_policy(settings)?;
+    intent::Extractor::from_settings(settings)?;
     upstream::Upstream::from_settings(settings).map_err(|m| ConfigError::new("upstream_url", m))?;
     tls::AgentTls::from_settings(settings)?;
     Ok(())
@@ -129,12 +133,14 @@ pub fn load_policy(settings: &Settings) -> Result<policy::PolicySnapshot, Config
     }
 }
 
-/// Reload the policy file (SIGHUP). A policy that fails to load leaves the current one in force.
+/// Reload the policy file (SIGHUP). A policy that fails to load leaves the current one in force;
+/// one that loads takes effect unless the policy store's active pointer decides.
 pub fn reload_policy(gw: &Gateway) {
     match load_policy(&gw.settings) {
         Ok(snap) => {
-            tracing::info!(revision = %snap.revision, "policy reloaded");
-            gw.policy.store(Arc::new(snap));
+            tracing::info!(revision = %snap.revision, "policy file reloaded");
+            gw.policies
+                .replace_below(snap, gw.settings.policy_file.is_some(), &gw.policy);
         }
         Err(e) => tracing::error!(error = %e, "policy reload failed; keeping the current policy"),
     }
@@ -192,6 +198,8 @@ struct Opened {
 async fn open_gateway(settings: &Settings) -> Result<Opened, RunError> {
     // Everything check_config validates is loaded below, once, before anything listens.
     let policy = load_policy(settings)?;
+    let intent = intent::Extractor::from_settings(settings)?;
+    intent.log_at_start();
     let upstream = upstream::Upstream::from_settings(settings)
         .map_err(|m| ConfigError::new("upstream_url", m))?;
     let agent_tls = tls::AgentTls::from_settings(settings)?.map(Arc::new);
@@ -246,6 +254,7 @@ async fn open_gateway(settings: &Settings) -> Result<Opened, RunError> {
         budgets,
         upstream,
         signer,
+        intent,
     }));
     Ok(Opened {
         gw,
@@ -278,6 +287,8 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
         )))?;
 
     gw.revocations.load(&gw.store).await?;
+    // The store's active policy (if any) decides before the first call is served.
+    gw.policies.sync(&gw.store, &gw.policy).await?;
     // Deleted session ids first: no request may use one before they are known.
     gw.sessions.maintain(&gw.store, false).await?;
     if let Err(e) = gw.signer.announce(&gw.store, &gw.audit).await {
@@ -405,6 +416,9 @@ async fn replica_resync_loop(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Rec
         if let Err(e) = gw.budgets.refresh(&gw.store).await {
             tracing::warn!(error = %e, "budget counter resync failed; keeping this replica's view");
         }
+        if let Err(e) = gw.policies.sync(&gw.store, &gw.policy).await {
+            tracing::warn!(error = %e, "policy store resync failed; keeping the policy in force");
+        }
         gw.budgets.give_back_idle(false).await;
     }
 }
@@ -470,7 +484,8 @@ async fn session_loop(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiver<b
     }
 }
 
-/// SIGHUP reloads the policy file and the agent listener's TLS certificate and key.
+/// SIGHUP reloads the policy file, the intent rules file and the agent listener's TLS
+/// certificate and key.
 async fn sighup_loop(
     gw: Arc<Gateway>,
     agent_tls: Option<Arc<tls::AgentTls>>,
@@ -484,6 +499,7 @@ async fn sighup_loop(
         tokio::select! {
             _ = hup.recv() => {
                 reload_policy(&gw);
+                gw.intent.reload();
                 if let Some(t) = &agent_tls {
                     t.reload();
                 }

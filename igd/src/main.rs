@@ -10,7 +10,17 @@ use std::process::ExitCode;
 /// Settings: defaults, then /etc/intentgate/igd.toml (--config), then INTENTGATE_* environment
 /// variables; secrets also from INTENTGATE_X_FILE and $CREDENTIALS_DIRECTORY. Exit status 64
 /// means a configuration error (the message names the variable). SIGTERM drains and stops;
-/// SIGHUP reloads the policy file and the TLS certificate. See README.md for every variable.
+/// SIGHUP reloads the policy file, the intent rules file and the TLS certificate. See README.md
+/// for every variable.
+///
+/// Intent check (INTENTGATE_EXTRACTOR): off (the default; input.intent is null), rules:FILE (TOML
+/// rules over the tool name, the arguments and the agent's prompt in
+/// params._meta["io.intentgate/prompt"]), or http:URL (a plain-HTTP sidecar: igd POSTs
+/// {"tool", "args", "prompt" (or null), "tenant", "subject", "method"} as JSON and expects a 200
+/// answer {"summary": string, "category": string, "confidence": number from 0 to 1} of at most
+/// 64 KiB within INTENTGATE_EXTRACTOR_TIMEOUT_MS, default 200). The result is input.intent; a
+/// failure (time-out, refused connection, another status, anything else in the body) gives
+/// input.intent null and input.intent_error, a short reason, and the policy decides.
 #[derive(Debug, Parser)]
 #[command(name = "igd", version, about)]
 struct Cli {

@@ -12,6 +12,7 @@ use crate::audit::{AuditWriter, Record};
 use crate::budget::{Budgets, Counters, Refused, Reservation};
 use crate::clock::{now_us, rfc3339};
 use crate::config::ArgPersistence;
+use crate::intent::{self, Extractor};
 use crate::jsonrpc::*;
 use crate::policy::PolicySnapshot;
 use crate::revocations::Revocations;
@@ -32,6 +33,8 @@ pub struct Handles<'a> {
     pub revocations: &'a Revocations,
     pub policy: &'a ArcSwap<PolicySnapshot>,
     pub budgets: &'a Arc<Budgets>,
+    /// The intent classifier (`INTENTGATE_EXTRACTOR`).
+    pub intent: &'a Extractor,
     pub audit: &'a AuditWriter,
     /// `INTENTGATE_AUDIT_PERSIST_ARG_VALUES`.
     pub persist_args: ArgPersistence,
@@ -84,6 +87,9 @@ pub struct Call<'a> {
     pub args: &'a Value,
     pub remote_addr: &'a str,
     pub protocol_version: &'a str,
+    /// The agent's own account of what it is doing (`params._meta["io.intentgate/prompt"]`),
+    /// read by the intent classifier only.
+    pub prompt: Option<&'a str>,
 }
 
 /// Decide `call`; when it is allowed (its decision durable, its budget charged) hand it to
@@ -163,21 +169,53 @@ async fn decide(h: Handles<'_>, call: &Call<'_>) -> Result<Owed, Refusal> {
         return Err(refusal.refuse(Check::Capability, reason).await);
     }
 
-    // 2. Intent: no classifier is configured in this build; the policy sees `intent: null`.
-    let intent = Value::Null;
+    // 2. Intent: the classifier's reading of the call, or why there is none; either way the
+    //    policy decides (a failure is `intent: null` plus `intent_error`, never an allow by
+    //    itself). Off: `null` at once, nothing allocated.
+    let asked = intent::Request {
+        tool: call.tool,
+        args: call.args,
+        prompt: call.prompt,
+        tenant,
+        subject,
+        method: call.method,
+    };
+    let (intent, intent_error) = match h.intent.classify(&asked).await {
+        Ok(intent) => (intent, None),
+        Err(why) => (Value::Null, Some(why)),
+    };
 
     // 3. Policy, on the budget's counters as they stand.
     let levels: Vec<(&str, u64)> = claims.call_limits().collect();
     let quote = h
         .budgets
         .quote(tenant, subject, &claims.root.jti, &levels, call.tool, now);
-    let input = policy_input(call, &quote.counters, quote.remaining, &intent, now);
+    let input = policy_input(
+        call,
+        &quote.counters,
+        quote.remaining,
+        (&intent, intent_error.as_deref()),
+        now,
+    );
     let policy = h.policy.load_full();
     let verdict = policy.evaluate(input);
     let refusal = Decided {
         ctx: Some(Context {
             policy: policy.clone(),
-            stored: PolicyContext::of(call, &quote.counters, quote.remaining, intent),
+            stored: PolicyContext {
+                v: Some(
+                    if verdict.escalate {
+                        "escalate"
+                    } else if verdict.allow {
+                        "allow"
+                    } else {
+                        "block"
+                    }
+                    .to_string(),
+                ),
+                e: intent_error,
+                ..PolicyContext::of(call, &quote.counters, quote.remaining, intent)
+            },
             step_up: verdict.requires_step_up,
         }),
         ..refusal
@@ -431,6 +469,14 @@ pub struct PolicyContext {
     pub a: String,
     /// `request.protocol_version`.
     pub p: String,
+    /// `intent_error`: why the intent classifier gave no result (absent when it did, or when
+    /// none is configured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
+    /// The policy's own verdict (`allow`, `block`, `escalate`), before approval and budget:
+    /// what dry-run compares a candidate with. Absent in entries recorded before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub v: Option<String>,
 }
 
 impl PolicyContext {
@@ -449,6 +495,8 @@ impl PolicyContext {
             i: intent,
             a: call.remote_addr.to_string(),
             p: call.protocol_version.to_string(),
+            e: None,
+            v: None,
         }
     }
 }
@@ -465,7 +513,7 @@ fn expires_at(c: &Claims) -> String {
 /// `args` as given (`null` when the values were not kept).
 pub fn replay_input(decision: &Entry, ctx: &PolicyContext, args: Value) -> Value {
     let chain = decision.jti_chain.clone().unwrap_or_default();
-    json!({
+    let mut input = json!({
         "method": decision.method,
         "tool": decision.tool,
         "args": args,
@@ -493,19 +541,25 @@ pub fn replay_input(decision: &Entry, ctx: &PolicyContext, args: Value) -> Value
             "remote_addr": ctx.a,
             "protocol_version": ctx.p,
         },
-    })
+    });
+    if let Some(e) = &ctx.e {
+        input["intent_error"] = json!(e);
+    }
+    input
 }
 
+/// `intent` is the classifier's result and, when it failed, why (`intent_error`, absent
+/// otherwise).
 fn policy_input(
     call: &Call<'_>,
     counters: &Counters,
     remaining: u64,
-    intent: &Value,
+    (intent, intent_error): (&Value, Option<&str>),
     now: i64,
 ) -> Value {
     let c = call.claims;
     let chain: Vec<&str> = c.chain().collect();
-    json!({
+    let mut input = json!({
         "method": call.method,
         "tool": call.tool,
         "args": call.args,
@@ -533,7 +587,11 @@ fn policy_input(
             "remote_addr": call.remote_addr,
             "protocol_version": call.protocol_version,
         },
-    })
+    });
+    if let Some(why) = intent_error {
+        input["intent_error"] = Value::from(why);
+    }
+    input
 }
 
 /// Salt, argument values per `INTENTGATE_AUDIT_PERSIST_ARG_VALUES`, and the policy context, kept

@@ -1,270 +1,153 @@
-//! Rego policy (DESIGN §4.3): package `intentgate.policy`, rule `decision`. A policy is prepared
-//! once (parsed, warmed up) into a [`PolicySnapshot`], published atomically, and cloned per call.
+//! Rego policy (DESIGN §4.3) as igd holds it: a [`PolicySnapshot`] is a prepared
+//! [`intentgate_proto::policy::PreparedPolicy`] (the implementation igctl shares: limits, safety
+//! rules, warm-up) with where it came from; it is published atomically and cloned per call.
 //! Every error, an undefined result or the time limit blocks the call with the reason recorded.
 
-use regorus::utils::limits::ExecutionTimerConfig;
-use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
-use std::num::NonZeroU32;
+use intentgate_proto::policy::{PolicyError, PreparedPolicy, SourceSet, TestOutcome, TestSuite};
+use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
 
-/// The rule every policy must define.
-pub const DECISION_RULE: &str = "data.intentgate.policy.decision";
-
-/// Used when no policy is configured: deny everything.
-pub const EMBEDDED_DEFAULT: &str = r#"package intentgate.policy
-
-# The embedded default policy: no policy has been configured, so every call is denied.
-decision := {"allow": false, "reason": "no policy is configured (the embedded default denies every call); set INTENTGATE_POLICY_FILE"}
-"#;
-
-/// The policy's answer for one call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyDecision {
-    pub allow: bool,
-    pub escalate: bool,
-    pub reason: String,
-    pub requires_step_up: bool,
-}
-
-impl PolicyDecision {
-    fn block(reason: impl Into<String>) -> Self {
-        PolicyDecision {
-            allow: false,
-            escalate: false,
-            reason: reason.into(),
-            requires_step_up: false,
-        }
-    }
-}
+pub use intentgate_proto::policy::{PolicyDecision, DECISION_RULE, EMBEDDED_DEFAULT};
 
 /// A prepared policy revision.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct PolicySnapshot {
     pub revision: String,
     pub origin: String,
-    engine: regorus::Engine,
-}
-
-impl std::fmt::Debug for PolicySnapshot {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PolicySnapshot")
-            .field("revision", &self.revision)
-            .field("origin", &self.origin)
-            .finish()
-    }
-}
-
-/// A sample input used to warm the engine up before it is published.
-fn warmup_input() -> Value {
-    json!({
-        "method": "tools/call", "tool": "warmup", "args": {}, "tenant": "warmup",
-        "agent": {"subject": "warmup", "delegated_subject": null, "jti": "", "root_jti": "", "chain": [],
-                  "depth": 0, "calls_today": 0, "calls_today_for_tool": 0, "calls_this_hour": 0},
-        "capability": {"tools": [], "max_calls": 0, "remaining_calls": 0, "expires_at": ""},
-        "intent": null,
-        "request": {"time": "1970-01-01T00:00:00Z", "remote_addr": "127.0.0.1", "protocol_version": "2025-11-25"}
-    })
+    policy: PreparedPolicy,
 }
 
 impl PolicySnapshot {
-    /// Prepare a policy from sources `(name, text)`. Fails if it does not parse or its decision
-    /// rule errors on a warm-up input.
+    /// Prepare a policy from sources `(name, text)`. Fails if it breaks a limit or safety rule,
+    /// does not parse, lacks the decision rule, or errors on a warm-up input.
     pub fn prepare(
         sources: &[(String, String)],
         origin: &str,
         timeout: Duration,
     ) -> Result<Self, String> {
-        let mut engine = regorus::Engine::new();
-        let mut hasher = Sha256::new();
-        for (name, text) in sources {
-            engine
-                .add_policy(name.clone(), text.clone())
-                .map_err(|e| format!("{name}: {e}"))?;
-            hasher.update(name.as_bytes());
-            hasher.update([0]);
-            hasher.update(text.as_bytes());
-            hasher.update([0]);
-        }
-        engine.set_execution_timer_config(ExecutionTimerConfig {
-            limit: timeout,
-            check_interval: NonZeroU32::new(16).unwrap_or(NonZeroU32::MIN),
-        });
-        let revision = format!("sha256:{}", hex::encode(hasher.finalize()));
-        // Warm-up evaluation on the engine that will be cloned per call: it prepares regorus'
-        // internal structures (regorus issue #721) and proves the decision rule evaluates.
-        engine.set_input(regorus::Value::from(warmup_input()));
-        match engine.eval_rule(DECISION_RULE.to_string()) {
-            Ok(regorus::Value::Undefined) => {
-                tracing::warn!(origin, "policy decision is undefined for the warm-up input");
-            }
-            Ok(_) => {}
-            Err(e) => return Err(format!("evaluating {DECISION_RULE}: {e}")),
+        let policy = PreparedPolicy::prepare(sources, timeout).map_err(|e| e.to_string())?;
+        if !policy.warm_up_defined() {
+            tracing::warn!(origin, "policy decision is undefined for the warm-up input");
         }
         Ok(PolicySnapshot {
-            revision,
+            revision: policy.revision().to_string(),
             origin: origin.to_string(),
-            engine,
+            policy,
         })
     }
 
     /// The embedded deny-all policy.
     pub fn embedded(timeout: Duration) -> Self {
-        match Self::prepare(
-            &[("default.rego".into(), EMBEDDED_DEFAULT.into())],
-            "embedded default",
-            timeout,
-        ) {
-            Ok(s) => s,
-            Err(e) => unreachable!("the embedded policy is valid: {e}"),
+        let policy = PreparedPolicy::embedded(timeout);
+        PolicySnapshot {
+            revision: policy.revision().to_string(),
+            origin: "embedded default".into(),
+            policy,
         }
     }
 
     /// Load a policy file (or every `.rego` file of a directory, tests excluded).
     pub fn load_path(path: &Path, timeout: Duration) -> Result<Self, String> {
-        let mut sources = Vec::new();
-        if path.is_dir() {
-            let mut entries: Vec<_> = std::fs::read_dir(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| {
-                    p.extension().is_some_and(|x| x == "rego")
-                        && !p
-                            .file_name()
-                            .is_some_and(|n| n.to_string_lossy().ends_with("_test.rego"))
-                })
-                .collect();
-            entries.sort();
-            for p in entries {
-                let text = std::fs::read_to_string(&p)
-                    .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-                sources.push((p.display().to_string(), text));
-            }
-        } else {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            sources.push((path.display().to_string(), text));
+        let sources = SourceSet::read(path).map_err(|e| e.to_string())?;
+        if sources.policy.is_empty() {
+            return Err(format!("{}: {}", path.display(), PolicyError::NoPolicy));
         }
-        if sources.is_empty() {
-            return Err(format!("{} holds no .rego files", path.display()));
-        }
-        Self::prepare(&sources, &path.display().to_string(), timeout)
+        Self::prepare(&sources.policy, &path.display().to_string(), timeout)
     }
 
     /// Evaluate the decision for one input. Never fails: every problem blocks.
     pub fn evaluate(&self, input: Value) -> PolicyDecision {
-        let mut engine = self.engine.clone();
-        engine.set_input(regorus::Value::from(input));
-        let value = match engine.eval_rule(DECISION_RULE.to_string()) {
-            Ok(v) => v,
-            Err(e) => return PolicyDecision::block(format!("policy evaluation failed: {e}")),
-        };
-        if value == regorus::Value::Undefined {
-            return PolicyDecision::block("policy decision is undefined");
-        }
-        let out = match serde_json::to_value(&value) {
-            Ok(v) => v,
-            Err(e) => return PolicyDecision::block(format!("policy output is not JSON: {e}")),
-        };
-        let Some(obj) = out.as_object() else {
-            return PolicyDecision::block("policy decision is not an object");
-        };
-        let reason = obj
-            .get("reason")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let flag = |k: &str| -> Result<bool, String> {
-            match obj.get(k) {
-                None => Ok(false),
-                Some(Value::Bool(b)) => Ok(*b),
-                Some(_) => Err(format!("policy decision field {k:?} must be a boolean")),
-            }
-        };
-        let (allow, escalate, step_up) =
-            match (flag("allow"), flag("escalate"), flag("requires_step_up")) {
-                (Ok(a), Ok(e), Ok(s)) => (a, e, s),
-                (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
-                    return PolicyDecision::block(e)
-                }
-            };
-        if !obj.contains_key("allow") {
-            return PolicyDecision::block("policy decision has no \"allow\"");
-        }
-        PolicyDecision {
-            allow: allow && !escalate,
-            escalate,
-            reason: if reason.is_empty() {
-                if allow {
-                    "allowed by policy".into()
-                } else {
-                    "denied by policy".into()
-                }
-            } else {
-                reason
-            },
-            requires_step_up: step_up,
-        }
+        self.policy.evaluate(input)
     }
+}
+
+/// Run the `test_*` rules of a policy and its test modules (`(name, text)` each); every test
+/// must pass (`todo_test_*` ones are skipped). Returns the names of the tests that passed, or
+/// which did not and why.
+pub fn run_draft_tests(
+    sources: &[(String, String)],
+    tests: &[(String, String)],
+    timeout: Duration,
+) -> Result<Vec<String>, String> {
+    let policy = PreparedPolicy::prepare(sources, timeout).map_err(|e| e.to_string())?;
+    let suite = TestSuite::load(&policy, tests).map_err(|e| e.to_string())?;
+    let results = suite.run();
+    let failed: Vec<String> = results
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            TestOutcome::Fail { got } => Some(format!("{} (got {got})", r.case.name)),
+            TestOutcome::Error { message } => Some(format!("{} ({message})", r.case.name)),
+            TestOutcome::Pass | TestOutcome::Skip => None,
+        })
+        .collect();
+    if !failed.is_empty() {
+        return Err(format!(
+            "{} of {} tests failed: {}",
+            failed.len(),
+            results.len(),
+            failed.join("; ")
+        ));
+    }
+    Ok(results
+        .into_iter()
+        .filter(|r| r.outcome == TestOutcome::Pass)
+        .map(|r| r.case.name)
+        .collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn snap(src: &str) -> PolicySnapshot {
-        PolicySnapshot::prepare(
-            &[("p.rego".into(), src.into())],
-            "test",
-            Duration::from_millis(50),
-        )
-        .unwrap()
-    }
+    use intentgate_proto::policy::warm_up_input;
 
     #[test]
     fn embedded_default_denies() {
-        let d = PolicySnapshot::embedded(Duration::from_millis(50)).evaluate(warmup_input());
+        let snap = PolicySnapshot::embedded(Duration::from_millis(50));
+        assert!(snap.revision.starts_with("sha256:"));
+        let d = snap.evaluate(warm_up_input());
         assert!(!d.allow);
         assert!(d.reason.contains("no policy"));
     }
 
     #[test]
-    fn allow_escalate_and_errors() {
-        let p = snap("package intentgate.policy\ndecision := {\"allow\": input.tool == \"read\", \"reason\": \"r\"}\n");
-        let mut input = warmup_input();
-        input["tool"] = json!("read");
-        assert!(p.evaluate(input.clone()).allow);
-        input["tool"] = json!("write");
-        assert!(!p.evaluate(input.clone()).allow);
-
-        let esc = snap("package intentgate.policy\ndecision := {\"allow\": true, \"escalate\": true, \"reason\": \"ask\"}\n");
-        let d = esc.evaluate(input.clone());
-        assert!(!d.allow && d.escalate);
-
-        let undefined = snap("package intentgate.policy\ndecision := {\"allow\": true} if { input.tool == \"never\" }\n");
-        assert!(undefined
-            .evaluate(input.clone())
-            .reason
-            .contains("undefined"));
-
-        // A complete rule with two values is an evaluation error → block.
-        let conflict = snap("package intentgate.policy\ndecision := {\"allow\": true} if { input.tool == \"write\" }\ndecision := {\"allow\": false} if { input.tool == \"write\" }\n");
-        let d = conflict.evaluate(input.clone());
-        assert!(!d.allow, "{d:?}");
-
-        let not_bool = snap("package intentgate.policy\ndecision := {\"allow\": \"yes\"}\n");
-        assert!(!not_bool.evaluate(input).allow);
+    fn bad_policy_is_refused_at_prepare() {
+        let err = PolicySnapshot::prepare(
+            &[("p.rego".into(), "package x\nthis is not rego".into())],
+            "t",
+            Duration::from_millis(50),
+        )
+        .unwrap_err();
+        assert!(err.starts_with("p.rego:2:"), "{err}");
     }
 
     #[test]
-    fn bad_policy_is_refused_at_prepare() {
-        assert!(PolicySnapshot::prepare(
-            &[("p.rego".into(), "package x\nthis is not rego".into())],
-            "t",
-            Duration::from_millis(50)
+    fn draft_tests_must_all_pass() {
+        let policy = [(
+            "policy.rego".to_string(),
+            "package intentgate.policy\ndecision := {\"allow\": input.tool == \"read\"}\n"
+                .to_string(),
+        )];
+        let test = |body: &str| {
+            vec![(
+                "policy_test.rego".to_string(),
+                format!("package intentgate.policy_test\nimport data.intentgate.policy\ntest_read if {{ {body} }}\n"),
+            )]
+        };
+        let timeout = Duration::from_millis(50);
+        let passed = run_draft_tests(
+            &policy,
+            &test(r#"policy.decision.allow with input as {"tool": "read"}"#),
+            timeout,
         )
-        .is_err());
+        .unwrap();
+        assert_eq!(passed, vec!["data.intentgate.policy_test.test_read"]);
+        let err = run_draft_tests(
+            &policy,
+            &test(r#"policy.decision.allow with input as {"tool": "write"}"#),
+            timeout,
+        )
+        .unwrap_err();
+        assert!(err.contains("1 of 1 tests failed"), "{err}");
     }
 }

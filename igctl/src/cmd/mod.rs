@@ -7,6 +7,8 @@ mod export;
 mod generate;
 mod health;
 mod keys;
+mod policy;
+mod policy_store;
 mod stop;
 mod tenant;
 mod token;
@@ -43,6 +45,7 @@ pub async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Agents => tenant::run(cli, tenant::Action::Agents).await,
         Command::Health => health::run(cli).await,
         Command::Audit { command } => audit::run(cli, command).await,
+        Command::Policy { command } => policy::run(cli, command).await,
         Command::Completions { shell } => generate::completions(*shell),
         Command::Man => generate::man(),
     }

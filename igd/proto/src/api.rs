@@ -438,6 +438,173 @@ pub struct AnnounceKeyResponse {
     pub seq: u64,
 }
 
+/// A Rego module by name: a draft's tests travel this way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyModule {
+    pub name: String,
+    pub source: String,
+}
+
+/// `POST /v1/admin/policies/drafts`: a policy module (package `intentgate.policy`) and the test
+/// modules that must pass before it can be promoted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DraftRequest {
+    pub name: String,
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tests: Vec<PolicyModule>,
+}
+
+/// A stored draft. Listed without its sources; shown (`drafts/{id}`) with them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Draft {
+    pub id: String,
+    pub name: String,
+    pub revision: String,
+    pub author: String,
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tests: Vec<PolicyModule>,
+    /// Names of the draft's tests (`data.<package>.test_…`) that passed when it was created.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tests_passed: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftList {
+    pub drafts: Vec<Draft>,
+}
+
+/// `POST /v1/admin/policies/active`: promote a draft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromoteRequest {
+    pub draft_id: String,
+}
+
+/// One change of the active policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyChange {
+    pub seq: i64,
+    /// `promote`, `rollback` or `clear`.
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Absent after `clear` (or a rollback to before the first promotion).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    pub actor: String,
+    pub at: String,
+}
+
+/// `GET /v1/admin/policies/active` (and the answer to promote, rollback and clear): what decides
+/// now, and the store's recent changes, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivePolicy {
+    /// `store`, `file` or `embedded`.
+    pub layer: String,
+    pub revision: String,
+    pub origin: String,
+    /// The store change in force (store layer only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<PolicyChange>,
+    /// Why the store's active policy could not be loaded (every call is then denied).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Whether the policy store is enabled (`INTENTGATE_POLICY_STORE`).
+    pub store_enabled: bool,
+    #[serde(default)]
+    pub history: Vec<PolicyChange>,
+}
+
+/// `POST /v1/admin/policies/dry-run`: replay a candidate (a draft or inline source) over the
+/// recorded decisions of a window, compared with what was decided then, or with a baseline
+/// policy on the same recorded inputs (`igctl policy diff`). `cursor` and `limit` page through a
+/// long window.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DryRunBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_draft_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_source: Option<String>,
+    /// RFC 3339; default: 24 hours before `to`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// RFC 3339; default: now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// Most divergent calls to show.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Most decisions to replay in this page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+}
+
+/// One recorded call whose verdict the candidate changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DryRunSample {
+    pub event_id: String,
+    pub tenant: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    /// When it was decided (RFC 3339).
+    pub ts: String,
+    /// `allow`, `block` or `escalate`: what was decided then (or the baseline's verdict).
+    pub before: String,
+    /// What the candidate decides on the same input.
+    pub after: String,
+    /// The candidate's reason.
+    pub reason: String,
+}
+
+/// The answer to a dry-run (one page of it when `limit` was given: sum the counts over pages).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DryRunReport {
+    /// Decisions replayed.
+    pub decisions: u64,
+    pub would_allow: u64,
+    pub would_block: u64,
+    pub would_escalate: u64,
+    /// `before->after` → count, all nine pairs of allow/block/escalate.
+    pub transitions: BTreeMap<String, u64>,
+    pub samples: Vec<DryRunSample>,
+    /// Decisions in the window refused before the policy was asked (capability): not replayed.
+    pub skipped: u64,
+    /// Replayed with `args: null`: the argument values were not kept
+    /// (`INTENTGATE_AUDIT_PERSIST_ARG_VALUES=off`), so rules on arguments are approximate.
+    pub args_unavailable: u64,
+    /// Replayed with strings replaced by their lengths (`scalars`).
+    pub args_partial: u64,
+    /// The candidate's revision.
+    pub revision: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_revision: Option<String>,
+    pub from: String,
+    pub to: String,
+    /// Where the next page starts; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    /// Decisions in the window (first page only), for a progress bar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

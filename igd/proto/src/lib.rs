@@ -5,6 +5,7 @@
 //! - [`api`]: admin-API wire types and error codes, DESIGN §6.
 //! - [`audit`]: audit-entry canonical encoding and chain verification, DESIGN §5.
 //! - [`ids`]: identifiers and tenant names.
+//! - [`policy`]: Rego policies — prepare, evaluate, safety rules, test runner (DESIGN §4.3).
 //! - [`text`]: control characters made visible before text reaches a terminal.
 
 pub mod api;
@@ -12,5 +13,6 @@ pub mod audit;
 pub mod checkpoint;
 pub mod ids;
 pub mod keys;
+pub mod policy;
 pub mod text;
 pub mod token;

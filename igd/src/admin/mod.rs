@@ -14,6 +14,7 @@
 //! `lib.rs`'s quota task (`retention::enforce_unauthenticated_quota`).
 
 mod audit;
+mod policies;
 pub mod retention;
 mod stops;
 mod tenants;
@@ -263,7 +264,26 @@ async fn route(
         (&Method::POST, "/v1/admin/audit/prune") => {
             retention::prune(gw, caller, parse_body(&body)?).await
         }
-        (_, p) if KNOWN_PATHS.contains(&p) => Err(ApiError::bad(format!(
+        (&Method::GET, "/v1/admin/policies/drafts") => policies::list_drafts(gw, caller).await,
+        (&Method::POST, "/v1/admin/policies/drafts") => {
+            policies::create_draft(gw, caller, parse_body(&body)?).await
+        }
+        (&Method::GET, p) if draft_path(p).is_some() => {
+            policies::show_draft(gw, caller, draft_path(p).unwrap_or_default()).await
+        }
+        (&Method::DELETE, p) if draft_path(p).is_some() => {
+            policies::delete_draft(gw, caller, draft_path(p).unwrap_or_default()).await
+        }
+        (&Method::GET, "/v1/admin/policies/active") => policies::active(gw).await,
+        (&Method::POST, "/v1/admin/policies/active") => {
+            policies::promote(gw, caller, parse_body(&body)?).await
+        }
+        (&Method::DELETE, "/v1/admin/policies/active") => policies::clear(gw, caller).await,
+        (&Method::POST, "/v1/admin/policies/rollback") => policies::rollback(gw, caller).await,
+        (&Method::POST, "/v1/admin/policies/dry-run") => {
+            policies::dry_run(gw, caller, parse_body(&body)?).await
+        }
+        (_, p) if KNOWN_PATHS.contains(&p) || draft_path(p).is_some() => Err(ApiError::bad(format!(
             "method {method} is not allowed on {p}"
         ))),
         // Another method on an audit path is answered as an unknown endpoint, not as a
@@ -284,7 +304,17 @@ const KNOWN_PATHS: &[&str] = &[
     "/v1/admin/stops",
     "/v1/admin/tenants",
     "/v1/admin/agents",
+    "/v1/admin/policies/drafts",
+    "/v1/admin/policies/active",
+    "/v1/admin/policies/rollback",
+    "/v1/admin/policies/dry-run",
 ];
+
+/// The draft id of `/v1/admin/policies/drafts/{id}`.
+fn draft_path(path: &str) -> Option<&str> {
+    path.strip_prefix("/v1/admin/policies/drafts/")
+        .filter(|id| !id.is_empty() && !id.contains('/'))
+}
 
 fn check_tenant(caller: &Caller, tenant: &str) -> ApiResult<()> {
     if !valid_tenant(tenant) {

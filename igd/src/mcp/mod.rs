@@ -252,6 +252,7 @@ async fn gated_forward(
         args,
         remote_addr: &ctx.remote_addr,
         protocol_version: &ctx.version,
+        prompt: crate::intent::prompt_of(value.get("params")),
     };
     // `Mcp-Name` mirrors a tool, prompt or resource name; completions have none.
     let name = (method != "completion/complete")
@@ -325,6 +326,7 @@ async fn listen(ctx: &Ctx, value: &Value, id: &Value, params: Option<&Value>) ->
         return refuse(format!("resource name refused: {problem}")).await;
     }
     let args: Vec<Value> = uris.iter().map(|uri| json!({ "uri": uri })).collect();
+    let prompt = crate::intent::prompt_of(params);
     let calls: Vec<Call> = uris
         .iter()
         .zip(&args)
@@ -335,6 +337,7 @@ async fn listen(ctx: &Ctx, value: &Value, id: &Value, params: Option<&Value>) ->
             args,
             remote_addr: &ctx.remote_addr,
             protocol_version: &ctx.version,
+            prompt,
         })
         .collect();
     let forward = |allowed: Vec<usize>, owed| {

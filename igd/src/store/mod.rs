@@ -186,6 +186,40 @@ pub struct CheckpointRecord {
     pub created_at: i64,
 }
 
+/// A policy draft in the policy store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyDraftRecord {
+    pub id: String,
+    pub name: String,
+    /// The policy module (package `intentgate.policy`).
+    pub source: String,
+    /// Test modules `(name, source)`, run before a promotion; never loaded to decide.
+    pub tests: Vec<(String, String)>,
+    /// `sha256:<hex>` of the policy as it would be prepared.
+    pub revision: String,
+    /// The authenticated operator who created it.
+    pub author: String,
+    pub created_at: i64,
+}
+
+/// One change of the active policy. The newest row is the active pointer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyHistoryRecord {
+    /// Position in the history, from 1; unique, so concurrent changes cannot both land.
+    pub seq: i64,
+    /// `promote`, `rollback` or `clear`.
+    pub action: String,
+    pub draft_id: Option<String>,
+    pub name: Option<String>,
+    /// `None`: no store policy is active (the policy file or the embedded default decides).
+    pub revision: Option<String>,
+    pub source: Option<String>,
+    /// The row that was active before this one: what a rollback returns to.
+    pub prev_seq: Option<i64>,
+    pub actor: String,
+    pub at: i64,
+}
+
 /// Filters for reading the audit log.
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {
@@ -292,6 +326,22 @@ pub trait Store: Send + Sync + 'static {
         &self,
         keys: &[(String, u64)],
     ) -> StoreResult<Vec<((String, u64), SideRecord)>>;
+
+    /// Store a new policy draft ([`StoreError::Conflict`] if its id is taken).
+    async fn insert_policy_draft(&self, draft: &PolicyDraftRecord) -> StoreResult<()>;
+    /// Every draft, oldest first.
+    async fn policy_drafts(&self) -> StoreResult<Vec<PolicyDraftRecord>>;
+    async fn policy_draft(&self, id: &str) -> StoreResult<Option<PolicyDraftRecord>>;
+    /// Remove a draft; returns whether it existed. History rows keep their own copy.
+    async fn delete_policy_draft(&self, id: &str) -> StoreResult<bool>;
+    /// The active policy's history, newest first, at most `limit` rows.
+    async fn policy_history(&self, limit: u32) -> StoreResult<Vec<PolicyHistoryRecord>>;
+    /// One history row.
+    async fn policy_history_row(&self, seq: i64) -> StoreResult<Option<PolicyHistoryRecord>>;
+    /// The newest history row's seq (cheap: what replicas poll to notice a change).
+    async fn policy_head_seq(&self) -> StoreResult<Option<i64>>;
+    /// Append a history row ([`StoreError::Conflict`] if another change took its seq first).
+    async fn append_policy_history(&self, row: &PolicyHistoryRecord) -> StoreResult<()>;
 
     /// Whether other igd processes may write the same chains, budgets and state (PostgreSQL):
     /// then what one replica holds in memory is refreshed from the store.

@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../../migrations/postgres/0002_budget_grants.sql"),
     ),
+    (3, include_str!("../../../migrations/postgres/0003_policies.sql")),
 ];
 
 /// Connection settings beyond the URL.
@@ -1048,6 +1049,92 @@ impl Store for PostgresStore {
             .execute(&self.pool)
             .await
             .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_policy_draft(&self, d: &PolicyDraftRecord) -> StoreResult<()> {
+        let tests = serde_json::to_string(&d.tests)
+            .map_err(|e| StoreError::Corrupt(format!("policy draft tests: {e}")))?;
+        sqlx::query("INSERT INTO policy_drafts (id, name, source, tests, revision, author, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(&d.id)
+            .bind(&d.name)
+            .bind(&d.source)
+            .bind(tests)
+            .bind(&d.revision)
+            .bind(&d.author)
+            .bind(d.created_at)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn policy_drafts(&self) -> StoreResult<Vec<PolicyDraftRecord>> {
+        let rows = sqlx::query("SELECT * FROM policy_drafts ORDER BY created_at, id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(rows::policy_draft_of).collect()
+    }
+
+    async fn policy_draft(&self, id: &str) -> StoreResult<Option<PolicyDraftRecord>> {
+        let row = sqlx::query("SELECT * FROM policy_drafts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(rows::policy_draft_of).transpose()
+    }
+
+    async fn delete_policy_draft(&self, id: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM policy_drafts WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn policy_history(&self, limit: u32) -> StoreResult<Vec<PolicyHistoryRecord>> {
+        let rows = sqlx::query("SELECT * FROM policy_history ORDER BY seq DESC LIMIT $1")
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(rows::policy_history_of).collect()
+    }
+
+    async fn policy_history_row(&self, seq: i64) -> StoreResult<Option<PolicyHistoryRecord>> {
+        let row = sqlx::query("SELECT * FROM policy_history WHERE seq = $1")
+            .bind(seq)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(rows::policy_history_of).transpose()
+    }
+
+    async fn policy_head_seq(&self) -> StoreResult<Option<i64>> {
+        sqlx::query_scalar("SELECT MAX(seq) FROM policy_history")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn append_policy_history(&self, h: &PolicyHistoryRecord) -> StoreResult<()> {
+        sqlx::query("INSERT INTO policy_history (seq, action, draft_id, name, revision, source, prev_seq, actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(h.seq)
+            .bind(&h.action)
+            .bind(&h.draft_id)
+            .bind(&h.name)
+            .bind(&h.revision)
+            .bind(&h.source)
+            .bind(h.prev_seq)
+            .bind(&h.actor)
+            .bind(h.at)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        self.notify().await;
         Ok(())
     }
 

@@ -143,3 +143,37 @@ decoder!(
         ))
     }
 );
+
+decoder!(
+    /// `policy_drafts`, every column.
+    policy_draft_of -> PolicyDraftRecord, |r| {
+        let tests: String = get(r, "tests")?;
+        Ok(PolicyDraftRecord {
+            id: get(r, "id")?,
+            name: get(r, "name")?,
+            source: get(r, "source")?,
+            tests: serde_json::from_str(&tests)
+                .map_err(|e| StoreError::Corrupt(format!("policy_drafts.tests: {e}")))?,
+            revision: get(r, "revision")?,
+            author: get(r, "author")?,
+            created_at: get(r, "created_at")?,
+        })
+    }
+);
+
+decoder!(
+    /// `policy_history`, every column.
+    policy_history_of -> PolicyHistoryRecord, |r| {
+        Ok(PolicyHistoryRecord {
+            seq: get(r, "seq")?,
+            action: get(r, "action")?,
+            draft_id: get(r, "draft_id")?,
+            name: get(r, "name")?,
+            revision: get(r, "revision")?,
+            source: get(r, "source")?,
+            prev_seq: get(r, "prev_seq")?,
+            actor: get(r, "actor")?,
+            at: get(r, "at")?,
+        })
+    }
+);

@@ -32,6 +32,7 @@ macro_rules! store_suite {
             hostile_text_round_trips,
             reseal_appends_onto_the_stored_head,
             grants_never_pass_the_ceiling,
+            policy_drafts_and_history,
         );
     };
     (@tests $factory:path; $($name:ident),+ $(,)?) => {
@@ -617,6 +618,66 @@ pub async fn stops(store: &dyn Store) {
     assert!(!store.delete_stop("acme", None).await.unwrap());
     assert!(!store.delete_stop("beta", Some("bot")).await.unwrap());
     assert_eq!(store.stops().await.unwrap(), vec![s(Some("bot"), "first")]);
+}
+
+pub async fn policy_drafts_and_history(store: &dyn Store) {
+    let draft = |id: &str, at: i64| PolicyDraftRecord {
+        id: id.into(),
+        name: format!("name of {id} \u{e9}"),
+        source: "package intentgate.policy\n\ndecision := {\"allow\": false}\n".into(),
+        tests: vec![("p_test.rego".into(), "package t\ntest_x if true\n".into())],
+        revision: format!("sha256:{id}"),
+        author: "uid:0".into(),
+        created_at: at,
+    };
+    assert!(store.policy_drafts().await.unwrap().is_empty());
+    store.insert_policy_draft(&draft("d-2", T0 + 1)).await.unwrap();
+    store.insert_policy_draft(&draft("d-1", T0)).await.unwrap();
+    assert!(matches!(
+        store.insert_policy_draft(&draft("d-1", T0)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.policy_drafts().await.unwrap(),
+        vec![draft("d-1", T0), draft("d-2", T0 + 1)]
+    );
+    assert_eq!(store.policy_draft("d-2").await.unwrap(), Some(draft("d-2", T0 + 1)));
+    assert_eq!(store.policy_draft("d-3").await.unwrap(), None);
+    assert!(store.delete_policy_draft("d-2").await.unwrap());
+    assert!(!store.delete_policy_draft("d-2").await.unwrap());
+
+    assert_eq!(store.policy_head_seq().await.unwrap(), None);
+    let row = |seq: i64, action: &str, revision: Option<&str>, prev: Option<i64>| {
+        PolicyHistoryRecord {
+            seq,
+            action: action.into(),
+            draft_id: revision.map(|_| "d-1".to_string()),
+            name: revision.map(|_| "n".to_string()),
+            revision: revision.map(String::from),
+            source: revision.map(|_| "package intentgate.policy".to_string()),
+            prev_seq: prev,
+            actor: "uid:0".into(),
+            at: T0 + seq,
+        }
+    };
+    store.append_policy_history(&row(1, "promote", Some("sha256:a"), None)).await.unwrap();
+    store.append_policy_history(&row(2, "clear", None, Some(1))).await.unwrap();
+    // The next place is taken once: a concurrent change gets a conflict, not a fork.
+    assert!(matches!(
+        store.append_policy_history(&row(2, "promote", Some("sha256:b"), Some(1))).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.policy_head_seq().await.unwrap(), Some(2));
+    assert_eq!(
+        store.policy_history(10).await.unwrap(),
+        vec![row(2, "clear", None, Some(1)), row(1, "promote", Some("sha256:a"), None)]
+    );
+    assert_eq!(store.policy_history(1).await.unwrap().len(), 1);
+    assert_eq!(
+        store.policy_history_row(1).await.unwrap(),
+        Some(row(1, "promote", Some("sha256:a"), None))
+    );
+    assert_eq!(store.policy_history_row(7).await.unwrap(), None);
 }
 
 pub async fn sessions(store: &dyn Store) {

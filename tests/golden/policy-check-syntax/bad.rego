@@ -1,0 +1,4 @@
+package intentgate.policy
+
+# A syntax error: the colon after "reason" is missing.
+decision := {"allow": true, "reason" "ok"}
