@@ -569,6 +569,192 @@ _arguments "${_arguments_options[@]}" : \
 '*::files -- Policy files or a directory (*_test.rego files are left out):_files' \
 && ret=0
 ;;
+(draft)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+":: :_igctl__subcmd__policy__subcmd__draft_commands" \
+"*::: :->draft" \
+&& ret=0
+
+    case $state in
+    (draft)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-policy-draft-command-$line[1]:"
+        case $line[1] in
+            (create)
+_arguments "${_arguments_options[@]}" : \
+'--name=[Default\: the directory'\''s name]:NAME:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+'*::files:_files' \
+&& ret=0
+;;
+(list)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(show)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+':id:_default' \
+&& ret=0
+;;
+(delete)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+':id:_default' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_igctl__subcmd__policy__subcmd__draft__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-policy-draft-help-command-$line[1]:"
+        case $line[1] in
+            (create)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(list)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(show)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(delete)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+;;
+(dry-run)
+_arguments "${_arguments_options[@]}" : \
+'--from=[Start (RFC 3339); default\: 24 hours before --to]:FROM:_default' \
+'--to=[End (RFC 3339); default\: now]:TO:_default' \
+'--samples=[Most divergent calls to show]:SAMPLES:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+':candidate -- A draft id (d-…) or policy files / a directory:_default' \
+&& ret=0
+;;
+(diff)
+_arguments "${_arguments_options[@]}" : \
+'--from=[Start (RFC 3339); default\: 24 hours before --to]:FROM:_default' \
+'--to=[End (RFC 3339); default\: now]:TO:_default' \
+'--samples=[Most divergent calls to show]:SAMPLES:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+':a:_default' \
+':b:_default' \
+&& ret=0
+;;
+(promote)
+_arguments "${_arguments_options[@]}" : \
+'--totp=[A fresh TOTP code (sent as X-IntentGate-TOTP)]:CODE:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+':draft_id -- The draft id (d-…):_default' \
+&& ret=0
+;;
+(rollback)
+_arguments "${_arguments_options[@]}" : \
+'--totp=[A fresh TOTP code (sent as X-IntentGate-TOTP)]:CODE:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(active)
+_arguments "${_arguments_options[@]}" : \
+'--totp=[With --clear\: a fresh TOTP code (sent as X-IntentGate-TOTP)]:CODE:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'--clear[]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
 (help)
 _arguments "${_arguments_options[@]}" : \
 ":: :_igctl__subcmd__policy__subcmd__help_commands" \
@@ -590,6 +776,58 @@ _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
 (eval)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(draft)
+_arguments "${_arguments_options[@]}" : \
+":: :_igctl__subcmd__policy__subcmd__help__subcmd__draft_commands" \
+"*::: :->draft" \
+&& ret=0
+
+    case $state in
+    (draft)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-policy-help-draft-command-$line[1]:"
+        case $line[1] in
+            (create)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(list)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(show)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(delete)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+(dry-run)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(diff)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(promote)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(rollback)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(active)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -794,6 +1032,58 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(draft)
+_arguments "${_arguments_options[@]}" : \
+":: :_igctl__subcmd__help__subcmd__policy__subcmd__draft_commands" \
+"*::: :->draft" \
+&& ret=0
+
+    case $state in
+    (draft)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-help-policy-draft-command-$line[1]:"
+        case $line[1] in
+            (create)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(list)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(show)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(delete)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+(dry-run)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(diff)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(promote)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(rollback)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(active)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
         esac
     ;;
 esac
@@ -834,7 +1124,7 @@ _igctl_commands() {
 'agents:Agents seen in the audit log\: first and last seen, calls allowed and refused' \
 'health:Ask igd whether it is ready' \
 'audit:Read and verify the audit log' \
-'policy:Rego policies\: check, test and evaluate them offline' \
+'policy:Rego policies\: check, test and evaluate them offline; drafts, dry-run, diff, promote, rollback and the active policy in igd' \
 'completions:Print shell completions' \
 'man:Print the man page (roff)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -991,7 +1281,7 @@ _igctl__subcmd__help_commands() {
 'agents:Agents seen in the audit log\: first and last seen, calls allowed and refused' \
 'health:Ask igd whether it is ready' \
 'audit:Read and verify the audit log' \
-'policy:Rego policies\: check, test and evaluate them offline' \
+'policy:Rego policies\: check, test and evaluate them offline; drafts, dry-run, diff, promote, rollback and the active policy in igd' \
 'completions:Print shell completions' \
 'man:Print the man page (roff)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -1093,18 +1383,79 @@ _igctl__subcmd__help__subcmd__policy_commands() {
 'check:Parse and compile policies and their tests, and check the entrypoint (\`decision\` in package \`intentgate.policy\`), the size limits and the safety rules (no network, clock or randomness builtins). Offline. Each directory holding .rego files (searched recursively) is one policy; the files named are one more. Problems are printed as FILE\:LINE\:COLUMN\: MESSAGE; exit 1 if there is any' \
 'test:Run the policies'\'' tests, like \`opa test\`\: every rule named test_* (in *_test.rego files and in the policy) evaluated as data.PACKAGE.RULE passes when it is true; todo_test_* rules are skipped. Offline. Each directory holding .rego files (searched recursively) is one policy with its tests. Exit 1 on a failed test or a policy that does not load' \
 'eval:Evaluate a policy'\''s decision for one input, as igd would decide a call (offline). A deny is an answer\: the exit code is 0' \
+'draft:Drafts in igd'\''s policy store\: a policy module and its *_test.rego modules, compiled and tested by igd before they are stored' \
+'dry-run:Replay a candidate policy (a draft id or policy files) over the decisions recorded in a window (default\: the last 24 hours), on their recorded inputs\: how many calls it would allow, block and escalate, the transition matrix from what was decided then, and sample calls whose verdict changes. A progress bar on a terminal' \
+'diff:Compare two policies (draft ids or files)\: the source diff, then B replayed against A on the same recorded inputs' \
+'promote:Make a draft the active policy, on every replica within a second. igd compiles it and runs its tests again first. A step-up action\: pass --totp once TOTP is enrolled' \
+'rollback:Return to the policy that was active before the current one (repeat to go further back; before the first promotion, the policy file decides). A step-up action' \
+'active:Show what decides now (store, file or embedded default), its revision and the store'\''s recent changes; --clear deactivates the store'\''s policy (the file decides again)' \
     )
     _describe -t commands 'igctl help policy commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__policy__subcmd__active_commands] )) ||
+_igctl__subcmd__help__subcmd__policy__subcmd__active_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help policy active commands' commands "$@"
 }
 (( $+functions[_igctl__subcmd__help__subcmd__policy__subcmd__check_commands] )) ||
 _igctl__subcmd__help__subcmd__policy__subcmd__check_commands() {
     local commands; commands=()
     _describe -t commands 'igctl help policy check commands' commands "$@"
 }
+(( $+functions[_igctl__subcmd__help__subcmd__policy__subcmd__diff_commands] )) ||
+_igctl__subcmd__help__subcmd__policy__subcmd__diff_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help policy diff commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__policy__subcmd__draft_commands] )) ||
+_igctl__subcmd__help__subcmd__policy__subcmd__draft_commands() {
+    local commands; commands=(
+'create:Store a draft\: one policy module and its *_test.rego files (or a directory of them)' \
+'list:List drafts' \
+'show:Show a draft with its sources' \
+'delete:Delete a draft (what is active, and what a rollback returns to, keep their own copy)' \
+    )
+    _describe -t commands 'igctl help policy draft commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__policy__subcmd__draft__subcmd__create_commands] )) ||
+_igctl__subcmd__help__subcmd__policy__subcmd__draft__subcmd__create_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help policy draft create commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__policy__subcmd__draft__subcmd__delete_commands] )) ||
+_igctl__subcmd__help__subcmd__policy__subcmd__draft__subcmd__delete_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help policy draft delete commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__policy__subcmd__draft__subcmd__list_commands] )) ||
+_igctl__subcmd__help__subcmd__policy__subcmd__draft__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help policy draft list commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__policy__subcmd__draft__subcmd__show_commands] )) ||
+_igctl__subcmd__help__subcmd__policy__subcmd__draft__subcmd__show_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help policy draft show commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__policy__subcmd__dry-run_commands] )) ||
+_igctl__subcmd__help__subcmd__policy__subcmd__dry-run_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help policy dry-run commands' commands "$@"
+}
 (( $+functions[_igctl__subcmd__help__subcmd__policy__subcmd__eval_commands] )) ||
 _igctl__subcmd__help__subcmd__policy__subcmd__eval_commands() {
     local commands; commands=()
     _describe -t commands 'igctl help policy eval commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__policy__subcmd__promote_commands] )) ||
+_igctl__subcmd__help__subcmd__policy__subcmd__promote_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help policy promote commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__policy__subcmd__rollback_commands] )) ||
+_igctl__subcmd__help__subcmd__policy__subcmd__rollback_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help policy rollback commands' commands "$@"
 }
 (( $+functions[_igctl__subcmd__help__subcmd__policy__subcmd__test_commands] )) ||
 _igctl__subcmd__help__subcmd__policy__subcmd__test_commands() {
@@ -1182,14 +1533,102 @@ _igctl__subcmd__policy_commands() {
 'check:Parse and compile policies and their tests, and check the entrypoint (\`decision\` in package \`intentgate.policy\`), the size limits and the safety rules (no network, clock or randomness builtins). Offline. Each directory holding .rego files (searched recursively) is one policy; the files named are one more. Problems are printed as FILE\:LINE\:COLUMN\: MESSAGE; exit 1 if there is any' \
 'test:Run the policies'\'' tests, like \`opa test\`\: every rule named test_* (in *_test.rego files and in the policy) evaluated as data.PACKAGE.RULE passes when it is true; todo_test_* rules are skipped. Offline. Each directory holding .rego files (searched recursively) is one policy with its tests. Exit 1 on a failed test or a policy that does not load' \
 'eval:Evaluate a policy'\''s decision for one input, as igd would decide a call (offline). A deny is an answer\: the exit code is 0' \
+'draft:Drafts in igd'\''s policy store\: a policy module and its *_test.rego modules, compiled and tested by igd before they are stored' \
+'dry-run:Replay a candidate policy (a draft id or policy files) over the decisions recorded in a window (default\: the last 24 hours), on their recorded inputs\: how many calls it would allow, block and escalate, the transition matrix from what was decided then, and sample calls whose verdict changes. A progress bar on a terminal' \
+'diff:Compare two policies (draft ids or files)\: the source diff, then B replayed against A on the same recorded inputs' \
+'promote:Make a draft the active policy, on every replica within a second. igd compiles it and runs its tests again first. A step-up action\: pass --totp once TOTP is enrolled' \
+'rollback:Return to the policy that was active before the current one (repeat to go further back; before the first promotion, the policy file decides). A step-up action' \
+'active:Show what decides now (store, file or embedded default), its revision and the store'\''s recent changes; --clear deactivates the store'\''s policy (the file decides again)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'igctl policy commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__active_commands] )) ||
+_igctl__subcmd__policy__subcmd__active_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy active commands' commands "$@"
 }
 (( $+functions[_igctl__subcmd__policy__subcmd__check_commands] )) ||
 _igctl__subcmd__policy__subcmd__check_commands() {
     local commands; commands=()
     _describe -t commands 'igctl policy check commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__diff_commands] )) ||
+_igctl__subcmd__policy__subcmd__diff_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy diff commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__draft_commands] )) ||
+_igctl__subcmd__policy__subcmd__draft_commands() {
+    local commands; commands=(
+'create:Store a draft\: one policy module and its *_test.rego files (or a directory of them)' \
+'list:List drafts' \
+'show:Show a draft with its sources' \
+'delete:Delete a draft (what is active, and what a rollback returns to, keep their own copy)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'igctl policy draft commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__draft__subcmd__create_commands] )) ||
+_igctl__subcmd__policy__subcmd__draft__subcmd__create_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy draft create commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__draft__subcmd__delete_commands] )) ||
+_igctl__subcmd__policy__subcmd__draft__subcmd__delete_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy draft delete commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__draft__subcmd__help_commands] )) ||
+_igctl__subcmd__policy__subcmd__draft__subcmd__help_commands() {
+    local commands; commands=(
+'create:Store a draft\: one policy module and its *_test.rego files (or a directory of them)' \
+'list:List drafts' \
+'show:Show a draft with its sources' \
+'delete:Delete a draft (what is active, and what a rollback returns to, keep their own copy)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'igctl policy draft help commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__draft__subcmd__help__subcmd__create_commands] )) ||
+_igctl__subcmd__policy__subcmd__draft__subcmd__help__subcmd__create_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy draft help create commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__draft__subcmd__help__subcmd__delete_commands] )) ||
+_igctl__subcmd__policy__subcmd__draft__subcmd__help__subcmd__delete_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy draft help delete commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__draft__subcmd__help__subcmd__help_commands] )) ||
+_igctl__subcmd__policy__subcmd__draft__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy draft help help commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__draft__subcmd__help__subcmd__list_commands] )) ||
+_igctl__subcmd__policy__subcmd__draft__subcmd__help__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy draft help list commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__draft__subcmd__help__subcmd__show_commands] )) ||
+_igctl__subcmd__policy__subcmd__draft__subcmd__help__subcmd__show_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy draft help show commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__draft__subcmd__list_commands] )) ||
+_igctl__subcmd__policy__subcmd__draft__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy draft list commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__draft__subcmd__show_commands] )) ||
+_igctl__subcmd__policy__subcmd__draft__subcmd__show_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy draft show commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__dry-run_commands] )) ||
+_igctl__subcmd__policy__subcmd__dry-run_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy dry-run commands' commands "$@"
 }
 (( $+functions[_igctl__subcmd__policy__subcmd__eval_commands] )) ||
 _igctl__subcmd__policy__subcmd__eval_commands() {
@@ -1202,14 +1641,65 @@ _igctl__subcmd__policy__subcmd__help_commands() {
 'check:Parse and compile policies and their tests, and check the entrypoint (\`decision\` in package \`intentgate.policy\`), the size limits and the safety rules (no network, clock or randomness builtins). Offline. Each directory holding .rego files (searched recursively) is one policy; the files named are one more. Problems are printed as FILE\:LINE\:COLUMN\: MESSAGE; exit 1 if there is any' \
 'test:Run the policies'\'' tests, like \`opa test\`\: every rule named test_* (in *_test.rego files and in the policy) evaluated as data.PACKAGE.RULE passes when it is true; todo_test_* rules are skipped. Offline. Each directory holding .rego files (searched recursively) is one policy with its tests. Exit 1 on a failed test or a policy that does not load' \
 'eval:Evaluate a policy'\''s decision for one input, as igd would decide a call (offline). A deny is an answer\: the exit code is 0' \
+'draft:Drafts in igd'\''s policy store\: a policy module and its *_test.rego modules, compiled and tested by igd before they are stored' \
+'dry-run:Replay a candidate policy (a draft id or policy files) over the decisions recorded in a window (default\: the last 24 hours), on their recorded inputs\: how many calls it would allow, block and escalate, the transition matrix from what was decided then, and sample calls whose verdict changes. A progress bar on a terminal' \
+'diff:Compare two policies (draft ids or files)\: the source diff, then B replayed against A on the same recorded inputs' \
+'promote:Make a draft the active policy, on every replica within a second. igd compiles it and runs its tests again first. A step-up action\: pass --totp once TOTP is enrolled' \
+'rollback:Return to the policy that was active before the current one (repeat to go further back; before the first promotion, the policy file decides). A step-up action' \
+'active:Show what decides now (store, file or embedded default), its revision and the store'\''s recent changes; --clear deactivates the store'\''s policy (the file decides again)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'igctl policy help commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__help__subcmd__active_commands] )) ||
+_igctl__subcmd__policy__subcmd__help__subcmd__active_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy help active commands' commands "$@"
 }
 (( $+functions[_igctl__subcmd__policy__subcmd__help__subcmd__check_commands] )) ||
 _igctl__subcmd__policy__subcmd__help__subcmd__check_commands() {
     local commands; commands=()
     _describe -t commands 'igctl policy help check commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__help__subcmd__diff_commands] )) ||
+_igctl__subcmd__policy__subcmd__help__subcmd__diff_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy help diff commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__help__subcmd__draft_commands] )) ||
+_igctl__subcmd__policy__subcmd__help__subcmd__draft_commands() {
+    local commands; commands=(
+'create:Store a draft\: one policy module and its *_test.rego files (or a directory of them)' \
+'list:List drafts' \
+'show:Show a draft with its sources' \
+'delete:Delete a draft (what is active, and what a rollback returns to, keep their own copy)' \
+    )
+    _describe -t commands 'igctl policy help draft commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__help__subcmd__draft__subcmd__create_commands] )) ||
+_igctl__subcmd__policy__subcmd__help__subcmd__draft__subcmd__create_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy help draft create commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__help__subcmd__draft__subcmd__delete_commands] )) ||
+_igctl__subcmd__policy__subcmd__help__subcmd__draft__subcmd__delete_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy help draft delete commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__help__subcmd__draft__subcmd__list_commands] )) ||
+_igctl__subcmd__policy__subcmd__help__subcmd__draft__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy help draft list commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__help__subcmd__draft__subcmd__show_commands] )) ||
+_igctl__subcmd__policy__subcmd__help__subcmd__draft__subcmd__show_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy help draft show commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__help__subcmd__dry-run_commands] )) ||
+_igctl__subcmd__policy__subcmd__help__subcmd__dry-run_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy help dry-run commands' commands "$@"
 }
 (( $+functions[_igctl__subcmd__policy__subcmd__help__subcmd__eval_commands] )) ||
 _igctl__subcmd__policy__subcmd__help__subcmd__eval_commands() {
@@ -1221,10 +1711,30 @@ _igctl__subcmd__policy__subcmd__help__subcmd__help_commands() {
     local commands; commands=()
     _describe -t commands 'igctl policy help help commands' commands "$@"
 }
+(( $+functions[_igctl__subcmd__policy__subcmd__help__subcmd__promote_commands] )) ||
+_igctl__subcmd__policy__subcmd__help__subcmd__promote_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy help promote commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__help__subcmd__rollback_commands] )) ||
+_igctl__subcmd__policy__subcmd__help__subcmd__rollback_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy help rollback commands' commands "$@"
+}
 (( $+functions[_igctl__subcmd__policy__subcmd__help__subcmd__test_commands] )) ||
 _igctl__subcmd__policy__subcmd__help__subcmd__test_commands() {
     local commands; commands=()
     _describe -t commands 'igctl policy help test commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__promote_commands] )) ||
+_igctl__subcmd__policy__subcmd__promote_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy promote commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__policy__subcmd__rollback_commands] )) ||
+_igctl__subcmd__policy__subcmd__rollback_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl policy rollback commands' commands "$@"
 }
 (( $+functions[_igctl__subcmd__policy__subcmd__test_commands] )) ||
 _igctl__subcmd__policy__subcmd__test_commands() {

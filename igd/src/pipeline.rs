@@ -198,7 +198,7 @@ async fn decide(h: Handles<'_>, call: &Call<'_>) -> Result<Owed, Refusal> {
         now,
     );
     let policy = h.policy.load_full();
-    let verdict = policy.evaluate(input);
+    let verdict = policy.clone().decide(input).await;
     let refusal = Decided {
         ctx: Some(Context {
             policy: policy.clone(),

@@ -67,7 +67,12 @@ pub struct PolicyLayers {
 impl PolicyLayers {
     /// Start with `below` (the policy file's snapshot, or the embedded default) in force until
     /// the store is read.
-    pub fn new(below: PolicySnapshot, from_file: bool, store_enabled: bool, timeout: Duration) -> Self {
+    pub fn new(
+        below: PolicySnapshot,
+        from_file: bool,
+        store_enabled: bool,
+        timeout: Duration,
+    ) -> Self {
         let below = Arc::new(below);
         PolicyLayers {
             store_enabled,
@@ -113,7 +118,11 @@ impl PolicyLayers {
     /// Follow the store's active pointer: when its head changed since the last look, prepare
     /// the policy it names (or fall back to the layer below) and publish it into `target`.
     /// Returns whether anything changed.
-    pub async fn sync(&self, store: &DynStore, target: &ArcSwap<PolicySnapshot>) -> StoreResult<bool> {
+    pub async fn sync(
+        &self,
+        store: &DynStore,
+        target: &ArcSwap<PolicySnapshot>,
+    ) -> StoreResult<bool> {
         if !self.store_enabled {
             return Ok(false);
         }

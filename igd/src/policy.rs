@@ -6,7 +6,9 @@
 use intentgate_proto::policy::{PolicyError, PreparedPolicy, SourceSet, TestOutcome, TestSuite};
 use serde_json::Value;
 use std::path::Path;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 pub use intentgate_proto::policy::{PolicyDecision, DECISION_RULE, EMBEDDED_DEFAULT};
 
@@ -16,7 +18,17 @@ pub struct PolicySnapshot {
     pub revision: String,
     pub origin: String,
     policy: PreparedPolicy,
+    /// Evaluations that overran [`INLINE_BUDGET`] lately, less those that did not (saturating);
+    /// at [`OFFLOAD_AT`] this policy is evaluated on the blocking pool from then on.
+    slow: Arc<AtomicU32>,
 }
+
+/// An evaluation longer than this holds an async worker (one of as many as there are cores)
+/// longer than igd allows; a policy whose evaluations keep doing so is moved off the workers.
+pub const INLINE_BUDGET: Duration = Duration::from_millis(1);
+/// How many more slow than fast evaluations move a policy off the workers: one hiccup of a busy
+/// machine does not, a policy that is slow on real inputs does within a few calls.
+const OFFLOAD_AT: u32 = 8;
 
 impl PolicySnapshot {
     /// Prepare a policy from sources `(name, text)`. Fails if it breaks a limit or safety rule,
@@ -30,10 +42,24 @@ impl PolicySnapshot {
         if !policy.warm_up_defined() {
             tracing::warn!(origin, "policy decision is undefined for the warm-up input");
         }
+        // A policy already slow on the warm-up input starts off the workers.
+        let started = Instant::now();
+        policy.evaluate(intentgate_proto::policy::warm_up_input());
+        let slow = if started.elapsed() > INLINE_BUDGET {
+            tracing::warn!(
+                origin,
+                micros = started.elapsed().as_micros(),
+                "policy evaluation is slow: evaluating it off the async workers"
+            );
+            OFFLOAD_AT
+        } else {
+            0
+        };
         Ok(PolicySnapshot {
             revision: policy.revision().to_string(),
             origin: origin.to_string(),
             policy,
+            slow: Arc::new(AtomicU32::new(slow)),
         })
     }
 
@@ -44,6 +70,7 @@ impl PolicySnapshot {
             revision: policy.revision().to_string(),
             origin: "embedded default".into(),
             policy,
+            slow: Arc::new(AtomicU32::new(0)),
         }
     }
 
@@ -59,6 +86,47 @@ impl PolicySnapshot {
     /// Evaluate the decision for one input. Never fails: every problem blocks.
     pub fn evaluate(&self, input: Value) -> PolicyDecision {
         self.policy.evaluate(input)
+    }
+
+    /// Whether evaluations of this policy run on the blocking pool (it proved slow).
+    pub fn offloaded(&self) -> bool {
+        self.slow.load(Ordering::Relaxed) >= OFFLOAD_AT
+    }
+
+    /// Decide one call from async code. A fast policy (tens of µs) is evaluated in place: a
+    /// hop to another thread would cost more than it. One that keeps overrunning
+    /// [`INLINE_BUDGET`] (many rules, large inputs) would stall every connection on its worker
+    /// for up to `INTENTGATE_POLICY_TIMEOUT_MS` per call, so from then on it is evaluated on the
+    /// blocking pool.
+    pub async fn decide(self: Arc<Self>, input: Value) -> PolicyDecision {
+        if self.offloaded() {
+            return tokio::task::spawn_blocking(move || self.evaluate(input))
+                .await
+                .unwrap_or_else(|e| {
+                    PolicyDecision::block(format!("policy evaluation failed: {e}"))
+                });
+        }
+        let started = Instant::now();
+        let decision = self.evaluate(input);
+        let overran = started.elapsed() > INLINE_BUDGET;
+        // The usual call (fast, nothing to forgive) only reads the shared counter.
+        if !overran && self.slow.load(Ordering::Relaxed) == 0 {
+            return decision;
+        }
+        let before = self
+            .slow
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                Some(if overran {
+                    n.saturating_add(1)
+                } else {
+                    n.saturating_sub(1)
+                })
+            })
+            .unwrap_or(0);
+        if overran && before + 1 == OFFLOAD_AT {
+            tracing::warn!(origin = %self.origin, revision = %self.revision, "policy evaluations keep overrunning 1 ms: evaluating them off the async workers");
+        }
+        decision
     }
 }
 
@@ -108,6 +176,26 @@ mod tests {
         let d = snap.evaluate(warm_up_input());
         assert!(!d.allow);
         assert!(d.reason.contains("no policy"));
+    }
+
+    /// A policy far over the inline budget on every input is evaluated on the blocking pool,
+    /// and still decides. (Only the slow direction is asserted: a busy machine can make a fast
+    /// policy look slow, never a slow one fast.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_slow_policy_is_moved_off_the_workers() {
+        let slow = PolicySnapshot::prepare(
+            &[(
+                "p.rego".into(),
+                "package intentgate.policy\nn := count([x | some x in numbers.range(1, 300000); x % 7 == 0])\ndecision := {\"allow\": n > 0, \"reason\": \"counted\"}\n".into(),
+            )],
+            "t",
+            Duration::from_secs(10),
+        )
+        .unwrap();
+        assert!(slow.offloaded());
+        let d = Arc::new(slow).decide(warm_up_input()).await;
+        assert!(d.allow, "{d:?}");
+        assert_eq!(d.reason, "counted");
     }
 
     #[test]

@@ -219,7 +219,11 @@ fn rules_classify_on_tool_arguments_and_prompt() {
             seen(&call(&igd, &token, "read_file", json!({}), prompt.clone()));
         assert_eq!(tag, "other", "{prompt:?}");
         assert_eq!(
-            (&intent["summary"], &intent["category"], intent["confidence"].as_f64()),
+            (
+                &intent["summary"],
+                &intent["category"],
+                intent["confidence"].as_f64()
+            ),
             (&json!("nothing matched"), &json!("unknown"), Some(0.0)),
             "{prompt:?}"
         );

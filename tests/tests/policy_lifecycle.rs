@@ -133,11 +133,18 @@ fn drafts_promote_rollback_and_clear_follow_the_precedence() {
     assert_eq!(verdict(&igd, &token, "echo"), "allowed");
 
     // A draft is a policy module and its tests; it compiles and its tests pass, or it is refused.
-    let blocking = write(dir.path(), "blocking/policy.rego", BLOCKING);
+    write(dir.path(), "blocking/policy.rego", BLOCKING);
     write(dir.path(), "blocking/policy_test.rego", BLOCKING_TEST);
     let d = ok_json(
         &igd,
-        &["policy", "draft", "create", "--name", "blocking", dir.path().join("blocking").to_str().unwrap()],
+        &[
+            "policy",
+            "draft",
+            "create",
+            "--name",
+            "blocking",
+            dir.path().join("blocking").to_str().unwrap(),
+        ],
     );
     let blocking_id = d["id"].as_str().unwrap().to_string();
     let blocking_rev = d["revision"].as_str().unwrap().to_string();
@@ -145,19 +152,42 @@ fn drafts_promote_rollback_and_clear_follow_the_precedence() {
     assert_eq!(d["tests_passed"].as_array().unwrap().len(), 2, "{d}");
     assert!(blocking_rev.starts_with("sha256:") && blocking_rev != file_rev);
 
-    let broken = write(dir.path(), "broken/policy.rego", "package intentgate.policy\n\ndecision := {\"allow\": true\n");
+    let broken = write(
+        dir.path(),
+        "broken/policy.rego",
+        "package intentgate.policy\n\ndecision := {\"allow\": true\n",
+    );
     let e = err_json(&igd, &["policy", "draft", "create", &broken], 1);
     assert_eq!(e["error"]["code"], "invalid_request", "{e}");
     let msg = e["error"]["message"].as_str().unwrap();
-    assert!(msg.contains("does not compile") && msg.contains(":4:"), "{msg}");
+    assert!(
+        msg.contains("does not compile") && msg.contains(":4:"),
+        "{msg}"
+    );
 
-    let failing = write(dir.path(), "failing/policy.rego", ALLOWING);
+    write(dir.path(), "failing/policy.rego", ALLOWING);
     write(dir.path(), "failing/policy_test.rego", BLOCKING_TEST);
-    let e = err_json(&igd, &["policy", "draft", "create", dir.path().join("failing").to_str().unwrap()], 1);
+    let e = err_json(
+        &igd,
+        &[
+            "policy",
+            "draft",
+            "create",
+            dir.path().join("failing").to_str().unwrap(),
+        ],
+        1,
+    );
     let msg = e["error"]["message"].as_str().unwrap();
-    assert!(msg.contains("tests do not pass") && msg.contains("test_echo_blocked"), "{msg}");
+    assert!(
+        msg.contains("tests do not pass") && msg.contains("test_echo_blocked"),
+        "{msg}"
+    );
 
-    let no_entry = write(dir.path(), "noentry/policy.rego", "package intentgate.policy\n\nallow := true\n");
+    let no_entry = write(
+        dir.path(),
+        "noentry/policy.rego",
+        "package intentgate.policy\n\nallow := true\n",
+    );
     err_json(&igd, &["policy", "draft", "create", &no_entry], 1);
 
     let list = ok_json(&igd, &["policy", "draft", "list"]);
@@ -201,8 +231,14 @@ fn drafts_promote_rollback_and_clear_follow_the_precedence() {
     assert_eq!(cleared["layer"], "file");
     assert_eq!(verdict(&igd, &token, "echo"), "allowed");
     let history = cleared["history"].as_array().unwrap();
-    let actions: Vec<&str> = history.iter().map(|h| h["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["clear", "promote", "rollback", "rollback", "promote", "promote"]);
+    let actions: Vec<&str> = history
+        .iter()
+        .map(|h| h["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["clear", "promote", "rollback", "rollback", "promote", "promote"]
+    );
 
     // Every decision records the revision that made it, and agrees with it.
     let allowing_rev = d2["revision"].as_str().unwrap();
@@ -219,7 +255,10 @@ fn drafts_promote_rollback_and_clear_follow_the_precedence() {
     }
 
     // Each change is chained in _system by the operator who made it.
-    let sys = ok_json(&igd, &["audit", "list", "--tenant", "_system", "--limit", "1000"]);
+    let sys = ok_json(
+        &igd,
+        &["audit", "list", "--tenant", "_system", "--limit", "1000"],
+    );
     let acts: Vec<String> = sys["entries"]
         .as_array()
         .unwrap()
@@ -257,7 +296,11 @@ fn the_store_survives_a_restart_and_sighup_only_reloads_the_layer_below() {
     assert_eq!(verdict(&igd, &token, "echo"), "blocked by the draft");
 
     // A new policy file and SIGHUP: the store still decides.
-    write(dir.path(), "file/p.rego", &FILE_POLICY.replace("file allows echo", "new file allows echo"));
+    write(
+        dir.path(),
+        "file/p.rego",
+        &FILE_POLICY.replace("file allows echo", "new file allows echo"),
+    );
     igd.hup();
     igd.wait_for_log("policy file reloaded");
     assert_eq!(verdict(&igd, &token, "echo"), "blocked by the draft");
@@ -283,28 +326,60 @@ fn only_admins_manage_policies_and_the_store_can_be_off() {
         vec!["policy", "promote", "d-0011223344556677"],
         vec!["policy", "dry-run", blocking.as_str()],
     ] {
-        let mut full: Vec<String> = vec!["--url".into(), url.clone(), "--token".into(), tenant_token.clone()];
+        let mut full: Vec<String> = vec![
+            "--url".into(),
+            url.clone(),
+            "--token".into(),
+            tenant_token.clone(),
+        ];
         full.extend(args.iter().map(|s| s.to_string()));
         full.extend(["-o".into(), "json".into()]);
         let out = igctl(&full, &[]);
-        assert_eq!(out.status.code(), Some(4), "{args:?}: {}", String::from_utf8_lossy(&out.stdout));
+        assert_eq!(
+            out.status.code(),
+            Some(4),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         assert_eq!(json_of(&out)["error"]["code"], "forbidden");
     }
     // What is in force can be read by a tenant admin.
     let out = igctl(
-        &["--url".into(), url.clone(), "--token".into(), tenant_token.clone(), "policy".into(), "active".into(), "-o".into(), "json".into()],
+        &[
+            "--url".into(),
+            url.clone(),
+            "--token".into(),
+            tenant_token.clone(),
+            "policy".into(),
+            "active".into(),
+            "-o".into(),
+            "json".into(),
+        ],
         &[],
     );
     assert!(out.status.success());
     // A body that is not a draft is refused with a clear error.
-    let r = http(igd.addr, "POST", "/v1/admin/policies/drafts", &[("Authorization", &format!("Bearer {tenant_token}"))], b"{}").unwrap();
+    let r = http(
+        igd.addr,
+        "POST",
+        "/v1/admin/policies/drafts",
+        &[("Authorization", &format!("Bearer {tenant_token}"))],
+        b"{}",
+    )
+    .unwrap();
     assert!(r.status == 400 || r.status == 403, "{}", r.text());
     drop(igd);
 
-    let off = start(tempfile::tempdir().unwrap().path(), &[("INTENTGATE_POLICY_STORE", "off")]);
+    let off = start(
+        tempfile::tempdir().unwrap().path(),
+        &[("INTENTGATE_POLICY_STORE", "off")],
+    );
     let e = err_json(&off, &["policy", "draft", "list"], 1);
     assert_eq!(e["error"]["code"], "conflict");
-    assert!(e["error"]["message"].as_str().unwrap().contains("INTENTGATE_POLICY_STORE=off"));
+    assert!(e["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("INTENTGATE_POLICY_STORE=off"));
     let active = ok_json(&off, &["policy", "active"]);
     assert_eq!(active["store_enabled"], false);
     // Dry-run of inline source still works with the store off.
@@ -353,7 +428,11 @@ fn a_promotion_under_load_is_atomic() {
                     let v = call_tool(addr, &token, "echo", json!({})).unwrap().json();
                     let key = match v.get("error") {
                         None => "allowed".to_string(),
-                        Some(e) => format!("{} {}", e["code"], e["data"]["reason"].as_str().unwrap_or("")),
+                        Some(e) => format!(
+                            "{} {}",
+                            e["code"],
+                            e["data"]["reason"].as_str().unwrap_or("")
+                        ),
                     };
                     *seen.entry(key).or_default() += 1;
                 }
@@ -379,7 +458,11 @@ fn a_promotion_under_load_is_atomic() {
     assert_eq!(d.len() as u64, seen.values().sum::<u64>());
     for (decision, revision, _) in &d {
         assert!(revision == &file_rev || revision == &new_rev, "{revision}");
-        assert_eq!(decision == "allow", revision == &file_rev, "{decision} {revision}");
+        assert_eq!(
+            decision == "allow",
+            revision == &file_rev,
+            "{decision} {revision}"
+        );
     }
     // The swap happened once: every old-revision decision precedes every new-revision one.
     let first_new = d.iter().position(|x| x.1 == new_rev).unwrap();
@@ -419,26 +502,60 @@ fn dry_run_and_diff_over_recorded_decisions() {
         .to_string();
     let r2 = ok_json(&igd, &["policy", "dry-run", &id]);
     assert_eq!(r2["transitions"], r["transitions"]);
-    let r3 = ok_json(&igd, &["policy", "dry-run", &id, "--to", "2020-01-01T00:00:00Z", "--from", "2019-12-31T00:00:00Z"]);
+    let r3 = ok_json(
+        &igd,
+        &[
+            "policy",
+            "dry-run",
+            &id,
+            "--to",
+            "2020-01-01T00:00:00Z",
+            "--from",
+            "2019-12-31T00:00:00Z",
+        ],
+    );
     assert_eq!(r3["decisions"], 0);
 
     // The table for people.
     let out = igd.igctl(&["policy", "dry-run", &blocking]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("BEFORE") && text.contains("ESCALATE") && text.contains("allow →"), "{text}");
+    assert!(
+        text.contains("BEFORE") && text.contains("ESCALATE") && text.contains("allow →"),
+        "{text}"
+    );
 
     // diff: the source lines, and B against A on the same inputs.
     let allowing = write(dir.path(), "a.rego", ALLOWING);
     let out = igd.igctl(&["policy", "diff", &allowing, &blocking, "-o", "json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v = json_of(&out);
-    let lines: Vec<&str> = v["diff"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
-    assert!(lines.iter().any(|l| l.starts_with("+default decision")), "{lines:?}");
-    assert!(lines.iter().any(|l| l.starts_with("-decision := {\"allow\": input.tool == \"echo\"")), "{lines:?}");
+    let lines: Vec<&str> = v["diff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(
+        lines.iter().any(|l| l.starts_with("+default decision")),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("-decision := {\"allow\": input.tool == \"echo\"")),
+        "{lines:?}"
+    );
     assert_eq!(v["dry_run"]["transitions"]["allow->block"], 5);
     assert_eq!(v["dry_run"]["transitions"]["block->allow"], 3);
-    assert!(v["dry_run"]["baseline_revision"].as_str().unwrap().starts_with("sha256:"));
+    assert!(v["dry_run"]["baseline_revision"]
+        .as_str()
+        .unwrap()
+        .starts_with("sha256:"));
 }
 
 /// A promotion on one replica reaches the other (the bound is 1 s; printed, not asserted).
@@ -464,24 +581,36 @@ fn a_promotion_reaches_the_other_replica() {
     let blocking = write(dir.path(), "b.rego", BLOCKING);
     let d = ok_json(&a, &["policy", "draft", "create", &blocking]);
     // The draft is visible on the other replica too.
-    assert_eq!(ok_json(&b, &["policy", "draft", "list"])["drafts"][0]["id"], d["id"]);
+    assert_eq!(
+        ok_json(&b, &["policy", "draft", "list"])["drafts"][0]["id"],
+        d["id"]
+    );
     let promoted = Instant::now();
     ok_json(&a, &["policy", "promote", d["id"].as_str().unwrap()]);
     loop {
         if ok_json(&b, &["policy", "active"])["revision"] == d["revision"] {
             break;
         }
-        assert!(promoted.elapsed() < Duration::from_secs(10), "replica b never followed");
+        assert!(
+            promoted.elapsed() < Duration::from_secs(10),
+            "replica b never followed"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
-    eprintln!("replica b followed the promotion after {:?}", promoted.elapsed());
+    eprintln!(
+        "replica b followed the promotion after {:?}",
+        promoted.elapsed()
+    );
     assert_eq!(verdict(&b, &token, "echo"), "blocked by the draft");
     ok_json(&a, &["policy", "rollback"]);
     loop {
         if ok_json(&b, &["policy", "active"])["layer"] == "file" {
             break;
         }
-        assert!(promoted.elapsed() < Duration::from_secs(20), "replica b never followed the rollback");
+        assert!(
+            promoted.elapsed() < Duration::from_secs(20),
+            "replica b never followed the rollback"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(verdict(&b, &token, "echo"), "allowed");

@@ -326,7 +326,7 @@ fn human_test_report(reports: &[TestReport], summary: &Summary) -> String {
                 for p in &r.problems {
                     out.push_str(&format!("  {p}\n"));
                 }
-                out.push_str("  ERROR the policy did not load; no test ran\n");
+                out.push_str("  ERROR the policy or its tests did not load; no test ran\n");
             }
         }
         if r.revision.is_some() && r.tests.is_empty() {

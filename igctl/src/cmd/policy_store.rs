@@ -64,8 +64,7 @@ pub fn read_modules(paths: &[PathBuf]) -> Result<(PolicyModule, Vec<PolicyModule
             policy = Some(module);
         }
     }
-    let policy =
-        policy.ok_or_else(|| usage("no policy module given (only *_test.rego files)"))?;
+    let policy = policy.ok_or_else(|| usage("no policy module given (only *_test.rego files)"))?;
     Ok((policy, tests))
 }
 
@@ -73,8 +72,15 @@ fn default_name(paths: &[PathBuf]) -> String {
     paths
         .first()
         .and_then(|p| {
-            let p = if p.is_dir() { p.as_path() } else { p.parent().unwrap_or(Path::new("")) };
-            p.canonicalize().ok()?.file_name().map(|n| n.to_string_lossy().into_owned())
+            let p = if p.is_dir() {
+                p.as_path()
+            } else {
+                p.parent().unwrap_or(Path::new(""))
+            };
+            p.canonicalize()
+                .ok()?
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
         })
         .unwrap_or_else(|| "policy".to_string())
 }
@@ -86,7 +92,9 @@ pub async fn draft_create(
 ) -> Result<(), CliError> {
     let (policy, tests) = read_modules(paths)?;
     let req = DraftRequest {
-        name: name.map(String::from).unwrap_or_else(|| default_name(paths)),
+        name: name
+            .map(String::from)
+            .unwrap_or_else(|| default_name(paths)),
         source: policy.source,
         tests,
     };
@@ -173,7 +181,9 @@ pub async fn draft_delete(cli: &Cli, id: &str) -> Result<(), CliError> {
     let d: Draft = connect(cli)?
         .call(Method::DELETE, &draft_path(id)?, None::<&()>)
         .await?;
-    emit(wants_json(cli), &d, || format!("deleted draft {} ({})\n", d.id, d.name));
+    emit(wants_json(cli), &d, || {
+        format!("deleted draft {} ({})\n", d.id, d.name)
+    });
     Ok(())
 }
 
@@ -187,7 +197,10 @@ fn change_line(c: &PolicyChange) -> Vec<String> {
         c.action.clone(),
         c.draft_id.clone().unwrap_or_else(|| "-".into()),
         c.name.clone().unwrap_or_else(|| "-".into()),
-        c.revision.as_deref().map(short).unwrap_or_else(|| "-".into()),
+        c.revision
+            .as_deref()
+            .map(short)
+            .unwrap_or_else(|| "-".into()),
         c.actor.clone(),
         c.at.clone(),
     ]
@@ -384,7 +397,10 @@ fn report_text(r: &DryRunReport, before: &str) -> String {
         ("would allow", r.would_allow.to_string()),
         ("would block", r.would_block.to_string()),
         ("would escalate", r.would_escalate.to_string()),
-        ("not replayed", format!("{} (refused before the policy was asked)", r.skipped)),
+        (
+            "not replayed",
+            format!("{} (refused before the policy was asked)", r.skipped),
+        ),
     ]);
     if r.args_unavailable + r.args_partial > 0 {
         out.push_str(&format!(
@@ -407,7 +423,10 @@ fn report_text(r: &DryRunReport, before: &str) -> String {
             row
         })
         .collect();
-    out.push_str(&table(&["BEFORE \\ AFTER", "ALLOW", "BLOCK", "ESCALATE"], &rows));
+    out.push_str(&table(
+        &["BEFORE \\ AFTER", "ALLOW", "BLOCK", "ESCALATE"],
+        &rows,
+    ));
     if !r.samples.is_empty() {
         out.push('\n');
         let rows: Vec<Vec<String>> = r
@@ -434,7 +453,9 @@ fn report_text(r: &DryRunReport, before: &str) -> String {
 
 pub async fn dry_run(cli: &Cli, candidate: PolicyRef, window: &Window) -> Result<(), CliError> {
     let r = replay(cli, candidate, None, window).await?;
-    emit(wants_json(cli), &r, || report_text(&r, "the decisions as recorded"));
+    emit(wants_json(cli), &r, || {
+        report_text(&r, "the decisions as recorded")
+    });
     Ok(())
 }
 
@@ -533,7 +554,9 @@ mod tests {
         let a = "a\nb\nc\nd\ne\nf\ng\nh\ni\n";
         let b = "a\nb\nc\nd\nE\nf\ng\nh\ni\nj\n";
         let d = line_diff(a, b).unwrap();
-        let want = ["…", " b", " c", " d", "-e", "+E", " f", " g", " h", " i", "+j"];
+        let want = [
+            "…", " b", " c", " d", "-e", "+E", " f", " g", " h", " i", "+j",
+        ];
         assert_eq!(d, want.map(String::from).to_vec());
         assert!(line_diff("same\n", "same\n").unwrap().is_empty());
     }

@@ -24,12 +24,14 @@ use std::fmt;
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::audit::Verdict;
 
 mod scan;
 mod testing;
+
+use scan::forbidden_calls;
 
 pub use testing::{TestCase, TestOutcome, TestResult, TestSuite};
 
@@ -96,13 +98,7 @@ impl SourceSet {
     /// Read one `.rego` file, or every `.rego` file directly in a directory (sorted by name;
     /// subdirectories are other policies). Names are the paths as given.
     pub fn read(path: &Path) -> Result<Self, PolicyError> {
-        let mut set = SourceSet::default();
-        if path.is_dir() {
-            set.read_dir(path)?;
-        } else {
-            set.read_file(path)?;
-        }
-        Ok(set)
+        Self::read_all(&[path.to_path_buf()])
     }
 
     /// Read these files (a directory stands for its `.rego` files) as one set.
@@ -217,7 +213,11 @@ impl Diagnostic {
                     .unwrap_or(&joined)
                     .to_string()
             }
-            None => text.split_whitespace().collect::<Vec<_>>().join(" "),
+            None => String::new(),
+        };
+        let message = match message.is_empty() {
+            true => text.split_whitespace().collect::<Vec<_>>().join(" "),
+            false => message,
         };
         match position {
             Some((file, line, column)) => Diagnostic::at(&file, line, column, message),
@@ -539,13 +539,13 @@ impl PreparedPolicy {
         let mut engine = self.engine.clone();
         engine.set_input(regorus::Value::from(input));
         engine.eval_rule(DECISION_RULE.to_string()).map_err(|e| {
-            if let Some(LimitError::TimeLimitExceeded { limit, .. }) = e.downcast_ref() {
-                return format!(
-                    "policy evaluation exceeded its time limit ({} ms)",
-                    limit.as_millis()
-                );
-            }
-            if let Some(LimitError::TimeLimitExceeded { .. }) = e.root_cause().downcast_ref() {
+            let timed_out = e.chain().any(|cause| {
+                matches!(
+                    cause.downcast_ref(),
+                    Some(LimitError::TimeLimitExceeded { .. })
+                )
+            });
+            if timed_out {
                 return format!(
                     "policy evaluation exceeded its time limit ({} ms)",
                     self.time_limit.as_millis()

@@ -283,9 +283,9 @@ async fn route(
         (&Method::POST, "/v1/admin/policies/dry-run") => {
             policies::dry_run(gw, caller, parse_body(&body)?).await
         }
-        (_, p) if KNOWN_PATHS.contains(&p) || draft_path(p).is_some() => Err(ApiError::bad(format!(
-            "method {method} is not allowed on {p}"
-        ))),
+        (_, p) if KNOWN_PATHS.contains(&p) || draft_path(p).is_some() => Err(ApiError::bad(
+            format!("method {method} is not allowed on {p}"),
+        )),
         // Another method on an audit path is answered as an unknown endpoint, not as a
         // method not allowed: as igd always has.
         _ => Err(ApiError::new(

@@ -77,7 +77,10 @@ fn prepare_draft(
         .prepare(source, origin)
         .map_err(|e| ApiError::bad(format!("the policy does not compile: {e}")))?;
     let passed = crate::policy::run_draft_tests(
-        &[(crate::policies::STORE_MODULE.to_string(), source.to_string())],
+        &[(
+            crate::policies::STORE_MODULE.to_string(),
+            source.to_string(),
+        )],
         tests,
         std::time::Duration::from_millis(gw.settings.policy_timeout_ms),
     )
@@ -180,10 +183,18 @@ pub(super) async fn list_drafts(gw: &Gateway, caller: &Caller) -> ApiResult<Resp
     ok(&DraftList { drafts })
 }
 
-pub(super) async fn show_draft(gw: &Gateway, caller: &Caller, id: &str) -> ApiResult<Response<Body>> {
+pub(super) async fn show_draft(
+    gw: &Gateway,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<Response<Body>> {
     admin_only(caller, "reading policy drafts")?;
     store_enabled(gw)?;
-    let draft = gw.store.policy_draft(id).await?.ok_or_else(|| not_found(id))?;
+    let draft = gw
+        .store
+        .policy_draft(id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
     ok(&draft_wire(draft, true))
 }
 
@@ -194,7 +205,11 @@ pub(super) async fn delete_draft(
 ) -> ApiResult<Response<Body>> {
     admin_only(caller, "managing policies")?;
     store_enabled(gw)?;
-    let draft = gw.store.policy_draft(id).await?.ok_or_else(|| not_found(id))?;
+    let draft = gw
+        .store
+        .policy_draft(id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
     gw.audit
         .admin(
             SYSTEM,
@@ -249,7 +264,9 @@ async fn change_active(
         "change {}: {} {}",
         row.seq,
         row.draft_id.as_deref().unwrap_or("-"),
-        row.revision.as_deref().unwrap_or("(policy file or embedded default)")
+        row.revision
+            .as_deref()
+            .unwrap_or("(policy file or embedded default)")
     );
     gw.audit
         .admin(
@@ -334,7 +351,12 @@ pub(super) async fn clear(gw: &Gateway, caller: &Caller) -> ApiResult<Response<B
 pub(super) async fn rollback(gw: &Gateway, caller: &Caller) -> ApiResult<Response<Body>> {
     admin_only(caller, "rolling back the policy")?;
     store_enabled(gw)?;
-    let nothing = || ApiError::new(ErrorCode::Conflict, "there is no earlier policy to roll back to");
+    let nothing = || {
+        ApiError::new(
+            ErrorCode::Conflict,
+            "there is no earlier policy to roll back to",
+        )
+    };
     let head = gw.store.policy_head_seq().await?.ok_or_else(nothing)?;
     let current = gw
         .store
@@ -342,16 +364,12 @@ pub(super) async fn rollback(gw: &Gateway, caller: &Caller) -> ApiResult<Respons
         .await?
         .ok_or_else(nothing)?;
     let target = match current.prev_seq {
-        Some(back_to) => gw
-            .store
-            .policy_history_row(back_to)
-            .await?
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::Internal,
-                    format!("the policy history names change {back_to}, which is missing"),
-                )
-            })?,
+        Some(back_to) => gw.store.policy_history_row(back_to).await?.ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Internal,
+                format!("the policy history names change {back_to}, which is missing"),
+            )
+        })?,
         // Before the first promotion no store policy was active: the layer below decides.
         None if current.revision.is_some() => PolicyHistoryRecord {
             seq: 0,
@@ -369,9 +387,12 @@ pub(super) async fn rollback(gw: &Gateway, caller: &Caller) -> ApiResult<Respons
     let back_to = target.seq;
     // What is rolled back to must still load on this igd before it is made active.
     if let Some(source) = &target.source {
-        gw.policies
-            .prepare(source, "rollback")
-            .map_err(|e| ApiError::new(ErrorCode::Conflict, format!("the policy of change {back_to} no longer compiles: {e}")))?;
+        gw.policies.prepare(source, "rollback").map_err(|e| {
+            ApiError::new(
+                ErrorCode::Conflict,
+                format!("the policy of change {back_to} no longer compiles: {e}"),
+            )
+        })?;
     }
     let row = PolicyHistoryRecord {
         seq: head + 1,
@@ -406,7 +427,11 @@ async fn candidate(
         ))),
         (Some(id), None) => {
             store_enabled(gw)?;
-            let draft = gw.store.policy_draft(id).await?.ok_or_else(|| not_found(id))?;
+            let draft = gw
+                .store
+                .policy_draft(id)
+                .await?
+                .ok_or_else(|| not_found(id))?;
             let snap = gw
                 .policies
                 .prepare(&draft.source, &format!("draft {id}"))
@@ -431,9 +456,14 @@ pub(super) async fn dry_run(
     body: DryRunBody,
 ) -> ApiResult<Response<Body>> {
     admin_only(caller, "replaying policy decisions")?;
-    let candidate_policy = candidate(gw, body.draft_id.as_deref(), body.source.as_deref(), "candidate")
-        .await?
-        .ok_or_else(|| ApiError::bad("name the candidate policy: draft_id or source"))?;
+    let candidate_policy = candidate(
+        gw,
+        body.draft_id.as_deref(),
+        body.source.as_deref(),
+        "candidate",
+    )
+    .await?
+    .ok_or_else(|| ApiError::bad("name the candidate policy: draft_id or source"))?;
     let baseline = candidate(
         gw,
         body.baseline_draft_id.as_deref(),

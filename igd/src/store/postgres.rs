@@ -26,7 +26,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../../migrations/postgres/0002_budget_grants.sql"),
     ),
-    (3, include_str!("../../../migrations/postgres/0003_policies.sql")),
+    (
+        3,
+        include_str!("../../../migrations/postgres/0003_policies.sql"),
+    ),
 ];
 
 /// Connection settings beyond the URL.

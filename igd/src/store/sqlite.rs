@@ -470,7 +470,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../../migrations/sqlite/0004_budget_grants.sql"),
     ),
-    (5, include_str!("../../../migrations/sqlite/0005_policies.sql")),
+    (
+        5,
+        include_str!("../../../migrations/sqlite/0005_policies.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone)]

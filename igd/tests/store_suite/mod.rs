@@ -631,7 +631,10 @@ pub async fn policy_drafts_and_history(store: &dyn Store) {
         created_at: at,
     };
     assert!(store.policy_drafts().await.unwrap().is_empty());
-    store.insert_policy_draft(&draft("d-2", T0 + 1)).await.unwrap();
+    store
+        .insert_policy_draft(&draft("d-2", T0 + 1))
+        .await
+        .unwrap();
     store.insert_policy_draft(&draft("d-1", T0)).await.unwrap();
     assert!(matches!(
         store.insert_policy_draft(&draft("d-1", T0)).await,
@@ -641,14 +644,17 @@ pub async fn policy_drafts_and_history(store: &dyn Store) {
         store.policy_drafts().await.unwrap(),
         vec![draft("d-1", T0), draft("d-2", T0 + 1)]
     );
-    assert_eq!(store.policy_draft("d-2").await.unwrap(), Some(draft("d-2", T0 + 1)));
+    assert_eq!(
+        store.policy_draft("d-2").await.unwrap(),
+        Some(draft("d-2", T0 + 1))
+    );
     assert_eq!(store.policy_draft("d-3").await.unwrap(), None);
     assert!(store.delete_policy_draft("d-2").await.unwrap());
     assert!(!store.delete_policy_draft("d-2").await.unwrap());
 
     assert_eq!(store.policy_head_seq().await.unwrap(), None);
-    let row = |seq: i64, action: &str, revision: Option<&str>, prev: Option<i64>| {
-        PolicyHistoryRecord {
+    let row =
+        |seq: i64, action: &str, revision: Option<&str>, prev: Option<i64>| PolicyHistoryRecord {
             seq,
             action: action.into(),
             draft_id: revision.map(|_| "d-1".to_string()),
@@ -658,19 +664,29 @@ pub async fn policy_drafts_and_history(store: &dyn Store) {
             prev_seq: prev,
             actor: "uid:0".into(),
             at: T0 + seq,
-        }
-    };
-    store.append_policy_history(&row(1, "promote", Some("sha256:a"), None)).await.unwrap();
-    store.append_policy_history(&row(2, "clear", None, Some(1))).await.unwrap();
+        };
+    store
+        .append_policy_history(&row(1, "promote", Some("sha256:a"), None))
+        .await
+        .unwrap();
+    store
+        .append_policy_history(&row(2, "clear", None, Some(1)))
+        .await
+        .unwrap();
     // The next place is taken once: a concurrent change gets a conflict, not a fork.
     assert!(matches!(
-        store.append_policy_history(&row(2, "promote", Some("sha256:b"), Some(1))).await,
+        store
+            .append_policy_history(&row(2, "promote", Some("sha256:b"), Some(1)))
+            .await,
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(store.policy_head_seq().await.unwrap(), Some(2));
     assert_eq!(
         store.policy_history(10).await.unwrap(),
-        vec![row(2, "clear", None, Some(1)), row(1, "promote", Some("sha256:a"), None)]
+        vec![
+            row(2, "clear", None, Some(1)),
+            row(1, "promote", Some("sha256:a"), None)
+        ]
     );
     assert_eq!(store.policy_history(1).await.unwrap().len(), 1);
     assert_eq!(

@@ -65,7 +65,7 @@ fn tokens<'a>(text: &'a str) -> Vec<Token<'a>> {
                 column += 1;
                 let mut closed = false;
                 let mut escaped = false;
-                while let Some((_, c)) = chars.next() {
+                for (_, c) in chars.by_ref() {
                     if c == '\n' {
                         line += 1;
                         column = 1;
@@ -131,7 +131,7 @@ fn tokens<'a>(text: &'a str) -> Vec<Token<'a>> {
 }
 
 /// Calls to [`FORBIDDEN_BUILTINS`] in `text`, located.
-fn forbidden_calls(file: &str, text: &str) -> Vec<Diagnostic> {
+pub(super) fn forbidden_calls(file: &str, text: &str) -> Vec<Diagnostic> {
     let toks = tokens(text);
     let mut found = Vec::new();
     let mut i = 0;
@@ -170,7 +170,7 @@ fn forbidden_calls(file: &str, text: &str) -> Vec<Diagnostic> {
 
 /// Names of the rules `test_*` and `todo_test_*` that `text` defines at top level (rule heads
 /// start a line outside any bracket), in order, once each.
-fn test_rules(text: &str) -> Vec<String> {
+pub(super) fn test_rules(text: &str) -> Vec<String> {
     let toks = tokens(text);
     let mut names: Vec<String> = Vec::new();
     for (i, t) in toks.iter().enumerate() {

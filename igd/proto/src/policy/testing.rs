@@ -19,7 +19,8 @@ pub struct TestCase {
     pub file: String,
     /// The rule's full path, e.g. `data.intentgate.policy_test.test_read_allowed`.
     pub name: String,
-    /// `todo_test_*` rules are reported, not run.
+    /// `todo_test_*` rules are reported, not run (the outcome says so).
+    #[serde(skip_serializing)]
     pub skip: bool,
 }
 
@@ -46,7 +47,7 @@ pub struct TestResult {
     pub case: TestCase,
     #[serde(flatten)]
     pub outcome: TestOutcome,
-    #[serde(serialize_with = "micros")]
+    #[serde(rename = "duration_us", serialize_with = "micros")]
     pub duration: Duration,
 }
 
@@ -194,7 +195,7 @@ mod tests {
         assert_eq!(json["result"], "fail");
         assert_eq!(json["got"], "undefined");
         assert_eq!(json["file"], "p_test.rego");
-        assert!(json["duration"].is_u64());
+        assert!(json["duration_us"].is_u64());
     }
 
     #[test]
