@@ -362,7 +362,7 @@ complete -c igctl -n "__fish_igctl_using_subcommand policy; and __fish_seen_subc
 complete -c igctl -n "__fish_igctl_using_subcommand policy; and __fish_seen_subcommand_from diff" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand policy; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help'
-complete -c igctl -n "__fish_igctl_using_subcommand policy; and __fish_seen_subcommand_from promote" -l totp -d 'A fresh TOTP code (sent as X-IntentGate-TOTP)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand policy; and __fish_seen_subcommand_from promote" -l totp -d 'A fresh TOTP code, sent as X-IntentGate-TOTP once TOTP step-up is in the build (refused until then: the action is gated by role)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand policy; and __fish_seen_subcommand_from promote" -l socket -d 'igd\'s admin Unix socket' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand policy; and __fish_seen_subcommand_from promote" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand policy; and __fish_seen_subcommand_from promote" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
@@ -370,7 +370,7 @@ complete -c igctl -n "__fish_igctl_using_subcommand policy; and __fish_seen_subc
 complete -c igctl -n "__fish_igctl_using_subcommand policy; and __fish_seen_subcommand_from promote" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand policy; and __fish_seen_subcommand_from promote" -s h -l help -d 'Print help'
-complete -c igctl -n "__fish_igctl_using_subcommand policy; and __fish_seen_subcommand_from rollback" -l totp -d 'A fresh TOTP code (sent as X-IntentGate-TOTP)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand policy; and __fish_seen_subcommand_from rollback" -l totp -d 'A fresh TOTP code, sent as X-IntentGate-TOTP once TOTP step-up is in the build (refused until then: the action is gated by role)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand policy; and __fish_seen_subcommand_from rollback" -l socket -d 'igd\'s admin Unix socket' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand policy; and __fish_seen_subcommand_from rollback" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand policy; and __fish_seen_subcommand_from rollback" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F
@@ -378,7 +378,7 @@ complete -c igctl -n "__fish_igctl_using_subcommand policy; and __fish_seen_subc
 complete -c igctl -n "__fish_igctl_using_subcommand policy; and __fish_seen_subcommand_from rollback" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
 complete -c igctl -n "__fish_igctl_using_subcommand policy; and __fish_seen_subcommand_from rollback" -s h -l help -d 'Print help'
-complete -c igctl -n "__fish_igctl_using_subcommand policy; and __fish_seen_subcommand_from active" -l totp -d 'With --clear: a fresh TOTP code (sent as X-IntentGate-TOTP)' -r
+complete -c igctl -n "__fish_igctl_using_subcommand policy; and __fish_seen_subcommand_from active" -l totp -d 'With --clear: a fresh TOTP code (refused until TOTP step-up is in the build)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand policy; and __fish_seen_subcommand_from active" -l socket -d 'igd\'s admin Unix socket' -r -F
 complete -c igctl -n "__fish_igctl_using_subcommand policy; and __fish_seen_subcommand_from active" -l url -d 'igd\'s admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or http:// on loopback, with --token (the compatibility bearer)' -r
 complete -c igctl -n "__fish_igctl_using_subcommand policy; and __fish_seen_subcommand_from active" -l ca -d 'PEM file of the CA that signed igd\'s certificate, trusted instead of the system roots for an https:// --url (or IGCTL_CA)' -r -F

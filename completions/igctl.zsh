@@ -716,7 +716,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (promote)
 _arguments "${_arguments_options[@]}" : \
-'--totp=[A fresh TOTP code (sent as X-IntentGate-TOTP)]:CODE:_default' \
+'--totp=[A fresh TOTP code, sent as X-IntentGate-TOTP once TOTP step-up is in the build (refused until then\: the action is gated by role)]:CODE:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
 '--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
@@ -730,7 +730,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (rollback)
 _arguments "${_arguments_options[@]}" : \
-'--totp=[A fresh TOTP code (sent as X-IntentGate-TOTP)]:CODE:_default' \
+'--totp=[A fresh TOTP code, sent as X-IntentGate-TOTP once TOTP step-up is in the build (refused until then\: the action is gated by role)]:CODE:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
 '--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
@@ -743,7 +743,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (active)
 _arguments "${_arguments_options[@]}" : \
-'--totp=[With --clear\: a fresh TOTP code (sent as X-IntentGate-TOTP)]:CODE:_default' \
+'--totp=[With --clear\: a fresh TOTP code (refused until TOTP step-up is in the build)]:CODE:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
 '--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \

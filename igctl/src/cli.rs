@@ -389,14 +389,16 @@ pub enum PolicyCommand {
     Promote {
         /// The draft id (d-…).
         draft_id: String,
-        /// A fresh TOTP code (sent as X-IntentGate-TOTP).
+        /// A fresh TOTP code, sent as X-IntentGate-TOTP once TOTP step-up is in the build
+        /// (refused until then: the action is gated by role).
         #[arg(long, value_name = "CODE")]
         totp: Option<String>,
     },
     /// Return to the policy that was active before the current one (repeat to go further
     /// back; before the first promotion, the policy file decides). A step-up action.
     Rollback {
-        /// A fresh TOTP code (sent as X-IntentGate-TOTP).
+        /// A fresh TOTP code, sent as X-IntentGate-TOTP once TOTP step-up is in the build
+        /// (refused until then: the action is gated by role).
         #[arg(long, value_name = "CODE")]
         totp: Option<String>,
     },
@@ -405,7 +407,7 @@ pub enum PolicyCommand {
     Active {
         #[arg(long)]
         clear: bool,
-        /// With --clear: a fresh TOTP code (sent as X-IntentGate-TOTP).
+        /// With --clear: a fresh TOTP code (refused until TOTP step-up is in the build).
         #[arg(long, value_name = "CODE", requires = "clear")]
         totp: Option<String>,
     },

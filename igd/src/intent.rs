@@ -462,6 +462,17 @@ impl Sidecar {
                 "{url} must be an http:// URL (https:// sidecars are not supported in this build: run the sidecar on loopback)"
             ));
         }
+        // Arguments and prompts travel in clear: only to this machine.
+        let host = url.host().unwrap_or_default().trim_matches(['[', ']']);
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if !loopback {
+            return Err(format!(
+                "{url}: the sidecar must be on loopback (127.0.0.1, [::1] or localhost): igd sends it arguments and prompts over plain HTTP"
+            ));
+        }
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(timeout));
@@ -851,7 +862,14 @@ mod tests {
     fn sidecar_urls_must_be_plain_http() {
         let t = Duration::from_millis(100);
         assert!(Sidecar::new("http://127.0.0.1:9/intent", t).is_ok());
-        for bad in ["https://127.0.0.1/x", "ftp://h/x", "not a url", "/relative"] {
+        for bad in [
+            "https://127.0.0.1/x",
+            "ftp://h/x",
+            "not a url",
+            "/relative",
+            "http://10.0.0.1:8000/classify",
+            "http://sidecar.internal/classify",
+        ] {
             assert!(Sidecar::new(bad, t).is_err(), "{bad}");
         }
     }

@@ -438,6 +438,13 @@ async fn second_ticker(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiver<
                 if let Err(e) = gw.store.maintain().await {
                     tracing::warn!(error = %e, "store maintenance failed");
                 }
+                // A shared store is followed by the replica resync loop; on one node this
+                // retries a store policy that failed to load, or a change whose apply failed.
+                if !gw.store.shared() {
+                    if let Err(e) = gw.policies.sync(&gw.store, &gw.policy).await {
+                        tracing::warn!(error = %e, "policy store check failed; keeping the policy in force");
+                    }
+                }
                 probe_store(&gw).await;
             }
             _ = stop.changed() => return,

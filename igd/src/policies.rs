@@ -12,7 +12,10 @@ use crate::policy::PolicySnapshot;
 use crate::store::{DynStore, PolicyHistoryRecord, StoreResult};
 use arc_swap::ArcSwap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How long after a failed load of the store's active policy igd tries again.
+const RETRY_FAILED_LOAD: Duration = Duration::from_secs(5);
 
 /// The module name a store policy is prepared under (its revision covers name and text).
 pub const STORE_MODULE: &str = "policy.rego";
@@ -50,6 +53,8 @@ pub struct InForce {
 struct State {
     /// The history head last applied (`None`: none seen yet, or the store is off).
     applied: Option<i64>,
+    /// When to try again to load a store policy that failed to load.
+    retry_at: Option<Instant>,
     /// The prepared policy file (or the embedded default), the layer below the store.
     below: Arc<PolicySnapshot>,
     below_layer: Layer,
@@ -62,6 +67,8 @@ pub struct PolicyLayers {
     store_enabled: bool,
     timeout: Duration,
     state: Mutex<State>,
+    /// Held across one whole `sync` (read, prepare, publish).
+    syncing: tokio::sync::Mutex<()>,
 }
 
 impl PolicyLayers {
@@ -77,8 +84,10 @@ impl PolicyLayers {
         PolicyLayers {
             store_enabled,
             timeout,
+            syncing: tokio::sync::Mutex::new(()),
             state: Mutex::new(State {
                 applied: None,
+                retry_at: None,
                 below: below.clone(),
                 below_layer: below_layer(from_file),
                 in_force: InForce {
@@ -115,9 +124,25 @@ impl PolicyLayers {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Prepare a store policy on the blocking pool: a large policy's parse and warm-up must not
+    /// hold an async worker that serves agent calls.
+    pub async fn prepare_off_workers(
+        &self,
+        source: String,
+        origin: String,
+    ) -> Result<PolicySnapshot, String> {
+        let timeout = self.timeout;
+        tokio::task::spawn_blocking(move || {
+            PolicySnapshot::prepare(&[(STORE_MODULE.to_string(), source)], &origin, timeout)
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("preparing the policy failed: {e}")))
+    }
+
     /// Follow the store's active pointer: when its head changed since the last look, prepare
     /// the policy it names (or fall back to the layer below) and publish it into `target`.
-    /// Returns whether anything changed.
+    /// Returns whether anything changed. One sync runs at a time, and the head applied never
+    /// goes back, so a slow sync cannot publish an older policy over a newer one.
     pub async fn sync(
         &self,
         store: &DynStore,
@@ -126,38 +151,57 @@ impl PolicyLayers {
         if !self.store_enabled {
             return Ok(false);
         }
+        let _turn = self.syncing.lock().await;
         let head = store.policy_head_seq().await?;
-        if head.is_some() && self.lock().applied == head {
-            return Ok(false);
+        {
+            let state = self.lock();
+            let retry_due = state.retry_at.is_some_and(|t| Instant::now() >= t);
+            if head.is_some() && state.applied == head && !retry_due {
+                return Ok(false);
+            }
+            if matches!((head, state.applied), (Some(h), Some(a)) if h < a) {
+                return Ok(false);
+            }
         }
         let row = match head {
             Some(seq) => store.policy_history_row(seq).await?,
             None => None,
         };
+        let mut failed = false;
         let next = match row {
-            Some(row) => match (&row.revision, &row.source) {
-                (Some(_), Some(source)) => {
+            None => None,
+            Some(row) => match (row.revision.clone(), row.source.clone()) {
+                // A clear, or a rollback to before the first promotion: the layer below.
+                (None, None) => None,
+                (Some(revision), Some(source)) => {
                     let origin = format!(
                         "policy store: {} (draft {}, change {})",
                         row.name.as_deref().unwrap_or("?"),
                         row.draft_id.as_deref().unwrap_or("?"),
                         row.seq
                     );
-                    match self.prepare(source, &origin) {
+                    let prepared = match self.prepare_off_workers(source, origin).await {
+                        Ok(s) if s.revision == revision => Ok(s),
+                        Ok(s) => Err(format!(
+                            "its source has revision {} but the history names {revision}: the database was changed outside igd",
+                            s.revision
+                        )),
+                        Err(e) => Err(e),
+                    };
+                    match prepared {
                         Ok(snapshot) => Some((Layer::Store, Arc::new(snapshot), Some(row), None)),
                         Err(e) => {
-                            // Fail closed: a store policy that cannot be loaded (a database
-                            // edited by hand, an igd that cannot read what an older one wrote)
-                            // must not hand the decision to a policy file nobody promoted.
-                            tracing::error!(seq = row.seq, error = %e, "the active policy in the policy store cannot be loaded; denying every call until it is fixed (promote, roll back or clear it)");
-                            let deny = Arc::new(PolicySnapshot::embedded(self.timeout));
-                            Some((Layer::Embedded, deny, Some(row), Some(e)))
+                            failed = true;
+                            Some(self.fail_closed(row, e))
                         }
                     }
                 }
-                _ => None,
+                _ => {
+                    failed = true;
+                    let e = "the history row names a policy without its source, or a source without its revision".to_string();
+                    Some(self.fail_closed(row, e))
+                }
             },
-            None => None,
         };
         let mut state = self.lock();
         let in_force = match next {
@@ -182,7 +226,22 @@ impl PolicyLayers {
         target.store(in_force.snapshot.clone());
         state.in_force = in_force;
         state.applied = head;
+        // A failure is tried again (a busy moment, a database being repaired), not every tick.
+        state.retry_at = failed.then(|| Instant::now() + RETRY_FAILED_LOAD);
         Ok(changed)
+    }
+
+    /// Fail closed: a store policy that cannot be loaded (a database edited by hand, an igd
+    /// that cannot read what a newer one wrote) must not hand the decision to a policy file
+    /// nobody promoted.
+    fn fail_closed(
+        &self,
+        row: PolicyHistoryRecord,
+        error: String,
+    ) -> (Layer, Arc<PolicySnapshot>, Option<PolicyHistoryRecord>, Option<String>) {
+        tracing::error!(seq = row.seq, error = %error, "the active policy in the policy store cannot be loaded; denying every call until it is fixed (promote, roll back or clear it)");
+        let deny = Arc::new(PolicySnapshot::embedded(self.timeout));
+        (Layer::Embedded, deny, Some(row), Some(error))
     }
 
     /// A new policy file (SIGHUP): it takes effect at once unless the store layer decides.

@@ -495,6 +495,7 @@ fn check_config_and_start_refuse_a_bad_extractor() {
         (unknown_key.as_str(), "unknown field `tools`"),
         ("https://127.0.0.1:9/intent", "https:// is not supported"),
         ("http:ftp://x", "is not a URL"),
+        ("http:http://10.1.2.3:9/intent", "must be on loopback"),
         ("classifier", "must be off, rules:<file> or http:<url>"),
     ] {
         let out = check("INTENTGATE_EXTRACTOR", value, &["check-config"]);

@@ -23,6 +23,17 @@ fn usage(message: impl Into<String>) -> CliError {
     CliError::new(ErrorCode::Usage, message)
 }
 
+/// A TOTP code is refused rather than sent and ignored: this igd has no TOTP enrollment yet,
+/// so promote and rollback are gated by role alone (DESIGN §6), and a code would prove nothing.
+fn no_step_up_yet(totp: &Option<String>) -> Result<(), CliError> {
+    match totp {
+        Some(_) => Err(usage(
+            "--totp: TOTP step-up is not in this build yet (step-up actions are gated by role until it is); leave it out",
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The policy module and test modules among `paths` (files, or directories of `.rego` files).
 pub fn read_modules(paths: &[PathBuf]) -> Result<(PolicyModule, Vec<PolicyModule>), CliError> {
     let mut files = Vec::new();
@@ -49,11 +60,9 @@ pub fn read_modules(paths: &[PathBuf]) -> Result<(PolicyModule, Vec<PolicyModule
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let module = PolicyModule {
-            name: f.display().to_string(),
-            source,
-        };
-        if name.ends_with("_test.rego") {
+        // The file's name only: the draft is one directory's worth of modules.
+        let module = PolicyModule { name, source };
+        if module.name.ends_with("_test.rego") {
             tests.push(module);
         } else if policy.is_some() {
             return Err(usage(format!(
@@ -234,6 +243,7 @@ fn show_active(cli: &Cli, a: &ActivePolicy, verb: &str) {
 }
 
 pub async fn active(cli: &Cli, clear: bool, totp: Option<String>) -> Result<(), CliError> {
+    no_step_up_yet(&totp)?;
     let client = connect(cli)?.with_step_up(totp);
     let (a, verb): (ActivePolicy, &str) = if clear {
         let a = client
@@ -251,6 +261,7 @@ pub async fn active(cli: &Cli, clear: bool, totp: Option<String>) -> Result<(), 
 }
 
 pub async fn promote(cli: &Cli, draft_id: &str, totp: Option<String>) -> Result<(), CliError> {
+    no_step_up_yet(&totp)?;
     draft_path(draft_id)?;
     let req = PromoteRequest {
         draft_id: draft_id.to_string(),
@@ -264,6 +275,7 @@ pub async fn promote(cli: &Cli, draft_id: &str, totp: Option<String>) -> Result<
 }
 
 pub async fn rollback(cli: &Cli, totp: Option<String>) -> Result<(), CliError> {
+    no_step_up_yet(&totp)?;
     let a: ActivePolicy = connect(cli)?
         .with_step_up(totp)
         .call(Method::POST, "/v1/admin/policies/rollback", None::<&()>)
@@ -514,12 +526,13 @@ pub fn line_diff(a: &str, b: &str) -> Result<Vec<String>, CliError> {
             ops.push((' ', a[i]));
             i += 1;
             j += 1;
-        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            ops.push(('+', b[j]));
-            j += 1;
-        } else {
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            // Removals before additions, as diff(1) shows a changed line.
             ops.push(('-', a[i]));
             i += 1;
+        } else {
+            ops.push(('+', b[j]));
+            j += 1;
         }
     }
     if ops.iter().all(|(op, _)| *op == ' ') {

@@ -363,6 +363,18 @@ pub fn warm_up_input() -> Value {
 }
 
 /// An engine with IntentGate's limits and the forbidden builtins overridden.
+fn set_time_limit(engine: &mut regorus::Engine, limit: Duration) {
+    engine.set_execution_timer_config(ExecutionTimerConfig {
+        limit,
+        check_interval: NonZeroU32::new(16).unwrap_or(NonZeroU32::MIN),
+    });
+}
+
+/// The warm-up evaluation's time limit: it proves the policy compiles and evaluates, and must not
+/// fail a sound policy because the machine was busy at that moment (the per-call limit applies
+/// from then on).
+pub const WARM_UP_TIME_LIMIT: Duration = Duration::from_secs(5);
+
 fn new_engine(time_limit: Duration) -> Result<regorus::Engine, PolicyError> {
     let mut engine = regorus::Engine::new();
     engine.set_policy_length_config(PolicyLengthConfig {
@@ -370,10 +382,10 @@ fn new_engine(time_limit: Duration) -> Result<regorus::Engine, PolicyError> {
         max_file_bytes: NonZeroUsize::new(MAX_POLICY_BYTES).unwrap_or(NonZeroUsize::MIN),
         max_lines: NonZeroUsize::new(MAX_LINES).unwrap_or(NonZeroUsize::MIN),
     });
-    engine.set_execution_timer_config(ExecutionTimerConfig {
-        limit: time_limit,
-        check_interval: NonZeroU32::new(16).unwrap_or(NonZeroU32::MIN),
-    });
+    set_time_limit(&mut engine, time_limit);
+    // `print` output is gathered (and dropped), never written to igd's stderr: a policy must
+    // not be a way to copy every call's arguments into the system journal.
+    engine.set_gather_prints(true);
     // The backstop behind the scan: regorus looks extensions up before its builtins, so a call
     // the scan missed (or a builtin this build provides, like time.now_ns) fails instead of
     // making the decision depend on the moment it was made.
@@ -442,7 +454,7 @@ impl PreparedPolicy {
             return Err(PolicyError::NoPolicy);
         }
         check_total_size(sources, "the policy")?;
-        let mut engine = new_engine(time_limit)?;
+        let mut engine = new_engine(time_limit.max(WARM_UP_TIME_LIMIT))?;
         let packages = load_sources(&mut engine, sources).map_err(PolicyError::Invalid)?;
         let entry_package = format!("data.{PACKAGE}");
         let declares_decision = sources.iter().zip(&packages).any(|((name, _), package)| {
@@ -473,6 +485,8 @@ impl PreparedPolicy {
                 )]))
             }
         };
+        set_time_limit(&mut engine, time_limit);
+        let _ = engine.take_prints();
         Ok(PreparedPolicy {
             revision: revision(sources),
             time_limit,

@@ -266,6 +266,8 @@ async fn route(
         }
         (&Method::GET, "/v1/admin/policies/drafts") => policies::list_drafts(gw, caller).await,
         (&Method::POST, "/v1/admin/policies/drafts") => {
+            // The role first: a body is read only for who may send it.
+            admin_only(caller, "managing policies")?;
             policies::create_draft(gw, caller, parse_body(&body)?).await
         }
         (&Method::GET, p) if draft_path(p).is_some() => {
@@ -276,11 +278,15 @@ async fn route(
         }
         (&Method::GET, "/v1/admin/policies/active") => policies::active(gw).await,
         (&Method::POST, "/v1/admin/policies/active") => {
+            // The role first: a body is read only for who may send it.
+            admin_only(caller, "promoting a policy")?;
             policies::promote(gw, caller, parse_body(&body)?).await
         }
         (&Method::DELETE, "/v1/admin/policies/active") => policies::clear(gw, caller).await,
         (&Method::POST, "/v1/admin/policies/rollback") => policies::rollback(gw, caller).await,
         (&Method::POST, "/v1/admin/policies/dry-run") => {
+            // The role first: a body is read only for who may send it.
+            admin_only(caller, "replaying policy decisions")?;
             policies::dry_run(gw, caller, parse_body(&body)?).await
         }
         (_, p) if KNOWN_PATHS.contains(&p) || draft_path(p).is_some() => Err(ApiError::bad(

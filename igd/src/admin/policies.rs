@@ -29,6 +29,8 @@ const SYSTEM: &str = intentgate_proto::ids::SYSTEM_TENANT;
 const HISTORY_SHOWN: u32 = 20;
 /// A draft's name: what an operator types and reads back.
 const MAX_NAME_LEN: usize = 128;
+/// Most drafts the store keeps (each up to 1 MiB of source and of tests).
+const MAX_DRAFTS: usize = 1000;
 
 fn store_enabled(gw: &Gateway) -> ApiResult<()> {
     if gw.policies.store_enabled() {
@@ -44,7 +46,9 @@ fn store_enabled(gw: &Gateway) -> ApiResult<()> {
 fn check_name(what: &str, name: &str) -> ApiResult<()> {
     if name.trim().is_empty()
         || name.chars().count() > MAX_NAME_LEN
-        || name.chars().any(char::is_control)
+        || name
+            .chars()
+            .any(intentgate_proto::text::is_unsafe_for_terminal)
     {
         return Err(ApiError::bad(format!(
             "{what} must be 1..={MAX_NAME_LEN} printable characters"
@@ -66,7 +70,8 @@ fn check_source(what: &str, source: &str) -> ApiResult<()> {
 
 /// Prepare a draft's policy and run its tests: what must hold before it is stored and again
 /// before it is promoted. Returns the prepared policy and the names of the tests that passed.
-fn prepare_draft(
+/// Runs on the blocking pool (a big policy's parse, and the tests, take their time).
+async fn prepare_draft(
     gw: &Gateway,
     source: &str,
     tests: &[(String, String)],
@@ -74,16 +79,17 @@ fn prepare_draft(
 ) -> ApiResult<(PolicySnapshot, Vec<String>)> {
     let snapshot = gw
         .policies
-        .prepare(source, origin)
+        .prepare_off_workers(source.to_string(), origin.to_string())
+        .await
         .map_err(|e| ApiError::bad(format!("the policy does not compile: {e}")))?;
-    let passed = crate::policy::run_draft_tests(
-        &[(
-            crate::policies::STORE_MODULE.to_string(),
-            source.to_string(),
-        )],
-        tests,
-        std::time::Duration::from_millis(gw.settings.policy_timeout_ms),
-    )
+    let sources = [(crate::policies::STORE_MODULE.to_string(), source.to_string())];
+    let tests = tests.to_vec();
+    let timeout = std::time::Duration::from_millis(gw.settings.policy_timeout_ms);
+    let passed = tokio::task::spawn_blocking(move || {
+        crate::policy::run_draft_tests(&sources, &tests, timeout)
+    })
+    .await
+    .unwrap_or_else(|e| Err(format!("running the tests failed: {e}")))
     .map_err(|e| ApiError::bad(format!("the draft's tests do not pass: {e}")))?;
     Ok((snapshot, passed))
 }
@@ -142,7 +148,13 @@ pub(super) async fn create_draft(
         .iter()
         .map(|t| (t.name.clone(), t.source.clone()))
         .collect();
-    let (snapshot, passed) = prepare_draft(gw, &req.source, &tests, "draft")?;
+    if gw.store.policy_drafts().await?.len() >= MAX_DRAFTS {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            format!("the policy store holds {MAX_DRAFTS} drafts, its limit: delete old ones (igctl policy draft delete)"),
+        ));
+    }
+    let (snapshot, passed) = prepare_draft(gw, &req.source, &tests, "draft").await?;
     let mut raw = [0u8; 8];
     rand::thread_rng().fill_bytes(&mut raw);
     let record = PolicyDraftRecord {
@@ -225,27 +237,37 @@ pub(super) async fn delete_draft(
     ok(&draft_wire(draft, false))
 }
 
-async fn active_wire(gw: &Gateway) -> ApiResult<ActivePolicy> {
+/// What is in force on this replica, without the store's history.
+fn in_force_only(gw: &Gateway) -> ActivePolicy {
     let InForce {
         layer,
         snapshot,
         row,
         error,
     } = gw.policies.in_force();
-    let history = if gw.policies.store_enabled() {
-        gw.store.policy_history(HISTORY_SHOWN).await?
-    } else {
-        Vec::new()
-    };
-    Ok(ActivePolicy {
+    ActivePolicy {
         layer: layer.as_str().to_string(),
         revision: snapshot.revision.clone(),
         origin: snapshot.origin.clone(),
         change: row.as_ref().map(change_wire),
         error,
         store_enabled: gw.policies.store_enabled(),
-        history: history.iter().map(change_wire).collect(),
-    })
+        history: Vec::new(),
+    }
+}
+
+async fn active_wire(gw: &Gateway) -> ApiResult<ActivePolicy> {
+    let mut answer = in_force_only(gw);
+    if gw.policies.store_enabled() {
+        answer.history = gw
+            .store
+            .policy_history(HISTORY_SHOWN)
+            .await?
+            .iter()
+            .map(change_wire)
+            .collect();
+    }
+    Ok(answer)
 }
 
 pub(super) async fn active(gw: &Gateway) -> ApiResult<Response<Body>> {
@@ -277,20 +299,55 @@ async fn change_active(
             reason,
         )
         .await?;
-    match gw.store.append_policy_history(&row).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict(_)) => {
-            return Err(ApiError::new(
-                ErrorCode::Conflict,
-                "another policy change landed at the same moment; check `igctl policy active` and retry",
-            ))
+    if let Err(e) = gw.store.append_policy_history(&row).await {
+        // The chain already says this change was made: say, in the chain too, that it was not.
+        let why = match &e {
+            StoreError::Conflict(_) => "another policy change took its place first".to_string(),
+            other => other.to_string(),
+        };
+        if let Err(e2) = gw
+            .audit
+            .admin(
+                SYSTEM,
+                &caller.identity(),
+                &format!("policy-{}-failed", row.action),
+                &target,
+                Some(&why),
+            )
+            .await
+        {
+            tracing::error!(error = %e2, "cannot chain that a policy change did not take effect");
         }
-        Err(e) => return Err(e.into()),
+        return Err(match e {
+            StoreError::Conflict(_) => ApiError::new(
+                ErrorCode::Conflict,
+                "another policy change landed at the same moment; nothing was changed: check `igctl policy active` and retry",
+            ),
+            other => other.into(),
+        });
     }
     tracing::warn!(actor = %row.actor, action = %row.action, seq = row.seq, revision = ?row.revision, "active policy changed");
-    // Take effect here at once; other replicas follow within a second.
-    gw.policies.sync(&gw.store, &gw.policy).await?;
-    ok(&active_wire(gw).await?)
+    // Take effect here at once; other replicas follow within a second. The change has landed
+    // whatever happens next: a failure to apply it here is retried by the resync, not reported
+    // as a failed change (a retried rollback would go back twice).
+    if let Err(e) = gw.policies.sync(&gw.store, &gw.policy).await {
+        tracing::warn!(error = %e, "the policy change landed but is not applied here yet; the resync will");
+    }
+    let mut answer = active_wire(gw).await.unwrap_or_else(|e| ActivePolicy {
+        error: Some(format!("the change landed (change {}), but what is in force cannot be read now: {}", row.seq, e.message)),
+        ..in_force_only(gw)
+    });
+    let applied = match &row.revision {
+        Some(_) => answer.change.as_ref().is_some_and(|c| c.seq >= row.seq),
+        None => answer.layer != "store",
+    };
+    if !applied && answer.error.is_none() {
+        answer.error = Some(format!(
+            "change {} landed; this replica has not applied it yet (it retries)",
+            row.seq
+        ));
+    }
+    ok(&answer)
 }
 
 pub(super) async fn promote(
@@ -306,7 +363,7 @@ pub(super) async fn promote(
         .await?
         .ok_or_else(|| not_found(&req.draft_id))?;
     // Compiled and tested again: what passed at creation must still pass on this igd.
-    let (snapshot, _) = prepare_draft(gw, &draft.source, &draft.tests, "draft")?;
+    let (snapshot, _) = prepare_draft(gw, &draft.source, &draft.tests, "draft").await?;
     let head = gw.store.policy_head_seq().await?;
     let row = PolicyHistoryRecord {
         seq: head.unwrap_or(0) + 1,
@@ -387,7 +444,10 @@ pub(super) async fn rollback(gw: &Gateway, caller: &Caller) -> ApiResult<Respons
     let back_to = target.seq;
     // What is rolled back to must still load on this igd before it is made active.
     if let Some(source) = &target.source {
-        gw.policies.prepare(source, "rollback").map_err(|e| {
+        gw.policies
+            .prepare_off_workers(source.clone(), "rollback".to_string())
+            .await
+            .map_err(|e| {
             ApiError::new(
                 ErrorCode::Conflict,
                 format!("the policy of change {back_to} no longer compiles: {e}"),
@@ -434,7 +494,8 @@ async fn candidate(
                 .ok_or_else(|| not_found(id))?;
             let snap = gw
                 .policies
-                .prepare(&draft.source, &format!("draft {id}"))
+                .prepare_off_workers(draft.source, format!("draft {id}"))
+                .await
                 .map_err(|e| ApiError::bad(format!("draft {id} does not compile: {e}")))?;
             Ok(Some(Arc::new(snap)))
         }
@@ -442,7 +503,8 @@ async fn candidate(
             check_source(what, src)?;
             let snap = gw
                 .policies
-                .prepare(src, "inline source")
+                .prepare_off_workers(src.to_string(), "inline source".to_string())
+                .await
                 .map_err(|e| ApiError::bad(format!("the {what} does not compile: {e}")))?;
             Ok(Some(Arc::new(snap)))
         }

@@ -329,7 +329,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// Store a new policy draft ([`StoreError::Conflict`] if its id is taken).
     async fn insert_policy_draft(&self, draft: &PolicyDraftRecord) -> StoreResult<()>;
-    /// Every draft, oldest first.
+    /// Every draft, oldest first, without its sources (`source` empty, no `tests`).
     async fn policy_drafts(&self) -> StoreResult<Vec<PolicyDraftRecord>>;
     async fn policy_draft(&self, id: &str) -> StoreResult<Option<PolicyDraftRecord>>;
     /// Remove a draft; returns whether it existed. History rows keep their own copy.

@@ -1073,7 +1073,8 @@ impl Store for PostgresStore {
     }
 
     async fn policy_drafts(&self) -> StoreResult<Vec<PolicyDraftRecord>> {
-        let rows = sqlx::query("SELECT * FROM policy_drafts ORDER BY created_at, id")
+        // Without the sources: a list is names and revisions, and drafts can be large.
+        let rows = sqlx::query("SELECT id, name, '' AS source, '[]' AS tests, revision, author, created_at FROM policy_drafts ORDER BY created_at, id")
             .fetch_all(&self.pool)
             .await
             .map_err(db_err)?;
