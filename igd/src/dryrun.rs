@@ -25,14 +25,17 @@
 //! How: chains are read one tenant at a time (tenants in byte order), by keyset on
 //! `(tenant, seq)` in bounded pages (`tenant = ? AND seq >= ?`, the chain's own index), so
 //! memory stays bounded whatever the window. Each tenant's scan starts at the last entry
-//! recorded before `from − 15 min` ([`Store::last_entry_before`]), not at its genesis, so a
-//! window over a long history reads the window, not the history; entries are filtered on
-//! their exact `ts`. An entry's `ts` is when it was decided and its seq when it was committed,
+//! recorded before `from − 15 min` ([`crate::store::Store::last_entry_before`]), not at its
+//! genesis, so a window over a long history reads the window, not the history; entries are
+//! filtered on their exact `ts`. An entry's `ts` is when it was decided and its seq when it was committed,
 //! so within a chain they agree to within a commit's latency (or the clock skew between
 //! replicas): only a decision sealed more than 15 minutes out of time order (a clock stepped
-//! back further than that) right at the window's start could be missed. Pages are fetched
-//! while the previous one is replayed, on every core, off the async workers
-//! (`spawn_blocking` + scoped threads).
+//! back further than that) right at the window's start could be missed.
+//!
+//! Reading and replaying overlap: while one page is replayed on every core, off the async
+//! workers (`spawn_blocking` + scoped threads, one engine clone per evaluation), the next
+//! page's side records and the one after's entries are read, and the window's `total` is
+//! counted. At most four pages of 2,048 entries are held at once.
 
 use crate::clock::{now_us, rfc3339};
 use crate::pipeline::{replay_input, PolicyContext};
@@ -62,8 +65,8 @@ pub const MAX_WINDOW_US: i64 = 31 * 24 * HOUR_US;
 pub const CLOCK_SLACK_US: i64 = 15 * 60 * 1_000_000;
 
 const HOUR_US: i64 = 3600 * 1_000_000;
-/// Entries fetched per store round trip: bounded memory (about three pages are in flight: one
-/// being replayed, one queued, one being read).
+/// Entries fetched per store round trip. At most four pages are held: one being replayed, one
+/// queued, one whose side records are being read, one whose entries are being read.
 const PAGE: usize = 2048;
 /// Below this many decisions per thread, a page is not split further.
 const MIN_CHUNK: usize = 64;
@@ -80,8 +83,8 @@ pub struct DryRunRequest {
     /// Where to continue: a previous answer's `next_cursor`. It carries the window, so later
     /// pages need not (and if they do, must) repeat `from`/`to`.
     pub cursor: Option<String>,
-    /// Most decisions to read in this call; the answer then carries `next_cursor` if the
-    /// window holds more.
+    /// Most decision entries (replayed or skipped) to read in this call; the answer then
+    /// carries `next_cursor` if the window holds more.
     pub limit: Option<usize>,
 }
 
@@ -141,32 +144,34 @@ pub async fn dry_run(
     };
 
     let plan = plan(store, window, resume.as_ref()).await?;
-    let total = match resume {
-        Some(_) => None,
-        None => Some(count(store, window, &plan).await?),
+    // The first page also says how many decisions the window holds (for a progress bar).
+    let counting = async {
+        match resume {
+            Some(_) => Ok(None),
+            None => count(store, window, &plan).await.map(Some),
+        }
     };
 
     // Read pages while the previous one is replayed; at most one page waits in the channel.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Recorded>>(1);
-    let fetch = fetch(store, window, plan, req.limit, tx);
+    let fetch = fetch(store, window, plan.clone(), req.limit, tx);
     let replay = async move {
         let mut tally = Tally::new(samples);
         while let Some(page) = rx.recv().await {
             let (candidate, baseline) = (candidate.clone(), baseline.clone());
-            let t0 = Instant::now();
             let page_tally = tokio::task::spawn_blocking(move || {
                 replay_page(page, &candidate, baseline.as_deref(), samples)
             })
             .await
             .map_err(|e| DryRunError::Internal(e.to_string()))??;
-            eprintln!("TIMING replay {:?}", t0.elapsed());
             tally.merge(page_tally);
         }
         Ok::<_, DryRunError>((tally, candidate.revision.clone()))
     };
-    let (last, replayed) = tokio::join!(fetch, replay);
+    let (last, replayed, total) = tokio::join!(fetch, replay, counting);
     let (tally, revision) = replayed?;
     let next = last?;
+    let total = total?;
 
     let next_cursor = next.map(|(t, s)| {
         Cursor {
@@ -353,6 +358,9 @@ type Recorded = (Entry, Option<SideRecord>);
 
 /// Read the planned chains page by page into `pages`, at most `limit` entries in all. Returns
 /// the last (tenant, seq) read when `limit` stopped the reading before the window's end.
+///
+/// A page's side records are read in a task of their own while the next page's entries are
+/// read (another connection, another core): the keyset only needs the last seq of a page.
 async fn fetch(
     store: &DynStore,
     window: Window,
@@ -362,41 +370,27 @@ async fn fetch(
 ) -> Result<Option<(String, u64)>, DryRunError> {
     let mut budget = limit.unwrap_or(usize::MAX);
     let mut last: Option<(String, u64)> = None;
+    let mut in_flight: Option<SideTask> = None;
     for (i, scan) in plan.iter().enumerate() {
         let mut next_seq = scan.start;
         loop {
             if budget == 0 {
-                return Ok(if more_after(store, window, &plan[i..], next_seq).await? {
-                    last
-                } else {
-                    None
-                });
+                let more = more_after(store, window, &plan[i..], next_seq).await?;
+                deliver(in_flight.take(), &pages).await?;
+                return Ok(if more { last } else { None });
             }
             let want = PAGE.min(budget);
-            let t0 = Instant::now();
             let entries = store
                 .query_entries(&window_query(window, &scan.tenant, next_seq, want))
                 .await?;
-            let t1 = t0.elapsed();
             let Some(end) = entries.last() else { break };
             let end_seq = end.seq;
             let full = entries.len() >= want;
-            let keys: Vec<(String, u64)> =
-                entries.iter().map(|e| (e.tenant.clone(), e.seq)).collect();
-            let mut side: BTreeMap<(String, u64), SideRecord> =
-                store.side_records(&keys).await?.into_iter().collect();
-            eprintln!("TIMING fetch {} entries {:?} side {:?}", keys.len(), t1, t0.elapsed() - t1);
-            let page: Vec<Recorded> = entries
-                .into_iter()
-                .map(|e| {
-                    let s = side.remove(&(e.tenant.clone(), e.seq));
-                    (e, s)
-                })
-                .collect();
-            budget = budget.saturating_sub(page.len());
+            budget = budget.saturating_sub(entries.len());
             last = Some((scan.tenant.clone(), end_seq));
             next_seq = end_seq.saturating_add(1);
-            if pages.send(page).await.is_err() {
+            let task = tokio::spawn(with_side_records(store.clone(), entries));
+            if !deliver(in_flight.replace(task), &pages).await? {
                 // The replay stopped (its error is what the caller gets).
                 return Ok(None);
             }
@@ -405,7 +399,40 @@ async fn fetch(
             }
         }
     }
+    deliver(in_flight, &pages).await?;
     Ok(None)
+}
+
+/// A page whose side records are being read.
+type SideTask = tokio::task::JoinHandle<Result<Vec<Recorded>, StoreError>>;
+
+/// Each entry with what is kept beside it.
+async fn with_side_records(
+    store: DynStore,
+    entries: Vec<Entry>,
+) -> Result<Vec<Recorded>, StoreError> {
+    let keys: Vec<(String, u64)> = entries.iter().map(|e| (e.tenant.clone(), e.seq)).collect();
+    let mut side: BTreeMap<(String, u64), SideRecord> =
+        store.side_records(&keys).await?.into_iter().collect();
+    Ok(entries
+        .into_iter()
+        .map(|e| {
+            let s = side.remove(&(e.tenant.clone(), e.seq));
+            (e, s)
+        })
+        .collect())
+}
+
+/// Hand a page, once read, to the replay. `false`: the replay is gone.
+async fn deliver(
+    task: Option<SideTask>,
+    pages: &tokio::sync::mpsc::Sender<Vec<Recorded>>,
+) -> Result<bool, DryRunError> {
+    let Some(task) = task else { return Ok(true) };
+    let page = task
+        .await
+        .map_err(|e| DryRunError::Internal(format!("reading side records: {e}")))??;
+    Ok(pages.send(page).await.is_ok())
 }
 
 /// Whether any decision of the window is left: in `rest[0]`'s chain from `next_seq`, or in the

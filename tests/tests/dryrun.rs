@@ -52,7 +52,8 @@ decision := {"allow": false, "reason": "repository deletion is off"} if {
 } else := {"allow": false, "reason": "daily cap for this tool"}
 "#;
 
-/// [`CANDIDATE`] in plain Rust.
+/// [`CANDIDATE`] in plain Rust, rule for rule (hence the repeated branches).
+#[allow(clippy::if_same_then_else)]
 fn candidate_rules(d: &Replayed) -> &'static str {
     let arg = |k: &str| d.args.get(k);
     if d.tool == "delete_repo" {
@@ -272,12 +273,14 @@ async fn seed(store: &DynStore, n: usize, span: i64, end: i64, salt: u64) -> Vec
         let with_context = !rng.chance(5);
         let recorded = recorded_rules(tenant, tool, &args);
         // The final decision: some allowed and escalated calls are refused for budget after
-        // the policy answered.
+        // the policy answered, and some escalations were rejected by an operator.
         let budget_refused = recorded != "block" && rng.chance(4);
+        let rejected = rng.chance(30);
         let (decision, check) = match (recorded, budget_refused) {
             _ if !with_context => ("block", Some("capability")),
             (_, true) => ("block", Some("budget")),
             ("allow", false) => ("allow", None),
+            ("escalate", false) if rejected => ("block", Some("approval")),
             ("escalate", false) => ("escalate", Some("approval")),
             _ => ("block", Some("policy")),
         };
@@ -578,6 +581,7 @@ async fn a_dry_run_over_100k_decisions_matches_a_brute_force_recomputation() {
     eprintln!("seeded {} decisions in {:.1?}", seeded.len(), t.elapsed());
 
     let samples = 50;
+    let cpu0 = cpu_secs();
     let t = Instant::now();
     let r = dry_run(
         &store,
@@ -592,10 +596,11 @@ async fn a_dry_run_over_100k_decisions_matches_a_brute_force_recomputation() {
     .unwrap();
     let elapsed = t.elapsed();
     eprintln!(
-        "dry-run: {} decisions replayed ({} skipped) in {elapsed:.2?} on {} cores",
+        "dry-run: {} decisions replayed ({} skipped) in {elapsed:.2?} on {} cores ({:.2} s of process CPU)",
         r.decisions,
         r.skipped,
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cpu_secs() - cpu0,
     );
 
     let (from, to) = window_of(&r);
@@ -943,107 +948,11 @@ async fn pages_windows_cursors_and_baselines_on_postgres() {
     pagination_and_windows(&store).await;
 }
 
-#[test]
-fn scratch_micro() {
-    let p = policy("candidate", CANDIDATE);
-    let ctx = PolicyContext {
-        c: [10, 5, 3],
-        t: TOOLS.iter().map(|t| t.to_string()).collect(),
-        m: 1000,
-        r: 990,
-        x: "2030-01-01T00:00:00Z".into(),
-        i: Value::Null,
-        a: "127.0.0.1".into(),
-        p: "2025-11-25".into(),
-        e: None,
-        v: Some("allow".into()),
-    };
-    let ctx_s = serde_json::to_string(&ctx).unwrap();
-    let root = new_id();
-    let e = Entry {
-        tenant: "acme".into(),
-        kind: "decision".into(),
-        event_id: new_id(),
-        ts: now_us(),
-        subject: Some("agent-3".into()),
-        jti: Some(root.clone()),
-        root_jti: Some(root.clone()),
-        jti_chain: Some(vec![root.clone()]),
-        method: Some("tools/call".into()),
-        tool: Some("transfer_funds".into()),
-        ..Entry::default()
-    };
-    let args = json!({"amount": 1234, "currency": "EUR"});
-    let n = 5000;
-    let t = Instant::now();
-    for _ in 0..n {
-        let c: PolicyContext = serde_json::from_str(&ctx_s).unwrap();
-        std::hint::black_box(c);
-    }
-    eprintln!("parse ctx {:?}", t.elapsed() / n);
-    let t = Instant::now();
-    for _ in 0..n {
-        std::hint::black_box(igd::pipeline::replay_input(&e, &ctx, args.clone()));
-    }
-    eprintln!("replay_input {:?}", t.elapsed() / n);
-    let input = igd::pipeline::replay_input(&e, &ctx, args.clone());
-    let t = Instant::now();
-    for _ in 0..n {
-        std::hint::black_box(p.evaluate(input.clone()));
-    }
-    eprintln!("evaluate {:?}", t.elapsed() / n);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scratch_explain() {
-    use sqlx::Row;
-    let dir = tempfile::tempdir().unwrap();
-    let store = sqlite_store(&dir).await;
-    let end = now_us();
-    seed(&store, 140_000, 30 * HOUR, end, 1).await;
-    let from = end - 24 * HOUR;
-    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!("sqlite://{}", dir.path().join("igd.db").display())).await.unwrap();
-    let v: String = sqlx::query_scalar("select sqlite_version()").fetch_one(&mut conn).await.unwrap();
-    eprintln!("sqlite {v}");
-    let qs = [
-        format!("SELECT * FROM audit_log WHERE 1=1 AND tenant = 'acme' AND kind = 'decision' AND ts >= {from} AND ts < {end} AND seq >= 5 ORDER BY tenant, seq LIMIT 2048"),
-        format!("SELECT COUNT(*) FROM audit_log WHERE 1=1 AND tenant = 'acme' AND kind = 'decision' AND ts >= {from} AND ts < {end} AND seq >= 5"),
-        format!("SELECT * FROM audit_log WHERE tenant = 'acme' AND ts < {from} ORDER BY seq DESC LIMIT 1"),
-        "SELECT tenant, seq, args, policy_context FROM audit_log WHERE (salt IS NOT NULL OR args IS NOT NULL OR policy_context IS NOT NULL) AND ((tenant = 'acme' AND seq = 5) OR (tenant = 'acme' AND seq = 7) OR (tenant = 'globex' AND seq = 9))".to_string(),
-    ];
-    for round in 0..2 {
-        if round == 1 {
-            sqlx::query("ANALYZE").execute(&mut conn).await.unwrap();
-            eprintln!("-- after ANALYZE");
-        }
-        for q in &qs {
-            let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {q}")).fetch_all(&mut conn).await.unwrap();
-            let plan: Vec<String> = rows.iter().map(|r| r.get::<String, _>(3)).collect();
-            eprintln!("{}\n   => {plan:?}", &q[..q.len().min(120)]);
-        }
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scratch_explain_pg() {
-    let db = TestDb::create().await;
-    let store: DynStore = Arc::new(PostgresStore::connect(&db.url, PgSettings::default()).await.unwrap());
-    let end = now_us();
-    let t = Instant::now();
-    seed(&store, 140_000, 30 * HOUR, end, 1).await;
-    eprintln!("pg seeded in {:?}", t.elapsed());
-    let from = end - 24 * HOUR;
-    let t = Instant::now();
-    let r = dry_run(&store, policy("candidate", CANDIDATE), None, &DryRunRequest::default()).await.unwrap();
-    eprintln!("pg dry-run {} in {:?}", r.decisions, t.elapsed());
-    db.execute("ANALYZE");
-    for q in [
-        format!("SELECT * FROM audit_log WHERE TRUE AND tenant = 'acme' AND kind = 'decision' AND ts >= {from} AND ts < {end} AND seq >= 5 ORDER BY tenant, seq LIMIT 2048"),
-        format!("SELECT * FROM audit_log WHERE TRUE AND tenant = 'acme' AND kind = 'decision' AND ts >= {} AND ts < {} AND seq >= 5 ORDER BY tenant, seq LIMIT 2048", end - HOUR, end),
-        format!("SELECT COUNT(*) FROM audit_log WHERE TRUE AND tenant = 'acme' AND kind = 'decision' AND ts >= {from} AND ts < {end} AND seq >= 5"),
-        format!("SELECT * FROM audit_log WHERE tenant = 'acme' AND ts < {from} ORDER BY seq DESC LIMIT 1"),
-    ] {
-        let out = std::process::Command::new("psql").arg(&db.url).arg("-c").arg(format!("EXPLAIN ANALYZE {q}")).output().unwrap();
-        eprintln!("{q}\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    }
+/// CPU time this process has used (user + system), from /proc: the elapsed time alone says
+/// little on a machine shared with other work.
+fn cpu_secs() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let rest = s.rsplit_once(')').unwrap().1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    (f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap()) / 100.0
 }
