@@ -549,6 +549,7 @@ struct Tally {
     skipped: u64,
     args_unavailable: u64,
     args_partial: u64,
+    errors: u64,
     /// Up to `cap` divergent calls per `[before][after]`, in keyset order.
     divergent: [[Vec<Divergent>; 3]; 3],
     cap: usize,
@@ -561,6 +562,7 @@ impl Tally {
             skipped: 0,
             args_unavailable: 0,
             args_partial: 0,
+            errors: 0,
             divergent: Default::default(),
             cap,
         }
@@ -580,6 +582,7 @@ impl Tally {
         self.skipped += other.skipped;
         self.args_unavailable += other.args_unavailable;
         self.args_partial += other.args_partial;
+        self.errors += other.errors;
         for (b, row) in other.divergent.into_iter().enumerate() {
             for (a, list) in row.into_iter().enumerate() {
                 let mine = &mut self.divergent[b][a];
@@ -615,7 +618,10 @@ impl Tally {
             (None, Some(v)) => v,
             (None, None) => return,
         };
-        let decision = candidate.evaluate(input);
+        let (decision, decided) = candidate.evaluate_checked(input);
+        if !decided {
+            self.errors += 1;
+        }
         let after = verdict_of(&decision);
         match kept {
             ArgsKept::Exact => {}
@@ -698,6 +704,7 @@ impl Tally {
             skipped: self.skipped,
             args_unavailable: self.args_unavailable,
             args_partial: self.args_partial,
+            errors: self.errors,
             revision,
             baseline_revision,
             from: rfc3339(window.from),

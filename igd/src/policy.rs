@@ -94,6 +94,13 @@ impl PolicySnapshot {
         self.policy.evaluate(input)
     }
 
+    /// Evaluate, and say whether the rule had a value at all (`false`: an evaluation error, the
+    /// time limit, or an undefined decision — each of which blocks).
+    pub fn evaluate_checked(&self, input: Value) -> (PolicyDecision, bool) {
+        let e = self.policy.evaluate_verbose(input);
+        (e.decision, e.output.is_some())
+    }
+
     /// Whether evaluations of this policy run on the blocking pool (it proved slow).
     pub fn offloaded(&self) -> bool {
         self.slow.load(Ordering::Relaxed) >= OFFLOAD_AT

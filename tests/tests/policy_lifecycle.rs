@@ -495,6 +495,21 @@ fn dry_run_and_diff_over_recorded_decisions() {
     assert_eq!(r["samples"].as_array().unwrap().len(), 4);
     assert_eq!(r["samples"][0]["tool"], "echo");
 
+    assert_eq!(r["errors"], 0);
+    // A candidate that cannot decide (a complete rule with two values for echo) is not taken
+    // for a stricter one: its failures are counted apart.
+    let broken = write(
+        dir.path(),
+        "broken.rego",
+        "package intentgate.policy\n\ndecision := {\"allow\": true, \"reason\": \"x\"} if input.tool != \"nothing\"\n\ndecision := {\"allow\": false, \"reason\": \"y\"} if input.tool == \"echo\"\n",
+    );
+    let rb = ok_json(&igd, &["policy", "dry-run", &broken]);
+    assert_eq!(rb["errors"], 5, "{rb}");
+    assert_eq!(rb["transitions"]["allow->block"], 5, "{rb}");
+    let text =
+        String::from_utf8_lossy(&igd.igctl(&["policy", "dry-run", &broken]).stdout).to_string();
+    assert!(text.contains("gave no decision for 5 call(s)"), "{text}");
+
     // A stored draft by id, and a window that ends before the calls: nothing to replay.
     let id = ok_json(&igd, &["policy", "draft", "create", &blocking])["id"]
         .as_str()

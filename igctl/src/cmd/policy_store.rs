@@ -387,6 +387,7 @@ fn merge(total: &mut DryRunReport, page: DryRunReport, want_samples: usize) {
     total.skipped += page.skipped;
     total.args_unavailable += page.args_unavailable;
     total.args_partial += page.args_partial;
+    total.errors += page.errors;
     for (k, v) in page.transitions {
         *total.transitions.entry(k).or_default() += v;
     }
@@ -414,6 +415,12 @@ fn report_text(r: &DryRunReport, before: &str) -> String {
             format!("{} (refused before the policy was asked)", r.skipped),
         ),
     ]);
+    if r.errors > 0 {
+        out.push_str(&format!(
+            "warning: the candidate gave no decision for {} call(s) (an evaluation error, its time limit or an undefined decision): they count as blocks, as igd would block them; see the samples' reasons\n",
+            r.errors
+        ));
+    }
     if r.args_unavailable + r.args_partial > 0 {
         out.push_str(&format!(
             "note: {} decision(s) replayed without argument values and {} with strings reduced to their lengths (INTENTGATE_AUDIT_PERSIST_ARG_VALUES): rules on arguments are approximate for them\n",
