@@ -238,7 +238,12 @@ impl PolicyLayers {
         &self,
         row: PolicyHistoryRecord,
         error: String,
-    ) -> (Layer, Arc<PolicySnapshot>, Option<PolicyHistoryRecord>, Option<String>) {
+    ) -> (
+        Layer,
+        Arc<PolicySnapshot>,
+        Option<PolicyHistoryRecord>,
+        Option<String>,
+    ) {
         tracing::error!(seq = row.seq, error = %error, "the active policy in the policy store cannot be loaded; denying every call until it is fixed (promote, roll back or clear it)");
         let deny = Arc::new(PolicySnapshot::embedded(self.timeout));
         (Layer::Embedded, deny, Some(row), Some(error))

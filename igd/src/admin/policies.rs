@@ -82,7 +82,10 @@ async fn prepare_draft(
         .prepare_off_workers(source.to_string(), origin.to_string())
         .await
         .map_err(|e| ApiError::bad(format!("the policy does not compile: {e}")))?;
-    let sources = [(crate::policies::STORE_MODULE.to_string(), source.to_string())];
+    let sources = [(
+        crate::policies::STORE_MODULE.to_string(),
+        source.to_string(),
+    )];
     let tests = tests.to_vec();
     let timeout = std::time::Duration::from_millis(gw.settings.policy_timeout_ms);
     let passed = tokio::task::spawn_blocking(move || {
@@ -334,7 +337,10 @@ async fn change_active(
         tracing::warn!(error = %e, "the policy change landed but is not applied here yet; the resync will");
     }
     let mut answer = active_wire(gw).await.unwrap_or_else(|e| ActivePolicy {
-        error: Some(format!("the change landed (change {}), but what is in force cannot be read now: {}", row.seq, e.message)),
+        error: Some(format!(
+            "the change landed (change {}), but what is in force cannot be read now: {}",
+            row.seq, e.message
+        )),
         ..in_force_only(gw)
     });
     let applied = match &row.revision {
@@ -448,11 +454,11 @@ pub(super) async fn rollback(gw: &Gateway, caller: &Caller) -> ApiResult<Respons
             .prepare_off_workers(source.clone(), "rollback".to_string())
             .await
             .map_err(|e| {
-            ApiError::new(
-                ErrorCode::Conflict,
-                format!("the policy of change {back_to} no longer compiles: {e}"),
-            )
-        })?;
+                ApiError::new(
+                    ErrorCode::Conflict,
+                    format!("the policy of change {back_to} no longer compiles: {e}"),
+                )
+            })?;
     }
     let row = PolicyHistoryRecord {
         seq: head + 1,

@@ -334,7 +334,8 @@ pub trait Store: Send + Sync + 'static {
     async fn policy_draft(&self, id: &str) -> StoreResult<Option<PolicyDraftRecord>>;
     /// Remove a draft; returns whether it existed. History rows keep their own copy.
     async fn delete_policy_draft(&self, id: &str) -> StoreResult<bool>;
-    /// The active policy's history, newest first, at most `limit` rows.
+    /// The active policy's history, newest first, at most `limit` rows, without sources
+    /// (`source` is `None`; [`Store::policy_history_row`] has it).
     async fn policy_history(&self, limit: u32) -> StoreResult<Vec<PolicyHistoryRecord>>;
     /// One history row.
     async fn policy_history_row(&self, seq: i64) -> StoreResult<Option<PolicyHistoryRecord>>;

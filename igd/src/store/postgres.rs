@@ -1100,7 +1100,7 @@ impl Store for PostgresStore {
     }
 
     async fn policy_history(&self, limit: u32) -> StoreResult<Vec<PolicyHistoryRecord>> {
-        let rows = sqlx::query("SELECT * FROM policy_history ORDER BY seq DESC LIMIT $1")
+        let rows = sqlx::query("SELECT seq, action, draft_id, name, revision, NULL::text AS source, prev_seq, actor, at FROM policy_history ORDER BY seq DESC LIMIT $1")
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await

@@ -1056,7 +1056,7 @@ impl Store for SqliteStore {
     }
 
     async fn policy_history(&self, limit: u32) -> StoreResult<Vec<PolicyHistoryRecord>> {
-        let rows = sqlx::query("SELECT * FROM policy_history ORDER BY seq DESC LIMIT ?")
+        let rows = sqlx::query("SELECT seq, action, draft_id, name, revision, NULL AS source, prev_seq, actor, at FROM policy_history ORDER BY seq DESC LIMIT ?")
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await

@@ -690,7 +690,11 @@ pub async fn policy_drafts_and_history(store: &dyn Store) {
         store.policy_history(10).await.unwrap(),
         vec![
             row(2, "clear", None, Some(1)),
-            row(1, "promote", Some("sha256:a"), None)
+            // Listed without its source.
+            PolicyHistoryRecord {
+                source: None,
+                ..row(1, "promote", Some("sha256:a"), None)
+            }
         ]
     );
     assert_eq!(store.policy_history(1).await.unwrap().len(), 1);
