@@ -57,9 +57,10 @@ fn settings_this_build_does_not_implement_exit_64_naming_them() {
     let secret_path = secret_file.to_str().unwrap();
     // (variable set, value, the name the error must carry)
     let cases: &[(&str, &str, &str)] = &[
+        // Implemented now: what they cannot do is still refused, never ignored.
         (
             "INTENTGATE_EXTRACTOR",
-            "http://127.0.0.1:9/classify",
+            "https://127.0.0.1:9/classify",
             "INTENTGATE_EXTRACTOR",
         ),
         (
@@ -79,7 +80,7 @@ fn settings_this_build_does_not_implement_exit_64_naming_them() {
         ),
         (
             "INTENTGATE_POLICY_STORE",
-            "state",
+            "redis",
             "INTENTGATE_POLICY_STORE",
         ),
         (
@@ -199,7 +200,7 @@ fn settings_this_build_does_not_implement_exit_64_naming_them() {
     assert_eq!(out.status.code(), Some(64), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("INTENTGATE_WEBHOOK_SECRET"));
     for line in [
-        "extractor = \"http://127.0.0.1:9/x\"",
+        "extractor = \"https://127.0.0.1:9/x\"",
         "approval_queue = \"state\"",
         "policy_store = \"postgres\"",
         "metrics_enabled = true",
@@ -250,7 +251,7 @@ fn settings_this_build_does_not_implement_exit_64_naming_them() {
         .env_clear()
         .env("INTENTGATE_DATA_DIR", dir.path().join("run"))
         .env("INTENTGATE_LISTEN", format!("127.0.0.1:{}", free_port()))
-        .env("INTENTGATE_EXTRACTOR", "http://127.0.0.1:9/classify")
+        .env("INTENTGATE_EXTRACTOR", "https://127.0.0.1:9/classify")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(64), "{}", text(&out));
