@@ -1141,7 +1141,7 @@ _igctl__subcmd__audit_commands() {
     local commands; commands=(
 'list:List audit entries' \
 'export:Export one tenant'\''s chain, one row per entry (CSV or NDJSON), streamed' \
-'erase:Erase a subject'\''s stored argument values and salts before a time (GDPR); the chain and its verification are untouched, and the erasure itself is chained' \
+'erase:Erase a subject'\''s stored argument values, salts and recorded policy inputs (address, intent) before a time (GDPR); the chain and its verification are untouched, the erased decisions are no longer replayed by dry-run, and the erasure itself is chained' \
 'prune:Retention\: cut a tenant'\''s chain before a time; a signed \`marker\` records the cut and verification continues from it' \
 'rebaseline:After a database restore\: record where the chain leaves the signed history (the fork point, in a \`marker\`) and let the signer anchor it again; verifiers excuse only the checkpoints past the fork point' \
 'evidence:Write an evidence pack (.tar.gz)\: entries, checkpoints, keys, report, manifest, controls' \
@@ -1171,7 +1171,7 @@ _igctl__subcmd__audit__subcmd__help_commands() {
     local commands; commands=(
 'list:List audit entries' \
 'export:Export one tenant'\''s chain, one row per entry (CSV or NDJSON), streamed' \
-'erase:Erase a subject'\''s stored argument values and salts before a time (GDPR); the chain and its verification are untouched, and the erasure itself is chained' \
+'erase:Erase a subject'\''s stored argument values, salts and recorded policy inputs (address, intent) before a time (GDPR); the chain and its verification are untouched, the erased decisions are no longer replayed by dry-run, and the erasure itself is chained' \
 'prune:Retention\: cut a tenant'\''s chain before a time; a signed \`marker\` records the cut and verification continues from it' \
 'rebaseline:After a database restore\: record where the chain leaves the signed history (the fork point, in a \`marker\`) and let the signer anchor it again; verifiers excuse only the checkpoints past the fork point' \
 'evidence:Write an evidence pack (.tar.gz)\: entries, checkpoints, keys, report, manifest, controls' \
@@ -1298,7 +1298,7 @@ _igctl__subcmd__help__subcmd__audit_commands() {
     local commands; commands=(
 'list:List audit entries' \
 'export:Export one tenant'\''s chain, one row per entry (CSV or NDJSON), streamed' \
-'erase:Erase a subject'\''s stored argument values and salts before a time (GDPR); the chain and its verification are untouched, and the erasure itself is chained' \
+'erase:Erase a subject'\''s stored argument values, salts and recorded policy inputs (address, intent) before a time (GDPR); the chain and its verification are untouched, the erased decisions are no longer replayed by dry-run, and the erasure itself is chained' \
 'prune:Retention\: cut a tenant'\''s chain before a time; a signed \`marker\` records the cut and verification continues from it' \
 'rebaseline:After a database restore\: record where the chain leaves the signed history (the fork point, in a \`marker\`) and let the signer anchor it again; verifiers excuse only the checkpoints past the fork point' \
 'evidence:Write an evidence pack (.tar.gz)\: entries, checkpoints, keys, report, manifest, controls' \

@@ -201,8 +201,9 @@ pub enum AuditCommand {
     List(AuditListArgs),
     /// Export one tenant's chain, one row per entry (CSV or NDJSON), streamed.
     Export(AuditExportArgs),
-    /// Erase a subject's stored argument values and salts before a time (GDPR); the chain and
-    /// its verification are untouched, and the erasure itself is chained.
+    /// Erase a subject's stored argument values, salts and recorded policy inputs (address,
+    /// intent) before a time (GDPR); the chain and its verification are untouched, the erased
+    /// decisions are no longer replayed by dry-run, and the erasure itself is chained.
     Erase {
         #[arg(long)]
         tenant: String,

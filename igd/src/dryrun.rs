@@ -550,6 +550,7 @@ struct Tally {
     args_unavailable: u64,
     args_partial: u64,
     errors: u64,
+    baseline_errors: u64,
     /// Up to `cap` divergent calls per `[before][after]`, in keyset order.
     divergent: [[Vec<Divergent>; 3]; 3],
     cap: usize,
@@ -563,6 +564,7 @@ impl Tally {
             args_unavailable: 0,
             args_partial: 0,
             errors: 0,
+            baseline_errors: 0,
             divergent: Default::default(),
             cap,
         }
@@ -583,6 +585,7 @@ impl Tally {
         self.args_unavailable += other.args_unavailable;
         self.args_partial += other.args_partial;
         self.errors += other.errors;
+        self.baseline_errors += other.baseline_errors;
         for (b, row) in other.divergent.into_iter().enumerate() {
             for (a, list) in row.into_iter().enumerate() {
                 let mine = &mut self.divergent[b][a];
@@ -614,7 +617,13 @@ impl Tally {
         let (args, kept) = replay_args(&entry, &side);
         let input = replay_input(&entry, &ctx, args);
         let before = match (baseline, recorded) {
-            (Some(b), _) => verdict_of(&b.evaluate(input.clone())),
+            (Some(b), _) => {
+                let (decision, decided) = b.evaluate_checked(input.clone());
+                if !decided {
+                    self.baseline_errors += 1;
+                }
+                verdict_of(&decision)
+            }
             (None, Some(v)) => v,
             (None, None) => return,
         };
@@ -639,7 +648,7 @@ impl Tally {
                 ts: rfc3339(entry.ts),
                 before: before.as_str().to_string(),
                 after: after.as_str().to_string(),
-                reason: decision.reason,
+                reason: bounded_reason(decision.reason),
             };
             self.divergent[b][a].push(Divergent {
                 key: (entry.tenant, entry.seq),
@@ -705,6 +714,7 @@ impl Tally {
             args_unavailable: self.args_unavailable,
             args_partial: self.args_partial,
             errors: self.errors,
+            baseline_errors: self.baseline_errors,
             revision,
             baseline_revision,
             from: rfc3339(window.from),
@@ -768,6 +778,11 @@ fn replay_page(
         }
         Ok(tally)
     })
+}
+
+/// A sample's reason is whatever the candidate returned: kept to 1 KiB.
+fn bounded_reason(reason: String) -> String {
+    intentgate_proto::text::truncated(reason, 1024)
 }
 
 #[cfg(test)]

@@ -574,16 +574,8 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-fn cap(mut text: String) -> String {
-    if text.len() > MAX_ERROR_BYTES {
-        let mut end = MAX_ERROR_BYTES;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
-        text.push('…');
-    }
-    text
+fn cap(text: String) -> String {
+    intentgate_proto::text::truncated(text, MAX_ERROR_BYTES)
 }
 
 #[cfg(test)]

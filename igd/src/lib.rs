@@ -329,6 +329,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     let reloader = tokio::spawn(sighup_loop(gw.clone(), agent_tls, stop_rx.clone()));
     let session_upkeep = tokio::spawn(session_loop(gw.clone(), stop_rx.clone()));
     let resync = tokio::spawn(replica_resync_loop(gw.clone(), stop_rx.clone()));
+    let policy_sync = tokio::spawn(policy_sync_loop(gw.clone(), stop_rx.clone()));
 
     shutdown.await;
     tracing::info!("shutting down: draining connections");
@@ -342,6 +343,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     let _ = reloader.await;
     let _ = session_upkeep.await;
     let _ = resync.await;
+    let _ = policy_sync.await;
     tracker.drained(Duration::from_secs(10)).await;
     let _ = std::fs::remove_file(&settings.admin_socket);
     // The last second's summary of unauthenticated refusals is chained, not dropped.
@@ -416,10 +418,27 @@ async fn replica_resync_loop(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Rec
         if let Err(e) = gw.budgets.refresh(&gw.store).await {
             tracing::warn!(error = %e, "budget counter resync failed; keeping this replica's view");
         }
-        if let Err(e) = gw.policies.sync(&gw.store, &gw.policy).await {
-            tracing::warn!(error = %e, "policy store resync failed; keeping the policy in force");
-        }
         gw.budgets.give_back_idle(false).await;
+    }
+}
+
+/// Follow the policy store's active pointer: another replica's change, a retry of a policy
+/// that failed to load, a change whose local apply failed. A task of its own: preparing a large
+/// policy takes time that the revocation resync and the checkpoint signer must not wait for.
+async fn policy_sync_loop(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    if !gw.policies.store_enabled() {
+        return;
+    }
+    let mut tick = tokio::time::interval(policies::SYNC_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        if let Err(e) = gw.policies.sync(&gw.store, &gw.policy).await {
+            tracing::warn!(error = %e, "policy store check failed; keeping the policy in force");
+        }
     }
 }
 
@@ -438,13 +457,7 @@ async fn second_ticker(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiver<
                 if let Err(e) = gw.store.maintain().await {
                     tracing::warn!(error = %e, "store maintenance failed");
                 }
-                // A shared store is followed by the replica resync loop; on one node this
-                // retries a store policy that failed to load, or a change whose apply failed.
-                if !gw.store.shared() {
-                    if let Err(e) = gw.policies.sync(&gw.store, &gw.policy).await {
-                        tracing::warn!(error = %e, "policy store check failed; keeping the policy in force");
-                    }
-                }
+
                 probe_store(&gw).await;
             }
             _ = stop.changed() => return,

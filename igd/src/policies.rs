@@ -14,8 +14,20 @@ use arc_swap::ArcSwap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// How long after a failed load of the store's active policy igd tries again.
+/// How long after a failed load of the store's active policy igd tries again (doubling up to
+/// the second).
 const RETRY_FAILED_LOAD: Duration = Duration::from_secs(5);
+const RETRY_MAX: Duration = Duration::from_secs(300);
+/// How often igd looks at the store's active pointer (a change reaches every replica within
+/// this plus the time to prepare the policy).
+pub const SYNC_EVERY: Duration = Duration::from_millis(500);
+
+/// What decides while the store's active policy cannot be loaded: nothing is allowed, and the
+/// reason says where to look.
+const FAIL_CLOSED: &str = r#"package intentgate.policy
+
+decision := {"allow": false, "reason": "the policy store's active policy cannot be loaded, so every call is denied (igctl policy active shows why; promote, roll back or clear to repair)"}
+"#;
 
 /// The module name a store policy is prepared under (its revision covers name and text).
 pub const STORE_MODULE: &str = "policy.rego";
@@ -55,6 +67,7 @@ struct State {
     applied: Option<i64>,
     /// When to try again to load a store policy that failed to load.
     retry_at: Option<Instant>,
+    retry_delay: Duration,
     /// The prepared policy file (or the embedded default), the layer below the store.
     below: Arc<PolicySnapshot>,
     below_layer: Layer,
@@ -88,6 +101,7 @@ impl PolicyLayers {
             state: Mutex::new(State {
                 applied: None,
                 retry_at: None,
+                retry_delay: Duration::ZERO,
                 below: below.clone(),
                 below_layer: below_layer(from_file),
                 in_force: InForce {
@@ -159,12 +173,36 @@ impl PolicyLayers {
             if head.is_some() && state.applied == head && !retry_due {
                 return Ok(false);
             }
-            if matches!((head, state.applied), (Some(h), Some(a)) if h < a) {
-                return Ok(false);
+            if let (Some(h), Some(a)) = (head, state.applied) {
+                // Syncs run one at a time, so a head behind the one applied means the database
+                // went back (a restore): follow it, as every replica will.
+                if h < a {
+                    tracing::warn!(
+                        head = h,
+                        applied = a,
+                        "the policy history went back (a database restore?); following it"
+                    );
+                }
             }
         }
         let row = match head {
-            Some(seq) => store.policy_history_row(seq).await?,
+            Some(seq) => match store.policy_history_row(seq).await? {
+                Some(row) => Some(row),
+                None => {
+                    let e = format!("the policy history's head {seq} has no row");
+                    Some(PolicyHistoryRecord {
+                        seq,
+                        action: "missing".into(),
+                        draft_id: None,
+                        name: None,
+                        revision: Some(e.clone()),
+                        source: None,
+                        prev_seq: None,
+                        actor: String::new(),
+                        at: 0,
+                    })
+                }
+            },
             None => None,
         };
         let mut failed = false;
@@ -226,8 +264,15 @@ impl PolicyLayers {
         target.store(in_force.snapshot.clone());
         state.in_force = in_force;
         state.applied = head;
-        // A failure is tried again (a busy moment, a database being repaired), not every tick.
-        state.retry_at = failed.then(|| Instant::now() + RETRY_FAILED_LOAD);
+        // A failure is tried again (a busy moment, a database being repaired), backing off to
+        // every few minutes for one that keeps failing the same way.
+        if failed {
+            state.retry_delay = (state.retry_delay * 2).clamp(RETRY_FAILED_LOAD, RETRY_MAX);
+            state.retry_at = Some(Instant::now() + state.retry_delay);
+        } else {
+            state.retry_delay = Duration::ZERO;
+            state.retry_at = None;
+        }
         Ok(changed)
     }
 
@@ -245,8 +290,13 @@ impl PolicyLayers {
         Option<String>,
     ) {
         tracing::error!(seq = row.seq, error = %error, "the active policy in the policy store cannot be loaded; denying every call until it is fixed (promote, roll back or clear it)");
-        let deny = Arc::new(PolicySnapshot::embedded(self.timeout));
-        (Layer::Embedded, deny, Some(row), Some(error))
+        let deny = PolicySnapshot::prepare(
+            &[("fail-closed.rego".to_string(), FAIL_CLOSED.to_string())],
+            "fail closed: the store's active policy cannot be loaded",
+            self.timeout,
+        )
+        .unwrap_or_else(|_| PolicySnapshot::embedded(self.timeout));
+        (Layer::Embedded, Arc::new(deny), Some(row), Some(error))
     }
 
     /// A new policy file (SIGHUP): it takes effect at once unless the store layer decides.

@@ -94,11 +94,19 @@ impl PolicySnapshot {
         self.policy.evaluate(input)
     }
 
-    /// Evaluate, and say whether the rule had a value at all (`false`: an evaluation error, the
-    /// time limit, or an undefined decision — each of which blocks).
+    /// Evaluate, and say whether the rule gave a decision at all (`false`: an evaluation error,
+    /// the time limit, an undefined or malformed decision — each of which blocks).
     pub fn evaluate_checked(&self, input: Value) -> (PolicyDecision, bool) {
         let e = self.policy.evaluate_verbose(input);
-        (e.decision, e.output.is_some())
+        // A decision igd can act on: an object whose `allow` is a boolean, and whose flags are
+        // booleans when present. Anything else (a typo like `allowed`, a string) blocks too.
+        let well_formed = e.output.as_ref().is_some_and(|o| {
+            o.get("allow").is_some_and(Value::is_boolean)
+                && ["escalate", "requires_step_up"]
+                    .iter()
+                    .all(|k| o.get(k).is_none_or(Value::is_boolean))
+        });
+        (e.decision, well_formed)
     }
 
     /// Whether evaluations of this policy run on the blocking pool (it proved slow).
@@ -113,11 +121,22 @@ impl PolicySnapshot {
     /// blocking pool.
     pub async fn decide(self: Arc<Self>, input: Value) -> PolicyDecision {
         if self.offloaded() {
-            return tokio::task::spawn_blocking(move || self.evaluate(input))
-                .await
-                .unwrap_or_else(|e| {
-                    PolicyDecision::block(format!("policy evaluation failed: {e}"))
-                });
+            return tokio::task::spawn_blocking(move || {
+                let started = Instant::now();
+                let decision = self.evaluate(input);
+                // Still timed off the workers: a policy that was only unlucky (a busy moment
+                // counted as slowness) comes back in place after enough fast evaluations.
+                if started.elapsed() < INLINE_BUDGET / 4 {
+                    let _ = self
+                        .slow
+                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                            Some(n.saturating_sub(1))
+                        });
+                }
+                decision
+            })
+            .await
+            .unwrap_or_else(|e| PolicyDecision::block(format!("policy evaluation failed: {e}")));
         }
         let started = Instant::now();
         let decision = self.evaluate(input);

@@ -809,3 +809,19 @@ pub fn forged_marker(
     m.seal(prev.seq, &prev.hash);
     m
 }
+
+/// Run `sql` on a SQLite database with the `sqlite3` shell, as someone with write access to the
+/// file would; panics on failure. Returns what it printed.
+pub fn sqlite3(db: &std::path::Path, sql: &str) -> String {
+    let out = Command::new("sqlite3")
+        .arg(db)
+        .arg(sql)
+        .output()
+        .expect("run sqlite3");
+    assert!(
+        out.status.success(),
+        "sqlite3 failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

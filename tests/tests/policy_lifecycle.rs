@@ -274,6 +274,16 @@ fn drafts_promote_rollback_and_clear_follow_the_precedence() {
     assert_eq!(igd.igctl(&["audit", "verify"]).status.code(), Some(0));
 }
 
+/// Store the blocking policy as a draft and promote it.
+fn promote_blocking(igd: &Igd, dir: &Path) {
+    let blocking = write(dir, "b.rego", BLOCKING);
+    let id = ok_json(igd, &["policy", "draft", "create", &blocking])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    ok_json(igd, &["policy", "promote", &id]);
+}
+
 /// The uid igctl runs as (an admin of the igd it started).
 fn unsafe_uid() -> u32 {
     let out = std::process::Command::new("id").arg("-u").output().unwrap();
@@ -285,12 +295,7 @@ fn the_store_survives_a_restart_and_sighup_only_reloads_the_layer_below() {
     let dir = tempfile::tempdir().unwrap();
     let mut igd = start(dir.path(), &[]);
     let (token, _) = igd.mint("acme", "bot", "echo,other", 1000);
-    let blocking = write(dir.path(), "b.rego", BLOCKING);
-    let id = ok_json(&igd, &["policy", "draft", "create", &blocking])["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    ok_json(&igd, &["policy", "promote", &id]);
+    promote_blocking(&igd, dir.path());
     igd.kill_and_restart();
     assert_eq!(ok_json(&igd, &["policy", "active"])["layer"], "store");
     assert_eq!(verdict(&igd, &token, "echo"), "blocked by the draft");
@@ -629,4 +634,48 @@ fn a_promotion_reaches_the_other_replica() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(verdict(&b, &token, "echo"), "allowed");
+}
+
+/// A store policy edited in the database behind igd's back no longer hashes to its recorded
+/// revision: igd denies every call (never falling back to the file) and says why, until an
+/// operator rolls back; the edited text never decides.
+#[test]
+fn a_store_policy_edited_in_the_database_fails_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut igd = start(dir.path(), &[]);
+    let (token, _) = igd.mint("acme", "bot", "echo,other", 1000);
+    promote_blocking(&igd, dir.path());
+    igd.kill();
+    // Someone with write access to the database makes the promoted policy allow everything.
+    let db = igd.data_dir.join("igd.db");
+    let edited =
+        "package intentgate.policy\n\ndecision := {\"allow\": true, \"reason\": \"edited\"}\n";
+    sqlite3(
+        &db,
+        &format!(
+            "UPDATE policy_history SET source = '{}' WHERE seq = 1;",
+            edited.replace('\'', "''")
+        ),
+    );
+    igd.kill_and_restart();
+    let active = ok_json(&igd, &["policy", "active"]);
+    assert_eq!(active["layer"], "embedded", "{active}");
+    assert!(
+        active["error"]
+            .as_str()
+            .unwrap()
+            .contains("changed outside igd"),
+        "{active}"
+    );
+    // Neither the edited text nor the policy file decides: every call is denied.
+    let reason = verdict(&igd, &token, "other");
+    assert!(
+        reason.contains("active policy cannot be loaded"),
+        "{reason}"
+    );
+    assert_eq!(verdict(&igd, &token, "echo"), reason);
+    // An operator's rollback (to before the first promotion) repairs it: the file decides.
+    let back = ok_json(&igd, &["policy", "rollback"]);
+    assert_eq!(back["layer"], "file", "{back}");
+    assert_eq!(verdict(&igd, &token, "echo"), "allowed");
 }

@@ -119,16 +119,7 @@ fn a_version_1_data_dir_keeps_working_and_verifying() {
         sql_text(&root)
     ));
     sql.push_str("COMMIT;\n");
-    let out = std::process::Command::new("sqlite3")
-        .arg(data.join("igd.db"))
-        .arg(&sql)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    sqlite3(&data.join("igd.db"), &sql);
 
     let igd = Igd::start(&[
         ("INTENTGATE_DATA_DIR", data.to_str().unwrap()),

@@ -43,7 +43,9 @@ pub fn read_modules(paths: &[PathBuf]) -> Result<(PolicyModule, Vec<PolicyModule
                 .map_err(|e| usage(format!("cannot read {}: {e}", p.display())))?
                 .flatten()
                 .map(|e| e.path())
-                .filter(|f| f.extension().is_some_and(|x| x == "rego"))
+                // The directory's own .rego files (not its subdirectories: a draft is one
+                // policy); a directory that happens to end in .rego is not a module.
+                .filter(|f| f.is_file() && f.extension().is_some_and(|x| x == "rego"))
                 .collect();
             inner.sort();
             files.extend(inner);
@@ -354,9 +356,10 @@ async fn replay(
         indicatif::ProgressBar::hidden()
     };
     let mut total = DryRunReport::default();
-    let want_samples = window.samples.unwrap_or(usize::MAX);
+    let want_samples = window.samples.unwrap_or(20);
+    let mut samples = Vec::new();
     loop {
-        let page: DryRunReport = client
+        let mut page: DryRunReport = client
             .call(Method::POST, "/v1/admin/policies/dry-run", Some(&body))
             .await?;
         if let Some(t) = page.total {
@@ -364,7 +367,14 @@ async fn replay(
             total.total = Some(t);
         }
         bar.inc(page.decisions + page.skipped);
-        merge(&mut total, page.clone(), want_samples);
+        samples.append(&mut page.samples);
+        merge(&mut total, page.clone());
+        if page.next_cursor.is_some() && page.next_cursor == body.cursor {
+            return Err(CliError::new(
+                ErrorCode::Internal,
+                "igd answered the same dry-run cursor twice; stopping",
+            ));
+        }
         match page.next_cursor {
             Some(c) => {
                 // Later pages cover the same window: pin it, so `to = now` does not move.
@@ -376,10 +386,38 @@ async fn replay(
         }
     }
     bar.finish_and_clear();
+    total.samples = pick_samples(samples, want_samples);
     Ok(total)
 }
 
-fn merge(total: &mut DryRunReport, page: DryRunReport, want_samples: usize) {
+/// Up to `want` samples from every page's, taken in turn from each kind of change (allow→block,
+/// block→allow, …) so that a rare one shows beside a common one, as igd picks within a page.
+fn pick_samples(
+    samples: Vec<intentgate_proto::api::DryRunSample>,
+    want: usize,
+) -> Vec<intentgate_proto::api::DryRunSample> {
+    let mut kinds: Vec<(String, std::collections::VecDeque<_>)> = Vec::new();
+    for s in samples {
+        let kind = format!("{}->{}", s.before, s.after);
+        match kinds.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, q)) => q.push_back(s),
+            None => kinds.push((kind, std::collections::VecDeque::from([s]))),
+        }
+    }
+    let mut picked = Vec::new();
+    while picked.len() < want && kinds.iter().any(|(_, q)| !q.is_empty()) {
+        for (_, q) in kinds.iter_mut() {
+            if picked.len() < want {
+                if let Some(s) = q.pop_front() {
+                    picked.push(s);
+                }
+            }
+        }
+    }
+    picked
+}
+
+fn merge(total: &mut DryRunReport, page: DryRunReport) {
     total.decisions += page.decisions;
     total.would_allow += page.would_allow;
     total.would_block += page.would_block;
@@ -388,11 +426,10 @@ fn merge(total: &mut DryRunReport, page: DryRunReport, want_samples: usize) {
     total.args_unavailable += page.args_unavailable;
     total.args_partial += page.args_partial;
     total.errors += page.errors;
+    total.baseline_errors += page.baseline_errors;
     for (k, v) in page.transitions {
         *total.transitions.entry(k).or_default() += v;
     }
-    let room = want_samples.saturating_sub(total.samples.len());
-    total.samples.extend(page.samples.into_iter().take(room));
     total.revision = page.revision;
     total.baseline_revision = page.baseline_revision;
     total.from = page.from;
@@ -419,6 +456,12 @@ fn report_text(r: &DryRunReport, before: &str) -> String {
         out.push_str(&format!(
             "warning: the candidate gave no decision for {} call(s) (an evaluation error, its time limit or an undefined decision): they count as blocks, as igd would block them; see the samples' reasons\n",
             r.errors
+        ));
+    }
+    if r.baseline_errors > 0 {
+        out.push_str(&format!(
+            "warning: the baseline gave no decision for {} call(s): they count as its blocks\n",
+            r.baseline_errors
         ));
     }
     if r.args_unavailable + r.args_partial > 0 {
@@ -509,7 +552,11 @@ const MAX_DIFF_LINES: usize = 20_000;
 pub fn line_diff(a: &str, b: &str) -> Result<Vec<String>, CliError> {
     let a: Vec<&str> = a.lines().collect();
     let b: Vec<&str> = b.lines().collect();
-    if a.len().saturating_mul(b.len()) > MAX_DIFF_LINES.saturating_mul(MAX_DIFF_LINES) / 16 {
+    let cells = (a.len() + 1).saturating_mul(b.len() + 1);
+    if a.len() > MAX_DIFF_LINES
+        || b.len() > MAX_DIFF_LINES
+        || cells > MAX_DIFF_LINES.saturating_mul(MAX_DIFF_LINES) / 16
+    {
         return Err(CliError::new(
             ErrorCode::InvalidRequest,
             "the policies are too large to diff here; use diff(1) on the files",

@@ -591,11 +591,14 @@ pub struct DryRunReport {
     pub args_unavailable: u64,
     /// Replayed with strings replaced by their lengths (`scalars`).
     pub args_partial: u64,
-    /// Replays where the candidate gave no decision (an evaluation error, its time limit, or an
-    /// undefined decision): counted as blocks above, as igd would block them, and shown here so
+    /// Replays where the candidate gave no decision (an evaluation error, its time limit, an
+    /// undefined or malformed decision): counted as blocks above, as igd would block them, and shown here so
     /// a broken candidate does not pass for a stricter one.
     #[serde(default)]
     pub errors: u64,
+    /// The same for the baseline (`diff`).
+    #[serde(default)]
+    pub baseline_errors: u64,
     /// The candidate's revision.
     pub revision: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

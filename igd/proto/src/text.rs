@@ -28,6 +28,19 @@ pub fn is_unsafe_for_terminal(c: char) -> bool {
 
 /// `s` with every [unsafe](is_unsafe_for_terminal) character written as a visible escape
 /// (`\n`, `\t`, `\u{1b}`, `\u{202e}`, …). Borrowed when nothing needed escaping.
+/// `text` cut to at most `max` bytes on a character boundary, with `…` appended when cut.
+pub fn truncated(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
+}
+
 pub fn escape_controls(s: &str) -> Cow<'_, str> {
     escape_controls_except(s, &[])
 }

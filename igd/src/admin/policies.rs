@@ -129,6 +129,23 @@ fn change_wire(h: &PolicyHistoryRecord) -> PolicyChange {
     }
 }
 
+/// The chain already says an action was taken: say, in the chain too, that it did not land.
+async fn chain_failure(gw: &Gateway, caller: &Caller, action: &str, target: &str, e: &StoreError) {
+    if let Err(e2) = gw
+        .audit
+        .admin(
+            SYSTEM,
+            &caller.identity(),
+            action,
+            target,
+            Some(&e.to_string()),
+        )
+        .await
+    {
+        tracing::error!(error = %e2, action, "cannot chain that a policy action did not take effect");
+    }
+}
+
 fn not_found(id: &str) -> ApiError {
     ApiError::new(ErrorCode::NotFound, format!("no policy draft {id}"))
 }
@@ -178,7 +195,10 @@ pub(super) async fn create_draft(
             None,
         )
         .await?;
-    gw.store.insert_policy_draft(&record).await?;
+    if let Err(e) = gw.store.insert_policy_draft(&record).await {
+        chain_failure(gw, caller, "policy-draft-create-failed", &record.id, &e).await;
+        return Err(e.into());
+    }
     tracing::info!(actor = %record.author, draft = %record.id, revision = %record.revision, "policy draft created");
     let mut wire = draft_wire(record, false);
     wire.tests_passed = passed;
@@ -236,7 +256,10 @@ pub(super) async fn delete_draft(
         .await?;
     // The history keeps its own copy of what it activated: deleting a draft never changes
     // what is in force, nor what a rollback returns to.
-    gw.store.delete_policy_draft(id).await?;
+    if let Err(e) = gw.store.delete_policy_draft(id).await {
+        chain_failure(gw, caller, "policy-draft-delete-failed", id, &e).await;
+        return Err(e.into());
+    }
     ok(&draft_wire(draft, false))
 }
 
@@ -344,7 +367,7 @@ async fn change_active(
         ..in_force_only(gw)
     });
     let applied = match &row.revision {
-        Some(_) => answer.change.as_ref().is_some_and(|c| c.seq >= row.seq),
+        Some(_) => answer.change.as_ref().is_some_and(|c| c.seq == row.seq),
         None => answer.layer != "store",
     };
     if !applied && answer.error.is_none() {
@@ -518,12 +541,21 @@ async fn candidate(
     }
 }
 
+/// One dry-run at a time: each uses every core, beside the agents' calls.
+static DRY_RUN: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
 pub(super) async fn dry_run(
     gw: &Gateway,
     caller: &Caller,
     body: DryRunBody,
 ) -> ApiResult<Response<Body>> {
     admin_only(caller, "replaying policy decisions")?;
+    let _turn = DRY_RUN.try_acquire().map_err(|_| {
+        ApiError::new(
+            ErrorCode::Conflict,
+            "another dry-run is running on this igd; retry when it ends",
+        )
+    })?;
     let candidate_policy = candidate(
         gw,
         body.draft_id.as_deref(),

@@ -990,7 +990,7 @@ impl Store for PostgresStore {
 
     async fn erase_side(&self, tenant: &str, subject: &str, before: i64) -> StoreResult<u64> {
         let done = sqlx::query(
-            "UPDATE audit_log SET args = NULL, salt = NULL WHERE tenant = $1 AND subject = $2 AND ts < $3 AND (args IS NOT NULL OR salt IS NOT NULL)",
+            "UPDATE audit_log SET args = NULL, salt = NULL, policy_context = NULL WHERE tenant = $1 AND subject = $2 AND ts < $3 AND (args IS NOT NULL OR salt IS NOT NULL OR policy_context IS NOT NULL)",
         )
         .bind(col(tenant))
         .bind(col(subject))

@@ -953,7 +953,7 @@ impl Store for SqliteStore {
 
     async fn erase_side(&self, tenant: &str, subject: &str, before: i64) -> StoreResult<u64> {
         let done = sqlx::query(
-            "UPDATE audit_log SET args = NULL, salt = NULL WHERE tenant = ? AND subject = ? AND ts < ? AND (args IS NOT NULL OR salt IS NOT NULL)",
+            "UPDATE audit_log SET args = NULL, salt = NULL, policy_context = NULL WHERE tenant = ? AND subject = ? AND ts < ? AND (args IS NOT NULL OR salt IS NOT NULL OR policy_context IS NOT NULL)",
         )
         .bind(tenant)
         .bind(subject)
