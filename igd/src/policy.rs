@@ -255,6 +255,32 @@ mod tests {
         assert_eq!(d.reason, "counted");
     }
 
+    /// A fast policy counted slow (a busy moment) comes back in place after fast evaluations
+    /// on the blocking pool. (200 tries for 8 fast ones: robust on a loaded machine.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_unlucky_fast_policy_comes_back_in_place() {
+        let fast = Arc::new(
+            PolicySnapshot::prepare(
+                &[(
+                    "p.rego".into(),
+                    "package intentgate.policy\ndecision := {\"allow\": true, \"reason\": \"ok\"}\n".into(),
+                )],
+                "t",
+                Duration::from_millis(50),
+            )
+            .unwrap(),
+        );
+        fast.slow.store(OFFLOAD_AT, Ordering::Relaxed);
+        assert!(fast.offloaded());
+        for _ in 0..200 {
+            assert!(fast.clone().decide(warm_up_input()).await.allow);
+            if !fast.offloaded() {
+                return;
+            }
+        }
+        panic!("a fast policy stayed off the workers");
+    }
+
     #[test]
     fn bad_policy_is_refused_at_prepare() {
         let err = PolicySnapshot::prepare(
