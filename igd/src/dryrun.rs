@@ -39,7 +39,7 @@
 
 use crate::clock::{now_us, rfc3339};
 use crate::pipeline::{replay_input, PolicyContext};
-use crate::policy::{PolicyDecision, PolicySnapshot};
+use crate::policy::PolicySnapshot;
 use crate::store::{AuditQuery, DynStore, SideRecord, StoreError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -464,24 +464,11 @@ fn index(v: Verdict) -> usize {
     }
 }
 
-fn verdict_of(d: &PolicyDecision) -> Verdict {
-    if d.escalate {
-        Verdict::Escalate
-    } else if d.allow {
-        Verdict::Allow
-    } else {
-        Verdict::Block
-    }
-}
-
 /// The policy's verdict as recorded, or inferred from the final decision for entries recorded
 /// before it was kept (see the module documentation). `None`: nothing to compare with.
 fn recorded_verdict(entry: &Entry, ctx: &PolicyContext) -> Option<Verdict> {
-    match ctx.v.as_deref() {
-        Some("allow") => return Some(Verdict::Allow),
-        Some("block") => return Some(Verdict::Block),
-        Some("escalate") => return Some(Verdict::Escalate),
-        _ => {}
+    if let Some(v) = ctx.v.as_deref().and_then(Verdict::parse) {
+        return Some(v);
     }
     match (entry.decision.as_deref()?, entry.check.as_deref()) {
         ("allow", _) => Some(Verdict::Allow),
@@ -622,7 +609,7 @@ impl Tally {
                 if !decided {
                     self.baseline_errors += 1;
                 }
-                verdict_of(&decision)
+                decision.verdict()
             }
             (None, Some(v)) => v,
             (None, None) => return,
@@ -631,7 +618,7 @@ impl Tally {
         if !decided {
             self.errors += 1;
         }
-        let after = verdict_of(&decision);
+        let after = decision.verdict();
         match kept {
             ArgsKept::Exact => {}
             ArgsKept::Partial => self.args_partial += 1,

@@ -198,21 +198,12 @@ async fn decide(h: Handles<'_>, call: &Call<'_>) -> Result<Owed, Refusal> {
         now,
     );
     let policy = h.policy.load_full();
-    let verdict = policy.clone().decide(input).await;
+    let verdict = policy.decide(input).await;
     let refusal = Decided {
         ctx: Some(Context {
             policy: policy.clone(),
             stored: PolicyContext {
-                v: Some(
-                    if verdict.escalate {
-                        "escalate"
-                    } else if verdict.allow {
-                        "allow"
-                    } else {
-                        "block"
-                    }
-                    .to_string(),
-                ),
+                v: Some(verdict.verdict().as_str().to_string()),
                 e: intent_error,
                 ..PolicyContext::of(call, &quote.counters, quote.remaining, intent)
             },

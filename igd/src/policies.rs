@@ -118,15 +118,6 @@ impl PolicyLayers {
         self.store_enabled
     }
 
-    /// Prepare a store policy's source.
-    pub fn prepare(&self, source: &str, origin: &str) -> Result<PolicySnapshot, String> {
-        PolicySnapshot::prepare(
-            &[(STORE_MODULE.to_string(), source.to_string())],
-            origin,
-            self.timeout,
-        )
-    }
-
     /// What is in force now.
     pub fn in_force(&self) -> InForce {
         self.lock().in_force.clone()

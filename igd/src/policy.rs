@@ -119,15 +119,17 @@ impl PolicySnapshot {
     /// [`INLINE_BUDGET`] (many rules, large inputs) would stall every connection on its worker
     /// for up to `INTENTGATE_POLICY_TIMEOUT_MS` per call, so from then on it is evaluated on the
     /// blocking pool.
-    pub async fn decide(self: Arc<Self>, input: Value) -> PolicyDecision {
+    pub async fn decide(self: &Arc<Self>, input: Value) -> PolicyDecision {
         if self.offloaded() {
+            // Only a policy sent to the blocking pool costs a reference count.
+            let policy = Arc::clone(self);
             return tokio::task::spawn_blocking(move || {
                 let started = Instant::now();
-                let decision = self.evaluate(input);
+                let decision = policy.evaluate(input);
                 // Still timed off the workers: a policy that was only unlucky (a busy moment
                 // counted as slowness) comes back in place after enough fast evaluations.
                 if started.elapsed() < INLINE_BUDGET / 4 {
-                    let _ = self
+                    let _ = policy
                         .slow
                         .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
                             Some(n.saturating_sub(1))
@@ -273,7 +275,7 @@ mod tests {
         fast.slow.store(OFFLOAD_AT, Ordering::Relaxed);
         assert!(fast.offloaded());
         for _ in 0..200 {
-            assert!(fast.clone().decide(warm_up_input()).await.allow);
+            assert!(fast.decide(warm_up_input()).await.allow);
             if !fast.offloaded() {
                 return;
             }

@@ -52,6 +52,20 @@ impl Deployment {
     }
 }
 
+/// The key igctl pinned on its first verification against `igd`, copied to `dir/audit.pub` (what
+/// an auditor keeps).
+fn copy_pinned_key(igd: &Igd, dir: &std::path::Path) -> std::path::PathBuf {
+    let pubkey = dir.join("audit.pub");
+    std::fs::copy(
+        igd.data_dir
+            .with_file_name("igctl-config")
+            .join("intentgate/audit-keys"),
+        &pubkey,
+    )
+    .unwrap();
+    pubkey
+}
+
 /// Send `calls` echo calls with `token`, from 4 clients spread over `addrs`; returns how many
 /// were answered, and the refusal reasons seen.
 fn spread_load(addrs: &[std::net::SocketAddr], token: &str, calls: usize) -> (usize, Vec<String>) {
@@ -862,14 +876,7 @@ fn a_dropped_tail_behind_a_forged_marker_fails_every_verifier() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    let pubkey = dep.dir.path().join("audit.pub");
-    std::fs::copy(
-        igd.data_dir
-            .with_file_name("igctl-config")
-            .join("intentgate/audit-keys"),
-        &pubkey,
-    )
-    .unwrap();
+    let pubkey = copy_pinned_key(&igd, dep.dir.path());
     let pack = dep.dir.path().join("pack.tar.gz");
     let out = igd.igctl(&[
         "audit",
@@ -1063,14 +1070,7 @@ fn a_key_announced_behind_a_forged_marker_is_not_trusted() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    let pubkey = dep.dir.path().join("audit.pub");
-    std::fs::copy(
-        igd.data_dir
-            .with_file_name("igctl-config")
-            .join("intentgate/audit-keys"),
-        &pubkey,
-    )
-    .unwrap();
+    let pubkey = copy_pinned_key(&igd, dep.dir.path());
     let pubkey_arg = pubkey.to_str().unwrap().to_string();
     let verify = |igd: &Igd| {
         igd.igctl(&[

@@ -51,6 +51,13 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The verdict spelled `text` (as [`Verdict::as_str`] writes it).
+    pub fn parse(text: &str) -> Option<Verdict> {
+        [Verdict::Allow, Verdict::Block, Verdict::Escalate]
+            .into_iter()
+            .find(|v| v.as_str() == text)
+    }
+
     pub const fn as_str(self) -> &'static str {
         match self {
             Verdict::Allow => "allow",

@@ -11,7 +11,7 @@ use crate::clock::{now_us, rfc3339};
 use crate::dryrun::{self, DryRunError, DryRunRequest};
 use crate::gateway::Gateway;
 use crate::http::Body;
-use crate::policies::InForce;
+use crate::policies::{InForce, Layer};
 use crate::policy::PolicySnapshot;
 use crate::store::{PolicyDraftRecord, PolicyHistoryRecord, StoreError};
 use hyper::Response;
@@ -130,20 +130,22 @@ fn change_wire(h: &PolicyHistoryRecord) -> PolicyChange {
 }
 
 /// The chain already says an action was taken: say, in the chain too, that it did not land.
-async fn chain_failure(gw: &Gateway, caller: &Caller, action: &str, target: &str, e: &StoreError) {
+async fn chain_failure(gw: &Gateway, caller: &Caller, action: &str, target: &str, why: &str) {
     if let Err(e2) = gw
         .audit
-        .admin(
-            SYSTEM,
-            &caller.identity(),
-            action,
-            target,
-            Some(&e.to_string()),
-        )
+        .admin(SYSTEM, &caller.identity(), action, target, Some(why))
         .await
     {
         tracing::error!(error = %e2, action, "cannot chain that a policy action did not take effect");
     }
+}
+
+/// A stored draft, or 404.
+async fn stored_draft(gw: &Gateway, id: &str) -> ApiResult<PolicyDraftRecord> {
+    gw.store
+        .policy_draft(id)
+        .await?
+        .ok_or_else(|| not_found(id))
 }
 
 fn not_found(id: &str) -> ApiError {
@@ -196,7 +198,14 @@ pub(super) async fn create_draft(
         )
         .await?;
     if let Err(e) = gw.store.insert_policy_draft(&record).await {
-        chain_failure(gw, caller, "policy-draft-create-failed", &record.id, &e).await;
+        chain_failure(
+            gw,
+            caller,
+            "policy-draft-create-failed",
+            &record.id,
+            &e.to_string(),
+        )
+        .await;
         return Err(e.into());
     }
     tracing::info!(actor = %record.author, draft = %record.id, revision = %record.revision, "policy draft created");
@@ -225,11 +234,7 @@ pub(super) async fn show_draft(
 ) -> ApiResult<Response<Body>> {
     admin_only(caller, "reading policy drafts")?;
     store_enabled(gw)?;
-    let draft = gw
-        .store
-        .policy_draft(id)
-        .await?
-        .ok_or_else(|| not_found(id))?;
+    let draft = stored_draft(gw, id).await?;
     ok(&draft_wire(draft, true))
 }
 
@@ -240,11 +245,7 @@ pub(super) async fn delete_draft(
 ) -> ApiResult<Response<Body>> {
     admin_only(caller, "managing policies")?;
     store_enabled(gw)?;
-    let draft = gw
-        .store
-        .policy_draft(id)
-        .await?
-        .ok_or_else(|| not_found(id))?;
+    let draft = stored_draft(gw, id).await?;
     gw.audit
         .admin(
             SYSTEM,
@@ -257,7 +258,7 @@ pub(super) async fn delete_draft(
     // The history keeps its own copy of what it activated: deleting a draft never changes
     // what is in force, nor what a rollback returns to.
     if let Err(e) = gw.store.delete_policy_draft(id).await {
-        chain_failure(gw, caller, "policy-draft-delete-failed", id, &e).await;
+        chain_failure(gw, caller, "policy-draft-delete-failed", id, &e.to_string()).await;
         return Err(e.into());
     }
     ok(&draft_wire(draft, false))
@@ -331,19 +332,8 @@ async fn change_active(
             StoreError::Conflict(_) => "another policy change took its place first".to_string(),
             other => other.to_string(),
         };
-        if let Err(e2) = gw
-            .audit
-            .admin(
-                SYSTEM,
-                &caller.identity(),
-                &format!("policy-{}-failed", row.action),
-                &target,
-                Some(&why),
-            )
-            .await
-        {
-            tracing::error!(error = %e2, "cannot chain that a policy change did not take effect");
-        }
+        let action = format!("policy-{}-failed", row.action);
+        chain_failure(gw, caller, &action, &target, &why).await;
         return Err(match e {
             StoreError::Conflict(_) => ApiError::new(
                 ErrorCode::Conflict,
@@ -368,7 +358,7 @@ async fn change_active(
     });
     let applied = match &row.revision {
         Some(_) => answer.change.as_ref().is_some_and(|c| c.seq == row.seq),
-        None => answer.layer != "store",
+        None => answer.layer != Layer::Store.as_str(),
     };
     if !applied && answer.error.is_none() {
         answer.error = Some(format!(
@@ -386,11 +376,7 @@ pub(super) async fn promote(
 ) -> ApiResult<Response<Body>> {
     admin_only(caller, "promoting a policy")?;
     store_enabled(gw)?;
-    let draft = gw
-        .store
-        .policy_draft(&req.draft_id)
-        .await?
-        .ok_or_else(|| not_found(&req.draft_id))?;
+    let draft = stored_draft(gw, &req.draft_id).await?;
     // Compiled and tested again: what passed at creation must still pass on this igd.
     let (snapshot, _) = prepare_draft(gw, &draft.source, &draft.tests, "draft").await?;
     let head = gw.store.policy_head_seq().await?;
@@ -516,11 +502,7 @@ async fn candidate(
         ))),
         (Some(id), None) => {
             store_enabled(gw)?;
-            let draft = gw
-                .store
-                .policy_draft(id)
-                .await?
-                .ok_or_else(|| not_found(id))?;
+            let draft = stored_draft(gw, id).await?;
             let snap = gw
                 .policies
                 .prepare_off_workers(draft.source, format!("draft {id}"))
