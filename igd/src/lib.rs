@@ -431,9 +431,22 @@ async fn policy_sync_loop(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiv
     }
     let mut tick = tokio::time::interval(policies::SYNC_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // On PostgreSQL a change also NOTIFYs: follow it at once, the tick being the fallback.
+    let mut feed = gw.store.change_feed();
     loop {
+        let changed = async {
+            match feed.as_mut() {
+                Some(f) => f.changed().await.is_ok(),
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = tick.tick() => {}
+            ok = changed => {
+                if !ok {
+                    feed = None;
+                }
+            }
             _ = stop.changed() => return,
         }
         if let Err(e) = gw.policies.sync(&gw.store, &gw.policy).await {
