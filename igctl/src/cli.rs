@@ -14,15 +14,24 @@ pub struct Cli {
     /// igd's admin Unix socket.
     #[arg(long, global = true, value_name = "PATH")]
     pub socket: Option<PathBuf>,
-    /// igd's admin URL: https://HOST:PORT (TLS, verified against --ca or the system roots) or
-    /// http:// on loopback, with --token (the compatibility bearer).
+    /// igd's admin URL (or IGCTL_URL): https://HOST:PORT (TLS, verified against --ca or the
+    /// system roots; the mTLS admin listener with --cert and --key), or http:// on loopback,
+    /// with --token.
     #[arg(long, global = true, value_name = "URL")]
     pub url: Option<String>,
     /// PEM file of the CA that signed igd's certificate, trusted instead of the system roots for
     /// an https:// --url (or IGCTL_CA).
     #[arg(long, global = true, value_name = "FILE")]
     pub ca: Option<PathBuf>,
-    /// Admin bearer token for --url (or IGCTL_TOKEN).
+    /// PEM client certificate presented to igd's mTLS admin listener (https:// --url; or
+    /// IGCTL_CERT). Its subject is your identity: an operator account must name it.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// PEM private key of --cert (or IGCTL_KEY).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Bearer token for --url (or IGCTL_TOKEN): an operator API token (igo_…) or the
+    /// compatibility admin token.
     #[arg(long, global = true, value_name = "TOKEN", hide_env_values = true)]
     pub token: Option<String>,
     /// Output format.
@@ -70,6 +79,9 @@ pub enum Command {
         /// before it is installed, so verifiers can trust it through the current key.
         #[arg(long, requires = "audit")]
         announce: bool,
+        /// With --announce: a fresh TOTP code for step-up (announcing a key is step-up gated).
+        #[arg(long, value_name = "CODE", requires = "announce")]
+        totp: Option<String>,
     },
     /// List tenants.
     Tenants,
@@ -88,6 +100,51 @@ pub enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// The approvals queue: calls the policy escalated, held until an operator decides. Alone:
+    /// the live TUI on a terminal (keys: ↑/↓ select, a approve, r reject, / filter, ? help,
+    /// q quit), the same as `approvals list` anywhere else.
+    Approvals {
+        #[command(subcommand)]
+        command: Option<ApprovalsCommand>,
+    },
+    /// Operator accounts: who may use the admin API, with which role (admins, step-up).
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCommand,
+    },
+    /// TOTP step-up for your own identity: enroll an authenticator app, or disable it.
+    Totp {
+        #[command(subcommand)]
+        command: TotpCommand,
+    },
+    /// Just-in-time elevation: an operator asks for admin for a while; another admin approves.
+    Elevate {
+        #[command(subcommand)]
+        command: ElevateCommand,
+    },
+    /// Show the identity igd sees for this connection: role, tenant, TOTP, elevation.
+    Whoami,
+    /// Check credentials against igd and store them, for commands run without --socket, --url
+    /// or IGCTL_*.
+    ///
+    /// Give --url and either --token (an operator API token) or --cert, --key and --ca (the
+    /// mTLS admin listener); IGCTL_URL, IGCTL_TOKEN, IGCTL_CERT, IGCTL_KEY and IGCTL_CA work
+    /// too. igctl asks igd who it is (GET /v1/admin/whoami) and stores the credentials only if
+    /// igd accepts them.
+    ///
+    /// The token goes to the OS keyring (on Linux the kernel keyring, keyutils), service
+    /// "intentgate", user = the URL; the URL and the certificate, key and CA paths (never the
+    /// key itself) go to $XDG_CONFIG_HOME/intentgate/credentials.toml (else
+    /// ~/.config/intentgate/credentials.toml), mode 0600. Where no keyring is usable (in many
+    /// containers) the token goes into that file instead, with a warning. The kernel keyring
+    /// forgets after a reboot: then log in again.
+    ///
+    /// Connection precedence: flags > IGCTL_SOCKET / IGCTL_URL / IGCTL_TOKEN (and IGCTL_CA,
+    /// IGCTL_CERT, IGCTL_KEY) > what igctl login stored > ./intentgate-data/admin.sock if
+    /// present > /run/intentgate/admin.sock.
+    Login,
+    /// Remove the credentials igctl login stored (keyring entry and file).
+    Logout,
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -108,9 +165,12 @@ pub struct MintArgs {
     /// Comma-separated tool names the token may call.
     #[arg(long, value_delimiter = ',', required_unless_present = "all_tools")]
     pub tools: Vec<String>,
-    /// Allow every tool (`["*"]`).
+    /// Allow every tool (`["*"]`). Step-up gated: pass --totp.
     #[arg(long, conflicts_with = "tools")]
     pub all_tools: bool,
+    /// With --all-tools: a fresh TOTP code for step-up, sent as X-IntentGate-TOTP.
+    #[arg(long, value_name = "CODE", requires = "all_tools")]
+    pub totp: Option<String>,
     /// Lifetime: seconds, or a number with s, m, h or d.
     #[arg(long, default_value = "1h", value_parser = parse_duration)]
     pub ttl: u64,
@@ -164,6 +224,9 @@ pub struct UnstopArgs {
     pub subject: Option<String>,
     #[arg(long, default_value = "")]
     pub reason: String,
+    /// A fresh TOTP code for step-up (lifting a stop is step-up gated).
+    #[arg(long, value_name = "CODE")]
+    pub totp: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -212,6 +275,9 @@ pub enum AuditCommand {
         /// Erase what was recorded before this time (RFC 3339).
         #[arg(long)]
         before: String,
+        /// A fresh TOTP code (or a recovery code) for step-up, sent as X-IntentGate-TOTP.
+        #[arg(long, value_name = "CODE")]
+        totp: Option<String>,
     },
     /// Retention: cut a tenant's chain before a time; a signed `marker` records the cut and
     /// verification continues from it.
@@ -223,6 +289,9 @@ pub enum AuditCommand {
         before: String,
         #[arg(long)]
         reason: String,
+        /// A fresh TOTP code (or a recovery code) for step-up, sent as X-IntentGate-TOTP.
+        #[arg(long, value_name = "CODE")]
+        totp: Option<String>,
     },
     /// After a database restore: record where the chain leaves the signed history (the fork
     /// point, in a `marker`) and let the signer anchor it again; verifiers excuse only the
@@ -237,6 +306,9 @@ pub enum AuditCommand {
         /// entry refuses the re-baseline.
         #[arg(long, value_name = "SEQ:HASH")]
         accept: Vec<String>,
+        /// A fresh TOTP code (or a recovery code) for step-up, sent as X-IntentGate-TOTP.
+        #[arg(long, value_name = "CODE")]
+        totp: Option<String>,
     },
     /// Write an evidence pack (.tar.gz): entries, checkpoints, keys, report, manifest, controls.
     Evidence(AuditEvidenceArgs),
@@ -386,20 +458,18 @@ pub enum PolicyCommand {
         window: PolicyWindowArgs,
     },
     /// Make a draft the active policy, on every replica within a second. igd compiles it and
-    /// runs its tests again first. A step-up action: pass --totp once TOTP is enrolled.
+    /// runs its tests again first. A step-up action: pass --totp.
     Promote {
         /// The draft id (d-…).
         draft_id: String,
-        /// A fresh TOTP code, sent as X-IntentGate-TOTP once TOTP step-up is in the build
-        /// (refused until then: the action is gated by role).
+        /// A fresh TOTP code (or a recovery code), sent as X-IntentGate-TOTP.
         #[arg(long, value_name = "CODE")]
         totp: Option<String>,
     },
     /// Return to the policy that was active before the current one (repeat to go further
     /// back; before the first promotion, the policy file decides). A step-up action.
     Rollback {
-        /// A fresh TOTP code, sent as X-IntentGate-TOTP once TOTP step-up is in the build
-        /// (refused until then: the action is gated by role).
+        /// A fresh TOTP code (or a recovery code), sent as X-IntentGate-TOTP.
         #[arg(long, value_name = "CODE")]
         totp: Option<String>,
     },
@@ -408,10 +478,117 @@ pub enum PolicyCommand {
     Active {
         #[arg(long)]
         clear: bool,
-        /// With --clear: a fresh TOTP code (refused until TOTP step-up is in the build).
+        /// With --clear (a step-up action): a fresh TOTP code, sent as X-IntentGate-TOTP.
         #[arg(long, value_name = "CODE", requires = "clear")]
         totp: Option<String>,
     },
+}
+
+/// `operator …`.
+#[derive(Debug, Subcommand)]
+pub enum OperatorCommand {
+    /// Add an operator account (admin, step-up). It authenticates by a uid on the admin socket,
+    /// a client certificate subject and/or an API token (--token: shown once).
+    Add(OperatorAddArgs),
+    /// List operator accounts.
+    List,
+    /// Remove an operator account and its TOTP enrollment (admin, step-up).
+    Remove {
+        /// The account's name.
+        name: String,
+        /// A fresh TOTP code for step-up, sent as X-IntentGate-TOTP.
+        #[arg(long, value_name = "CODE")]
+        totp: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct OperatorAddArgs {
+    /// The account's name ([a-z0-9][a-z0-9._-]{0,62}): the identity in the audit log.
+    pub name: String,
+    /// viewer, operator or admin.
+    #[arg(long, value_parser = ["viewer", "operator", "admin"])]
+    pub role: String,
+    /// Confine a viewer or operator to one tenant.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// The Unix uid it connects to the admin socket as.
+    #[arg(long)]
+    pub uid: Option<u32>,
+    /// Its client certificate subject on the mTLS admin listener (RFC 4514, e.g.
+    /// CN=oncall-1,O=Example).
+    #[arg(long, value_name = "SUBJECT")]
+    pub cert_subject: Option<String>,
+    /// Issue an API token for it (printed once; igd keeps only its hash).
+    #[arg(long = "issue-token")]
+    pub issue_token: bool,
+    /// A fresh TOTP code for step-up, sent as X-IntentGate-TOTP.
+    #[arg(long, value_name = "CODE")]
+    pub totp: Option<String>,
+}
+
+/// `totp …`.
+#[derive(Debug, Subcommand)]
+pub enum TotpCommand {
+    /// Enroll an authenticator app for your identity: prints the otpauth:// URI and the secret
+    /// (and a QR code on a terminal). On a terminal igctl then asks for the first code and
+    /// prints ten one-time recovery codes, once; in a script, confirm with `totp confirm`.
+    /// Re-enrolling replaces a confirmed enrollment and needs --totp with its current code.
+    Enroll {
+        /// When replacing a confirmed enrollment: a code of the current one.
+        #[arg(long, value_name = "CODE")]
+        totp: Option<String>,
+    },
+    /// Confirm a pending enrollment with the first code from the app; prints the ten one-time
+    /// recovery codes, once.
+    Confirm {
+        /// The 6-digit code the app shows now.
+        #[arg(long, value_name = "CODE")]
+        code: String,
+    },
+    /// Disable TOTP: your own (with your code), or with --identity another's (admin, step-up).
+    Disable {
+        /// Another identity (an operator name, uid:N).
+        #[arg(long, value_name = "ID")]
+        identity: Option<String>,
+        /// A fresh TOTP code for step-up, sent as X-IntentGate-TOTP.
+        #[arg(long, value_name = "CODE")]
+        totp: Option<String>,
+    },
+}
+
+/// `elevate …`.
+#[derive(Debug, Subcommand)]
+pub enum ElevateCommand {
+    /// Ask for admin for a while (operators); another admin approves it.
+    Request {
+        /// Why (required; recorded in the audit log).
+        #[arg(long)]
+        reason: String,
+        /// 5m, 15m, 30m, 1h or 4h.
+        #[arg(long, default_value = "15m", value_parser = parse_elevation_duration)]
+        duration: u64,
+    },
+    /// List elevations: pending, active and expired.
+    List,
+    /// Approve another identity's elevation (admin, step-up; never your own).
+    Approve {
+        /// The elevation id (elv_…).
+        id: String,
+        /// A fresh TOTP code for step-up, sent as X-IntentGate-TOTP.
+        #[arg(long, value_name = "CODE")]
+        totp: Option<String>,
+    },
+}
+
+/// An elevation's length: exactly 5m, 15m, 30m, 1h or 4h (or the same in seconds).
+pub fn parse_elevation_duration(text: &str) -> Result<u64, String> {
+    let secs = parse_duration(text)?;
+    if [300, 900, 1800, 3600, 14400].contains(&secs) {
+        Ok(secs)
+    } else {
+        Err(format!("{text:?}: an elevation lasts 5m, 15m, 30m, 1h or 4h"))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -459,6 +636,76 @@ pub struct PolicyEvalArgs {
     pub timeout_ms: u64,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ApprovalsCommand {
+    /// List approvals: id, tenant, agent, tool, reason, step-up, time left (or status).
+    List(ApprovalsListArgs),
+    /// Approve or reject a pending call; prints the decided row. Exit 1 if it was already
+    /// decided, 4 if a step-up code is needed or wrong.
+    Decide(DecideArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ApprovalsListArgs {
+    /// Which rows.
+    #[arg(long, default_value = "pending", value_parser = [
+        "pending", "approved", "rejected", "timeout", "forwarded", "lapsed", "all",
+    ])]
+    pub status: String,
+    /// Only this tenant.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Most rows (1..=10000; igd's default 1000).
+    #[arg(long)]
+    pub limit: Option<u32>,
+}
+
+impl Default for ApprovalsListArgs {
+    fn default() -> Self {
+        ApprovalsListArgs {
+            status: "pending".into(),
+            tenant: None,
+            limit: None,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct DecideArgs {
+    /// The approval's id (apr_…).
+    pub id: String,
+    /// approve or reject (or --approve / --reject).
+    #[arg(
+        value_parser = ["approve", "reject"],
+        required_unless_present_any = ["approve", "reject"],
+        conflicts_with_all = ["approve", "reject"],
+    )]
+    pub decision: Option<String>,
+    /// Approve the call.
+    #[arg(long, conflicts_with = "reject")]
+    pub approve: bool,
+    /// Reject the call.
+    #[arg(long)]
+    pub reject: bool,
+    /// A note for the audit log.
+    #[arg(long)]
+    pub note: Option<String>,
+    /// A fresh TOTP code: approving a call marked STEP-UP needs one.
+    #[arg(long, value_name = "CODE")]
+    pub totp: Option<String>,
+}
+
+impl DecideArgs {
+    /// `approve` or `reject`, however it was given.
+    pub fn decision(&self) -> Option<&'static str> {
+        match (self.decision.as_deref(), self.approve, self.reject) {
+            (Some("approve"), ..) | (None, true, false) => Some("approve"),
+            (Some("reject"), ..) | (None, false, true) => Some("reject"),
+            _ => None,
+        }
+    }
+}
+
 /// Parse `90`, `90s`, `15m`, `1h`, `7d` into seconds.
 pub fn parse_duration(text: &str) -> Result<u64, String> {
     let text = text.trim();
@@ -494,6 +741,9 @@ mod tests {
         assert!(parse_duration("1w").is_err());
         assert!(parse_duration("0").is_err());
         assert!(parse_duration("").is_err());
+        assert_eq!(parse_elevation_duration("15m"), Ok(900));
+        assert_eq!(parse_elevation_duration("4h"), Ok(14400));
+        assert!(parse_elevation_duration("10m").is_err());
     }
 
     #[test]

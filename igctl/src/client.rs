@@ -1,9 +1,13 @@
-//! Talking to igd's admin API: over the Unix socket, or over HTTP(S) with the compatibility
-//! bearer. `https://` verifies igd's certificate against `--ca FILE` (only that CA), else the
-//! system's root certificates.
+//! Talking to igd's admin API: over the Unix socket, over `https://` with a client certificate
+//! (the mTLS admin listener: `--cert`/`--key`), or over HTTP(S) with a bearer (an operator API
+//! token or the compatibility bearer). `https://` verifies igd's certificate against `--ca FILE`
+//! (only that CA), else the system's root certificates.
 //!
 //! Connection precedence (DESIGN §7): flags > `IGCTL_SOCKET` / `IGCTL_URL` / `IGCTL_TOKEN` /
-//! `IGCTL_CA` > `./intentgate-data/admin.sock` if present > `/run/intentgate/admin.sock`.
+//! `IGCTL_CA` / `IGCTL_CERT` / `IGCTL_KEY` > credentials stored by `igctl login`
+//! ([`crate::credentials`]) > `./intentgate-data/admin.sock` if present >
+//! `/run/intentgate/admin.sock`. A socket and a URL named at the same level is a usage error.
+//! A token, CA, certificate or key named at a higher level replaces the stored one.
 
 use crate::error::CliError;
 use bytes::Bytes;
@@ -27,11 +31,15 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Clone, PartialEq, Eq)]
 pub enum Endpoint {
     Socket(PathBuf),
-    /// `http://` or `https://`; `ca` (https only) replaces the system roots.
+    /// `http://` or `https://`; `ca` (https only) replaces the system roots; `cert` and `key`
+    /// (https only, both or neither) are the client certificate presented to the mTLS admin
+    /// listener.
     Http {
         url: String,
         token: Option<String>,
         ca: Option<PathBuf>,
+        cert: Option<PathBuf>,
+        key: Option<PathBuf>,
     },
 }
 
@@ -39,8 +47,13 @@ impl std::fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Endpoint::Socket(p) => write!(f, "Socket({})", p.display()),
-            Endpoint::Http { url, ca, .. } => {
-                write!(f, "Http({url}, token: <redacted>, ca: {ca:?})")
+            Endpoint::Http {
+                url, ca, cert, key, ..
+            } => {
+                write!(
+                    f,
+                    "Http({url}, token: <redacted>, ca: {ca:?}, cert: {cert:?}, key: {key:?})"
+                )
             }
         }
     }
@@ -53,12 +66,45 @@ pub struct ConnectionArgs {
     pub url: Option<String>,
     pub token: Option<String>,
     pub ca: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
 }
 
-/// Resolve the endpoint by precedence.
+/// What an `http(s)://` endpoint is reached with, besides its URL.
+#[derive(Default, Clone)]
+pub struct HttpCredentials {
+    pub token: Option<String>,
+    pub ca: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for HttpCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpCredentials")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("ca", &self.ca)
+            .field("cert", &self.cert)
+            .field("key", &self.key)
+            .finish()
+    }
+}
+
+/// Resolve the endpoint by precedence; `env` also locates the stored credentials
+/// (`XDG_CONFIG_HOME`, `HOME`).
 pub fn resolve(
     flags: &ConnectionArgs,
     env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Endpoint, CliError> {
+    resolve_with(flags, env, &|| crate::credentials::load(env))
+}
+
+/// [`resolve`] with the `igctl login` level supplied by `stored` (asked only when neither the
+/// flags nor the environment name a daemon).
+pub fn resolve_with(
+    flags: &ConnectionArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+    stored: &dyn Fn() -> Result<Option<crate::credentials::Stored>, CliError>,
 ) -> Result<Endpoint, CliError> {
     if flags.socket.is_some() && flags.url.is_some() {
         return Err(CliError::usage(
@@ -68,25 +114,38 @@ pub fn resolve(
     if let Some(s) = &flags.socket {
         return Ok(Endpoint::Socket(s.clone()));
     }
-    let env_token = env("IGCTL_TOKEN").filter(|t| !t.is_empty());
-    let ca = flags
-        .ca
-        .clone()
-        .or_else(|| env("IGCTL_CA").filter(|c| !c.is_empty()).map(PathBuf::from));
+    let var = |name: &str| env(name).filter(|v| !v.is_empty());
+    let path_of = |flag: &Option<PathBuf>, name: &str| {
+        flag.clone().or_else(|| var(name).map(PathBuf::from))
+    };
+    let named = HttpCredentials {
+        token: flags.token.clone().or_else(|| var("IGCTL_TOKEN")),
+        ca: path_of(&flags.ca, "IGCTL_CA"),
+        cert: path_of(&flags.cert, "IGCTL_CERT"),
+        key: path_of(&flags.key, "IGCTL_KEY"),
+    };
     if let Some(url) = &flags.url {
-        return http_endpoint(url, flags.token.clone().or(env_token), ca);
+        return http_endpoint(url, named);
     }
-    let env_socket = env("IGCTL_SOCKET").filter(|s| !s.is_empty());
-    let env_url = env("IGCTL_URL").filter(|s| !s.is_empty());
-    match (env_socket, env_url) {
+    match (var("IGCTL_SOCKET"), var("IGCTL_URL")) {
         (Some(_), Some(_)) => {
             return Err(CliError::usage(
                 "IGCTL_SOCKET and IGCTL_URL are both set; unset one",
             ))
         }
         (Some(s), None) => return Ok(Endpoint::Socket(PathBuf::from(s))),
-        (None, Some(u)) => return http_endpoint(&u, flags.token.clone().or(env_token), ca),
+        (None, Some(u)) => return http_endpoint(&u, named),
         (None, None) => {}
+    }
+    if let Some(login) = stored()? {
+        // What the flags or the environment name replaces what was stored.
+        let creds = HttpCredentials {
+            token: named.token.or(login.token),
+            ca: named.ca.or(login.ca),
+            cert: named.cert.or(login.cert),
+            key: named.key.or(login.key),
+        };
+        return http_endpoint(&login.url, creds);
     }
     let local = PathBuf::from("./intentgate-data/admin.sock");
     if local.exists() {
@@ -97,13 +156,34 @@ pub fn resolve(
     )))
 }
 
-fn http_endpoint(
-    url: &str,
-    token: Option<String>,
-    ca: Option<PathBuf>,
-) -> Result<Endpoint, CliError> {
+/// Check an `http(s)://` endpoint and what it is reached with.
+pub fn http_endpoint(url: &str, creds: HttpCredentials) -> Result<Endpoint, CliError> {
+    let HttpCredentials {
+        token,
+        ca,
+        cert,
+        key,
+    } = creds;
     let target = Target::parse(url)?;
+    match (&cert, &key) {
+        (Some(_), None) => {
+            return Err(CliError::usage(
+                "--cert needs --key (IGCTL_KEY): the client certificate's private key",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(CliError::usage(
+                "--key needs --cert (IGCTL_CERT): the client certificate",
+            ))
+        }
+        _ => {}
+    }
     if !target.tls {
+        if cert.is_some() {
+            return Err(CliError::usage(
+                "--cert and --key present a client certificate over https:// only; this URL is http://",
+            ));
+        }
         if ca.is_some() {
             return Err(CliError::usage(
                 "--ca verifies an https:// URL; this URL is http://",
@@ -121,6 +201,8 @@ fn http_endpoint(
         url: url.trim_end_matches('/').to_string(),
         token,
         ca,
+        cert,
+        key,
     })
 }
 
@@ -181,10 +263,80 @@ impl Target {
     }
 }
 
-/// The TLS client configuration for `https://`: `ca` alone when given, else the system roots.
-fn tls_config(ca: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, CliError> {
+/// A client certificate chain (leaf first) and its private key, checked to belong together.
+/// Anything unreadable or unusable is a usage error naming the file.
+#[allow(clippy::type_complexity)]
+fn client_identity(
+    cert: &Path,
+    key: &Path,
+    provider: &rustls::crypto::CryptoProvider,
+) -> Result<
+    (
+        Vec<rustls::pki_types::CertificateDer<'static>>,
+        rustls::pki_types::PrivateKeyDer<'static>,
+    ),
+    CliError,
+> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let pem = std::fs::read(cert)
+        .map_err(|e| CliError::usage(format!("cannot read --cert {}: {e}", cert.display())))?;
+    let chain = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            CliError::usage(format!(
+                "--cert {} is not a PEM certificate file: {e}",
+                cert.display()
+            ))
+        })?;
+    if chain.is_empty() {
+        return Err(CliError::usage(format!(
+            "--cert {} holds no PEM certificate",
+            cert.display()
+        )));
+    }
+    let key_pem = std::fs::read(key)
+        .map_err(|e| CliError::usage(format!("cannot read --key {}: {e}", key.display())))?;
+    let key_der = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
+        CliError::usage(format!(
+            "--key {} is not a PEM private key (PKCS#8, PKCS#1 or SEC1): {e}",
+            key.display()
+        ))
+    })?;
+    let signer = provider
+        .key_provider
+        .load_private_key(key_der.clone_key())
+        .map_err(|e| {
+            CliError::usage(format!("--key {}: unsupported private key: {e}", key.display()))
+        })?;
+    let certified = rustls::sign::CertifiedKey::new(chain.clone(), signer);
+    match certified.keys_match() {
+        Ok(()) | Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => {}
+        Err(e) => {
+            return Err(CliError::usage(format!(
+                "--key {} does not belong to --cert {} ({e})",
+                key.display(),
+                cert.display()
+            )))
+        }
+    }
+    Ok((chain, key_der))
+}
+
+/// The TLS client configuration for `https://`: `ca` alone when given, else the system roots;
+/// with `identity` (certificate, key) a client certificate for the mTLS admin listener.
+fn tls_config(
+    ca: Option<&Path>,
+    identity: Option<(&Path, &Path)>,
+) -> Result<Arc<rustls::ClientConfig>, CliError> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::CertificateDer;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    // The client's own files first: a typo in them is named before anything else is tried.
+    let identity = match identity {
+        Some((cert, key)) => Some(client_identity(cert, key, &provider)?),
+        None => None,
+    };
     let mut roots = rustls::RootCertStore::empty();
     match ca {
         Some(path) => {
@@ -217,12 +369,16 @@ fn tls_config(ca: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, CliError> 
             }
         }
     }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| CliError::new(ErrorCode::Internal, format!("TLS set-up failed: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        .with_root_certificates(roots);
+    let mut config = match identity {
+        Some((chain, key)) => builder
+            .with_client_auth_cert(chain, key)
+            .map_err(|e| CliError::usage(format!("unusable --cert/--key: {e}")))?,
+        None => builder.with_no_client_auth(),
+    };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
@@ -249,8 +405,11 @@ impl Client {
     /// A client for `endpoint`; for `https://` this loads the trusted roots now.
     pub fn new(endpoint: Endpoint) -> Result<Self, CliError> {
         let tls = match &endpoint {
-            Endpoint::Http { url, ca, .. } if Target::parse(url)?.tls => {
-                Some(tls_config(ca.as_deref())?)
+            Endpoint::Http {
+                url, ca, cert, key, ..
+            } if Target::parse(url)?.tls => {
+                let identity = cert.as_deref().zip(key.as_deref());
+                Some(tls_config(ca.as_deref(), identity)?)
             }
             _ => None,
         };
@@ -508,9 +667,64 @@ where
     sender.send_request(request).await
 }
 
+/// An open `text/event-stream` answer, read chunk by chunk as igd sends it (no size or time
+/// limit of its own: the reader decides how long it waits and how much it buffers).
+pub struct EventStream {
+    body: hyper::body::Incoming,
+}
+
+impl std::fmt::Debug for EventStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventStream")
+    }
+}
+
+impl EventStream {
+    /// The next chunk of data; `None` when igd closed the stream.
+    pub async fn next_chunk(&mut self) -> Option<Result<Bytes, CliError>> {
+        loop {
+            let frame = match self.body.frame().await? {
+                Ok(frame) => frame,
+                Err(e) => {
+                    return Some(Err(CliError::new(
+                        ErrorCode::Unreachable,
+                        format!("connection to igd failed: {e}"),
+                    )))
+                }
+            };
+            if let Ok(data) = frame.into_data() {
+                return Some(Ok(data));
+            }
+        }
+    }
+}
+
+impl Client {
+    /// GET a server-sent event stream (`/v1/admin/approvals/stream`). An error answer is read
+    /// and mapped like [`Client::call`]'s.
+    pub async fn event_stream(&self, path: &str) -> Result<EventStream, CliError> {
+        let resp = self.send(Method::GET, path, None::<&()>).await?;
+        let status = resp.status().as_u16();
+        if !(200..300).contains(&status) {
+            let bytes = read_answer(resp.into_body()).await.unwrap_or_default();
+            return Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
+                Ok(e) => CliError::new(e.error.code, e.error.message),
+                Err(_) => CliError::new(
+                    ErrorCode::from_status(status),
+                    format!("igd answered HTTP {status}"),
+                ),
+            });
+        }
+        Ok(EventStream {
+            body: resp.into_body(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credentials::Stored;
 
     fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
         move |k| {
@@ -521,6 +735,20 @@ mod tests {
         }
     }
 
+    fn no_login() -> Result<Option<Stored>, CliError> {
+        Ok(None)
+    }
+
+    fn http(url: &str, token: Option<&str>, ca: Option<&str>) -> Endpoint {
+        Endpoint::Http {
+            url: url.into(),
+            token: token.map(String::from),
+            ca: ca.map(PathBuf::from),
+            cert: None,
+            key: None,
+        }
+    }
+
     #[test]
     fn precedence() {
         let flags = ConnectionArgs {
@@ -528,21 +756,18 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            resolve(&flags, &env_of(&[("IGCTL_URL", "http://x")])).unwrap(),
+            resolve_with(&flags, &env_of(&[("IGCTL_URL", "http://x")]), &no_login).unwrap(),
             Endpoint::Socket("/a.sock".into())
         );
         let none = ConnectionArgs::default();
         assert_eq!(
-            resolve(
+            resolve_with(
                 &none,
-                &env_of(&[("IGCTL_URL", "http://127.0.0.1:1"), ("IGCTL_TOKEN", "t")])
+                &env_of(&[("IGCTL_URL", "http://127.0.0.1:1"), ("IGCTL_TOKEN", "t")]),
+                &no_login,
             )
             .unwrap(),
-            Endpoint::Http {
-                url: "http://127.0.0.1:1".into(),
-                token: Some("t".into()),
-                ca: None,
-            }
+            http("http://127.0.0.1:1", Some("t"), None)
         );
         let both = ConnectionArgs {
             socket: Some("/a".into()),
@@ -550,18 +775,103 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            resolve(&both, &env_of(&[])).unwrap_err().code,
+            resolve_with(&both, &env_of(&[]), &no_login)
+                .unwrap_err()
+                .code,
             ErrorCode::Usage
         );
         assert_eq!(
-            resolve(
+            resolve_with(
                 &none,
-                &env_of(&[("IGCTL_URL", "http://x"), ("IGCTL_SOCKET", "/s")])
+                &env_of(&[("IGCTL_URL", "http://x"), ("IGCTL_SOCKET", "/s")]),
+                &no_login,
             )
             .unwrap_err()
             .code,
             ErrorCode::Usage
         );
+    }
+
+    #[test]
+    fn stored_credentials_come_after_flags_and_environment() {
+        let login = || {
+            Ok(Some(Stored {
+                url: "https://igd.example:8443".into(),
+                token: Some("stored".into()),
+                ca: Some("/stored-ca.pem".into()),
+                cert: None,
+                key: None,
+            }))
+        };
+        let none = ConnectionArgs::default();
+        // Nothing named: the login is used.
+        assert_eq!(
+            resolve_with(&none, &env_of(&[]), &login).unwrap(),
+            http("https://igd.example:8443", Some("stored"), Some("/stored-ca.pem"))
+        );
+        // A socket or a URL named above it wins; the login is not even read.
+        let refuse = || -> Result<Option<Stored>, CliError> { panic!("login level read") };
+        assert_eq!(
+            resolve_with(&none, &env_of(&[("IGCTL_SOCKET", "/s")]), &refuse).unwrap(),
+            Endpoint::Socket("/s".into())
+        );
+        let flags = ConnectionArgs {
+            url: Some("http://127.0.0.1:9".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve_with(&flags, &env_of(&[]), &refuse).unwrap(),
+            http("http://127.0.0.1:9", None, None)
+        );
+        // A token named in the environment replaces the stored one.
+        assert_eq!(
+            resolve_with(&none, &env_of(&[("IGCTL_TOKEN", "env")]), &login).unwrap(),
+            http("https://igd.example:8443", Some("env"), Some("/stored-ca.pem"))
+        );
+        // No login: the sockets, as before.
+        assert!(matches!(
+            resolve_with(&none, &env_of(&[]), &no_login).unwrap(),
+            Endpoint::Socket(_)
+        ));
+    }
+
+    #[test]
+    fn client_certificates_need_both_files_and_https() {
+        let args = |url: &str, cert: Option<&str>, key: Option<&str>| ConnectionArgs {
+            url: Some(url.into()),
+            cert: cert.map(PathBuf::from),
+            key: key.map(PathBuf::from),
+            ..Default::default()
+        };
+        let ok = resolve_with(
+            &args("https://igd.example:9443", Some("/c.pem"), Some("/k.pem")),
+            &env_of(&[]),
+            &no_login,
+        )
+        .unwrap();
+        assert!(
+            matches!(&ok, Endpoint::Http { cert: Some(_), key: Some(_), .. }),
+            "{ok:?}"
+        );
+        let from_env = resolve_with(
+            &args("https://igd.example:9443", None, None),
+            &env_of(&[("IGCTL_CERT", "/c.pem"), ("IGCTL_KEY", "/k.pem")]),
+            &no_login,
+        )
+        .unwrap();
+        assert_eq!(from_env, ok);
+        for (url, cert, key) in [
+            ("https://igd.example:9443", Some("/c.pem"), None),
+            ("https://igd.example:9443", None, Some("/k.pem")),
+            ("http://127.0.0.1:9443", Some("/c.pem"), Some("/k.pem")),
+        ] {
+            let e = resolve_with(&args(url, cert, key), &env_of(&[]), &no_login).unwrap_err();
+            assert_eq!(e.code, ErrorCode::Usage, "{url} {cert:?} {key:?}");
+        }
+        // Files that cannot be read are named, as usage errors.
+        let e = Client::new(ok).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Usage);
+        assert!(e.message.contains("--cert /c.pem"), "{}", e.message);
     }
 
     #[test]
@@ -573,17 +883,14 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            resolve(&https, &env_of(&[])).unwrap(),
-            Endpoint::Http {
-                url: "https://igd.example:8443".into(),
-                token: Some("t".into()),
-                ca: Some("/ca.pem".into()),
-            }
+            resolve_with(&https, &env_of(&[]), &no_login).unwrap(),
+            http("https://igd.example:8443", Some("t"), Some("/ca.pem"))
         );
         let from_env = ConnectionArgs::default();
-        let e = resolve(
+        let e = resolve_with(
             &from_env,
             &env_of(&[("IGCTL_URL", "https://[::1]:9"), ("IGCTL_CA", "/c")]),
+            &no_login,
         )
         .unwrap();
         assert!(matches!(e, Endpoint::Http { ca: Some(_), .. }), "{e:?}");
@@ -601,7 +908,9 @@ mod tests {
                 ..Default::default()
             };
             assert_eq!(
-                resolve(&args, &env_of(&[])).unwrap_err().code,
+                resolve_with(&args, &env_of(&[]), &no_login)
+                    .unwrap_err()
+                    .code,
                 ErrorCode::Usage,
                 "{url}"
             );
@@ -612,7 +921,10 @@ mod tests {
                 token: Some("t".into()),
                 ..Default::default()
             };
-            assert!(resolve(&args, &env_of(&[])).is_ok(), "{url}");
+            assert!(
+                resolve_with(&args, &env_of(&[]), &no_login).is_ok(),
+                "{url}"
+            );
         }
         let t = Target::parse("https://[::1]:8443").unwrap();
         assert_eq!(

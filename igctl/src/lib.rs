@@ -1,14 +1,17 @@
 //! igctl, the IntentGate operators' CLI. `main.rs` calls [`main_with`]; tests call it too.
 //!
 //! `cli` holds the clap definitions, `cmd` one module per command family, `client` the
-//! connection to igd; `verify` and `evidence` the auditor's own verification.
+//! connection to igd; `verify` and `evidence` the auditor's own verification; `tui` the
+//! approvals TUI.
 
 pub mod cli;
 pub mod client;
+pub mod credentials;
 mod cmd;
 pub mod error;
 pub mod evidence;
 pub mod output;
+mod tui;
 pub mod verify;
 
 use crate::cli::{Cli, OutputFormat};

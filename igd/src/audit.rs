@@ -62,6 +62,30 @@ struct Job {
     retried_after: Option<u64>,
 }
 
+/// Who performed an admin action: the authenticated identity, and the JIT elevation it acted
+/// under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub identity: String,
+    pub elevation_id: Option<String>,
+}
+
+impl Actor {
+    /// igd itself (timeouts, retention, re-baselines it performs on its own).
+    pub fn system() -> Actor {
+        Actor {
+            identity: "igd".into(),
+            elevation_id: None,
+        }
+    }
+
+    /// Write `actor` and `elevation_id` into an entry.
+    pub fn stamp(&self, entry: &mut Entry) {
+        entry.actor = Some(self.identity.clone());
+        entry.elevation_id = self.elevation_id.clone();
+    }
+}
+
 /// Handle to the writer task; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AuditWriter {
@@ -136,13 +160,13 @@ impl AuditWriter {
     pub async fn admin(
         &self,
         tenant: &str,
-        actor: &str,
+        actor: &Actor,
         action: &str,
         target: &str,
         reason: Option<&str>,
     ) -> Result<Entry, AuditError> {
         let mut entry = self.entry(tenant, Kind::Admin);
-        entry.actor = Some(actor.to_string());
+        actor.stamp(&mut entry);
         entry.action = Some(action.to_string());
         entry.target = Some(target.to_string());
         entry.reason = reason.filter(|r| !r.is_empty()).map(String::from);

@@ -115,9 +115,17 @@ pub struct Settings {
     pub master_keys_retired: Vec<Secret>,
     pub max_token_ttl: u64,
     pub admin_socket: PathBuf,
+    /// `INTENTGATE_ADMIN_LISTEN`: the mTLS admin listener (with the three files below, all
+    /// required when it is set; none of them without it).
+    pub admin_listen: Option<SocketAddr>,
+    pub admin_tls_cert: Option<PathBuf>,
+    pub admin_tls_key: Option<PathBuf>,
+    pub admin_client_ca: Option<PathBuf>,
     pub admin_token: Option<Secret>,
     pub tenant_admins: Vec<(String, Secret)>,
     pub admin_token_step_up: bool,
+    /// `INTENTGATE_TOTP_ENCRYPTION_KEY` (validated); `None`: derived from the master key.
+    pub totp_encryption_key: Option<Secret>,
     pub admin_uids: Vec<u32>,
     pub upstream_url: Option<String>,
     pub upstream_timeout_ms: u64,
@@ -142,6 +150,11 @@ pub struct Settings {
     /// disables them and the policy file or the embedded default decides).
     pub policy_store: bool,
     pub policy_timeout_ms: u64,
+    /// `INTENTGATE_APPROVAL_QUEUE`: escalated calls wait in the state store's approvals queue
+    /// (`false`: `off`, escalations refused with −31004).
+    pub approval_queue: bool,
+    /// `INTENTGATE_APPROVAL_TIMEOUT`: seconds an escalated call waits for a decision.
+    pub approval_timeout_secs: u64,
     pub extractor: ExtractorSetting,
     /// The longest igd waits for the intent sidecar, connection included.
     pub extractor_timeout_ms: u64,
@@ -225,13 +238,6 @@ const UNPREFIXED: &[&str] = &["log_level", "log_format"];
 /// 64 rather than accepted and ignored (DESIGN §9). A setting leaves this list with the work that
 /// implements it.
 const NOT_IMPLEMENTED: &[(&str, &[&str], &str)] = &[
-    ("admin_listen", &[], "the mTLS admin listener is not in this build; use the admin socket (INTENTGATE_ADMIN_SOCKET)"),
-    ("admin_tls_cert", &[], "the mTLS admin listener is not in this build; use the admin socket (INTENTGATE_ADMIN_SOCKET)"),
-    ("admin_tls_key", &[], "the mTLS admin listener is not in this build; use the admin socket (INTENTGATE_ADMIN_SOCKET)"),
-    ("admin_client_ca", &[], "the mTLS admin listener is not in this build; use the admin socket (INTENTGATE_ADMIN_SOCKET)"),
-    ("approval_queue", &["off"], "the approvals queue is not in this build (escalations are refused with -31004); only off is accepted"),
-    ("approval_timeout", &[], "the approvals queue is not in this build, so there is no approval to time out"),
-    ("totp_encryption_key", &[], "TOTP step-up is not in this build; step-up-gated actions are gated by role"),
     ("metrics_enabled", &["false", "off", "0", "no"], "the Prometheus /metrics endpoint is not in this build; only false is accepted"),
     ("metrics_listen", &[], "the Prometheus /metrics endpoint is not in this build"),
     ("webhook_url", &[], "webhook delivery is not in this build"),
@@ -540,6 +546,20 @@ impl Sources {
         }
     }
 
+    /// `INTENTGATE_APPROVAL_QUEUE`: unset or `state` keeps the queue in the state store;
+    /// `off` refuses escalations (−31004, "approvals queue not enabled").
+    fn approval_queue(&self) -> Result<bool, ConfigError> {
+        match self.get("approval_queue").map(|s| s.trim().to_ascii_lowercase()) {
+            None => Ok(true),
+            Some(v) if v == "state" => Ok(true),
+            Some(v) if v == "off" => Ok(false),
+            Some(v) => Err(ConfigError::new(
+                "approval_queue",
+                format!("{v:?} is not supported: leave it unset (or state) to keep the queue in the state store, or set off"),
+            )),
+        }
+    }
+
     fn flag(&self, key: &str, default: bool) -> Result<bool, ConfigError> {
         match self.get(key).map(|s| s.trim().to_ascii_lowercase()) {
             None => Ok(default),
@@ -567,6 +587,16 @@ impl Sources {
         self.get(key).map(|s| Secret::new(s.to_string()))
     }
 
+    /// The TOTP sealing key: 64 hex characters or at least 32 bytes, like the master key.
+    fn totp_encryption_key(&self) -> Result<Option<Secret>, ConfigError> {
+        let Some(value) = self.secret("totp_encryption_key") else {
+            return Ok(None);
+        };
+        crate::totp::SealingKey::from_configured(value.expose())
+            .map_err(|e| ConfigError::new("totp_encryption_key", e.to_string()))?;
+        Ok(Some(value))
+    }
+
     /// The agent listener's certificate and key: both or neither, never set but empty.
     fn tls_files(&self) -> Result<(Option<PathBuf>, Option<PathBuf>), ConfigError> {
         for key in ["tls_cert", "tls_key"] {
@@ -587,6 +617,62 @@ impl Sources {
             ));
         }
         Ok((tls_cert, tls_key))
+    }
+
+    /// The mTLS admin listener: `INTENTGATE_ADMIN_LISTEN` and its certificate, key and client
+    /// CA, all four or none (a file without the listener would be ignored; set but empty would
+    /// silently mean no listener). The files are read when the listener is built (at start and
+    /// by `igd check-config`).
+    #[allow(clippy::type_complexity)]
+    fn admin_listener(
+        &self,
+    ) -> Result<
+        (
+            Option<SocketAddr>,
+            Option<PathBuf>,
+            Option<PathBuf>,
+            Option<PathBuf>,
+        ),
+        ConfigError,
+    > {
+        const FILES: [&str; 3] = ["admin_tls_cert", "admin_tls_key", "admin_client_ca"];
+        for key in ["admin_listen"].iter().chain(FILES.iter()) {
+            if self.values.get(*key).is_some_and(|v| v.trim().is_empty()) {
+                return Err(ConfigError::new(
+                    key,
+                    "is set but empty (unset it: no mTLS admin listener)",
+                ));
+            }
+        }
+        let Some(text) = self.get("admin_listen").map(str::trim) else {
+            if let Some(key) = FILES.iter().find(|k| self.get(k).is_some()) {
+                return Err(ConfigError::new(
+                    key,
+                    "is set but INTENTGATE_ADMIN_LISTEN is not: set the listener's host:port too, or unset it",
+                ));
+            }
+            return Ok((None, None, None, None));
+        };
+        let addr: SocketAddr = text.parse().map_err(|_| {
+            ConfigError::new("admin_listen", format!("{text:?} is not host:port"))
+        })?;
+        for key in FILES {
+            if self.get(key).is_none() {
+                return Err(ConfigError::new(
+                    key,
+                    "required when INTENTGATE_ADMIN_LISTEN is set (the admin listener is mTLS \
+                     only: INTENTGATE_ADMIN_TLS_CERT, INTENTGATE_ADMIN_TLS_KEY and \
+                     INTENTGATE_ADMIN_CLIENT_CA)",
+                ));
+            }
+        }
+        let file = |key: &str| self.get(key).map(PathBuf::from);
+        Ok((
+            Some(addr),
+            file("admin_tls_cert"),
+            file("admin_tls_key"),
+            file("admin_client_ca"),
+        ))
     }
 
     /// The global admin bearer token and the per-tenant ones, each at least 32 bytes.
@@ -792,6 +878,8 @@ impl Sources {
             .map(PathBuf::from)
             .unwrap_or_else(|| data_dir.join("admin.sock"));
         let (tls_cert, tls_key) = self.tls_files()?;
+        let (admin_listen, admin_tls_cert, admin_tls_key, admin_client_ca) =
+            self.admin_listener()?;
         let (admin_token, tenant_admins) = self.admin_tokens()?;
         if (admin_token.is_some() || !tenant_admins.is_empty())
             && !listen.ip().is_loopback()
@@ -865,9 +953,14 @@ impl Sources {
                 .collect(),
             max_token_ttl,
             admin_socket,
+            admin_listen,
+            admin_tls_cert,
+            admin_tls_key,
+            admin_client_ca,
             admin_token,
             tenant_admins,
             admin_token_step_up: self.flag("admin_token_step_up", true)?,
+            totp_encryption_key: self.totp_encryption_key()?,
             admin_uids,
             upstream_url,
             upstream_timeout_ms: self.number_in("upstream_timeout_ms", 5000, 1, 3_600_000)?,
@@ -888,6 +981,8 @@ impl Sources {
                 .unwrap_or(usize::MAX),
             policy_file: self.get("policy_file").map(PathBuf::from),
             policy_store: self.policy_store()?,
+            approval_queue: self.approval_queue()?,
+            approval_timeout_secs: self.number_in("approval_timeout", 600, 1, 86_400)?,
             policy_timeout_ms: self.number_in("policy_timeout_ms", 50, 1, 60_000)?,
             extractor: self.extractor()?,
             extractor_timeout_ms: self.number_in("extractor_timeout_ms", 200, 1, 60_000)?,
@@ -1028,10 +1123,9 @@ mod tests {
     #[test]
     fn unimplemented_settings_are_refused_unless_off() {
         for (var, value) in [
-            ("INTENTGATE_APPROVAL_QUEUE", "state"),
+            ("INTENTGATE_APPROVAL_QUEUE", "redis"),
             ("INTENTGATE_POLICY_STORE", "redis"),
             ("INTENTGATE_METRICS_ENABLED", "on"),
-            ("INTENTGATE_ADMIN_LISTEN", "127.0.0.1:1"),
             ("INTENTGATE_WEBHOOK_URL", "https://x"),
             ("INTENTGATE_NO_SUCH_THING", "1"),
             ("INTENTGATE_MAX_BODY_BYTES_FILE", "/x"),
@@ -1043,6 +1137,7 @@ mod tests {
         for (var, value) in [
             ("INTENTGATE_EXTRACTOR", "off"),
             ("INTENTGATE_APPROVAL_QUEUE", "Off"),
+            ("INTENTGATE_APPROVAL_QUEUE", "state"),
             ("INTENTGATE_POLICY_STORE", "off"),
             ("INTENTGATE_POLICY_STORE", "state"),
             ("INTENTGATE_METRICS_ENABLED", "false"),
@@ -1109,6 +1204,40 @@ mod tests {
             let e = load(&[("INTENTGATE_EXTRACTOR_TIMEOUT_MS", bad)]).unwrap_err();
             assert_eq!(e.variable, "INTENTGATE_EXTRACTOR_TIMEOUT_MS", "{bad}");
         }
+    }
+
+    #[test]
+    fn the_admin_listener_needs_its_certificate_key_and_client_ca() {
+        let load = |pairs: &[(&str, &str)]| Settings::load(None, &env(pairs));
+        let all = [
+            ("INTENTGATE_ADMIN_LISTEN", "127.0.0.1:8443"),
+            ("INTENTGATE_ADMIN_TLS_CERT", "/c.pem"),
+            ("INTENTGATE_ADMIN_TLS_KEY", "/k.pem"),
+            ("INTENTGATE_ADMIN_CLIENT_CA", "/ca.pem"),
+        ];
+        let s = load(&all).unwrap();
+        assert_eq!(s.admin_listen.map(|a| a.port()), Some(8443));
+        assert_eq!(s.admin_client_ca, Some(PathBuf::from("/ca.pem")));
+        assert_eq!(load(&[]).unwrap().admin_listen, None);
+        // Each file missing is named.
+        for missing in 1..4 {
+            let some: Vec<(&str, &str)> = all
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != missing)
+                .map(|(_, p)| *p)
+                .collect();
+            let e = load(&some).unwrap_err();
+            assert_eq!(e.variable, all[missing].0, "{e}");
+            assert!(e.message.contains("INTENTGATE_ADMIN_LISTEN"), "{e}");
+        }
+        // A file without the listener, a bad address, an empty value.
+        let e = load(&[("INTENTGATE_ADMIN_CLIENT_CA", "/ca.pem")]).unwrap_err();
+        assert_eq!(e.variable, "INTENTGATE_ADMIN_CLIENT_CA");
+        let e = load(&[("INTENTGATE_ADMIN_LISTEN", "8443")]).unwrap_err();
+        assert_eq!(e.variable, "INTENTGATE_ADMIN_LISTEN");
+        let e = load(&[("INTENTGATE_ADMIN_LISTEN", " ")]).unwrap_err();
+        assert_eq!(e.variable, "INTENTGATE_ADMIN_LISTEN");
     }
 
     #[test]

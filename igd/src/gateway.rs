@@ -42,6 +42,10 @@ pub struct Gateway {
     pub revocations: Revocations,
     /// The intent classifier (`INTENTGATE_EXTRACTOR`).
     pub intent: Extractor,
+    /// The approvals queue (`None`: `INTENTGATE_APPROVAL_QUEUE=off`).
+    pub approvals: Option<Arc<crate::approvals::Approvals>>,
+    /// TOTP step-up: sealed secrets, code checks, lock-out.
+    pub totp: crate::totp::TotpService,
     ready: AtomicBool,
 }
 
@@ -75,7 +79,22 @@ impl Gateway {
             p.settings.policy_store,
             std::time::Duration::from_millis(p.settings.policy_timeout_ms),
         );
+        let approvals = p.settings.approval_queue.then(|| {
+            Arc::new(crate::approvals::Approvals::new(
+                p.store.clone(),
+                p.audit.clone(),
+                p.settings.approval_timeout_secs,
+                p.settings.audit_persist_arg_values,
+            ))
+        });
+        let totp = crate::totp::TotpService::new(
+            p.store.clone(),
+            p.settings.totp_encryption_key.as_ref(),
+            &p.keys.master,
+        );
         Gateway {
+            approvals,
+            totp,
             settings: p.settings,
             keys: p.keys,
             store: p.store,
@@ -114,6 +133,7 @@ impl Gateway {
             intent: &self.intent,
             audit: &self.audit,
             persist_args: self.settings.audit_persist_arg_values,
+            approvals: self.approvals.as_deref(),
         }
     }
 }

@@ -7,6 +7,7 @@
 //! time-outs on every connection.
 
 pub mod admin;
+pub mod approvals;
 pub mod audit;
 pub mod budget;
 pub mod checkpoints;
@@ -30,6 +31,7 @@ pub mod server_requests;
 pub mod sessions;
 pub mod store;
 pub mod tls;
+pub mod totp;
 pub mod unauth;
 pub mod upstream;
 
@@ -90,6 +92,7 @@ pub fn check_config(settings: &Settings) -> Result<(), RunError> {
     intent::Extractor::from_settings(settings)?;
     upstream::Upstream::from_settings(settings).map_err(|m| ConfigError::new("upstream_url", m))?;
     tls::AgentTls::from_settings(settings)?;
+    tls::AdminTls::from_settings(settings)?;
     Ok(())
 }
 
@@ -193,6 +196,7 @@ struct Opened {
     store: DynStore,
     audit_task: tokio::task::JoinHandle<()>,
     agent_tls: Option<Arc<tls::AgentTls>>,
+    admin_tls: Option<Arc<tls::AdminTls>>,
 }
 
 async fn open_gateway(settings: &Settings) -> Result<Opened, RunError> {
@@ -203,6 +207,7 @@ async fn open_gateway(settings: &Settings) -> Result<Opened, RunError> {
     let upstream = upstream::Upstream::from_settings(settings)
         .map_err(|m| ConfigError::new("upstream_url", m))?;
     let agent_tls = tls::AgentTls::from_settings(settings)?.map(Arc::new);
+    let admin_tls = tls::AdminTls::from_settings(settings)?.map(Arc::new);
     create_data_dir(&settings.data_dir).map_err(io_err(format!(
         "cannot create data dir {}",
         settings.data_dir.display()
@@ -261,6 +266,7 @@ async fn open_gateway(settings: &Settings) -> Result<Opened, RunError> {
         store,
         audit_task,
         agent_tls,
+        admin_tls,
     })
 }
 
@@ -272,6 +278,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
         store,
         audit_task,
         agent_tls,
+        admin_tls,
     } = open_gateway(&settings).await?;
 
     let agent_listener = tokio::net::TcpListener::bind(settings.listen)
@@ -285,6 +292,16 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
             "cannot bind admin socket {}",
             settings.admin_socket.display()
         )))?;
+    // The mTLS admin listener, when configured (never plain TCP).
+    let admin_tcp = match (settings.admin_listen, &admin_tls) {
+        (Some(addr), Some(_)) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(io_err(format!("cannot listen on {addr} (INTENTGATE_ADMIN_LISTEN)")))?,
+        ),
+        _ => None,
+    };
+    let admin_tcp_addr = admin_tcp.as_ref().and_then(|l| l.local_addr().ok());
 
     gw.revocations.load(&gw.store).await?;
     // The store's active policy (if any) decides before the first call is served.
@@ -302,6 +319,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
         agent = %agent_addr,
         tls = agent_tls.is_some(),
         admin_socket = %settings.admin_socket.display(),
+        admin_listen = %admin_tcp_addr.map(|a| a.to_string()).unwrap_or_else(|| "off".into()),
         data_dir = %settings.data_dir.display(),
         deployment_id = %gw.deployment_id,
         version = env!("CARGO_PKG_VERSION"),
@@ -324,12 +342,31 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
         stop_rx.clone(),
         tracker.clone(),
     ));
+    let admin_tls_task = match (admin_tcp, &admin_tls) {
+        (Some(listener), Some(tls)) => Some(tokio::spawn(server::serve_admin_tls(
+            gw.clone(),
+            listener,
+            tls.clone(),
+            stop_rx.clone(),
+            tracker.clone(),
+        ))),
+        _ => None,
+    };
     let maintenance = tokio::spawn(maintenance_loop(gw.clone(), stop_rx.clone()));
     let ticker = tokio::spawn(second_ticker(gw.clone(), stop_rx.clone()));
-    let reloader = tokio::spawn(sighup_loop(gw.clone(), agent_tls, stop_rx.clone()));
+    let reloader = tokio::spawn(sighup_loop(
+        gw.clone(),
+        agent_tls,
+        admin_tls,
+        stop_rx.clone(),
+    ));
     let session_upkeep = tokio::spawn(session_loop(gw.clone(), stop_rx.clone()));
     let resync = tokio::spawn(replica_resync_loop(gw.clone(), stop_rx.clone()));
     let policy_sync = tokio::spawn(policy_sync_loop(gw.clone(), stop_rx.clone()));
+    let approvals = gw.approvals.clone().map(|queue| {
+        let stop = stop_rx.clone();
+        tokio::spawn(async move { queue.run(stop).await })
+    });
 
     shutdown.await;
     tracing::info!("shutting down: draining connections");
@@ -338,12 +375,18 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     let _ = stop_tx.send(true);
     let _ = agent_task.await;
     let _ = admin_task.await;
+    if let Some(task) = admin_tls_task {
+        let _ = task.await;
+    }
     let _ = maintenance.await;
     let _ = ticker.await;
     let _ = reloader.await;
     let _ = session_upkeep.await;
     let _ = resync.await;
     let _ = policy_sync.await;
+    if let Some(task) = approvals {
+        let _ = task.await;
+    }
     tracker.drained(Duration::from_secs(10)).await;
     let _ = std::fs::remove_file(&settings.admin_socket);
     // The last second's summary of unauthenticated refusals is chained, not dropped.
@@ -517,11 +560,12 @@ async fn session_loop(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiver<b
     }
 }
 
-/// SIGHUP reloads the policy file, the intent rules file and the agent listener's TLS
-/// certificate and key.
+/// SIGHUP reloads the policy file, the intent rules file, the agent listener's TLS
+/// certificate and key, and the admin listener's certificate, key and client CA.
 async fn sighup_loop(
     gw: Arc<Gateway>,
     agent_tls: Option<Arc<tls::AgentTls>>,
+    admin_tls: Option<Arc<tls::AdminTls>>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     use tokio::signal::unix::{signal, SignalKind};
@@ -534,6 +578,9 @@ async fn sighup_loop(
                 reload_policy(&gw);
                 gw.intent.reload();
                 if let Some(t) = &agent_tls {
+                    t.reload();
+                }
+                if let Some(t) = &admin_tls {
                     t.reload();
                 }
             }

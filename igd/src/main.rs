@@ -10,8 +10,16 @@ use std::process::ExitCode;
 /// Settings: defaults, then /etc/intentgate/igd.toml (--config), then INTENTGATE_* environment
 /// variables; secrets also from INTENTGATE_X_FILE and $CREDENTIALS_DIRECTORY. Exit status 64
 /// means a configuration error (the message names the variable). SIGTERM drains and stops;
-/// SIGHUP reloads the policy file, the intent rules file and the TLS certificate. See README.md
-/// for every variable.
+/// SIGHUP reloads the policy file, the intent rules file, the TLS certificate and the admin
+/// listener's certificate, key and client CA. See README.md for every variable.
+///
+/// Admin API: the Unix socket (INTENTGATE_ADMIN_SOCKET; the peer's uid is the identity), and
+/// optionally an mTLS listener (INTENTGATE_ADMIN_LISTEN=HOST:PORT with INTENTGATE_ADMIN_TLS_CERT,
+/// INTENTGATE_ADMIN_TLS_KEY and INTENTGATE_ADMIN_CLIENT_CA, all required): a client certificate
+/// chaining to that CA is required, and its subject, as RFC 4514 text (CN=oncall-1,O=Example:
+/// what openssl x509 -noout -subject -nameopt RFC2253 prints), names the operator account. On
+/// the agent listener, /v1/admin/ takes bearers: operator API tokens when the listener has TLS
+/// or listens on loopback, and INTENTGATE_ADMIN_TOKEN / INTENTGATE_TENANT_ADMINS when set.
 ///
 /// Intent check (INTENTGATE_EXTRACTOR): off (the default; input.intent is null), rules:FILE (TOML
 /// rules over the tool name, the arguments and the agent's prompt in

@@ -8,6 +8,7 @@
 //! settles by itself with 499 if the forward is abandoned). Nothing here knows about HTTP or
 //! SQL: the pipeline gets narrow [`Handles`], not the gateway.
 
+use crate::approvals::{self, Approvals, Waited};
 use crate::audit::{AuditWriter, Record};
 use crate::budget::{Budgets, Counters, Refused, Reservation};
 use crate::clock::{now_us, rfc3339};
@@ -38,6 +39,8 @@ pub struct Handles<'a> {
     pub audit: &'a AuditWriter,
     /// `INTENTGATE_AUDIT_PERSIST_ARG_VALUES`.
     pub persist_args: ArgPersistence,
+    /// The approvals queue; `None` when `INTENTGATE_APPROVAL_QUEUE=off`.
+    pub approvals: Option<&'a Approvals>,
 }
 
 /// The JSON-RPC error code a refusal at `check` answers with.
@@ -90,6 +93,19 @@ pub struct Call<'a> {
     /// The agent's own account of what it is doing (`params._meta["io.intentgate/prompt"]`),
     /// read by the intent classifier only.
     pub prompt: Option<&'a str>,
+    /// Called once when the call starts waiting for a person (the transport then switches a
+    /// streaming client to keep-alives).
+    pub on_hold: Option<OnHold<'a>>,
+}
+
+/// What to call when a call starts waiting for a person.
+#[derive(Clone, Copy)]
+pub struct OnHold<'a>(pub &'a (dyn Fn() + Send + Sync));
+
+impl std::fmt::Debug for OnHold<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnHold")
+    }
 }
 
 /// Decide `call`; when it is allowed (its decision durable, its budget charged) hand it to
@@ -153,6 +169,7 @@ async fn decide(h: Handles<'_>, call: &Call<'_>) -> Result<Owed, Refusal> {
         call,
         now,
         ctx: None,
+        approval: None,
     };
 
     // 1. Capability: the token is live (the transport checked it for its 401, but a call may be
@@ -213,7 +230,7 @@ async fn decide(h: Handles<'_>, call: &Call<'_>) -> Result<Owed, Refusal> {
     };
 
     // 4. Approval: check (not charge) the budget first, so nobody is asked to approve a call
-    //    that would then be refused; the queue itself is not part of this build.
+    //    that would then be refused; then wait for a person (or refuse: no queue).
     if verdict.escalate {
         if let Err(over) =
             h.budgets
@@ -221,13 +238,16 @@ async fn decide(h: Handles<'_>, call: &Call<'_>) -> Result<Owed, Refusal> {
         {
             return Err(refusal.refuse(Check::Budget, over.0).await);
         }
-        let reason = format!(
-            "approvals queue not enabled (policy asked for approval: {})",
-            verdict.reason
-        );
-        return Err(refusal
-            .record(Verdict::Escalate, Check::Approval, reason)
-            .await);
+        let Some(queue) = h.approvals else {
+            let reason = format!(
+                "approvals queue not enabled (policy asked for approval: {})",
+                verdict.reason
+            );
+            return Err(refusal
+                .record(Verdict::Escalate, Check::Approval, reason)
+                .await);
+        };
+        return escalate(refusal, queue, verdict.reason, verdict.requires_step_up, &levels).await;
     }
     if !verdict.allow {
         return Err(refusal.refuse(Check::Policy, verdict.reason).await);
@@ -249,6 +269,146 @@ async fn decide(h: Handles<'_>, call: &Call<'_>) -> Result<Owed, Refusal> {
     refusal.allow(verdict.reason, reservation).await
 }
 
+/// An escalated call: open (or re-attach to) its approval, wait for a person, and once
+/// approved use the approval — once — and decide the call again at that moment: capability
+/// (revocation, stop, expiry) and budget are checked anew, the budget charged, and the allow
+/// decision (naming the approval and who approved it) made durable before forwarding.
+async fn escalate(
+    decided: Decided<'_, '_>,
+    queue: &Approvals,
+    reason: String,
+    requires_step_up: bool,
+    levels: &[(&str, u64)],
+) -> Result<Owed, Refusal> {
+    let call = decided.call;
+    let claims = call.claims;
+    let hash = approvals::args_hash(call.args);
+    let live = match queue.live(claims, call.tool, &hash, decided.now).await {
+        Ok(live) => live,
+        Err(e) => {
+            let why = format!("approvals queue unavailable, call refused: {e}");
+            return Err(decided.refuse(Check::Audit, why).await);
+        }
+    };
+    let row = match live {
+        // Approved while the agent was away: this identical call is the one forwarded.
+        Some(row) if row.status == approvals::APPROVED => row,
+        Some(row) => {
+            let why = format!("awaiting approval {} (re-attached): {reason}", row.id);
+            decided
+                .append(Verdict::Escalate, Check::Approval, why, Some(&row.id))
+                .await?;
+            row
+        }
+        None => {
+            let id = format!("apr_{}", intentgate_proto::ids::new_id());
+            let why = format!("awaiting approval {id}: {reason}");
+            let entry = decided
+                .append(Verdict::Escalate, Check::Approval, why, Some(&id))
+                .await?;
+            let intent = decided
+                .ctx
+                .as_ref()
+                .map_or(Value::Null, |c| c.stored.i.clone());
+            let opened = queue
+                .open(
+                    id,
+                    claims,
+                    call.tool,
+                    call.args,
+                    hash,
+                    &intent,
+                    &reason,
+                    requires_step_up,
+                    &entry,
+                )
+                .await;
+            match opened {
+                Ok(row) => row,
+                Err(e) => {
+                    return Err(Refusal {
+                        check: Check::Audit,
+                        reason: format!("approvals queue unavailable, call refused: {e}"),
+                        decision_id: Some(entry.event_id),
+                    })
+                }
+            }
+        }
+    };
+    let decision_id = Some(row.decision_event.clone());
+    let refused = |check: Check, reason: String| Refusal {
+        check,
+        reason,
+        decision_id: decision_id.clone(),
+    };
+    let row = if row.status == approvals::PENDING {
+        if let Some(OnHold(hold)) = call.on_hold {
+            hold();
+        }
+        match queue.wait(&row).await {
+            Waited::Approved(r) => r,
+            Waited::Rejected(r) => {
+                let by = r.decided_by.as_deref().unwrap_or("an operator");
+                let why = match r.note.as_deref().filter(|n| !n.is_empty()) {
+                    Some(note) => format!("escalation rejected by {by}: {note}"),
+                    None => format!("escalation rejected by {by}"),
+                };
+                return Err(refused(Check::Approval, why));
+            }
+            Waited::TimedOut(_) => {
+                return Err(refused(Check::Approval, "escalation timed out".into()))
+            }
+            Waited::Gone(why) => return Err(refused(Check::Approval, why)),
+            Waited::Unavailable(e) => {
+                let why = format!("approvals queue unavailable, call refused: {e}");
+                return Err(refused(Check::Audit, why));
+            }
+        }
+    } else {
+        row
+    };
+    match queue.consume(&row).await {
+        Ok(true) => {}
+        Ok(false) => {
+            let why = format!("approval {} was already used by another call", row.id);
+            return Err(refused(Check::Approval, why));
+        }
+        Err(e) => {
+            let why = format!("approvals queue unavailable, call refused: {e}");
+            return Err(refused(Check::Audit, why));
+        }
+    }
+
+    // Decided again, now, with the approval named in every entry from here on.
+    let now = now_us();
+    let by = row.decided_by.clone().unwrap_or_default();
+    let decided = Decided {
+        now,
+        approval: Some((row.id.clone(), by.clone())),
+        ..decided
+    };
+    let (tenant, subject) = (claims.root.tenant.as_str(), claims.root.sub.as_str());
+    if let Err(why) = decided
+        .h
+        .revocations
+        .check(claims, u64::try_from(now / 1_000_000).unwrap_or(0))
+    {
+        return Err(decided.refuse(Check::Capability, why).await);
+    }
+    let reservation = match decided
+        .h
+        .budgets
+        .reserve(tenant, subject, &claims.root.jti, levels, call.tool, now)
+        .await
+    {
+        Ok(r) => r,
+        Err(Refused::Over(over)) => return Err(decided.refuse(Check::Budget, over.0).await),
+        Err(Refused::Unavailable(e)) => return Err(decided.refuse(Check::Audit, e).await),
+    };
+    let why = format!("approved by {by} ({}): {reason}", row.id);
+    decided.allow(why, reservation).await
+}
+
 /// A call being decided: what its decision entry is made of.
 struct Decided<'h, 'c> {
     h: Handles<'h>,
@@ -256,6 +416,8 @@ struct Decided<'h, 'c> {
     now: i64,
     /// Set once the policy was asked.
     ctx: Option<Context>,
+    /// The approval a held call was decided under, and who approved it.
+    approval: Option<(String, String)>,
 }
 
 impl Decided<'_, '_> {
@@ -275,12 +437,34 @@ impl Decided<'_, '_> {
                 e.requires_step_up = Some(true);
             }
         }
+        if let Some((id, by)) = &self.approval {
+            e.approval_id = Some(id.clone());
+            e.decided_by = Some(by.clone());
+        }
         let stored = self.ctx.as_ref().map(|c| &c.stored);
         let side = side_record(self.h.persist_args, call.args, &mut e, stored);
         Record {
             side: Some(side),
             ..Record::of(e)
         }
+    }
+
+    /// Chain a decision naming `approval_id`; `Err` (the refusal to answer with) when it could
+    /// not be chained.
+    async fn append(
+        &self,
+        verdict: Verdict,
+        check: Check,
+        reason: String,
+        approval_id: Option<&str>,
+    ) -> Result<Entry, Refusal> {
+        let mut record = self.entry(verdict, Some(check), &reason);
+        record.entry.approval_id = approval_id.map(String::from);
+        self.h.audit.append(record).await.map_err(|e| Refusal {
+            check: Check::Audit,
+            reason: format!("audit storage unavailable, call refused ({reason}): {e}"),
+            decision_id: None,
+        })
     }
 
     async fn refuse(&self, check: Check, reason: String) -> Refusal {

@@ -3,11 +3,12 @@
 //! [`crate::connections`]: connection caps at accept, time-outs on every connection, a deadline
 //! on every request body. Connections drain gracefully on shutdown.
 
+use crate::admin::identity::{self, Peer};
 use crate::admin::{self, ApiError, Caller};
 use crate::connections::{Activity, ConnLimiter, Expiry, Timeouts, Watched};
 use crate::gateway::Gateway;
 use crate::http::{json_response, read_body, Body, BodyError, Holding, RequestBody};
-use crate::tls::AgentTls;
+use crate::tls::{AdminTls, AgentTls};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -22,7 +23,6 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use subtle::ConstantTimeEq;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{watch, Notify};
@@ -113,7 +113,6 @@ pub async fn serve_admin_socket(
     mut shutdown: watch::Receiver<bool>,
     tracker: Arc<ConnTracker>,
 ) {
-    let own_uid = current_uid();
     let timeouts = Timeouts::from_settings(&gw.settings);
     // Its own cap: a flood on the agent listener never locks operators out.
     let limiter = ConnLimiter::new(gw.settings.max_connections, usize::MAX, Vec::new());
@@ -139,11 +138,7 @@ pub async fn serve_admin_socket(
                 continue;
             }
         };
-        let caller = if uid == own_uid || uid == 0 || gw.settings.admin_uids.contains(&uid) {
-            Caller::AdminUid(uid)
-        } else {
-            Caller::OtherUid(uid)
-        };
+        let peer = Peer::Uid(uid);
         let gw = gw.clone();
         let guard = tracker.enter();
         let shutdown = shutdown.clone();
@@ -154,10 +149,93 @@ pub async fn serve_admin_socket(
             let stream = Watched::new(stream, activity.clone());
             let svc = watched_service(&activity, timeouts.body, move |req| {
                 let gw = gw.clone();
-                let caller = caller.clone();
-                async move { admin_request(&gw, &caller, req).await }
+                let peer = peer.clone();
+                async move { admin_request(&gw, &peer, req).await }
             });
             drive(stream, svc, &activity, &timeouts, shutdown).await;
+        });
+    }
+}
+
+/// Serve the mTLS admin listener (`INTENTGATE_ADMIN_LISTEN`) until `shutdown` flips. The
+/// handshake requires a client certificate that chains to the admin client CA; its subject
+/// (RFC 4514 text, [`crate::tls::certificate_subject`]) is the peer of every request on the
+/// connection, resolved to an operator account per request. Bounded like the admin socket (its
+/// own connection cap, per address too), with the agent listener's time-outs; drains on
+/// shutdown. No plain-TCP fallback: a connection that does not complete the handshake is closed.
+pub async fn serve_admin_tls(
+    gw: Arc<Gateway>,
+    listener: TcpListener,
+    tls: Arc<AdminTls>,
+    mut shutdown: watch::Receiver<bool>,
+    tracker: Arc<ConnTracker>,
+) {
+    let timeouts = Timeouts::from_settings(&gw.settings);
+    // Its own cap: a flood on the agent listener never locks operators out.
+    let limiter = ConnLimiter::new(
+        gw.settings.max_connections,
+        gw.settings.max_connections_per_address,
+        Vec::new(),
+    );
+    loop {
+        let (stream, remote) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(pair) => pair,
+                Err(e) => {
+                    tracing::warn!(error = %e, "admin listener accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.changed() => break,
+        };
+        let Ok(permit) = limiter.admit(Some(remote.ip())) else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let gw = gw.clone();
+        let guard = tracker.enter();
+        let shutdown = shutdown.clone();
+        let acceptor = tls.acceptor();
+        tokio::spawn(async move {
+            let _guard = guard;
+            let _permit = permit;
+            let activity = Activity::new();
+            let stream = Watched::new(stream, activity.clone());
+            // The handshake is part of the head: it gets the header time-out, from accept.
+            let tls_stream = tokio::select! {
+                r = acceptor.accept(stream) => match r {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::info!(remote = %remote.ip(), error = %e, "admin TLS handshake refused");
+                        return;
+                    }
+                },
+                _ = activity.expired(&timeouts) => {
+                    tracing::debug!(remote = %remote.ip(), "admin TLS handshake timed out");
+                    return;
+                }
+            };
+            // The verifier required a certificate; without one (or one that does not parse)
+            // there is nobody to serve.
+            let subject = tls_stream
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|chain| chain.first())
+                .and_then(|leaf| crate::tls::certificate_subject(leaf));
+            let Some(subject) = subject else {
+                tracing::warn!(remote = %remote.ip(), "admin client certificate has no readable subject; closing");
+                return;
+            };
+            tracing::debug!(remote = %remote.ip(), %subject, "admin client certificate accepted");
+            let peer = Peer::Certificate(subject);
+            let svc = watched_service(&activity, timeouts.body, move |req| {
+                let gw = gw.clone();
+                let peer = peer.clone();
+                async move { admin_request(&gw, &peer, req).await }
+            });
+            drive(tls_stream, svc, &activity, &timeouts, shutdown).await;
         });
     }
 }
@@ -227,26 +305,37 @@ async fn drive<I, S>(
     }
 }
 
-fn current_uid() -> u32 {
-    // std exposes no safe geteuid; the owner of /proc/self is the effective uid.
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self")
-        .map(|m| m.uid())
-        .unwrap_or(u32::MAX)
-}
 
-async fn admin_request(gw: &Gateway, caller: &Caller, req: Request<RequestBody>) -> Response<Body> {
+/// Serve one admin request from `peer`: who it is is resolved for each request, so a removed
+/// account or an elevation that ran out counts from the next request of an open connection.
+async fn admin_request(gw: &Gateway, peer: &Peer, req: Request<RequestBody>) -> Response<Body> {
     let (parts, body) = req.into_parts();
     if parts.uri.path() == "/healthz" {
         return health(gw);
     }
+    let caller = match identity::resolve(gw, peer).await {
+        Ok(c) => c,
+        Err(e) => return admin::error_response(&e),
+    };
+    admin_request_as(gw, caller, Request::from_parts(parts, body)).await
+}
+
+/// Serve one admin request from a resolved caller.
+async fn admin_request_as(gw: &Gateway, caller: Caller, req: Request<RequestBody>) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let totp = parts
+        .headers
+        .get(intentgate_proto::api::TOTP_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_string());
+    let caller = caller.with_totp(totp);
     let body = match read_body(body, ADMIN_BODY_LIMIT).await {
         Ok(b) => b,
         Err(e) => return body_error(e),
     };
     admin::handle(
         gw,
-        caller,
+        &caller,
         &parts.method,
         parts.uri.path(),
         parts.uri.query(),
@@ -334,25 +423,6 @@ impl BearerThrottle {
     }
 }
 
-fn ct_eq(a: &str, b: &str) -> bool {
-    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
-}
-
-/// Resolve a compatibility bearer to a caller (constant-time comparisons, all candidates tried).
-fn bearer_caller(gw: &Gateway, presented: &str) -> Option<Caller> {
-    let mut found = None;
-    if let Some(t) = &gw.settings.admin_token {
-        if ct_eq(t.expose(), presented) {
-            found = Some(Caller::AdminToken);
-        }
-    }
-    for (tenant, t) in &gw.settings.tenant_admins {
-        if ct_eq(t.expose(), presented) && found.is_none() {
-            found = Some(Caller::TenantAdmin(tenant.clone()));
-        }
-    }
-    found
-}
 
 /// Serve the agent listener until `shutdown` flips.
 pub async fn serve_agent(
@@ -424,6 +494,17 @@ pub async fn serve_agent(
     }
 }
 
+/// Whether the agent listener serves `/v1/admin/` to a bearer: with a break-glass token
+/// configured (refused at start on a non-loopback listener without TLS), or for operator API
+/// tokens when the listener has TLS or listens on loopback only. Never on a non-loopback
+/// plain-HTTP listener: a bearer would cross the network in clear text.
+fn bearer_admin_served(settings: &crate::config::Settings) -> bool {
+    settings.admin_token.is_some()
+        || !settings.tenant_admins.is_empty()
+        || settings.tls_cert.is_some()
+        || settings.listen.ip().is_loopback()
+}
+
 async fn agent_request(
     gw: Arc<Gateway>,
     throttle: &BearerThrottle,
@@ -437,9 +518,7 @@ async fn agent_request(
     if path == "/v1/mcp" {
         return crate::mcp::handle(gw, req, remote).await;
     }
-    if path.starts_with("/v1/admin/")
-        && (gw.settings.admin_token.is_some() || !gw.settings.tenant_admins.is_empty())
-    {
+    if path.starts_with("/v1/admin/") && bearer_admin_served(&gw.settings) {
         // Behind trusted proxies every client arrives from the proxy's address: throttle the
         // client the proxy names, as the agent path does, not the proxy.
         let client =
@@ -456,7 +535,15 @@ async fn agent_request(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
-        let Some(caller) = presented.and_then(|p| bearer_caller(&gw, p)) else {
+        let resolved = match presented {
+            Some(p) => identity::resolve(&gw, &Peer::Bearer(p.to_string())).await,
+            None => Err(ApiError::new(ErrorCode::Unauthenticated, "no bearer")),
+        };
+        let caller = match resolved {
+            Ok(caller) => caller,
+            // The store could not be asked: say so, and do not count it against the client.
+            Err(e) if e.code == ErrorCode::Unavailable => return admin::error_response(&e),
+            Err(_) => {
             throttle.fail(client);
             tracing::warn!(remote = %client, "admin bearer refused");
             let mut resp = admin::error_response(&ApiError::new(
@@ -468,13 +555,42 @@ async fn agent_request(
                 hyper::header::HeaderValue::from_static("Bearer realm=\"intentgate-admin\""),
             );
             return resp;
+            }
         };
-        return admin_request(&gw, &caller, req).await;
+        return admin_request_as(&gw, caller, req).await;
     }
     admin::error_response(&ApiError::new(
         ErrorCode::NotFound,
         format!("no endpoint {}", req.uri().path()),
     ))
+}
+
+#[cfg(test)]
+mod bearer_admin_tests {
+    use super::bearer_admin_served;
+    use crate::config::Settings;
+    use std::collections::BTreeMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Settings {
+        let env: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::load(None, &env).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn operator_tokens_are_never_taken_in_clear_text_off_loopback() {
+        assert!(bearer_admin_served(&settings(&[])));
+        assert!(bearer_admin_served(&settings(&[("INTENTGATE_LISTEN", "[::1]:8080")])));
+        assert!(!bearer_admin_served(&settings(&[("INTENTGATE_LISTEN", "0.0.0.0:8080")])));
+        assert!(!bearer_admin_served(&settings(&[("INTENTGATE_LISTEN", "192.0.2.7:8080")])));
+        assert!(bearer_admin_served(&settings(&[
+            ("INTENTGATE_LISTEN", "0.0.0.0:8443"),
+            ("INTENTGATE_TLS_CERT", "/c.pem"),
+            ("INTENTGATE_TLS_KEY", "/k.pem"),
+        ])));
+    }
 }
 
 #[cfg(test)]

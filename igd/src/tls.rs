@@ -21,9 +21,18 @@ fn provider() -> Arc<CryptoProvider> {
 
 /// Read and check a PEM certificate chain (leaf first) and its private key.
 pub fn load_certified_key(cert_path: &Path, key_path: &Path) -> Result<CertifiedKey, ConfigError> {
+    load_pair(cert_path, key_path, ("tls_cert", "tls_key"))
+}
+
+/// [`load_certified_key`], errors naming the settings `vars` (certificate, key).
+fn load_pair(
+    cert_path: &Path,
+    key_path: &Path,
+    vars: (&str, &str),
+) -> Result<CertifiedKey, ConfigError> {
     let cert_pem = std::fs::read(cert_path).map_err(|e| {
         ConfigError::new(
-            "tls_cert",
+            vars.0,
             format!("cannot read {}: {e}", cert_path.display()),
         )
     })?;
@@ -31,7 +40,7 @@ pub fn load_certified_key(cert_path: &Path, key_path: &Path) -> Result<Certified
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| {
             ConfigError::new(
-                "tls_cert",
+                vars.0,
                 format!(
                     "{} is not a PEM certificate chain: {e}",
                     cert_path.display()
@@ -40,14 +49,14 @@ pub fn load_certified_key(cert_path: &Path, key_path: &Path) -> Result<Certified
         })?;
     if chain.is_empty() {
         return Err(ConfigError::new(
-            "tls_cert",
+            vars.0,
             format!("{} holds no PEM certificate", cert_path.display()),
         ));
     }
     for cert in &chain {
         ParsedCertificate::try_from(cert).map_err(|e| {
             ConfigError::new(
-                "tls_cert",
+                vars.0,
                 format!(
                     "{} holds a certificate that does not parse: {e}",
                     cert_path.display()
@@ -58,7 +67,7 @@ pub fn load_certified_key(cert_path: &Path, key_path: &Path) -> Result<Certified
     // A leaf outside its validity period would be served and refused by every client.
     let (not_before, not_after) = validity(&chain[0]).ok_or_else(|| {
         ConfigError::new(
-            "tls_cert",
+            vars.0,
             format!(
                 "{}: cannot read the certificate's validity",
                 cert_path.display()
@@ -67,7 +76,7 @@ pub fn load_certified_key(cert_path: &Path, key_path: &Path) -> Result<Certified
     })?;
     if is_ca(&chain[0]) {
         return Err(ConfigError::new(
-            "tls_cert",
+            vars.0,
             format!(
                 "{}: the first certificate is a CA certificate (basicConstraints CA:TRUE; clients refuse it as a server certificate): put the server's own certificate first, or for a self-signed one make it with `openssl req -x509 … -addext basicConstraints=critical,CA:FALSE`",
                 cert_path.display()
@@ -79,7 +88,7 @@ pub fn load_certified_key(cert_path: &Path, key_path: &Path) -> Result<Certified
     if now > not_after || now < not_before {
         let when = |t: i64| crate::clock::rfc3339(t.saturating_mul(1_000_000));
         return Err(ConfigError::new(
-            "tls_cert",
+            vars.0,
             format!(
                 "{}: the certificate is valid from {} to {}, not now",
                 cert_path.display(),
@@ -90,13 +99,13 @@ pub fn load_certified_key(cert_path: &Path, key_path: &Path) -> Result<Certified
     }
     let key_pem = zeroize::Zeroizing::new(std::fs::read(key_path).map_err(|e| {
         ConfigError::new(
-            "tls_key",
+            vars.1,
             format!("cannot read {}: {e}", key_path.display()),
         )
     })?);
     let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
         ConfigError::new(
-            "tls_key",
+            vars.1,
             format!(
                 "{} is not a PEM private key (PKCS#8, PKCS#1 or SEC1): {e}",
                 key_path.display()
@@ -105,7 +114,7 @@ pub fn load_certified_key(cert_path: &Path, key_path: &Path) -> Result<Certified
     })?;
     let signing_key = provider().key_provider.load_private_key(key).map_err(|e| {
         ConfigError::new(
-            "tls_key",
+            vars.1,
             format!("{}: unsupported private key: {e}", key_path.display()),
         )
     })?;
@@ -113,7 +122,7 @@ pub fn load_certified_key(cert_path: &Path, key_path: &Path) -> Result<Certified
     // Fail closed: a key whose public half cannot be derived is not accepted either.
     certified.keys_match().map_err(|e| {
         ConfigError::new(
-            "tls_key",
+            vars.1,
             format!(
                 "{} does not match the certificate in {} ({e})",
                 key_path.display(),
@@ -288,6 +297,228 @@ impl AgentTls {
                 "TLS certificate reload failed; keeping the current certificate"
             ),
         }
+    }
+}
+
+/// The client CAs of the mTLS admin listener (`INTENTGATE_ADMIN_CLIENT_CA`): every PEM
+/// certificate in the file is a trust anchor.
+fn client_roots(ca_path: &Path) -> Result<rustls::RootCertStore, ConfigError> {
+    let var = "admin_client_ca";
+    let pem = std::fs::read(ca_path)
+        .map_err(|e| ConfigError::new(var, format!("cannot read {}: {e}", ca_path.display())))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            ConfigError::new(
+                var,
+                format!("{} is not a PEM certificate file: {e}", ca_path.display()),
+            )
+        })?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in certs {
+        roots.add(cert).map_err(|e| {
+            ConfigError::new(
+                var,
+                format!(
+                    "{} holds a certificate that is not usable as a CA: {e}",
+                    ca_path.display()
+                ),
+            )
+        })?;
+    }
+    if roots.is_empty() {
+        return Err(ConfigError::new(
+            var,
+            format!("{} holds no PEM certificate", ca_path.display()),
+        ));
+    }
+    Ok(roots)
+}
+
+/// The mTLS admin listener's rustls configuration: TLS 1.2 and 1.3, HTTP/1.1, igd's admin
+/// certificate, and a client certificate chaining to `ca_path` REQUIRED (a handshake without
+/// one, or with one from another CA, fails).
+pub fn admin_server_config(
+    cert_path: &Path,
+    key_path: &Path,
+    ca_path: &Path,
+) -> Result<ServerConfig, ConfigError> {
+    let certified = load_pair(cert_path, key_path, ("admin_tls_cert", "admin_tls_key"))?;
+    let roots = client_roots(ca_path)?;
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider(),
+    )
+    .build()
+    .map_err(|e| {
+        ConfigError::new(
+            "admin_client_ca",
+            format!("{}: cannot verify clients with it: {e}", ca_path.display()),
+        )
+    })?;
+    let mut config = ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| ConfigError::new("admin_tls_cert", format!("TLS set-up failed: {e}")))?
+        .with_client_cert_verifier(verifier)
+        .with_cert_resolver(Arc::new(FixedCert(Arc::new(certified))));
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// The mTLS admin listener's TLS state (`INTENTGATE_ADMIN_LISTEN`): certificate, key and client
+/// CA, swapped together on reload (SIGHUP) for new handshakes only.
+#[derive(Debug)]
+pub struct AdminTls {
+    cert_path: std::path::PathBuf,
+    key_path: std::path::PathBuf,
+    ca_path: std::path::PathBuf,
+    config: ArcSwap<ServerConfig>,
+}
+
+impl AdminTls {
+    /// Load the admin listener's TLS: `None` when `INTENTGATE_ADMIN_LISTEN` is unset.
+    pub fn from_settings(settings: &Settings) -> Result<Option<AdminTls>, ConfigError> {
+        if settings.admin_listen.is_none() {
+            return Ok(None);
+        }
+        let missing = |var: &str| {
+            ConfigError::new(var, "required when INTENTGATE_ADMIN_LISTEN is set")
+        };
+        let cert = settings
+            .admin_tls_cert
+            .clone()
+            .ok_or_else(|| missing("admin_tls_cert"))?;
+        let key = settings
+            .admin_tls_key
+            .clone()
+            .ok_or_else(|| missing("admin_tls_key"))?;
+        let ca = settings
+            .admin_client_ca
+            .clone()
+            .ok_or_else(|| missing("admin_client_ca"))?;
+        let config = admin_server_config(&cert, &key, &ca)?;
+        Ok(Some(AdminTls {
+            cert_path: cert,
+            key_path: key,
+            ca_path: ca,
+            config: ArcSwap::from_pointee(config),
+        }))
+    }
+
+    /// The configuration for the next handshake.
+    pub fn acceptor(&self) -> tokio_rustls::TlsAcceptor {
+        tokio_rustls::TlsAcceptor::from(self.config.load_full())
+    }
+
+    /// Re-read the certificate, key and client CA (SIGHUP). On any problem the current ones
+    /// stay in force.
+    pub fn reload(&self) {
+        match admin_server_config(&self.cert_path, &self.key_path, &self.ca_path) {
+            Ok(config) => {
+                self.config.store(Arc::new(config));
+                tracing::info!(
+                    cert = %self.cert_path.display(),
+                    client_ca = %self.ca_path.display(),
+                    "admin TLS certificate and client CA reloaded"
+                );
+            }
+            Err(e) => tracing::error!(
+                error = %e,
+                "admin TLS reload failed; keeping the current certificate and client CA"
+            ),
+        }
+    }
+}
+
+/// The subject of a (verified) client certificate as RFC 4514 text, the form operator accounts
+/// name in `cert_subject`: RDNs from the last to the first (so `CN=oncall-1,O=Example` for a
+/// certificate whose subject is O=Example, CN=oncall-1 in DER order), `,` between RDNs and `+`
+/// between the attributes of a multi-valued one, no spaces; attribute types CN, L, ST, O, OU,
+/// C, STREET, DC, UID (RFC 4514 §3) plus emailAddress and serialNumber by name, any other by
+/// dotted OID; string values as UTF-8 with `"+,;<>\` escaped by a backslash, a leading `#` or
+/// space and a trailing space escaped too, control characters as `\XX`; a value that is not a
+/// string (or of an unnamed type) as `#` and the hex of its DER. For ASCII subjects this is
+/// what `openssl x509 -noout -subject -nameopt RFC2253` prints. `None` when the certificate
+/// does not parse.
+pub fn certificate_subject(der: &[u8]) -> Option<String> {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let (_, cert) = X509Certificate::from_der(der).ok()?;
+    let mut rdns = Vec::new();
+    for rdn in cert.subject().iter() {
+        let mut attrs = Vec::new();
+        for attr in rdn.iter() {
+            let oid = attr.attr_type().to_id_string();
+            let name = match oid.as_str() {
+                "2.5.4.3" => Some("CN"),
+                "2.5.4.7" => Some("L"),
+                "2.5.4.8" => Some("ST"),
+                "2.5.4.10" => Some("O"),
+                "2.5.4.11" => Some("OU"),
+                "2.5.4.6" => Some("C"),
+                "2.5.4.9" => Some("STREET"),
+                "0.9.2342.19200300.100.1.25" => Some("DC"),
+                "0.9.2342.19200300.100.1.1" => Some("UID"),
+                "1.2.840.113549.1.9.1" => Some("emailAddress"),
+                "2.5.4.5" => Some("serialNumber"),
+                _ => None,
+            };
+            let text = match (name, attr.as_str()) {
+                (Some(name), Ok(value)) => format!("{name}={}", escape_rfc4514(value)),
+                (name, _) => {
+                    let value = attr.attr_value();
+                    let der = x509_parser::der_parser::asn1_rs::ToDer::to_der_vec(value).ok()?;
+                    format!("{}=#{}", name.map_or(oid.clone(), String::from), hex::encode(der))
+                }
+            };
+            attrs.push(text);
+        }
+        rdns.push(attrs.join("+"));
+    }
+    rdns.reverse();
+    Some(rdns.join(","))
+}
+
+/// An attribute value escaped as RFC 4514 §2.4 asks (and control characters as `\XX`).
+fn escape_rfc4514(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let last = value.chars().count().saturating_sub(1);
+    for (i, c) in value.chars().enumerate() {
+        match c {
+            '"' | '+' | ',' | ';' | '<' | '>' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '#' | ' ' if i == 0 => {
+                out.push('\\');
+                out.push(c);
+            }
+            ' ' if i == last => out.push_str("\\ "),
+            c if c.is_control() => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("\\{b:02X}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod subject_tests {
+    use super::escape_rfc4514;
+
+    #[test]
+    fn values_are_escaped_as_rfc_4514_asks() {
+        assert_eq!(escape_rfc4514("oncall-1"), "oncall-1");
+        assert_eq!(escape_rfc4514("a,b+c"), "a\\,b\\+c");
+        assert_eq!(escape_rfc4514("#x"), "\\#x");
+        assert_eq!(escape_rfc4514(" x "), "\\ x\\ ");
+        assert_eq!(escape_rfc4514("a\"b\\c<d>e;f"), "a\\\"b\\\\c\\<d\\>e\\;f");
+        assert_eq!(escape_rfc4514("a\nb"), "a\\0Ab");
+        assert_eq!(escape_rfc4514("Zürich"), "Zürich");
+        assert_eq!(escape_rfc4514(""), "");
     }
 }
 

@@ -75,7 +75,45 @@ pub struct Igd {
     logs: Arc<Mutex<String>>,
     /// PEM of the CA that signed igd's certificate, when it serves TLS.
     ca_pem: Option<Vec<u8>>,
+    /// The TOTP enrollment of this test process's uid ([`Igd::enroll_totp`]).
+    totp: Arc<Mutex<Option<HarnessTotp>>>,
     _dir: Option<Arc<tempfile::TempDir>>,
+}
+
+/// A TOTP enrollment the harness holds: the secret and the steps it has spent.
+#[derive(Debug, Default)]
+struct HarnessTotp {
+    base32: String,
+    secret: Vec<u8>,
+    recovery_codes: Vec<String>,
+    used: std::collections::HashSet<u64>,
+}
+
+/// The RFC 6238 code (SHA-1, 6 digits, 30 s) of `secret` at time step `step`.
+pub fn totp_at(secret: &[u8], step: u64) -> String {
+    totp_rs::TOTP::new_unchecked(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        secret.to_vec(),
+        None,
+        String::new(),
+    )
+    .generate(step * 30)
+}
+
+/// The bytes of a base32 TOTP secret.
+pub fn totp_secret_bytes(base32: &str) -> Vec<u8> {
+    totp_rs::Secret::Encoded(base32.to_string())
+        .to_bytes()
+        .expect("base32 secret")
+}
+
+fn unix_now() -> Duration {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
 }
 
 impl Igd {
@@ -175,6 +213,7 @@ impl Igd {
             args,
             logs,
             ca_pem,
+            totp: Arc::default(),
             _dir: None,
         };
         igd.wait_ready();
@@ -283,6 +322,123 @@ impl Igd {
         )
     }
 
+    /// One admin-API request over the admin socket (as this process's uid, an admin).
+    pub fn admin_http(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> HttpResponse {
+        let stream = std::os::unix::net::UnixStream::connect(&self.socket).expect("admin socket");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        exchange(stream, self.addr, method, path, headers, body).expect("admin request")
+    }
+
+    /// Enroll TOTP for this process's uid (igd's own: an admin) through igctl, once per igd;
+    /// returns the base32 secret. [`Igd::totp_code`] then gives fresh step-up codes.
+    pub fn enroll_totp(&self) -> String {
+        let mut state = self.totp.lock().unwrap();
+        if state.is_none() {
+            *state = Some(self.enroll_new(None));
+        }
+        state.as_ref().map(|s| s.base32.clone()).unwrap_or_default()
+    }
+
+    /// `igctl totp enroll` (with `step_up` when replacing a confirmed enrollment), then
+    /// `igctl totp confirm` with the first code.
+    fn enroll_new(&self, step_up: Option<String>) -> HarnessTotp {
+        let mut args = vec!["totp", "enroll", "-o", "json"];
+        if let Some(code) = step_up.as_deref() {
+            args.extend(["--totp", code]);
+        }
+        let out = self.igctl(&args);
+        assert!(
+            out.status.success(),
+            "totp enroll failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("enroll json");
+        let base32 = v["secret"].as_str().expect("secret").to_string();
+        let mut enrolled = HarnessTotp {
+            secret: totp_secret_bytes(&base32),
+            base32,
+            ..HarnessTotp::default()
+        };
+        let code = unused_step_code(&mut enrolled).expect("a fresh secret has unused steps");
+        let out = self.igctl(&["totp", "confirm", "--code", &code, "-o", "json"]);
+        assert!(
+            out.status.success(),
+            "totp confirm failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("confirm json");
+        enrolled.recovery_codes = v["recovery_codes"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        enrolled
+    }
+
+    /// A step-up code igd accepts now and this harness has not spent (enrolling first if
+    /// needed): a TOTP code for an unused step among t, t+1, t−1; when those are spent, a
+    /// recovery code; when only one of those is left, it pays for a re-enrollment (a new
+    /// secret: fresh steps and recovery codes). So a test never waits for the clock.
+    pub fn totp_code(&self) -> String {
+        let mut state = self.totp.lock().unwrap();
+        loop {
+            let Some(current) = state.as_mut() else {
+                *state = Some(self.enroll_new(None));
+                continue;
+            };
+            if let Some(code) = unused_step_code(current) {
+                return code;
+            }
+            if current.recovery_codes.len() > 1 {
+                return current.recovery_codes.pop().unwrap_or_default();
+            }
+            match current.recovery_codes.pop() {
+                Some(last) => *state = Some(self.enroll_new(Some(last))),
+                None => std::thread::sleep(Duration::from_secs(1)),
+            }
+        }
+    }
+
+    /// Take one of the recovery codes the enrollment received, for a test to spend itself
+    /// ([`Igd::totp_code`] no longer offers it).
+    pub fn take_recovery_code(&self) -> Option<String> {
+        self.enroll_totp();
+        let mut state = self.totp.lock().unwrap();
+        let codes = &mut state.as_mut()?.recovery_codes;
+        (!codes.is_empty()).then(|| codes.remove(0))
+    }
+
+    /// Run igctl against this igd's socket with `--totp` and a fresh step-up code appended
+    /// (enrolling this process's uid on first use).
+    pub fn igctl_totp(&self, args: &[&str]) -> Output {
+        let code = self.totp_code();
+        let mut full = args.to_vec();
+        full.extend(["--totp", code.as_str()]);
+        self.igctl(&full)
+    }
+
+    /// [`Igd::igctl_totp`] for the commands [`needs_step_up`] names, else [`Igd::igctl`].
+    pub fn igctl_auto(&self, args: &[&str]) -> Output {
+        if needs_step_up(args) {
+            self.igctl_totp(args)
+        } else {
+            self.igctl(args)
+        }
+    }
+
     /// Mint a token through igctl; returns (token, jti).
     pub fn mint(
         &self,
@@ -322,6 +478,47 @@ impl Igd {
 impl Drop for Igd {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// A code of `state` for an unused step that igd accepts now: t, then t+1, then t−1 while
+/// t−1 is safely inside igd's window.
+fn unused_step_code(state: &mut HarnessTotp) -> Option<String> {
+    let now = unix_now();
+    let step = now.as_secs() / 30;
+    let left = 30 - now.as_secs() % 30;
+    let mut candidates = vec![step, step + 1];
+    if left > 3 {
+        candidates.push(step - 1);
+    }
+    let s = candidates.into_iter().find(|s| !state.used.contains(s))?;
+    state.used.insert(s);
+    Some(totp_at(&state.secret, s))
+}
+
+/// Whether igctl `args` name a step-up-gated action (DESIGN §6) without a `--totp` of their
+/// own: promote, rollback, `active --clear`, audit erase/prune/rebaseline, announcing a key,
+/// minting with `--all-tools`, `unstop`, operator add/remove, `totp disable`, elevate approve.
+pub fn needs_step_up(args: &[&str]) -> bool {
+    if args.contains(&"--totp") {
+        return false;
+    }
+    let words: Vec<&str> = args
+        .iter()
+        .copied()
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let has = |flag: &str| args.contains(&flag);
+    match words.as_slice() {
+        ["policy", "promote", ..] | ["policy", "rollback", ..] => true,
+        ["policy", "active", ..] => has("--clear"),
+        ["audit", "erase", ..] | ["audit", "prune", ..] | ["audit", "rebaseline", ..] => true,
+        ["gen-key", ..] => has("--announce"),
+        ["mint", ..] => has("--all-tools"),
+        ["unstop", ..] => true,
+        ["operator", "add", ..] | ["operator", "remove", ..] => true,
+        ["totp", "disable", ..] | ["elevate", "approve", ..] => true,
+        _ => false,
     }
 }
 

@@ -66,6 +66,31 @@ impl Pki {
         self.issue_with(stem, |_| {})
     }
 
+    /// Issue a client certificate (extended key usage clientAuth, no names) with the subject
+    /// `dn`, attributes in DER order (so `[(O, "Example"), (CN, "oncall-1")]` reads
+    /// `CN=oncall-1,O=Example` in RFC 4514), written as `<stem>.crt` and `<stem>.key`.
+    pub fn issue_client(&self, stem: &str, dn: &[(rcgen::DnType, &str)]) -> Issued {
+        let mut params =
+            rcgen::CertificateParams::new(Vec::<String>::new()).expect("client params");
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        for (kind, value) in dn {
+            params.distinguished_name.push(kind.clone(), *value);
+        }
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let key = rcgen::KeyPair::generate().expect("client key");
+        let cert = params
+            .signed_by(&key, &self.cert, &self.key)
+            .expect("sign client certificate");
+        let issued = Issued {
+            cert: self.path(&format!("{stem}.crt")),
+            key: self.path(&format!("{stem}.key")),
+            der: cert.der().to_vec(),
+        };
+        std::fs::write(&issued.cert, cert.pem()).expect("write certificate");
+        std::fs::write(&issued.key, key.serialize_pem()).expect("write key");
+        issued
+    }
+
     /// [`Pki::issue`] with the parameters adjusted first (validity, …).
     pub fn issue_with(
         &self,

@@ -43,7 +43,7 @@ fn export_csv_escapes_formulas_and_continues_after_the_cap() {
     assert!(call(&igd, &token, "echo", "plain, with comma")["result"].is_object());
     std::thread::sleep(std::time::Duration::from_millis(100));
 
-    let out = igd.igctl(&["audit", "export", "--tenant", "acme"]);
+    let out = igd.igctl_auto(&["audit", "export", "--tenant", "acme"]);
     assert!(
         out.status.success(),
         "{}",
@@ -74,7 +74,7 @@ fn export_csv_escapes_formulas_and_continues_after_the_cap() {
     );
 
     // Continue where the cap stopped, as NDJSON.
-    let out = igd.igctl(&[
+    let out = igd.igctl_auto(&[
         "audit",
         "export",
         "--tenant",
@@ -95,12 +95,12 @@ fn export_csv_escapes_formulas_and_continues_after_the_cap() {
 
     // Raw export is scoped: a tenant admin could not read another tenant (checked in
     // foundation tests); here an unknown format is refused.
-    let out = igd.igctl(&[
+    let out = igd.igctl_auto(&[
         "-o", "json", "audit", "export", "--tenant", "acme", "--format", "xml",
     ]);
     assert_eq!(out.status.code(), Some(2));
 
-    let agents = igd.igctl(&["agents", "-o", "json"]);
+    let agents = igd.igctl_auto(&["agents", "-o", "json"]);
     let v: Value = serde_json::from_slice(&agents.stdout).unwrap();
     assert_eq!(v["agents"][0]["subject"], "agent-x");
     assert_eq!(v["agents"][0]["calls"], 3);
@@ -115,7 +115,7 @@ fn verify_detects_an_edited_entry_and_exits_3() {
         assert!(call(&igd, &token, "echo", &format!("m{i}"))["result"].is_object());
     }
     std::thread::sleep(std::time::Duration::from_millis(100));
-    assert_eq!(igd.igctl(&["audit", "verify"]).status.code(), Some(0));
+    assert_eq!(igd.igctl_auto(&["audit", "verify"]).status.code(), Some(0));
     igd.kill();
     // Someone with write access to the database edits a decision's reason.
     let db = igd.data_dir.join("igd.db");
@@ -135,7 +135,7 @@ fn verify_detects_an_edited_entry_and_exits_3() {
         "the edit hit a row"
     );
     igd.kill_and_restart();
-    let out = igd.igctl(&["audit", "verify", "--tenant", "acme", "-o", "json"]);
+    let out = igd.igctl_auto(&["audit", "verify", "--tenant", "acme", "-o", "json"]);
     assert_eq!(
         out.status.code(),
         Some(3),
@@ -167,7 +167,7 @@ fn sqlite(db: &std::path::Path, sql: &str) -> String {
 }
 
 fn verify_report(igd: &Igd) -> (Option<i32>, Value) {
-    let out = igd.igctl(&["audit", "verify", "--tenant", "acme", "-o", "json"]);
+    let out = igd.igctl_auto(&["audit", "verify", "--tenant", "acme", "-o", "json"]);
     let text = String::from_utf8(out.stdout).unwrap();
     let v: Value = serde_json::from_str(text.lines().next().unwrap_or("null")).unwrap();
     let report = if v["tenants"].is_array() {
@@ -207,7 +207,7 @@ fn wait_for_log(igd: &Igd, needle: &str) {
 /// Wait until igd's newest checkpoint of `tenant` covers its head (igd's own verdict).
 fn wait_checkpointed(igd: &Igd, tenant: &str) {
     wait_until(&format!("a checkpoint of {tenant}'s head"), || {
-        let out = igd.igctl(&[
+        let out = igd.igctl_auto(&[
             "audit", "verify", "--server", "--tenant", tenant, "-o", "json",
         ]);
         let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
@@ -228,7 +228,7 @@ fn anchored(igd: &Igd, token: &str, calls: usize) {
     let mut last = Value::Null;
     for _ in 0..50 {
         std::thread::sleep(std::time::Duration::from_millis(100));
-        let out = igd.igctl(&["audit", "verify", "--tenant", "acme", "-o", "json"]);
+        let out = igd.igctl_auto(&["audit", "verify", "--tenant", "acme", "-o", "json"]);
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         let v: Value =
             serde_json::from_str(text.lines().next().unwrap_or("null")).unwrap_or(Value::Null);
@@ -261,7 +261,7 @@ fn checkpoints_catch_truncation_rollback_and_recomputed_chains() {
     assert!(size >= 9, "{r}");
 
     // The note is served, signed by the announced key.
-    let cps = igd.igctl(&["audit", "list", "--tenant", "_system", "-o", "json"]);
+    let cps = igd.igctl_auto(&["audit", "list", "--tenant", "_system", "-o", "json"]);
     let v: Value = serde_json::from_slice(&cps.stdout).unwrap();
     assert_eq!(v["entries"][0]["kind"], "checkpoint-key", "{v}");
     let raw = http(igd.addr, "GET", "/healthz", &[], b"").unwrap();
@@ -305,7 +305,7 @@ fn checkpoints_catch_truncation_rollback_and_recomputed_chains() {
     let (token2, _) = igd2.mint("acme", "agent-r", "echo", 100);
     anchored(&igd2, &token2, 3);
     let db2 = igd2.data_dir.join("igd.db");
-    let export = igd2.igctl(&["audit", "export", "--tenant", "acme", "--format", "ndjson"]);
+    let export = igd2.igctl_auto(&["audit", "export", "--tenant", "acme", "--format", "ndjson"]);
     assert!(export.status.success());
     igd2.kill();
     let mut entries: Vec<intentgate_proto::audit::Entry> = String::from_utf8(export.stdout)
@@ -345,7 +345,7 @@ fn local_verify_pins_keys_and_checkpoints() {
     let pin = dir.path().join("pins.json");
     let pin_arg = pin.to_str().unwrap();
     // First run pins the key (trust on first use) and the newest checkpoint.
-    let out = igd.igctl(&[
+    let out = igd.igctl_auto(&[
         "audit", "verify", "--tenant", "acme", "--pin", pin_arg, "-o", "json",
     ]);
     assert_eq!(
@@ -366,7 +366,7 @@ fn local_verify_pins_keys_and_checkpoints() {
         "intentgate/zz+00000000+AXt0x0Rv1uYoJ2V+S0h3Y2V0S2tLZjU0cjFWcFhXMWxKUUZ4NnM=\n",
     )
     .unwrap();
-    let out = igd.igctl(&[
+    let out = igd.igctl_auto(&[
         "audit",
         "verify",
         "--tenant",
@@ -381,12 +381,12 @@ fn local_verify_pins_keys_and_checkpoints() {
     );
     // New, not yet anchored entries: fine, unless --require-anchor.
     assert!(call(&igd, &token, "echo", "tail")["result"].is_object());
-    let out = igd.igctl(&["audit", "verify", "--tenant", "acme", "--require-anchor"]);
+    let out = igd.igctl_auto(&["audit", "verify", "--tenant", "acme", "--require-anchor"]);
     if out.status.code() != Some(0) {
         assert_eq!(out.status.code(), Some(6), "{:?}", code_and_text(&out));
     }
     anchored(&igd, &token, 1);
-    let out = igd.igctl(&["audit", "verify", "--tenant", "acme", "--pin", pin_arg]);
+    let out = igd.igctl_auto(&["audit", "verify", "--tenant", "acme", "--pin", pin_arg]);
     assert_eq!(out.status.code(), Some(0));
     // Root on the host rolls the database back AND deletes the newer checkpoints: the pinned
     // checkpoint that left the host still catches it.
@@ -395,7 +395,7 @@ fn local_verify_pins_keys_and_checkpoints() {
     sqlite(&db, "DELETE FROM audit_log WHERE tenant = 'acme' AND seq > 3; DELETE FROM checkpoints WHERE tenant = 'acme' AND size > 3;");
     let _ = std::fs::remove_file(igd.data_dir.join("audit-signing.state"));
     igd.kill_and_restart();
-    let out = igd.igctl(&[
+    let out = igd.igctl_auto(&[
         "audit", "verify", "--tenant", "acme", "--pin", pin_arg, "-o", "json",
     ]);
     assert_eq!(
@@ -422,7 +422,7 @@ fn evidence_pack_reverifies_offline_and_any_byte_change_fails() {
     anchored(&igd, &token, 6);
     // Pin the key (trust on first use) and keep it as the auditor's out-of-band copy.
     assert_eq!(
-        igd.igctl(&["audit", "verify", "--tenant", "acme"])
+        igd.igctl_auto(&["audit", "verify", "--tenant", "acme"])
             .status
             .code(),
         Some(0)
@@ -434,7 +434,7 @@ fn evidence_pack_reverifies_offline_and_any_byte_change_fails() {
     let pubkey = dir.path().join("audit.pub");
     std::fs::copy(&pinned, &pubkey).unwrap();
     let pack = dir.path().join("pack.tar.gz");
-    let out = igd.igctl(&[
+    let out = igd.igctl_auto(&[
         "audit",
         "evidence",
         "--tenant",
@@ -551,7 +551,7 @@ fn erase_removes_stored_arguments_and_verification_still_passes() {
     std::thread::sleep(std::time::Duration::from_millis(50));
     let list = |igd: &Igd| -> Value {
         serde_json::from_slice(
-            &igd.igctl(&[
+            &igd.igctl_auto(&[
                 "audit",
                 "list",
                 "--tenant",
@@ -569,7 +569,7 @@ fn erase_removes_stored_arguments_and_verification_still_passes() {
         list(&igd)["entries"][0]["args"]["message"],
         "alice@example.com"
     );
-    let out = igd.igctl(&[
+    let out = igd.igctl_auto(&[
         "audit",
         "erase",
         "--tenant",
@@ -593,14 +593,14 @@ fn erase_removes_stored_arguments_and_verification_still_passes() {
     assert!(after["entries"][0]["args"].is_null(), "{after}");
     assert!(after["entries"][0]["args_commitment"].is_string());
     let export =
-        String::from_utf8(igd.igctl(&["audit", "export", "--tenant", "acme"]).stdout).unwrap();
+        String::from_utf8(igd.igctl_auto(&["audit", "export", "--tenant", "acme"]).stdout).unwrap();
     assert!(!export.contains("alice@example.com"));
     assert!(
         export.contains(",erase,acme/data-subject before"),
         "the erasure is chained: {export}"
     );
     assert_eq!(
-        igd.igctl(&["audit", "verify", "--tenant", "acme"])
+        igd.igctl_auto(&["audit", "verify", "--tenant", "acme"])
             .status
             .code(),
         Some(0)
@@ -617,7 +617,7 @@ fn prune_and_rebaseline_write_markers_and_verification_continues() {
     std::thread::sleep(std::time::Duration::from_millis(20));
     anchored(&igd, &token, 3);
     // Retention: cut everything before cut_time.
-    let out = igd.igctl(&[
+    let out = igd.igctl_auto(&[
         "audit",
         "prune",
         "--tenant",
@@ -667,7 +667,7 @@ fn prune_and_rebaseline_write_markers_and_verification_continues() {
     igd2.kill_and_restart();
     let _ = call(&igd2, &token2, "echo", "after restore");
     wait_for_log(&igd2, "refusing to sign");
-    let out = igd2.igctl(&[
+    let out = igd2.igctl_auto(&[
         "audit",
         "rebaseline",
         "--tenant",
@@ -713,7 +713,7 @@ fn rotated_key_is_trusted_only_through_a_covered_announcement() {
 
     // Planned rotation: announce the next key while the current one signs, let a checkpoint of
     // _system cover the announcement, then install the new key.
-    let out = igd.igctl(&["gen-key", "--audit", "--announce"]);
+    let out = igd.igctl_auto(&["gen-key", "--audit", "--announce"]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -737,7 +737,7 @@ fn rotated_key_is_trusted_only_through_a_covered_announcement() {
     igd.kill_and_restart();
     let _ = call(&igd, &token, "echo", "x");
     wait_checkpointed(&igd, "acme");
-    let out = igd.igctl(&["audit", "verify", "--tenant", "acme"]);
+    let out = igd.igctl_auto(&["audit", "verify", "--tenant", "acme"]);
     assert_eq!(
         out.status.code(),
         Some(6),
@@ -778,7 +778,7 @@ fn insert_row(e: &intentgate_proto::audit::Entry) -> String {
 
 /// A tenant's chain as exported (read while igd runs).
 fn entries_of(igd: &Igd, tenant: &str) -> Vec<intentgate_proto::audit::Entry> {
-    let out = igd.igctl(&["audit", "export", "--tenant", tenant, "--format", "ndjson"]);
+    let out = igd.igctl_auto(&["audit", "export", "--tenant", tenant, "--format", "ndjson"]);
     assert!(out.status.success());
     String::from_utf8(out.stdout)
         .unwrap()
@@ -892,7 +892,7 @@ fn a_dropped_tail_behind_a_forged_marker_fails_every_verifier() {
     anchored(&igd, &token, 4);
     let pin = dir.path().join("pins.json");
     let pin_arg = pin.to_str().unwrap();
-    let out = igd.igctl(&["audit", "verify", "--tenant", "acme", "--pin", pin_arg]);
+    let out = igd.igctl_auto(&["audit", "verify", "--tenant", "acme", "--pin", pin_arg]);
     assert_eq!(out.status.code(), Some(0));
     let pubkey = dir.path().join("audit.pub");
     std::fs::copy(
@@ -903,7 +903,7 @@ fn a_dropped_tail_behind_a_forged_marker_fails_every_verifier() {
     )
     .unwrap();
     let pack = dir.path().join("pack.tar.gz");
-    let out = igd.igctl(&[
+    let out = igd.igctl_auto(&[
         "audit",
         "evidence",
         "--tenant",
@@ -982,7 +982,7 @@ fn a_dropped_tail_behind_a_forged_marker_fails_every_verifier() {
         ],
         vec!["audit", "verify", "--server", "--tenant", "acme"],
     ] {
-        let (code, text) = code_and_text(&igd.igctl(&args));
+        let (code, text) = code_and_text(&igd.igctl_auto(&args));
         assert_eq!(code, Some(3), "{args:?}: {text}");
         assert!(text.contains("forged"), "{args:?}: {text}");
     }
@@ -996,7 +996,7 @@ fn a_key_announced_behind_a_forged_marker_is_not_trusted() {
     // Three planned announcements make _system long enough to forge inside its signed part
     // and still end before its newest checkpoint.
     for _ in 0..3 {
-        let out = igd.igctl(&["gen-key", "--audit", "--announce"]);
+        let out = igd.igctl_auto(&["gen-key", "--audit", "--announce"]);
         assert_eq!(out.status.code(), Some(0), "{:?}", code_and_text(&out));
     }
     wait_checkpointed(&igd, "_system");
@@ -1011,7 +1011,7 @@ fn a_key_announced_behind_a_forged_marker_is_not_trusted() {
     .unwrap();
     let pubkey_arg = pubkey.to_str().unwrap();
     let verify = |igd: &Igd| {
-        code_and_text(&igd.igctl(&[
+        code_and_text(&igd.igctl_auto(&[
             "audit", "verify", "--tenant", "acme", "--pubkey", pubkey_arg,
         ]))
     };
@@ -1066,7 +1066,7 @@ fn prune_at_or_past_the_last_checkpoint_keeps_the_signer_signing() {
             }
         }
         let cut_time = time_now();
-        let out = igd.igctl(&[
+        let out = igd.igctl_auto(&[
             "audit",
             "prune",
             "--tenant",
@@ -1108,7 +1108,7 @@ fn sigterm_anchors_the_chain_to_its_last_entry() {
     assert_eq!(signed.trim(), head.trim(), "{}", igd.logs());
     igd.kill_and_restart();
     let (code, text) =
-        code_and_text(&igd.igctl(&["audit", "verify", "--tenant", "acme", "--require-anchor"]));
+        code_and_text(&igd.igctl_auto(&["audit", "verify", "--tenant", "acme", "--require-anchor"]));
     assert_eq!(code, Some(0), "{text}");
 }
 
@@ -1202,7 +1202,7 @@ fn server_verify_does_not_trust_a_hand_written_key_announcement() {
     anchored(&igd, &token, 3);
     wait_checkpointed(&igd, "_system");
     let server_verify = |igd: &Igd| {
-        let out = igd.igctl(&[
+        let out = igd.igctl_auto(&[
             "audit", "verify", "--server", "--tenant", "acme", "-o", "json",
         ]);
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -1383,7 +1383,7 @@ fn server_verify_catches_a_truncation_that_deleted_the_newer_checkpoints() {
     igd.kill();
     sqlite(&db, "DELETE FROM audit_log WHERE tenant = 'acme' AND seq > 3; DELETE FROM checkpoints WHERE tenant = 'acme' AND size > 3;");
     igd.kill_and_restart();
-    let out = igd.igctl(&[
+    let out = igd.igctl_auto(&[
         "audit", "verify", "--server", "--tenant", "acme", "-o", "json",
     ]);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -1403,18 +1403,18 @@ fn server_verify_reports_a_chain_deleted_whole() {
     wait_checkpointed(&igd, "beta");
     let pins = igd.data_dir.with_file_name("pins.json");
     let pin_arg = pins.to_str().unwrap();
-    let out = igd.igctl(&["audit", "verify", "--pin", pin_arg]);
+    let out = igd.igctl_auto(&["audit", "verify", "--pin", pin_arg]);
     assert_eq!(out.status.code(), Some(0), "{:?}", code_and_text(&out));
     let db = igd.data_dir.join("igd.db");
     igd.kill();
     sqlite(&db, "DELETE FROM audit_log WHERE tenant = 'beta'; DELETE FROM checkpoints WHERE tenant = 'beta'; DELETE FROM tokens WHERE tenant = 'beta';");
     igd.kill_and_restart();
     // The auditor's pins name beta: its disappearance fails local verification.
-    let out = igd.igctl(&["audit", "verify", "--pin", pin_arg]);
+    let out = igd.igctl_auto(&["audit", "verify", "--pin", pin_arg]);
     let (code, text) = code_and_text(&out);
     assert_ne!(code, Some(0), "{text}");
     assert!(text.contains("beta"), "{text}");
-    let out = igd.igctl(&["audit", "verify", "--server", "-o", "json"]);
+    let out = igd.igctl_auto(&["audit", "verify", "--server", "-o", "json"]);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_ne!(out.status.code(), Some(0), "{text}");
     let v: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
@@ -1440,7 +1440,7 @@ fn a_lost_state_and_deleted_checkpoints_wait_for_a_rebaseline() {
     igd.kill_and_restart();
     wait_for_log(&igd, "the chain predates this signer state");
     assert_eq!(checkpoints_from(&db, "acme", 1), 0);
-    let out = igd.igctl(&[
+    let out = igd.igctl_auto(&[
         "audit",
         "rebaseline",
         "--tenant",
@@ -1450,7 +1450,7 @@ fn a_lost_state_and_deleted_checkpoints_wait_for_a_rebaseline() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{:?}", code_and_text(&out));
     assert!(checkpoints_from(&db, "acme", 1) > 0);
-    let out = igd.igctl(&["audit", "verify", "--server", "--tenant", "acme"]);
+    let out = igd.igctl_auto(&["audit", "verify", "--server", "--tenant", "acme"]);
     assert_eq!(out.status.code(), Some(0), "{:?}", code_and_text(&out));
 }
 
@@ -1469,9 +1469,9 @@ fn an_export_cut_by_a_storage_error_is_not_taken_for_complete() {
         "UPDATE audit_log SET cut_seq = -1 WHERE tenant = 'acme' AND seq = 3;",
     );
     igd.kill_and_restart();
-    let out = igd.igctl(&["audit", "export", "--tenant", "acme", "--format", "ndjson"]);
+    let out = igd.igctl_auto(&["audit", "export", "--tenant", "acme", "--format", "ndjson"]);
     assert_ne!(out.status.code(), Some(0), "{:?}", code_and_text(&out));
-    let out = igd.igctl(&["audit", "verify", "--tenant", "acme"]);
+    let out = igd.igctl_auto(&["audit", "verify", "--tenant", "acme"]);
     assert_ne!(out.status.code(), Some(0), "{:?}", code_and_text(&out));
 }
 
@@ -1530,7 +1530,7 @@ fn a_rebaseline_refuses_hand_written_trust_entries_unless_accepted() {
     sqlite(&db, &format!("BEGIN; {} COMMIT;", insert_row(&marker)));
     igd.kill_and_restart();
     wait_for_log(&igd, "did not write");
-    let out = igd.igctl(&[
+    let out = igd.igctl_auto(&[
         "audit",
         "rebaseline",
         "--tenant",
@@ -1546,7 +1546,7 @@ fn a_rebaseline_refuses_hand_written_trust_entries_unless_accepted() {
     let seq = marker.seq.to_string();
     let wrong = format!("{seq}:{}", "0".repeat(64));
     for accept in [seq.as_str(), wrong.as_str()] {
-        let out = igd.igctl(&[
+        let out = igd.igctl_auto(&[
             "audit",
             "rebaseline",
             "--tenant",
@@ -1569,7 +1569,7 @@ fn a_rebaseline_refuses_hand_written_trust_entries_unless_accepted() {
         text.contains(&accept),
         "the refusal names what to accept: {text}"
     );
-    let out = igd.igctl(&[
+    let out = igd.igctl_auto(&[
         "audit",
         "rebaseline",
         "--tenant",
@@ -1616,7 +1616,7 @@ fn a_rotated_key_in_a_new_file_keeps_the_signer_state() {
     let (token, _) = igd.mint("acme", "agent-k", "echo", 100);
     anchored(&igd, &token, 2);
     assert!(keydir.path().join("audit-signing.state").exists());
-    let out = igd.igctl(&["gen-key", "--audit", "--announce"]);
+    let out = igd.igctl_auto(&["gen-key", "--audit", "--announce"]);
     assert_eq!(out.status.code(), Some(0), "{:?}", code_and_text(&out));
     wait_checkpointed(&igd, "_system");
     let second = keydir.path().join("audit-2.pem");

@@ -55,6 +55,9 @@ fn settings_this_build_does_not_implement_exit_64_naming_them() {
     let secret_file = dir.path().join("secret");
     std::fs::write(&secret_file, "s".repeat(40)).unwrap();
     let secret_path = secret_file.to_str().unwrap();
+    let short_secret_file = dir.path().join("short-secret");
+    std::fs::write(&short_secret_file, "s".repeat(20)).unwrap();
+    let short_secret_path = short_secret_file.to_str().unwrap();
     // (variable set, value, the name the error must carry)
     let cases: &[(&str, &str, &str)] = &[
         // Implemented now: what they cannot do is still refused, never ignored.
@@ -113,6 +116,7 @@ fn settings_this_build_does_not_implement_exit_64_naming_them() {
             "deny",
             "INTENTGATE_WEBHOOK_EVENTS",
         ),
+        // Implemented: the mTLS admin listener needs all four (the message names the listener).
         (
             "INTENTGATE_ADMIN_LISTEN",
             "127.0.0.1:8443",
@@ -133,14 +137,15 @@ fn settings_this_build_does_not_implement_exit_64_naming_them() {
             "/etc/intentgate/ca.pem",
             "INTENTGATE_ADMIN_CLIENT_CA",
         ),
+        // Implemented: a key too short to seal TOTP secrets is refused, from either form.
         (
             "INTENTGATE_TOTP_ENCRYPTION_KEY",
-            &"ab".repeat(32),
+            "ab0123456789",
             "INTENTGATE_TOTP_ENCRYPTION_KEY",
         ),
         (
             "INTENTGATE_TOTP_ENCRYPTION_KEY_FILE",
-            secret_path,
+            short_secret_path,
             "INTENTGATE_TOTP_ENCRYPTION_KEY",
         ),
         (
@@ -207,7 +212,7 @@ fn settings_this_build_does_not_implement_exit_64_naming_them() {
         "metrics_listen = \"127.0.0.1:9090\"",
         "webhook_url = \"https://hooks.invalid/x\"",
         "admin_listen = \"127.0.0.1:8443\"",
-        "totp_encryption_key = \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"",
+        "totp_encryption_key = \"xxxxxxxxxxxx\"",
         "approval_timeout = 600",
         "siem_splunk_url = \"https://splunk.invalid\"",
         "log_level = \"loud=extremely\"",

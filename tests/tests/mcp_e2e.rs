@@ -56,6 +56,8 @@ fn start_igd(upstream: &Upstream) -> Igd {
             policy.to_str().unwrap_or_default(),
         ),
         ("INTENTGATE_MASTER_KEY", MASTER),
+        // Escalations are refused at once here; the queue itself is tested in approvals.rs.
+        ("INTENTGATE_APPROVAL_QUEUE", "off"),
     ])
 }
 

@@ -55,7 +55,8 @@ fn json_of(out: &std::process::Output) -> Value {
 fn ok_json(igd: &Igd, args: &[&str]) -> Value {
     let mut full = args.to_vec();
     full.extend(["-o", "json"]);
-    let out = igd.igctl(&full);
+    // Promote, rollback and clear are step-up gated: a fresh TOTP code goes with them.
+    let out = igd.igctl_auto(&full);
     assert!(
         out.status.success(),
         "igctl {args:?} failed: {} {}",
@@ -68,7 +69,8 @@ fn ok_json(igd: &Igd, args: &[&str]) -> Value {
 fn err_json(igd: &Igd, args: &[&str], code: i32) -> Value {
     let mut full = args.to_vec();
     full.extend(["-o", "json"]);
-    let out = igd.igctl(&full);
+    // Promote, rollback and clear are step-up gated: a fresh TOTP code goes with them.
+    let out = igd.igctl_auto(&full);
     assert_eq!(
         out.status.code(),
         Some(code),

@@ -125,7 +125,7 @@ fn answered(v: &Value, m: &str) -> bool {
 }
 
 fn verify_on(igd: &Igd) {
-    let out = igd.igctl(&["audit", "verify", "-o", "json"]);
+    let out = igd.igctl_auto(&["audit", "verify", "-o", "json"]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -257,7 +257,7 @@ fn a_revocation_on_one_replica_is_enforced_by_the_other() {
     let b = dep.replica(&[]);
     let (token, jti) = a.mint("acme", "agent", "echo", 1000);
     assert!(answered(&echo(b.addr, &token, "before").1, "before"));
-    let out = a.igctl(&["revoke", &jti, "--reason", "leaked"]);
+    let out = a.igctl_auto(&["revoke", &jti, "--reason", "leaked"]);
     assert!(
         out.status.success(),
         "{}",
@@ -514,7 +514,7 @@ fn replicas_sign_each_others_entries_and_go_on_after_a_prune() {
     a.kill_and_restart();
     std::thread::sleep(Duration::from_millis(20));
     let before = time_now_rfc3339();
-    let out = a.igctl(&[
+    let out = a.igctl_auto(&[
         "audit",
         "prune",
         "--tenant",
@@ -558,7 +558,7 @@ fn time_now_rfc3339() -> String {
 
 /// `igctl audit verify --tenant acme -o json`: exit code and the tenant's report.
 fn verify_acme(igd: &Igd) -> (Option<i32>, Value) {
-    let out = igd.igctl(&["audit", "verify", "--tenant", "acme", "-o", "json"]);
+    let out = igd.igctl_auto(&["audit", "verify", "--tenant", "acme", "-o", "json"]);
     let text = String::from_utf8(out.stdout).unwrap();
     let v: Value = serde_json::from_str(text.lines().next().unwrap_or("null")).unwrap();
     (out.status.code(), v["tenants"][0].clone())
@@ -680,7 +680,7 @@ fn server_verify(igd: &Igd, tenant: Option<&str>) -> (Option<i32>, String) {
     if let Some(t) = tenant {
         args.extend(["--tenant", t]);
     }
-    let out = igd.igctl(&args);
+    let out = igd.igctl_auto(&args);
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -837,7 +837,7 @@ fn a_lost_state_and_deleted_checkpoints_wait_for_a_rebaseline() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(signed_and_head(&db, "acme").0, 0);
-    let out = igd.igctl(&[
+    let out = igd.igctl_auto(&[
         "audit",
         "rebaseline",
         "--tenant",
@@ -869,7 +869,7 @@ fn a_dropped_tail_behind_a_forged_marker_fails_every_verifier() {
     wait_signed(&db, "acme", &[&igd]);
     let pin = dep.dir.path().join("pins.json");
     let pin_arg = pin.to_str().unwrap();
-    let out = igd.igctl(&["audit", "verify", "--tenant", "acme", "--pin", pin_arg]);
+    let out = igd.igctl_auto(&["audit", "verify", "--tenant", "acme", "--pin", pin_arg]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -878,7 +878,7 @@ fn a_dropped_tail_behind_a_forged_marker_fails_every_verifier() {
     );
     let pubkey = copy_pinned_key(&igd, dep.dir.path());
     let pack = dep.dir.path().join("pack.tar.gz");
-    let out = igd.igctl(&[
+    let out = igd.igctl_auto(&[
         "audit",
         "evidence",
         "--tenant",
@@ -937,7 +937,7 @@ fn a_dropped_tail_behind_a_forged_marker_fails_every_verifier() {
         ],
         vec!["audit", "verify", "--server", "--tenant", "acme"],
     ] {
-        let out = igd.igctl(&args);
+        let out = igd.igctl_auto(&args);
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
@@ -1052,7 +1052,7 @@ fn a_key_announced_behind_a_forged_marker_is_not_trusted() {
     let (token, _) = igd.mint("acme", "agent", "echo", 1000);
     assert_eq!(spread_load(&[igd.addr], &token, 2).0, 2);
     for _ in 0..3 {
-        let out = igd.igctl(&["gen-key", "--audit", "--announce"]);
+        let out = igd.igctl_auto(&["gen-key", "--audit", "--announce"]);
         assert_eq!(
             out.status.code(),
             Some(0),
@@ -1063,7 +1063,7 @@ fn a_key_announced_behind_a_forged_marker_is_not_trusted() {
     wait_signed(&db, "_system", &[&igd]);
     wait_signed(&db, "acme", &[&igd]);
     // A first verification pins the deployment's key (what an auditor keeps).
-    let out = igd.igctl(&["audit", "verify", "--tenant", "acme"]);
+    let out = igd.igctl_auto(&["audit", "verify", "--tenant", "acme"]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -1073,7 +1073,7 @@ fn a_key_announced_behind_a_forged_marker_is_not_trusted() {
     let pubkey = copy_pinned_key(&igd, dep.dir.path());
     let pubkey_arg = pubkey.to_str().unwrap().to_string();
     let verify = |igd: &Igd| {
-        igd.igctl(&[
+        igd.igctl_auto(&[
             "audit",
             "verify",
             "--tenant",

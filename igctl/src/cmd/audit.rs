@@ -23,17 +23,20 @@ pub async fn run(cli: &Cli, command: &AuditCommand) -> Result<(), CliError> {
             tenant,
             subject,
             before,
-        } => erase(cli, json, tenant, subject, before).await,
+            totp,
+        } => erase(cli, json, tenant, subject, before, totp.clone()).await,
         AuditCommand::Prune {
             tenant,
             before,
             reason,
-        } => prune(cli, json, tenant, before, reason).await,
+            totp,
+        } => prune(cli, json, tenant, before, reason, totp.clone()).await,
         AuditCommand::Rebaseline {
             tenant,
             reason,
             accept,
-        } => rebaseline(cli, json, tenant, reason, accept).await,
+            totp,
+        } => rebaseline(cli, json, tenant, reason, accept, totp.clone()).await,
         AuditCommand::Evidence(args) => build_evidence(cli, json, args).await,
         AuditCommand::VerifyPack { pack, pubkey } => verify_pack(json, pack, pubkey),
         AuditCommand::Verify(args) if args.server => audit_verify::server(cli, json, args).await,
@@ -91,6 +94,7 @@ async fn erase(
     tenant: &str,
     subject: &str,
     before: &str,
+    totp: Option<String>,
 ) -> Result<(), CliError> {
     let body = EraseRequest {
         tenant: tenant.to_string(),
@@ -98,6 +102,7 @@ async fn erase(
         before: before.to_string(),
     };
     let r: EraseResponse = connect(cli)?
+        .with_step_up(totp)
         .call(Method::POST, "/v1/admin/audit/erase", Some(&body))
         .await?;
     emit(json, &r, || {
@@ -115,6 +120,7 @@ async fn prune(
     tenant: &str,
     before: &str,
     reason: &str,
+    totp: Option<String>,
 ) -> Result<(), CliError> {
     let body = MarkerRequest {
         tenant: tenant.to_string(),
@@ -123,6 +129,7 @@ async fn prune(
         accept: Vec::new(),
     };
     let r: PruneResponse = connect(cli)?
+        .with_step_up(totp)
         .call(Method::POST, "/v1/admin/audit/prune", Some(&body))
         .await?;
     emit(json, &r, || {
@@ -140,6 +147,7 @@ async fn rebaseline(
     tenant: &str,
     reason: &str,
     accept: &[String],
+    totp: Option<String>,
 ) -> Result<(), CliError> {
     let body = MarkerRequest {
         tenant: tenant.to_string(),
@@ -148,6 +156,7 @@ async fn rebaseline(
         accept: accept.to_vec(),
     };
     let r: RebaselineResponse = connect(cli)?
+        .with_step_up(totp)
         .call(Method::POST, "/v1/admin/audit/rebaseline", Some(&body))
         .await?;
     emit(json, &r, || {

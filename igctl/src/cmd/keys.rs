@@ -6,7 +6,12 @@ use crate::error::CliError;
 use hyper::Method;
 use intentgate_proto::api::{AnnounceKeyRequest, AnnounceKeyResponse};
 
-pub async fn run(cli: &Cli, audit: bool, announce: bool) -> Result<(), CliError> {
+pub async fn run(
+    cli: &Cli,
+    audit: bool,
+    announce: bool,
+    totp: Option<String>,
+) -> Result<(), CliError> {
     let json = wants_json(cli);
     if !audit {
         let key = intentgate_proto::keys::MasterKey::generate_hex();
@@ -23,6 +28,7 @@ pub async fn run(cli: &Cli, audit: bool, announce: bool) -> Result<(), CliError>
             public_key: public.clone(),
         };
         let _: AnnounceKeyResponse = connect(cli)?
+            .with_step_up(totp)
             .call(Method::POST, "/v1/admin/audit/keys", Some(&body))
             .await?;
     }

@@ -1,18 +1,23 @@
 //! One module per command family, each with its own `run`; [`dispatch`] only picks the family.
 //! What they share: the connection to igd and how an answer is printed.
 
+mod approvals;
 mod audit;
 mod audit_verify;
+mod elevate;
 mod export;
 mod generate;
 mod health;
 mod keys;
+mod login;
+mod operator;
 mod policy;
 mod policy_store;
 mod stop;
 mod tenant;
 mod token;
 mod tokens;
+mod totp;
 
 use crate::cli::{Cli, Command, OutputFormat, TokensCommand};
 use crate::client::{self, Client, ConnectionArgs};
@@ -40,12 +45,23 @@ pub async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Stop(args) => stop::run(cli, stop::Action::Place(args)).await,
         Command::Unstop(args) => stop::run(cli, stop::Action::Lift(args)).await,
         Command::Token { command } => token::run(cli, command),
-        Command::GenKey { audit, announce } => keys::run(cli, *audit, *announce).await,
+        Command::GenKey {
+            audit,
+            announce,
+            totp,
+        } => keys::run(cli, *audit, *announce, totp.clone()).await,
         Command::Tenants => tenant::run(cli, tenant::Action::Tenants).await,
         Command::Agents => tenant::run(cli, tenant::Action::Agents).await,
         Command::Health => health::run(cli).await,
         Command::Audit { command } => audit::run(cli, command).await,
         Command::Policy { command } => policy::run(cli, command).await,
+        Command::Approvals { command } => approvals::run(cli, command.as_ref()).await,
+        Command::Operator { command } => operator::run(cli, command).await,
+        Command::Totp { command } => totp::run(cli, command).await,
+        Command::Elevate { command } => elevate::run(cli, command).await,
+        Command::Whoami => operator::whoami(cli).await,
+        Command::Login => login::login(cli).await,
+        Command::Logout => login::logout(cli),
         Command::Completions { shell } => generate::completions(*shell),
         Command::Man => generate::man(),
     }
@@ -61,6 +77,8 @@ fn connect(cli: &Cli) -> Result<Client, CliError> {
         url: cli.url.clone(),
         token: cli.token.clone(),
         ca: cli.ca.clone(),
+        cert: cli.cert.clone(),
+        key: cli.key.clone(),
     };
     let endpoint = client::resolve(&flags, &|k| std::env::var(k).ok())?;
     Client::new(endpoint)

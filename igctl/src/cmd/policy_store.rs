@@ -23,17 +23,6 @@ fn usage(message: impl Into<String>) -> CliError {
     CliError::new(ErrorCode::Usage, message)
 }
 
-/// A TOTP code is refused rather than sent and ignored: this igd has no TOTP enrollment yet,
-/// so promote and rollback are gated by role alone (DESIGN §6), and a code would prove nothing.
-fn no_step_up_yet(totp: &Option<String>) -> Result<(), CliError> {
-    match totp {
-        Some(_) => Err(usage(
-            "--totp: TOTP step-up is not in this build yet (step-up actions are gated by role until it is); leave it out",
-        )),
-        None => Ok(()),
-    }
-}
-
 /// The policy module and test modules among `paths` (files, or directories of `.rego` files).
 pub fn read_modules(paths: &[PathBuf]) -> Result<(PolicyModule, Vec<PolicyModule>), CliError> {
     let mut files = Vec::new();
@@ -245,7 +234,6 @@ fn show_active(cli: &Cli, a: &ActivePolicy, verb: &str) {
 }
 
 pub async fn active(cli: &Cli, clear: bool, totp: Option<String>) -> Result<(), CliError> {
-    no_step_up_yet(&totp)?;
     let client = connect(cli)?.with_step_up(totp);
     let (a, verb): (ActivePolicy, &str) = if clear {
         let a = client
@@ -263,7 +251,6 @@ pub async fn active(cli: &Cli, clear: bool, totp: Option<String>) -> Result<(), 
 }
 
 pub async fn promote(cli: &Cli, draft_id: &str, totp: Option<String>) -> Result<(), CliError> {
-    no_step_up_yet(&totp)?;
     draft_path(draft_id)?;
     let req = PromoteRequest {
         draft_id: draft_id.to_string(),
@@ -277,7 +264,6 @@ pub async fn promote(cli: &Cli, draft_id: &str, totp: Option<String>) -> Result<
 }
 
 pub async fn rollback(cli: &Cli, totp: Option<String>) -> Result<(), CliError> {
-    no_step_up_yet(&totp)?;
     let a: ActivePolicy = connect(cli)?
         .with_step_up(totp)
         .call(Method::POST, "/v1/admin/policies/rollback", None::<&()>)

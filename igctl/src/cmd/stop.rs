@@ -34,6 +34,7 @@ pub async fn run(cli: &Cli, action: Action<'_>) -> Result<(), CliError> {
                 reason: args.reason.clone(),
             };
             let s: Stop = connect(cli)?
+                .with_step_up(args.totp.clone())
                 .call(Method::DELETE, "/v1/admin/stops", Some(&req))
                 .await?;
             emit(json, &s, || {

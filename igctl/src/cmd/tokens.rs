@@ -42,6 +42,7 @@ async fn mint(cli: &Cli, json: bool, args: &MintArgs) -> Result<(), CliError> {
         all_tools: args.all_tools,
     };
     let resp: MintResponse = connect(cli)?
+        .with_step_up(args.totp.clone())
         .call(Method::POST, "/v1/admin/mint", Some(&req))
         .await?;
     emit(json, &resp, || {

@@ -725,3 +725,200 @@ mod tests {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Approvals, operators, TOTP step-up and JIT elevation (DESIGN §4 approval, §6).
+
+/// The header a step-up code travels in (the decide body carries it as `totp`).
+pub const TOTP_HEADER: &str = "x-intentgate-totp";
+
+/// One escalated call waiting for (or decided by) a person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Approval {
+    /// `apr_<hex>`.
+    pub id: String,
+    pub tenant: String,
+    /// The root token's subject (the agent).
+    pub subject: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delegated_subject: Option<String>,
+    pub tool: String,
+    /// The call's arguments: shown while pending; once decided, kept as
+    /// `INTENTGATE_AUDIT_PERSIST_ARG_VALUES` says (`null` when not kept).
+    pub args: serde_json::Value,
+    /// The intent classifier's reading (`null` when off or failed).
+    pub intent: serde_json::Value,
+    /// The policy's reason for asking.
+    pub reason: String,
+    pub requires_step_up: bool,
+    /// `sha256:<hex>` of the canonical arguments: what the approval is bound to.
+    pub args_hash: String,
+    pub created_at: String,
+    pub expires_at: String,
+    /// `pending`, `approved`, `rejected`, `timeout`, `forwarded` (approved and used) or `lapsed`
+    /// (approved, but the agent never came back before it expired).
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalList {
+    pub approvals: Vec<Approval>,
+}
+
+/// `POST /v1/admin/approvals/{id}/decide`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecideRequest {
+    /// `approve` or `reject`.
+    pub decision: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// A fresh TOTP code (or a recovery code), needed to approve a `requires_step_up` call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp: Option<String>,
+}
+
+/// One event of `GET /v1/admin/approvals/stream` (server-sent events). The stream opens with
+/// a `snapshot` event (every pending approval the caller may see), then sends an `approval`
+/// event for each change, and a `: keep-alive` comment every 15 s.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ApprovalEvent {
+    Snapshot { approvals: Vec<Approval> },
+    Approval { approval: Approval },
+}
+
+/// `POST /v1/admin/operators`: an operator account. Exactly how it authenticates: a Unix uid
+/// on the admin socket, an mTLS client certificate subject, and/or an API token (`token: true`
+/// returns one, once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorRequest {
+    /// `[a-z0-9][a-z0-9._-]{0,62}`: the identity written into the audit log.
+    pub name: String,
+    /// `viewer`, `operator` or `admin`.
+    pub role: String,
+    /// Confine the account to one tenant (viewer and operator only); absent = all tenants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
+    /// The client certificate subject, as RFC 4514 text (`CN=oncall-1,O=Example`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_subject: Option<String>,
+    /// Issue a per-operator API token (shown once).
+    #[serde(default)]
+    pub token: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operator {
+    pub name: String,
+    pub role: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_subject: Option<String>,
+    /// Whether the account has an API token (never the token itself).
+    pub has_token: bool,
+    pub totp_enrolled: bool,
+    pub created_at: String,
+    pub created_by: String,
+    /// The API token, in the answer to the request that created it only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorList {
+    pub operators: Vec<Operator>,
+}
+
+/// `GET /v1/admin/whoami`: the identity igd resolved for this connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhoAmI {
+    pub identity: String,
+    /// `viewer`, `operator` or `admin` (the effective role, elevation included); absent when
+    /// the caller has no role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// `socket`, `certificate`, `operator-token`, `admin-token` or `tenant-admin`.
+    pub via: String,
+    pub totp_enrolled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elevation_id: Option<String>,
+}
+
+/// `POST /v1/admin/totp/enroll` → a new, unconfirmed secret for the caller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpEnrollment {
+    /// Base32 secret.
+    pub secret: String,
+    /// `otpauth://totp/IntentGate:<identity>?secret=…&issuer=IntentGate&algorithm=SHA1&digits=6&period=30`
+    pub otpauth_uri: String,
+}
+
+/// `POST /v1/admin/totp/confirm`: the first code from the authenticator app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TotpConfirm {
+    pub code: String,
+}
+
+/// The answer to a confirmation: ten one-time recovery codes, shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpConfirmed {
+    pub identity: String,
+    pub recovery_codes: Vec<String>,
+}
+
+/// `POST /v1/admin/totp/disable`: disable the caller's own TOTP, or (admin, step-up) another's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TotpDisable {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+}
+
+/// `POST /v1/admin/elevations`: ask for admin for a while.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElevationRequest {
+    pub reason: String,
+    /// 300, 900, 1800, 3600 or 14400.
+    pub duration_seconds: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Elevation {
+    /// `elv_<hex>`.
+    pub id: String,
+    /// The requester's identity.
+    pub identity: String,
+    pub reason: String,
+    pub duration_seconds: u64,
+    pub requested_at: String,
+    /// `pending`, `active`, `expired` (active, then ran out, or never approved in time).
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ElevationList {
+    pub elevations: Vec<Elevation>,
+}

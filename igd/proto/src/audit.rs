@@ -21,6 +21,9 @@ pub enum Kind {
     Decision,
     /// What upstream did with an allowed call (`ref_event_id` names the decision).
     Outcome,
+    /// A person's decision on an escalated call, or its time-out (`ref_event_id` names the
+    /// escalate decision; `action` is approve, reject or timeout; `decided_by` who).
+    Approval,
     /// A state-changing admin action.
     Admin,
     /// A retention or re-baseline cut (`cut_seq`, `cut_hash`).
@@ -34,6 +37,7 @@ impl Kind {
         match self {
             Kind::Decision => "decision",
             Kind::Outcome => "outcome",
+            Kind::Approval => "approval",
             Kind::Admin => "admin",
             Kind::Marker => "marker",
             Kind::CheckpointKey => "checkpoint-key",

@@ -13,15 +13,20 @@
 //! gateway, store and audit writer. Nothing calls into them but the server's routing, and
 //! `lib.rs`'s quota task (`retention::enforce_unauthenticated_quota`).
 
+mod approvals;
 mod audit;
+mod elevations;
+pub mod identity;
+mod operators;
 mod policies;
 pub mod retention;
 mod stops;
 mod tenants;
 mod tokens;
+pub(crate) mod totp;
 mod verify;
 
-use crate::audit::AuditError;
+use crate::audit::{Actor, AuditError};
 use crate::clock::parse_rfc3339;
 use crate::gateway::Gateway;
 use crate::http::{json_response, Body};
@@ -33,50 +38,164 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// Who is calling the admin API.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Caller {
-    /// A Unix-socket peer whose uid is an admin (igd's own uid, root, or `INTENTGATE_ADMIN_UIDS`).
-    AdminUid(u32),
-    /// A Unix-socket peer with no admin rights.
-    OtherUid(u32),
+/// How a caller authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// A Unix-socket peer (its uid).
+    Socket,
+    /// An mTLS client certificate on the admin listener.
+    Certificate,
+    /// A per-operator API token.
+    OperatorToken,
     /// The break-glass superadmin bearer (`INTENTGATE_ADMIN_TOKEN`).
     AdminToken,
-    /// A tenant admin bearer (`INTENTGATE_TENANT_ADMINS`): an operator of one tenant.
-    TenantAdmin(String),
+    /// A tenant admin bearer (`INTENTGATE_TENANT_ADMINS`).
+    TenantAdmin,
+}
+
+impl Via {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Via::Socket => "socket",
+            Via::Certificate => "certificate",
+            Via::OperatorToken => "operator-token",
+            Via::AdminToken => "admin-token",
+            Via::TenantAdmin => "tenant-admin",
+        }
+    }
+
+    /// Break-glass identities cannot pass step-up (DESIGN §6).
+    pub const fn break_glass(self) -> bool {
+        matches!(self, Via::AdminToken | Via::TenantAdmin)
+    }
+}
+
+/// Who is calling the admin API, resolved per request ([`identity::resolve`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    identity: String,
+    role: Option<Role>,
+    tenant: Option<String>,
+    via: Via,
+    /// The JIT elevation this caller acts under (its role is then admin).
+    elevation: Option<String>,
+    /// The step-up code presented with this request (`X-IntentGate-TOTP`, or `totp` in a
+    /// decide body).
+    totp: Option<String>,
 }
 
 /// Roles, ordered by power.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
+    Viewer,
     Operator,
     Admin,
 }
 
-impl Caller {
-    /// The identity written into audit entries.
-    pub fn identity(&self) -> String {
+impl Role {
+    pub const fn as_str(self) -> &'static str {
         match self {
-            Caller::AdminUid(uid) | Caller::OtherUid(uid) => format!("uid:{uid}"),
-            Caller::AdminToken => "admin-token".to_string(),
-            Caller::TenantAdmin(t) => format!("tenant-admin:{t}"),
+            Role::Viewer => "viewer",
+            Role::Operator => "operator",
+            Role::Admin => "admin",
         }
     }
 
-    fn role(&self) -> Option<Role> {
-        match self {
-            Caller::AdminUid(_) | Caller::AdminToken => Some(Role::Admin),
-            Caller::TenantAdmin(_) => Some(Role::Operator),
-            Caller::OtherUid(_) => None,
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "viewer" => Some(Role::Viewer),
+            "operator" => Some(Role::Operator),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+impl Caller {
+    pub fn new(identity: String, role: Option<Role>, tenant: Option<String>, via: Via) -> Caller {
+        Caller {
+            identity,
+            role,
+            tenant,
+            via,
+            elevation: None,
+            totp: None,
+        }
+    }
+
+    /// A Unix-socket peer that is an admin by uid (igd's own, root, `INTENTGATE_ADMIN_UIDS`).
+    pub fn admin_uid(uid: u32) -> Caller {
+        Caller::new(format!("uid:{uid}"), Some(Role::Admin), None, Via::Socket)
+    }
+
+    /// A Unix-socket peer with no account: no role.
+    pub fn other_uid(uid: u32) -> Caller {
+        Caller::new(format!("uid:{uid}"), None, None, Via::Socket)
+    }
+
+    pub fn admin_token() -> Caller {
+        Caller::new("admin-token".into(), Some(Role::Admin), None, Via::AdminToken)
+    }
+
+    pub fn tenant_admin(tenant: &str) -> Caller {
+        Caller::new(
+            format!("tenant-admin:{tenant}"),
+            Some(Role::Operator),
+            Some(tenant.to_string()),
+            Via::TenantAdmin,
+        )
+    }
+
+    /// Act as admin under an active elevation.
+    pub fn elevated(mut self, elevation_id: String) -> Caller {
+        self.role = Some(Role::Admin);
+        self.tenant = None;
+        self.elevation = Some(elevation_id);
+        self
+    }
+
+    /// Attach the step-up code presented with this request.
+    pub fn with_totp(mut self, code: Option<String>) -> Caller {
+        self.totp = code.filter(|c| !c.is_empty());
+        self
+    }
+
+    /// The identity written into audit entries.
+    pub fn identity(&self) -> String {
+        self.identity.clone()
+    }
+
+    pub fn id(&self) -> &str {
+        &self.identity
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        self.role
+    }
+
+    pub fn via(&self) -> Via {
+        self.via
+    }
+
+    pub fn elevation(&self) -> Option<&str> {
+        self.elevation.as_deref()
+    }
+
+    pub fn totp(&self) -> Option<&str> {
+        self.totp.as_deref()
+    }
+
+    /// The actor of the audit entries this caller's actions chain.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            identity: self.identity.clone(),
+            elevation_id: self.elevation.clone(),
         }
     }
 
     /// The tenants this caller is confined to; `None` = all.
     pub fn tenant_scope(&self) -> Option<&str> {
-        match self {
-            Caller::TenantAdmin(t) => Some(t),
-            _ => None,
-        }
+        self.tenant.as_deref()
     }
 
     fn may_access(&self, tenant: &str) -> bool {
@@ -218,12 +337,21 @@ async fn route(
     query: Option<&str>,
     body: Bytes,
 ) -> ApiResult<Response<Body>> {
-    let Some(_role) = caller.role() else {
+    let Some(role) = caller.role() else {
         return Err(ApiError::forbidden(format!(
-            "{} is not an admin; add it to INTENTGATE_ADMIN_UIDS",
+            "{} has no operator account; an admin can add one (igctl operator add NAME --uid N \
+             --role viewer|operator|admin) or list the uid in INTENTGATE_ADMIN_UIDS",
             caller.identity()
         )));
     };
+    // Viewers read; every other method changes state. `whoami`, TOTP enrollment of one's own
+    // account and asking for an elevation are open to every role (each checks for itself).
+    if role < Role::Operator && method != Method::GET && !SELF_SERVICE.contains(&path) {
+        return Err(ApiError::forbidden(format!(
+            "{} is a viewer: it may read, not change anything",
+            caller.identity()
+        )));
+    }
     let params = query_params(query);
     match (method, path) {
         (&Method::POST, "/v1/admin/mint") => tokens::mint(gw, caller, parse_body(&body)?).await,
@@ -289,6 +417,43 @@ async fn route(
             admin_only(caller, "replaying policy decisions")?;
             policies::dry_run(gw, caller, parse_body(&body)?).await
         }
+        (&Method::GET, "/v1/admin/whoami") => operators::whoami(gw, caller).await,
+        (&Method::GET, "/v1/admin/approvals") => approvals::list(gw, caller, &params).await,
+        (&Method::GET, "/v1/admin/approvals/stream") => approvals::stream(gw, caller).await,
+        (&Method::POST, p) if id_action(p, "/v1/admin/approvals/", "decide").is_some() => {
+            let id = id_action(p, "/v1/admin/approvals/", "decide").unwrap_or_default();
+            approvals::decide(gw, caller, id, parse_body(&body)?).await
+        }
+        (&Method::GET, "/v1/admin/operators") => operators::list(gw, caller).await,
+        (&Method::POST, "/v1/admin/operators") => {
+            // The role first: a body is read only for who may send it.
+            admin_only(caller, "managing operators")?;
+            operators::add(gw, caller, parse_body(&body)?).await
+        }
+        (&Method::DELETE, p) if item_path(p, "/v1/admin/operators/").is_some() => {
+            let name = item_path(p, "/v1/admin/operators/").unwrap_or_default();
+            operators::remove(gw, caller, name).await
+        }
+        (&Method::POST, "/v1/admin/totp/enroll") => totp::enroll(gw, caller).await,
+        (&Method::POST, "/v1/admin/totp/confirm") => {
+            totp::confirm(gw, caller, parse_body(&body)?).await
+        }
+        (&Method::POST, "/v1/admin/totp/disable") => {
+            let req = if body.is_empty() {
+                intentgate_proto::api::TotpDisable::default()
+            } else {
+                parse_body(&body)?
+            };
+            totp::disable(gw, caller, req).await
+        }
+        (&Method::GET, "/v1/admin/elevations") => elevations::list(gw, caller).await,
+        (&Method::POST, "/v1/admin/elevations") => {
+            elevations::request(gw, caller, parse_body(&body)?).await
+        }
+        (&Method::POST, p) if id_action(p, "/v1/admin/elevations/", "approve").is_some() => {
+            let id = id_action(p, "/v1/admin/elevations/", "approve").unwrap_or_default();
+            elevations::approve(gw, caller, id).await
+        }
         (_, p) if KNOWN_PATHS.contains(&p) || draft_path(p).is_some() => Err(ApiError::bad(
             format!("method {method} is not allowed on {p}"),
         )),
@@ -314,7 +479,28 @@ const KNOWN_PATHS: &[&str] = &[
     "/v1/admin/policies/active",
     "/v1/admin/policies/rollback",
     "/v1/admin/policies/dry-run",
+    "/v1/admin/whoami",
+    "/v1/admin/approvals",
+    "/v1/admin/approvals/stream",
+    "/v1/admin/operators",
+    "/v1/admin/totp/enroll",
+    "/v1/admin/totp/confirm",
+    "/v1/admin/totp/disable",
+    "/v1/admin/elevations",
 ];
+
+/// The `{id}` of `{prefix}{id}` (one path segment).
+fn item_path<'p>(path: &'p str, prefix: &str) -> Option<&'p str> {
+    path.strip_prefix(prefix)
+        .filter(|id| !id.is_empty() && !id.contains('/'))
+}
+
+/// The `{id}` of `{prefix}{id}/{action}`.
+fn id_action<'p>(path: &'p str, prefix: &str, action: &str) -> Option<&'p str> {
+    let rest = path.strip_prefix(prefix)?;
+    let (id, act) = rest.split_once('/')?;
+    (!id.is_empty() && act == action).then_some(id)
+}
 
 /// The draft id of `/v1/admin/policies/drafts/{id}`.
 fn draft_path(path: &str) -> Option<&str> {
@@ -337,8 +523,16 @@ fn check_tenant(caller: &Caller, tenant: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// Paths every role may POST to: each handler checks what the caller may do there.
+const SELF_SERVICE: &[&str] = &[
+    "/v1/admin/totp/enroll",
+    "/v1/admin/totp/confirm",
+    "/v1/admin/totp/disable",
+    "/v1/admin/elevations",
+];
+
 fn admin_only(caller: &Caller, what: &str) -> ApiResult<()> {
-    if caller.tenant_scope().is_some() {
+    if caller.role() < Some(Role::Admin) || caller.tenant_scope().is_some() {
         return Err(ApiError::new(
             ErrorCode::Forbidden,
             format!("{what} needs an admin"),

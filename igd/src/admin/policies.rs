@@ -133,7 +133,7 @@ fn change_wire(h: &PolicyHistoryRecord) -> PolicyChange {
 async fn chain_failure(gw: &Gateway, caller: &Caller, action: &str, target: &str, why: &str) {
     if let Err(e2) = gw
         .audit
-        .admin(SYSTEM, &caller.identity(), action, target, Some(why))
+        .admin(SYSTEM, &caller.actor(), action, target, Some(why))
         .await
     {
         tracing::error!(error = %e2, action, "cannot chain that a policy action did not take effect");
@@ -191,7 +191,7 @@ pub(super) async fn create_draft(
     gw.audit
         .admin(
             SYSTEM,
-            &record.author,
+            &caller.actor(),
             "policy-draft-create",
             &format!("{} {} {}", record.id, record.revision, record.name),
             None,
@@ -249,7 +249,7 @@ pub(super) async fn delete_draft(
     gw.audit
         .admin(
             SYSTEM,
-            &caller.identity(),
+            &caller.actor(),
             "policy-draft-delete",
             &format!("{} {} {}", draft.id, draft.revision, draft.name),
             None,
@@ -320,7 +320,7 @@ async fn change_active(
     gw.audit
         .admin(
             SYSTEM,
-            &caller.identity(),
+            &caller.actor(),
             &format!("policy-{}", row.action),
             &target,
             reason,
@@ -379,6 +379,7 @@ pub(super) async fn promote(
     let draft = stored_draft(gw, &req.draft_id).await?;
     // Compiled and tested again: what passed at creation must still pass on this igd.
     let (snapshot, _) = prepare_draft(gw, &draft.source, &draft.tests, "draft").await?;
+    super::totp::step_up(gw, caller, "promote").await?;
     let head = gw.store.policy_head_seq().await?;
     let row = PolicyHistoryRecord {
         seq: head.unwrap_or(0) + 1,
@@ -406,6 +407,8 @@ pub(super) async fn clear(gw: &Gateway, caller: &Caller) -> ApiResult<Response<B
         // Nothing from the store is active: nothing to clear.
         return ok(&active_wire(gw).await?);
     }
+    // Clearing changes what decides every call, like a rollback.
+    super::totp::step_up(gw, caller, "clear").await?;
     let row = PolicyHistoryRecord {
         seq: head.unwrap_or(0) + 1,
         action: "clear".into(),
@@ -469,6 +472,7 @@ pub(super) async fn rollback(gw: &Gateway, caller: &Caller) -> ApiResult<Respons
                 )
             })?;
     }
+    super::totp::step_up(gw, caller, "rollback").await?;
     let row = PolicyHistoryRecord {
         seq: head + 1,
         action: "rollback".into(),

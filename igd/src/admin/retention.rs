@@ -2,6 +2,7 @@
 //! `marker`, and the `_unauthenticated` chain's quota, which igd enforces by itself.
 
 use super::{admin_only, ApiError, ApiResult, Caller};
+use crate::audit::Actor;
 use crate::clock::parse_rfc3339;
 use crate::gateway::Gateway;
 use crate::http::{json_response, Body};
@@ -30,10 +31,11 @@ pub(super) async fn erase(
         )
     })?;
     let target = format!("{}/{} before {}", req.tenant, req.subject, req.before);
+    super::totp::step_up(gw, caller, "erase").await?;
     gw.audit
         .admin(
             &req.tenant,
-            &caller.identity(),
+            &caller.actor(),
             "erase",
             &target,
             Some("argument values and salts erased"),
@@ -58,7 +60,7 @@ pub(super) async fn erase(
 /// Append a `marker` entry to a tenant's chain.
 pub(super) async fn append_marker(
     gw: &Gateway,
-    actor: &str,
+    actor: &Actor,
     tenant: &str,
     action: &str,
     cut: &Entry,
@@ -67,7 +69,7 @@ pub(super) async fn append_marker(
     let mut m = gw
         .audit
         .entry(tenant, intentgate_proto::audit::Kind::Marker);
-    m.actor = Some(actor.to_string());
+    actor.stamp(&mut m);
     m.action = Some(action.to_string());
     m.reason = Some(reason.to_string());
     m.cut_seq = Some(cut.seq);
@@ -120,7 +122,7 @@ pub async fn enforce_unauthenticated_quota(gw: &Gateway) -> ApiResult<()> {
     };
     append_marker(
         gw,
-        "igd",
+        &Actor::system(),
         T,
         "prune",
         &cut,
@@ -178,9 +180,10 @@ pub(super) async fn prune(
                 ),
             )
         })?;
+    super::totp::step_up(gw, caller, "prune").await?;
     let marker = append_marker(
         gw,
-        &caller.identity(),
+        &caller.actor(),
         &req.tenant,
         "prune",
         &cut,

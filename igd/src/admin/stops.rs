@@ -79,7 +79,7 @@ pub(super) async fn put(
     gw.audit
         .admin(
             &req.tenant,
-            &record.created_by,
+            &caller.actor(),
             "stop",
             &stop_target(&req.tenant, req.subject.as_deref()),
             Some(&req.reason),
@@ -128,10 +128,11 @@ pub(super) async fn lift(
             existing.created_by
         )));
     }
+    super::totp::step_up(gw, caller, "unstop").await?;
     gw.audit
         .admin(
             &req.tenant,
-            &caller.identity(),
+            &caller.actor(),
             "unstop",
             &stop_target(&req.tenant, req.subject.as_deref()),
             Some(&req.reason),

@@ -72,7 +72,11 @@ pub(super) async fn mint(
     // Validate before auditing so that a refused request leaves no entry.
     let text = token::mint(gw.keys.ring.current(), claims.clone())
         .map_err(|e| ApiError::bad(e.to_string()))?;
-    let actor = caller.identity();
+    if req.all_tools {
+        // A token for every tool, present and future, is a standing grant: step-up.
+        super::totp::step_up(gw, caller, "mint-all-tools").await?;
+    }
+    let actor = caller.actor();
     gw.audit
         .admin(&req.tenant, &actor, "mint", &claims.jti, None)
         .await?;
@@ -89,10 +93,10 @@ pub(super) async fn mint(
             max_calls: req.max_calls,
             issued_at,
             expires_at,
-            minted_by: actor.clone(),
+            minted_by: actor.identity.clone(),
         })
         .await?;
-    tracing::info!(actor = %actor, tenant = %req.tenant, subject = %req.subject, jti = %claims.jti, "minted token");
+    tracing::info!(actor = %actor.identity, tenant = %req.tenant, subject = %req.subject, jti = %claims.jti, "minted token");
     ok(&MintResponse {
         token: text,
         jti: claims.jti,
@@ -204,7 +208,7 @@ pub(super) async fn revoke(
         gw.audit
             .admin(
                 &tenant,
-                &record.revoked_by,
+                &caller.actor(),
                 "revoke",
                 &req.jti,
                 Some(&req.reason),

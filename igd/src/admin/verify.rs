@@ -213,11 +213,12 @@ pub(super) async fn announce_key(
             )
         })?;
     let key = intentgate_proto::checkpoint::VerifierKey::new(&gw.signer.verifier_key().name, raw);
+    super::totp::step_up(gw, caller, "checkpoint-key").await?;
     let mut e = gw.audit.entry(
         intentgate_proto::ids::SYSTEM_TENANT,
         intentgate_proto::audit::Kind::CheckpointKey,
     );
-    e.actor = Some(caller.identity());
+    caller.actor().stamp(&mut e);
     e.action = Some("checkpoint-key".into());
     e.target = Some(key.encode());
     e.reason = Some("next audit signing key announced".into());
@@ -291,6 +292,7 @@ pub(super) async fn rebaseline(
                 .join(", ")
         ));
     }
+    super::totp::step_up(gw, caller, "rebaseline").await?;
     let head = Entry {
         seq,
         hash: hash.clone(),
@@ -298,7 +300,7 @@ pub(super) async fn rebaseline(
     };
     let marker = append_marker(
         gw,
-        &caller.identity(),
+        &caller.actor(),
         &req.tenant,
         "rebaseline",
         &head,

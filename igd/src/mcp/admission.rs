@@ -30,6 +30,8 @@ pub(super) struct Ctx {
     pub(super) remote_addr: String,
     /// `Mcp-Param-*` headers, forwarded unchanged to a 2026-era upstream.
     pub(super) param_headers: Vec<(String, String)>,
+    /// Fired when a call starts waiting for an approval (see [`super::held`]).
+    pub(super) on_hold: Option<Box<dyn Fn() + Send + Sync>>,
 }
 
 /// Content type and Accept (415 / 406), body limit (413), JSON (−32700).

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 mod admission;
 mod auth;
+mod held;
 mod lifecycle;
 mod session;
 mod wire;
@@ -150,6 +151,7 @@ async fn post(gw: Arc<Gateway>, req: Request<RequestBody>, peer: SocketAddr) -> 
         session_hash,
         remote_addr: client.to_string(),
         param_headers,
+        on_hold: None,
     };
     // 10. Method.
     match message {
@@ -159,6 +161,12 @@ async fn post(gw: Arc<Gateway>, req: Request<RequestBody>, peer: SocketAddr) -> 
         }
         Message::Response { id } => relay_response(&ctx, &value, &id).await,
         Message::Request { id, method, params } => {
+            // A call that may wait for a person is run in a task of its own, so a streaming
+            // client can be answered with keep-alives while it waits (and the wait outlives
+            // no agent: dropping the answer aborts the task).
+            if method == "tools/call" && gw.approvals.is_some() && held::streams(headers) {
+                return held::run(ctx, value, id, params).await;
+            }
             dispatch(&ctx, &value, id, &method, params.as_ref()).await
         }
     }
@@ -253,6 +261,7 @@ async fn gated_forward(
         remote_addr: &ctx.remote_addr,
         protocol_version: &ctx.version,
         prompt: crate::intent::prompt_of(value.get("params")),
+        on_hold: ctx.on_hold.as_deref().map(pipeline::OnHold),
     };
     // `Mcp-Name` mirrors a tool, prompt or resource name; completions have none.
     let name = (method != "completion/complete")
@@ -338,6 +347,7 @@ async fn listen(ctx: &Ctx, value: &Value, id: &Value, params: Option<&Value>) ->
             remote_addr: &ctx.remote_addr,
             protocol_version: &ctx.version,
             prompt,
+            on_hold: None,
         })
         .collect();
     let forward = |allowed: Vec<usize>, owed| {

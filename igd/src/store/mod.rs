@@ -220,6 +220,97 @@ pub struct PolicyHistoryRecord {
     pub at: i64,
 }
 
+/// An escalated call's approval row (DESIGN §4 approval). Bound to (tenant, root jti, leaf jti,
+/// tool, args hash): at most one row per binding is `pending` or `approved` at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalRecord {
+    /// `apr_<hex>`.
+    pub id: String,
+    pub tenant: String,
+    /// The root subject.
+    pub subject: String,
+    pub delegated_subject: Option<String>,
+    pub root_jti: String,
+    pub leaf_jti: String,
+    pub tool: String,
+    /// `sha256:<hex>` of the canonical arguments.
+    pub args_hash: String,
+    /// The arguments as JSON text: kept while pending, then as the persistence setting says.
+    pub args: Option<String>,
+    /// The intent classifier's reading as JSON text (`None` = null).
+    pub intent: Option<String>,
+    pub reason: String,
+    pub requires_step_up: bool,
+    /// The event id of the escalate decision that created the row.
+    pub decision_event: String,
+    /// That decision's seq in the tenant's chain (the approval entry's `ref_seq`).
+    pub decision_seq: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+    /// `pending`, `approved`, `rejected`, `timeout`, `forwarded`, `lapsed`.
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    pub note: Option<String>,
+}
+
+/// An operator account (DESIGN §6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorRecord {
+    pub name: String,
+    /// `viewer`, `operator`, `admin`.
+    pub role: String,
+    pub tenant: Option<String>,
+    pub uid: Option<u32>,
+    pub cert_subject: Option<String>,
+    /// `sha256:<hex>` of the operator's API token.
+    pub token_hash: Option<String>,
+    pub created_at: i64,
+    pub created_by: String,
+}
+
+/// A TOTP enrollment, keyed by the identity it belongs to (`uid:0`, an operator name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TotpRecord {
+    pub identity: String,
+    /// The secret, AES-256-GCM sealed (nonce ‖ ciphertext ‖ tag).
+    pub secret_sealed: Vec<u8>,
+    /// Whether a first code confirmed it; only a confirmed enrollment passes step-up.
+    pub confirmed: bool,
+    /// `sha256:<hex>` of each unused recovery code.
+    pub recovery_hashes: Vec<String>,
+    pub created_at: i64,
+}
+
+/// A JIT elevation (DESIGN §6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElevationRecord {
+    /// `elv_<hex>`.
+    pub id: String,
+    pub identity: String,
+    pub reason: String,
+    pub duration_secs: i64,
+    pub requested_at: i64,
+    /// `pending`, `active`.
+    pub status: String,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<i64>,
+    /// Set on approval: `approved_at + duration`.
+    pub expires_at: Option<i64>,
+}
+
+/// Filters for listing approvals.
+#[derive(Debug, Clone, Default)]
+pub struct ApprovalQuery {
+    /// `None`: every status.
+    pub status: Option<String>,
+    /// `None`: every tenant.
+    pub tenants: Option<Vec<String>>,
+    /// Only rows created or decided at or after this time (µs).
+    pub changed_since: Option<i64>,
+    pub limit: u32,
+}
+
 /// Filters for reading the audit log.
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {
@@ -343,6 +434,78 @@ pub trait Store: Send + Sync + 'static {
     async fn policy_head_seq(&self) -> StoreResult<Option<i64>>;
     /// Append a history row ([`StoreError::Conflict`] if another change took its seq first).
     async fn append_policy_history(&self, row: &PolicyHistoryRecord) -> StoreResult<()>;
+
+    // --- Approvals (DESIGN §4 approval). -----------------------------------------------------
+
+    /// Insert a pending approval, unless a `pending` or `approved` row with the same binding
+    /// (tenant, root jti, leaf jti, tool, args hash) and `expires_at > now` exists: then that
+    /// row is returned instead and the flag is false. Atomic across replicas. A live row of the
+    /// binding whose `expires_at <= now` is first moved on as [`Store::expire_approvals`] would
+    /// (so no later sweep returns it).
+    async fn insert_approval(
+        &self,
+        row: &ApprovalRecord,
+        now: i64,
+    ) -> StoreResult<(ApprovalRecord, bool)>;
+    async fn approval(&self, id: &str) -> StoreResult<Option<ApprovalRecord>>;
+    /// Newest first (`created_at`, then `id`, descending); `limit` 0 means 1000, at most
+    /// 10 000; an empty `tenants` list matches nothing.
+    async fn approvals(&self, query: &ApprovalQuery) -> StoreResult<Vec<ApprovalRecord>>;
+    /// Move a row from status `from` to `to` (compare-and-set), setting the decision fields
+    /// and `args` as given (pass the stored value to keep it). `None` when the row was not in
+    /// `from` (someone decided first) or is missing.
+    #[allow(clippy::too_many_arguments)]
+    async fn transition_approval(
+        &self,
+        id: &str,
+        from: &str,
+        to: &str,
+        decided_by: Option<&str>,
+        decided_at: Option<i64>,
+        note: Option<&str>,
+        args: Option<&str>,
+    ) -> StoreResult<Option<ApprovalRecord>>;
+    /// `pending` rows with `expires_at <= now` become `timeout`, `approved` ones `lapsed`;
+    /// returns the rows changed (each by exactly one caller across replicas), by expiry. A
+    /// timed-out row gets `decided_at = now` (`decided_by` stays empty); a lapsed one keeps
+    /// its approval's decision fields.
+    async fn expire_approvals(&self, now: i64) -> StoreResult<Vec<ApprovalRecord>>;
+
+    // --- Operators, TOTP, elevations (DESIGN §6). --------------------------------------------
+
+    /// `Conflict` when the name, uid, certificate subject or token hash is taken.
+    async fn insert_operator(&self, op: &OperatorRecord) -> StoreResult<()>;
+    async fn operators(&self) -> StoreResult<Vec<OperatorRecord>>;
+    async fn delete_operator(&self, name: &str) -> StoreResult<bool>;
+    /// Insert or replace the enrollment of `rec.identity` (a new secret also clears used steps,
+    /// failures and recovery codes; `rec.recovery_hashes` are stored as the new codes).
+    async fn put_totp(&self, rec: &TotpRecord) -> StoreResult<()>;
+    async fn totp(&self, identity: &str) -> StoreResult<Option<TotpRecord>>;
+    /// Mark an unconfirmed enrollment confirmed with its recovery code hashes; false when there
+    /// is none or it is already confirmed.
+    async fn confirm_totp(&self, identity: &str, recovery_hashes: &[String]) -> StoreResult<bool>;
+    async fn delete_totp(&self, identity: &str) -> StoreResult<bool>;
+    /// Use time step `step` of `identity`: true for the first caller on any replica, false for
+    /// every later one.
+    async fn use_totp_step(&self, identity: &str, step: i64) -> StoreResult<bool>;
+    /// Spend a recovery code by its hash: true once, false after (or for an unknown hash).
+    async fn use_recovery_code(&self, identity: &str, hash: &str) -> StoreResult<bool>;
+    /// Record a failed step-up at `at` (µs). Failures of `identity` more than a day before `at`
+    /// are forgotten (as are, in [`Store::use_totp_step`], its steps 2880 or more older).
+    async fn record_totp_failure(&self, identity: &str, at: i64) -> StoreResult<()>;
+    /// Times (µs, ascending) of the failed step-ups of `identity` at or after `since`.
+    async fn totp_failures(&self, identity: &str, since: i64) -> StoreResult<Vec<i64>>;
+    async fn insert_elevation(&self, rec: &ElevationRecord) -> StoreResult<()>;
+    /// Newest first.
+    async fn elevations(&self) -> StoreResult<Vec<ElevationRecord>>;
+    /// `pending` → `active` (compare-and-set); `None` when not pending or missing.
+    async fn approve_elevation(
+        &self,
+        id: &str,
+        approved_by: &str,
+        approved_at: i64,
+        expires_at: i64,
+    ) -> StoreResult<Option<ElevationRecord>>;
 
     /// Whether other igd processes may write the same chains, budgets and state (PostgreSQL):
     /// then what one replica holds in memory is refreshed from the store.

@@ -30,6 +30,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../../migrations/postgres/0003_policies.sql"),
     ),
+    (
+        4,
+        include_str!("../../../migrations/postgres/0004_approvals_operators.sql"),
+    ),
 ];
 
 /// Connection settings beyond the URL.
@@ -588,6 +592,64 @@ fn key_arrays(keys: &[(String, u64)]) -> (Vec<String>, Vec<i64>) {
     keys.iter().map(|(t, s)| (col(t), i64_of(*s))).unzip()
 }
 
+/// An approval row as PostgreSQL can store it (NUL in any text becomes U+FFFD).
+fn approval_cols(r: &ApprovalRecord) -> ApprovalRecord {
+    ApprovalRecord {
+        id: col(&r.id),
+        tenant: col(&r.tenant),
+        subject: col(&r.subject),
+        delegated_subject: opt_col(r.delegated_subject.as_deref()),
+        root_jti: col(&r.root_jti),
+        leaf_jti: col(&r.leaf_jti),
+        tool: col(&r.tool),
+        args_hash: col(&r.args_hash),
+        args: opt_col(r.args.as_deref()),
+        intent: opt_col(r.intent.as_deref()),
+        reason: col(&r.reason),
+        requires_step_up: r.requires_step_up,
+        decision_event: col(&r.decision_event),
+        decision_seq: r.decision_seq,
+        created_at: r.created_at,
+        expires_at: r.expires_at,
+        status: col(&r.status),
+        decided_by: opt_col(r.decided_by.as_deref()),
+        decided_at: r.decided_at,
+        note: opt_col(r.note.as_deref()),
+    }
+}
+
+/// Forget an identity's used TOTP steps, failures and recovery codes.
+async fn clear_totp_satellites(tx: &mut sqlx::PgConnection, identity: &str) -> StoreResult<()> {
+    for table in ["totp_used_steps", "totp_failures", "totp_recovery"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE identity = $1"))
+            .bind(identity)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(())
+}
+
+async fn insert_recovery_hashes(
+    tx: &mut sqlx::PgConnection,
+    identity: &str,
+    hashes: &[String],
+) -> StoreResult<()> {
+    if hashes.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO totp_recovery (identity, hash) SELECT $1, h FROM unnest($2::text[]) AS h \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(identity)
+    .bind(hashes)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
 #[async_trait]
 impl Store for PostgresStore {
     async fn meta(&self, key: &str) -> StoreResult<Option<String>> {
@@ -1140,6 +1202,412 @@ impl Store for PostgresStore {
             .map_err(db_err)?;
         self.notify().await;
         Ok(())
+    }
+
+    async fn insert_approval(
+        &self,
+        row: &ApprovalRecord,
+        now: i64,
+    ) -> StoreResult<(ApprovalRecord, bool)> {
+        // Free text PostgreSQL cannot hold is stored with U+FFFD (as for revocations).
+        let row = &approval_cols(row);
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        // A live row of the binding that expired no longer blocks a new one: it moves on as
+        // `expire_approvals` would.
+        sqlx::query(
+            "UPDATE approvals SET \
+                 status = CASE status WHEN 'pending' THEN 'timeout' ELSE 'lapsed' END, \
+                 decided_at = CASE status WHEN 'pending' THEN $1 ELSE decided_at END \
+             WHERE tenant = $2 AND root_jti = $3 AND leaf_jti = $4 AND tool = $5 AND args_hash = $6 \
+             AND status IN ('pending', 'approved') AND expires_at <= $1",
+        )
+        .bind(now)
+        .bind(&row.tenant)
+        .bind(&row.root_jti)
+        .bind(&row.leaf_jti)
+        .bind(&row.tool)
+        .bind(&row.args_hash)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        // The insert waits for a concurrent one of the same binding and then does nothing; the
+        // select (a new snapshot) sees the row that won. Should that row stop being live in
+        // between (decided at once), the insert is tried again.
+        for _ in 0..3 {
+            let inserted = sqlx::query(
+                "INSERT INTO approvals (id, tenant, subject, delegated_subject, root_jti, leaf_jti, tool, \
+                 args_hash, args, intent, reason, requires_step_up, decision_event, decision_seq, created_at, \
+                 expires_at, status, decided_by, decided_at, note) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
+                 ON CONFLICT (tenant, root_jti, leaf_jti, tool, args_hash) \
+                 WHERE status IN ('pending', 'approved') DO NOTHING RETURNING *",
+            )
+            .bind(&row.id)
+            .bind(&row.tenant)
+            .bind(&row.subject)
+            .bind(&row.delegated_subject)
+            .bind(&row.root_jti)
+            .bind(&row.leaf_jti)
+            .bind(&row.tool)
+            .bind(&row.args_hash)
+            .bind(&row.args)
+            .bind(&row.intent)
+            .bind(&row.reason)
+            .bind(row.requires_step_up)
+            .bind(&row.decision_event)
+            .bind(row.decision_seq)
+            .bind(row.created_at)
+            .bind(row.expires_at)
+            .bind(&row.status)
+            .bind(&row.decided_by)
+            .bind(row.decided_at)
+            .bind(&row.note)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if let Some(r) = inserted {
+                let out = rows::approval_of(&r)?;
+                tx.commit().await.map_err(db_err)?;
+                return Ok((out, true));
+            }
+            let live = sqlx::query(
+                "SELECT * FROM approvals WHERE tenant = $1 AND root_jti = $2 AND leaf_jti = $3 \
+                 AND tool = $4 AND args_hash = $5 AND status IN ('pending', 'approved')",
+            )
+            .bind(&row.tenant)
+            .bind(&row.root_jti)
+            .bind(&row.leaf_jti)
+            .bind(&row.tool)
+            .bind(&row.args_hash)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if let Some(r) = live {
+                let out = rows::approval_of(&r)?;
+                tx.commit().await.map_err(db_err)?;
+                return Ok((out, false));
+            }
+        }
+        Err(StoreError::Conflict(format!(
+            "approval {}: the live row of its binding keeps changing",
+            row.id
+        )))
+    }
+
+    async fn approval(&self, id: &str) -> StoreResult<Option<ApprovalRecord>> {
+        let row = sqlx::query("SELECT * FROM approvals WHERE id = $1")
+            .bind(col(id))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(rows::approval_of).transpose()
+    }
+
+    async fn approvals(&self, q: &ApprovalQuery) -> StoreResult<Vec<ApprovalRecord>> {
+        if q.tenants.as_ref().is_some_and(|t| t.is_empty()) {
+            return Ok(Vec::new());
+        }
+        let tenants: Option<Vec<String>> = q
+            .tenants
+            .as_ref()
+            .map(|t| t.iter().map(|t| col(t)).collect());
+        let rows = sqlx::query(
+            "SELECT * FROM approvals WHERE ($1::text IS NULL OR status = $1) \
+             AND ($2::text[] IS NULL OR tenant = ANY($2)) \
+             AND ($3::bigint IS NULL OR created_at >= $3 OR decided_at >= $3) \
+             ORDER BY created_at DESC, id DESC LIMIT $4",
+        )
+        .bind(opt_col(q.status.as_deref()))
+        .bind(tenants)
+        .bind(q.changed_since)
+        .bind(rows::approval_limit(q.limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(rows::approval_of).collect()
+    }
+
+    async fn transition_approval(
+        &self,
+        id: &str,
+        from: &str,
+        to: &str,
+        decided_by: Option<&str>,
+        decided_at: Option<i64>,
+        note: Option<&str>,
+        args: Option<&str>,
+    ) -> StoreResult<Option<ApprovalRecord>> {
+        let row = sqlx::query(
+            "UPDATE approvals SET status = $1, decided_by = $2, decided_at = $3, note = $4, args = $5 \
+             WHERE id = $6 AND status = $7 RETURNING *",
+        )
+        .bind(col(to))
+        .bind(opt_col(decided_by))
+        .bind(decided_at)
+        .bind(opt_col(note))
+        .bind(opt_col(args))
+        .bind(col(id))
+        .bind(col(from))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(rows::approval_of).transpose()
+    }
+
+    async fn expire_approvals(&self, now: i64) -> StoreResult<Vec<ApprovalRecord>> {
+        // Row locks make each row change once: a concurrent sweep re-checks the status after
+        // the first one commits and skips it.
+        let rows = sqlx::query(
+            "UPDATE approvals SET \
+                 status = CASE status WHEN 'pending' THEN 'timeout' ELSE 'lapsed' END, \
+                 decided_at = CASE status WHEN 'pending' THEN $1 ELSE decided_at END \
+             WHERE status IN ('pending', 'approved') AND expires_at <= $1 RETURNING *",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let mut out = rows
+            .iter()
+            .map(rows::approval_of)
+            .collect::<StoreResult<Vec<_>>>()?;
+        out.sort_by(|a, b| (a.expires_at, &a.id).cmp(&(b.expires_at, &b.id)));
+        Ok(out)
+    }
+
+    async fn insert_operator(&self, op: &OperatorRecord) -> StoreResult<()> {
+        for (what, v) in [
+            ("operator name", Some(&op.name)),
+            ("operator role", Some(&op.role)),
+            ("operator tenant", op.tenant.as_ref()),
+            ("operator certificate subject", op.cert_subject.as_ref()),
+            ("operator token hash", op.token_hash.as_ref()),
+            ("operator creator", Some(&op.created_by)),
+        ] {
+            if let Some(v) = v {
+                no_nul(what, v)?;
+            }
+        }
+        sqlx::query(
+            "INSERT INTO operators (name, role, tenant, uid, cert_subject, token_hash, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&op.name)
+        .bind(&op.role)
+        .bind(&op.tenant)
+        .bind(op.uid.map(i64::from))
+        .bind(&op.cert_subject)
+        .bind(&op.token_hash)
+        .bind(op.created_at)
+        .bind(&op.created_by)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn operators(&self) -> StoreResult<Vec<OperatorRecord>> {
+        let rows = sqlx::query("SELECT * FROM operators ORDER BY name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(rows::operator_of).collect()
+    }
+
+    async fn delete_operator(&self, name: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM operators WHERE name = $1")
+            .bind(col(name))
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn put_totp(&self, rec: &TotpRecord) -> StoreResult<()> {
+        let identity = col(&rec.identity);
+        let hashes: Vec<String> = rec.recovery_hashes.iter().map(|h| col(h)).collect();
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO totp (identity, secret_sealed, confirmed, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (identity) DO UPDATE SET secret_sealed = excluded.secret_sealed, \
+             confirmed = excluded.confirmed, created_at = excluded.created_at",
+        )
+        .bind(&identity)
+        .bind(&rec.secret_sealed)
+        .bind(rec.confirmed)
+        .bind(rec.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        clear_totp_satellites(&mut tx, &identity).await?;
+        insert_recovery_hashes(&mut tx, &identity, &hashes).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn totp(&self, identity: &str) -> StoreResult<Option<TotpRecord>> {
+        let identity = col(identity);
+        let Some(row) = sqlx::query("SELECT * FROM totp WHERE identity = $1")
+            .bind(&identity)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?
+        else {
+            return Ok(None);
+        };
+        let hashes: Vec<String> =
+            sqlx::query_scalar("SELECT hash FROM totp_recovery WHERE identity = $1 ORDER BY hash")
+                .bind(&identity)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+        rows::totp_of(&row, hashes).map(Some)
+    }
+
+    async fn confirm_totp(&self, identity: &str, recovery_hashes: &[String]) -> StoreResult<bool> {
+        let identity = col(identity);
+        let hashes: Vec<String> = recovery_hashes.iter().map(|h| col(h)).collect();
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let done = sqlx::query(
+            "UPDATE totp SET confirmed = TRUE WHERE identity = $1 AND confirmed = FALSE",
+        )
+        .bind(&identity)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM totp_recovery WHERE identity = $1")
+            .bind(&identity)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        insert_recovery_hashes(&mut tx, &identity, &hashes).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
+
+    async fn delete_totp(&self, identity: &str) -> StoreResult<bool> {
+        let identity = col(identity);
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let done = sqlx::query("DELETE FROM totp WHERE identity = $1")
+            .bind(&identity)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        clear_totp_satellites(&mut tx, &identity).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn use_totp_step(&self, identity: &str, step: i64) -> StoreResult<bool> {
+        let identity = col(identity);
+        let done = sqlx::query(
+            "INSERT INTO totp_used_steps (identity, step) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(&identity)
+        .bind(step)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let first = done.rows_affected() == 1;
+        if first {
+            // Steps that old can never be accepted again: forget them (a primary-key range).
+            sqlx::query("DELETE FROM totp_used_steps WHERE identity = $1 AND step < $2")
+                .bind(&identity)
+                .bind(step.saturating_sub(rows::TOTP_STEPS_KEPT))
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(first)
+    }
+
+    async fn use_recovery_code(&self, identity: &str, hash: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM totp_recovery WHERE identity = $1 AND hash = $2")
+            .bind(col(identity))
+            .bind(col(hash))
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn record_totp_failure(&self, identity: &str, at: i64) -> StoreResult<()> {
+        let identity = col(identity);
+        sqlx::query("INSERT INTO totp_failures (identity, at) VALUES ($1, $2)")
+            .bind(&identity)
+            .bind(at)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        sqlx::query("DELETE FROM totp_failures WHERE identity = $1 AND at < $2")
+            .bind(&identity)
+            .bind(at.saturating_sub(rows::TOTP_FAILURES_KEPT_US))
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn totp_failures(&self, identity: &str, since: i64) -> StoreResult<Vec<i64>> {
+        sqlx::query_scalar(
+            "SELECT at FROM totp_failures WHERE identity = $1 AND at >= $2 ORDER BY at",
+        )
+        .bind(col(identity))
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)
+    }
+
+    async fn insert_elevation(&self, e: &ElevationRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO elevations (id, identity, reason, duration_secs, requested_at, status, \
+             approved_by, approved_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(col(&e.id))
+        .bind(col(&e.identity))
+        .bind(col(&e.reason))
+        .bind(e.duration_secs)
+        .bind(e.requested_at)
+        .bind(col(&e.status))
+        .bind(opt_col(e.approved_by.as_deref()))
+        .bind(e.approved_at)
+        .bind(e.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn elevations(&self) -> StoreResult<Vec<ElevationRecord>> {
+        let rows = sqlx::query("SELECT * FROM elevations ORDER BY requested_at DESC, id DESC")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(rows::elevation_of).collect()
+    }
+
+    async fn approve_elevation(
+        &self,
+        id: &str,
+        approved_by: &str,
+        approved_at: i64,
+        expires_at: i64,
+    ) -> StoreResult<Option<ElevationRecord>> {
+        let row = sqlx::query(
+            "UPDATE elevations SET status = 'active', approved_by = $1, approved_at = $2, expires_at = $3 \
+             WHERE id = $4 AND status = 'pending' RETURNING *",
+        )
+        .bind(col(approved_by))
+        .bind(approved_at)
+        .bind(expires_at)
+        .bind(col(id))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(rows::elevation_of).transpose()
     }
 
     async fn delete_session(&self, id_hash: &str, expires_at: i64) -> StoreResult<()> {

@@ -177,3 +177,116 @@ decoder!(
         })
     }
 );
+
+/// A boolean column (`INTEGER` 0/1 in SQLite, `BOOLEAN` in PostgreSQL).
+fn flag<'r, R>(r: &'r R, column: &'r str) -> StoreResult<bool>
+where
+    R: Row,
+    &'r str: ColumnIndex<R>,
+    bool: Decode<'r, R::Database> + Type<R::Database>,
+{
+    get(r, column)
+}
+
+/// `approvals`, every column.
+pub(crate) fn approval_of<'r, R>(r: &'r R) -> StoreResult<ApprovalRecord>
+where
+    R: Row,
+    &'r str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    bool: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(ApprovalRecord {
+        id: get(r, "id")?,
+        tenant: get(r, "tenant")?,
+        subject: get(r, "subject")?,
+        delegated_subject: get(r, "delegated_subject")?,
+        root_jti: get(r, "root_jti")?,
+        leaf_jti: get(r, "leaf_jti")?,
+        tool: get(r, "tool")?,
+        args_hash: get(r, "args_hash")?,
+        args: get(r, "args")?,
+        intent: get(r, "intent")?,
+        reason: get(r, "reason")?,
+        requires_step_up: flag(r, "requires_step_up")?,
+        decision_event: get(r, "decision_event")?,
+        decision_seq: get(r, "decision_seq")?,
+        created_at: get(r, "created_at")?,
+        expires_at: get(r, "expires_at")?,
+        status: get(r, "status")?,
+        decided_by: get(r, "decided_by")?,
+        decided_at: get(r, "decided_at")?,
+        note: get(r, "note")?,
+    })
+}
+
+decoder!(
+    /// `operators`, every column.
+    operator_of -> OperatorRecord, |r| {
+        let uid: Option<i64> = get(r, "uid")?;
+        Ok(OperatorRecord {
+            name: get(r, "name")?,
+            role: get(r, "role")?,
+            tenant: get(r, "tenant")?,
+            uid: uid
+                .map(|u| u32::try_from(u).map_err(|_| StoreError::Corrupt(format!("operators.uid {u}"))))
+                .transpose()?,
+            cert_subject: get(r, "cert_subject")?,
+            token_hash: get(r, "token_hash")?,
+            created_at: get(r, "created_at")?,
+            created_by: get(r, "created_by")?,
+        })
+    }
+);
+
+/// `totp`, every column, with the identity's unused recovery code hashes.
+pub(crate) fn totp_of<'r, R>(r: &'r R, recovery_hashes: Vec<String>) -> StoreResult<TotpRecord>
+where
+    R: Row,
+    &'r str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    bool: Decode<'r, R::Database> + Type<R::Database>,
+    Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(TotpRecord {
+        identity: get(r, "identity")?,
+        secret_sealed: get(r, "secret_sealed")?,
+        confirmed: flag(r, "confirmed")?,
+        recovery_hashes,
+        created_at: get(r, "created_at")?,
+    })
+}
+
+decoder!(
+    /// `elevations`, every column.
+    elevation_of -> ElevationRecord, |r| {
+        Ok(ElevationRecord {
+            id: get(r, "id")?,
+            identity: get(r, "identity")?,
+            reason: get(r, "reason")?,
+            duration_secs: get(r, "duration_secs")?,
+            requested_at: get(r, "requested_at")?,
+            status: get(r, "status")?,
+            approved_by: get(r, "approved_by")?,
+            approved_at: get(r, "approved_at")?,
+            expires_at: get(r, "expires_at")?,
+        })
+    }
+);
+
+/// The row cap of an approval listing: 0 means the default, 1000; never more than 10 000.
+pub(crate) fn approval_limit(limit: u32) -> i64 {
+    match limit {
+        0 => 1000,
+        n => i64::from(n.min(10_000)),
+    }
+}
+
+/// How far back (in time steps) used TOTP steps are kept: a day of 30-second steps, far beyond
+/// any acceptance window.
+pub(crate) const TOTP_STEPS_KEPT: i64 = 2880;
+
+/// How long (µs) failed step-ups are kept.
+pub(crate) const TOTP_FAILURES_KEPT_US: i64 = 86_400_000_000;

@@ -474,6 +474,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../../migrations/sqlite/0005_policies.sql"),
     ),
+    (
+        6,
+        include_str!("../../../migrations/sqlite/0006_approvals_operators.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone)]
@@ -1095,6 +1099,422 @@ impl Store for SqliteStore {
             .await
             .map_err(db_err)?;
         Ok(())
+    }
+
+    async fn insert_approval(
+        &self,
+        row: &ApprovalRecord,
+        now: i64,
+    ) -> StoreResult<(ApprovalRecord, bool)> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        // A write first: the transaction takes the write lock here (waiting on busy_timeout),
+        // so nothing changes under the reads below until it ends. A live row of the binding
+        // that expired no longer blocks a new one: it moves on as `expire_approvals` would.
+        sqlx::query(
+            "UPDATE approvals SET \
+                 status = CASE status WHEN 'pending' THEN 'timeout' ELSE 'lapsed' END, \
+                 decided_at = CASE status WHEN 'pending' THEN ?1 ELSE decided_at END \
+             WHERE tenant = ?2 AND root_jti = ?3 AND leaf_jti = ?4 AND tool = ?5 AND args_hash = ?6 \
+             AND status IN ('pending', 'approved') AND expires_at <= ?1",
+        )
+        .bind(now)
+        .bind(&row.tenant)
+        .bind(&row.root_jti)
+        .bind(&row.leaf_jti)
+        .bind(&row.tool)
+        .bind(&row.args_hash)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let inserted = sqlx::query(
+            "INSERT INTO approvals (id, tenant, subject, delegated_subject, root_jti, leaf_jti, tool, \
+             args_hash, args, intent, reason, requires_step_up, decision_event, decision_seq, created_at, \
+             expires_at, status, decided_by, decided_at, note) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (tenant, root_jti, leaf_jti, tool, args_hash) \
+             WHERE status IN ('pending', 'approved') DO NOTHING RETURNING *",
+        )
+        .bind(&row.id)
+        .bind(&row.tenant)
+        .bind(&row.subject)
+        .bind(&row.delegated_subject)
+        .bind(&row.root_jti)
+        .bind(&row.leaf_jti)
+        .bind(&row.tool)
+        .bind(&row.args_hash)
+        .bind(&row.args)
+        .bind(&row.intent)
+        .bind(&row.reason)
+        .bind(row.requires_step_up)
+        .bind(&row.decision_event)
+        .bind(row.decision_seq)
+        .bind(row.created_at)
+        .bind(row.expires_at)
+        .bind(&row.status)
+        .bind(&row.decided_by)
+        .bind(row.decided_at)
+        .bind(&row.note)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let out = match inserted {
+            Some(r) => (rows::approval_of(&r)?, true),
+            None => {
+                let live = sqlx::query(
+                    "SELECT * FROM approvals WHERE tenant = ? AND root_jti = ? AND leaf_jti = ? \
+                     AND tool = ? AND args_hash = ? AND status IN ('pending', 'approved')",
+                )
+                .bind(&row.tenant)
+                .bind(&row.root_jti)
+                .bind(&row.leaf_jti)
+                .bind(&row.tool)
+                .bind(&row.args_hash)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "approval {}: a live row of its binding refused it, then vanished",
+                        row.id
+                    ))
+                })?;
+                (rows::approval_of(&live)?, false)
+            }
+        };
+        tx.commit().await.map_err(db_err)?;
+        Ok(out)
+    }
+
+    async fn approval(&self, id: &str) -> StoreResult<Option<ApprovalRecord>> {
+        let row = sqlx::query("SELECT * FROM approvals WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(rows::approval_of).transpose()
+    }
+
+    async fn approvals(&self, q: &ApprovalQuery) -> StoreResult<Vec<ApprovalRecord>> {
+        let mut sql = String::from("SELECT * FROM approvals WHERE 1=1");
+        let mut binds = Vec::new();
+        if let Some(status) = &q.status {
+            sql.push_str(" AND status = ?");
+            binds.push(Bind::Text(status.clone()));
+        }
+        if let Some(tenants) = &q.tenants {
+            if tenants.is_empty() {
+                return Ok(Vec::new());
+            }
+            sql.push_str(" AND tenant IN (");
+            sql.push_str(&vec!["?"; tenants.len()].join(","));
+            sql.push(')');
+            binds.extend(tenants.iter().cloned().map(Bind::Text));
+        }
+        if let Some(since) = q.changed_since {
+            sql.push_str(" AND (created_at >= ? OR decided_at >= ?)");
+            binds.push(Bind::Int(since));
+            binds.push(Bind::Int(since));
+        }
+        sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT ?");
+        binds.push(Bind::Int(rows::approval_limit(q.limit)));
+        let rows = bind_all(sqlx::query(&sql), binds)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(rows::approval_of).collect()
+    }
+
+    async fn transition_approval(
+        &self,
+        id: &str,
+        from: &str,
+        to: &str,
+        decided_by: Option<&str>,
+        decided_at: Option<i64>,
+        note: Option<&str>,
+        args: Option<&str>,
+    ) -> StoreResult<Option<ApprovalRecord>> {
+        let row = sqlx::query(
+            "UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?, note = ?, args = ? \
+             WHERE id = ? AND status = ? RETURNING *",
+        )
+        .bind(to)
+        .bind(decided_by)
+        .bind(decided_at)
+        .bind(note)
+        .bind(args)
+        .bind(id)
+        .bind(from)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(rows::approval_of).transpose()
+    }
+
+    async fn expire_approvals(&self, now: i64) -> StoreResult<Vec<ApprovalRecord>> {
+        let rows = sqlx::query(
+            "UPDATE approvals SET \
+                 status = CASE status WHEN 'pending' THEN 'timeout' ELSE 'lapsed' END, \
+                 decided_at = CASE status WHEN 'pending' THEN ?1 ELSE decided_at END \
+             WHERE status IN ('pending', 'approved') AND expires_at <= ?1 RETURNING *",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let mut out = rows
+            .iter()
+            .map(rows::approval_of)
+            .collect::<StoreResult<Vec<_>>>()?;
+        out.sort_by(|a, b| (a.expires_at, &a.id).cmp(&(b.expires_at, &b.id)));
+        Ok(out)
+    }
+
+    async fn insert_operator(&self, op: &OperatorRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO operators (name, role, tenant, uid, cert_subject, token_hash, created_at, created_by) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&op.name)
+        .bind(&op.role)
+        .bind(&op.tenant)
+        .bind(op.uid.map(i64::from))
+        .bind(&op.cert_subject)
+        .bind(&op.token_hash)
+        .bind(op.created_at)
+        .bind(&op.created_by)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn operators(&self) -> StoreResult<Vec<OperatorRecord>> {
+        let rows = sqlx::query("SELECT * FROM operators ORDER BY name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(rows::operator_of).collect()
+    }
+
+    async fn delete_operator(&self, name: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM operators WHERE name = ?")
+            .bind(name)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn put_totp(&self, rec: &TotpRecord) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO totp (identity, secret_sealed, confirmed, created_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (identity) DO UPDATE SET secret_sealed = excluded.secret_sealed, \
+             confirmed = excluded.confirmed, created_at = excluded.created_at",
+        )
+        .bind(&rec.identity)
+        .bind(&rec.secret_sealed)
+        .bind(rec.confirmed)
+        .bind(rec.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        for table in ["totp_used_steps", "totp_failures", "totp_recovery"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE identity = ?"))
+                .bind(&rec.identity)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        for hash in &rec.recovery_hashes {
+            sqlx::query(
+                "INSERT INTO totp_recovery (identity, hash) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            )
+            .bind(&rec.identity)
+            .bind(hash)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn totp(&self, identity: &str) -> StoreResult<Option<TotpRecord>> {
+        // One read transaction: the enrollment and its codes as of one moment.
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let Some(row) = sqlx::query("SELECT * FROM totp WHERE identity = ?")
+            .bind(identity)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?
+        else {
+            return Ok(None);
+        };
+        let hashes: Vec<String> =
+            sqlx::query_scalar("SELECT hash FROM totp_recovery WHERE identity = ? ORDER BY hash")
+                .bind(identity)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        rows::totp_of(&row, hashes).map(Some)
+    }
+
+    async fn confirm_totp(&self, identity: &str, recovery_hashes: &[String]) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let done =
+            sqlx::query("UPDATE totp SET confirmed = 1 WHERE identity = ? AND confirmed = 0")
+                .bind(identity)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM totp_recovery WHERE identity = ?")
+            .bind(identity)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        for hash in recovery_hashes {
+            sqlx::query(
+                "INSERT INTO totp_recovery (identity, hash) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            )
+            .bind(identity)
+            .bind(hash)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
+
+    async fn delete_totp(&self, identity: &str) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let done = sqlx::query("DELETE FROM totp WHERE identity = ?")
+            .bind(identity)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        for table in ["totp_used_steps", "totp_failures", "totp_recovery"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE identity = ?"))
+                .bind(identity)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn use_totp_step(&self, identity: &str, step: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO totp_used_steps (identity, step) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(identity)
+        .bind(step)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let first = done.rows_affected() == 1;
+        if first {
+            // Steps that old can never be accepted again: forget them (a primary-key range).
+            sqlx::query("DELETE FROM totp_used_steps WHERE identity = ? AND step < ?")
+                .bind(identity)
+                .bind(step.saturating_sub(rows::TOTP_STEPS_KEPT))
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(first)
+    }
+
+    async fn use_recovery_code(&self, identity: &str, hash: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM totp_recovery WHERE identity = ? AND hash = ?")
+            .bind(identity)
+            .bind(hash)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn record_totp_failure(&self, identity: &str, at: i64) -> StoreResult<()> {
+        sqlx::query("INSERT INTO totp_failures (identity, at) VALUES (?, ?)")
+            .bind(identity)
+            .bind(at)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        sqlx::query("DELETE FROM totp_failures WHERE identity = ? AND at < ?")
+            .bind(identity)
+            .bind(at.saturating_sub(rows::TOTP_FAILURES_KEPT_US))
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn totp_failures(&self, identity: &str, since: i64) -> StoreResult<Vec<i64>> {
+        sqlx::query_scalar(
+            "SELECT at FROM totp_failures WHERE identity = ? AND at >= ? ORDER BY at",
+        )
+        .bind(identity)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)
+    }
+
+    async fn insert_elevation(&self, e: &ElevationRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO elevations (id, identity, reason, duration_secs, requested_at, status, \
+             approved_by, approved_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&e.id)
+        .bind(&e.identity)
+        .bind(&e.reason)
+        .bind(e.duration_secs)
+        .bind(e.requested_at)
+        .bind(&e.status)
+        .bind(&e.approved_by)
+        .bind(e.approved_at)
+        .bind(e.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn elevations(&self) -> StoreResult<Vec<ElevationRecord>> {
+        let rows = sqlx::query("SELECT * FROM elevations ORDER BY requested_at DESC, id DESC")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(rows::elevation_of).collect()
+    }
+
+    async fn approve_elevation(
+        &self,
+        id: &str,
+        approved_by: &str,
+        approved_at: i64,
+        expires_at: i64,
+    ) -> StoreResult<Option<ElevationRecord>> {
+        let row = sqlx::query(
+            "UPDATE elevations SET status = 'active', approved_by = ?, approved_at = ?, expires_at = ? \
+             WHERE id = ? AND status = 'pending' RETURNING *",
+        )
+        .bind(approved_by)
+        .bind(approved_at)
+        .bind(expires_at)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(rows::elevation_of).transpose()
     }
 
     async fn delete_session(&self, id_hash: &str, expires_at: i64) -> StoreResult<()> {

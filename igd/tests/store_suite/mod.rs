@@ -33,6 +33,10 @@ macro_rules! store_suite {
             reseal_appends_onto_the_stored_head,
             grants_never_pass_the_ceiling,
             policy_drafts_and_history,
+            approvals_bind_once_and_decide_once,
+            operators_are_unique_by_every_credential,
+            totp_codes_are_used_once,
+            elevations_are_approved_once,
         );
     };
     (@tests $factory:path; $($name:ident),+ $(,)?) => {
@@ -1101,6 +1105,499 @@ pub async fn grants_never_pass_the_ceiling(store: &dyn Store) {
     assert_eq!(store.grant("h/acme/agent", 7, 50, 16).await.unwrap(), 1);
     assert_eq!(store.grant("h/acme/agent", 7, 50, 16).await.unwrap(), 1);
     assert_eq!(store.grant("h/acme/agent", 7, 50, 16).await.unwrap(), 0);
+}
+
+fn approval_row(id: &str, tenant: &str, args_hash: &str, at: i64, ttl: i64) -> ApprovalRecord {
+    ApprovalRecord {
+        id: id.into(),
+        tenant: tenant.into(),
+        subject: "agent-7".into(),
+        delegated_subject: Some("helper \u{e9}".into()),
+        root_jti: "00112233445566778899aabbccddeeff".into(),
+        leaf_jti: "ffeeddccbbaa99887766554433221100".into(),
+        tool: "send_email".into(),
+        args_hash: args_hash.into(),
+        args: Some(r#"{"to":"ceo@example.com","body":"x"}"#.into()),
+        intent: Some(r#"{"label":"exfiltration","score":0.9}"#.into()),
+        reason: "policy asks a human".into(),
+        requires_step_up: true,
+        decision_event: new_id(),
+        decision_seq: 42,
+        created_at: T0 + at * 1_000_000,
+        expires_at: T0 + (at + ttl) * 1_000_000,
+        status: "pending".into(),
+        decided_by: None,
+        decided_at: None,
+        note: None,
+    }
+}
+
+fn ids(rows: &[ApprovalRecord]) -> Vec<&str> {
+    rows.iter().map(|r| r.id.as_str()).collect()
+}
+
+/// Approvals: one live row per binding (re-attach returns it), decisions are compare-and-set
+/// (one winner among many), expiry moves each row once, listings filter and order.
+pub async fn approvals_bind_once_and_decide_once(store: &dyn Store) {
+    let s = |secs: i64| T0 + secs * 1_000_000;
+    let a = approval_row("apr_a", "acme", "sha256:b1", 0, 60);
+    assert_eq!(
+        store.insert_approval(&a, s(0)).await.unwrap(),
+        (a.clone(), true)
+    );
+    assert_eq!(store.approval("apr_a").await.unwrap(), Some(a.clone()));
+    assert_eq!(store.approval("apr_zz").await.unwrap(), None);
+    // The same binding again while it is pending: the existing row, nothing inserted.
+    let a2 = approval_row("apr_a2", "acme", "sha256:b1", 1, 60);
+    assert_eq!(
+        store.insert_approval(&a2, s(1)).await.unwrap(),
+        (a.clone(), false)
+    );
+    assert_eq!(store.approval("apr_a2").await.unwrap(), None);
+    let c = approval_row("apr_c", "acme", "sha256:b2", 2, 8);
+    assert!(store.insert_approval(&c, s(2)).await.unwrap().1);
+    let o = approval_row("apr_o", "other", "sha256:b1", 3, 57);
+    assert!(store.insert_approval(&o, s(3)).await.unwrap().1);
+
+    // Decide once; `args` is replaced as given.
+    let rejected = store
+        .transition_approval(
+            "apr_a",
+            "pending",
+            "rejected",
+            Some("alice"),
+            Some(s(4)),
+            Some("no"),
+            None,
+        )
+        .await
+        .unwrap();
+    let want = ApprovalRecord {
+        status: "rejected".into(),
+        decided_by: Some("alice".into()),
+        decided_at: Some(s(4)),
+        note: Some("no".into()),
+        args: None,
+        ..a.clone()
+    };
+    assert_eq!(rejected, Some(want.clone()));
+    assert_eq!(store.approval("apr_a").await.unwrap(), Some(want));
+    for (from, to) in [("pending", "rejected"), ("pending", "approved")] {
+        assert_eq!(
+            store
+                .transition_approval("apr_a", from, to, Some("bob"), Some(s(5)), None, None)
+                .await
+                .unwrap(),
+            None
+        );
+    }
+    assert_eq!(
+        store
+            .transition_approval("apr_zz", "pending", "approved", None, None, None, None)
+            .await
+            .unwrap(),
+        None
+    );
+
+    // After a rejection the binding takes a new row.
+    let d = approval_row("apr_d", "acme", "sha256:b1", 5, 60);
+    assert_eq!(
+        store.insert_approval(&d, s(5)).await.unwrap(),
+        (d.clone(), true)
+    );
+    // Many deciders at once: exactly one wins.
+    let deciders: Vec<String> = (0..20).map(|i| format!("op-{i}")).collect();
+    let tries = deciders.iter().map(|who| {
+        store.transition_approval(
+            "apr_d",
+            "pending",
+            "approved",
+            Some(who),
+            Some(s(7)),
+            None,
+            Some(r#"{"kept":true}"#),
+        )
+    });
+    let won: Vec<ApprovalRecord> = join_all(tries.collect())
+        .await
+        .into_iter()
+        .filter_map(Result::unwrap)
+        .collect();
+    assert_eq!(won.len(), 1, "{won:?}");
+    let d_approved = won[0].clone();
+    assert_eq!(d_approved.status, "approved");
+    assert_eq!(d_approved.args.as_deref(), Some(r#"{"kept":true}"#));
+    assert_eq!(
+        store.approval("apr_d").await.unwrap(),
+        Some(d_approved.clone())
+    );
+    // An approved row is live too: the same call re-attaches to it.
+    let d2 = approval_row("apr_d2", "acme", "sha256:b1", 6, 60);
+    assert_eq!(
+        store.insert_approval(&d2, s(6)).await.unwrap(),
+        (d_approved.clone(), false)
+    );
+
+    // A live row past its expiry that no sweep moved yet does not block a new one.
+    let g = approval_row("apr_g", "acme", "sha256:b4", 6, 2);
+    assert!(store.insert_approval(&g, s(6)).await.unwrap().1);
+    let h = approval_row("apr_h", "acme", "sha256:b4", 9, 91);
+    assert_eq!(
+        store.insert_approval(&h, s(9)).await.unwrap(),
+        (h.clone(), true)
+    );
+    let g_now = store.approval("apr_g").await.unwrap().unwrap();
+    assert_eq!(
+        (g_now.status.as_str(), g_now.decided_at),
+        ("timeout", Some(s(9)))
+    );
+
+    // Expiry: pending → timeout, approved → lapsed, each row by exactly one of two sweeps.
+    let (x, y) = tokio::join!(store.expire_approvals(s(70)), store.expire_approvals(s(70)));
+    let mut swept: Vec<ApprovalRecord> = x.unwrap().into_iter().chain(y.unwrap()).collect();
+    swept.sort_by(|p, q| p.id.cmp(&q.id));
+    assert_eq!(ids(&swept), vec!["apr_c", "apr_d", "apr_o"]);
+    let by_id = |id: &str| swept.iter().find(|r| r.id == id).unwrap().clone();
+    assert_eq!(
+        by_id("apr_c"),
+        ApprovalRecord {
+            status: "timeout".into(),
+            decided_at: Some(s(70)),
+            ..c.clone()
+        }
+    );
+    // A lapsed row keeps its decision.
+    assert_eq!(
+        by_id("apr_d"),
+        ApprovalRecord {
+            status: "lapsed".into(),
+            ..d_approved.clone()
+        }
+    );
+    assert_eq!(by_id("apr_o").status, "timeout");
+    assert!(store.expire_approvals(s(70)).await.unwrap().is_empty());
+    assert_eq!(
+        store.approval("apr_h").await.unwrap().unwrap().status,
+        "pending"
+    );
+
+    // Many escalations of one new call at once: one row, every caller gets it.
+    let racers: Vec<ApprovalRecord> = (0..20)
+        .map(|i| approval_row(&format!("apr_r{i:02}"), "race", "sha256:b5", 80, 60))
+        .collect();
+    let tries = racers.iter().map(|r| store.insert_approval(r, s(80)));
+    let results: Vec<(ApprovalRecord, bool)> = join_all(tries.collect())
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(results.iter().filter(|(_, new)| *new).count(), 1);
+    let winner = &results.iter().find(|(_, new)| *new).unwrap().0;
+    assert!(results.iter().all(|(r, _)| r == winner));
+    let raced = store
+        .approvals(&ApprovalQuery {
+            tenants: Some(vec!["race".into()]),
+            ..ApprovalQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(raced, vec![winner.clone()]);
+
+    // Listings: newest first, filtered.
+    let list = |q: ApprovalQuery| async move { store.approvals(&q).await.unwrap() };
+    assert_eq!(
+        ids(&list(ApprovalQuery::default()).await)[1..],
+        ["apr_h", "apr_g", "apr_d", "apr_o", "apr_c", "apr_a"]
+    );
+    assert_eq!(
+        ids(&list(ApprovalQuery {
+            status: Some("timeout".into()),
+            ..ApprovalQuery::default()
+        })
+        .await),
+        vec!["apr_g", "apr_o", "apr_c"]
+    );
+    assert_eq!(
+        ids(&list(ApprovalQuery {
+            tenants: Some(vec!["other".into(), "nobody".into()]),
+            ..ApprovalQuery::default()
+        })
+        .await),
+        vec!["apr_o"]
+    );
+    assert!(list(ApprovalQuery {
+        tenants: Some(Vec::new()),
+        ..ApprovalQuery::default()
+    })
+    .await
+    .is_empty());
+    // Created or decided since: h (created), g (timed out at 9 s), c and o (timed out at
+    // 70 s); d was decided at 7 s and lapsing keeps that.
+    assert_eq!(
+        ids(&list(ApprovalQuery {
+            changed_since: Some(s(8)),
+            ..ApprovalQuery::default()
+        })
+        .await),
+        vec![winner.id.as_str(), "apr_h", "apr_g", "apr_o", "apr_c"]
+    );
+    assert_eq!(
+        ids(&list(ApprovalQuery {
+            status: Some("timeout".into()),
+            tenants: Some(vec!["acme".into()]),
+            changed_since: Some(s(8)),
+            limit: 1,
+        })
+        .await),
+        vec!["apr_g"]
+    );
+    assert_eq!(
+        ids(&list(ApprovalQuery {
+            limit: 2,
+            ..ApprovalQuery::default()
+        })
+        .await),
+        vec![winner.id.as_str(), "apr_h"]
+    );
+}
+
+fn operator(
+    name: &str,
+    uid: Option<u32>,
+    cert: Option<&str>,
+    token: Option<&str>,
+) -> OperatorRecord {
+    OperatorRecord {
+        name: name.into(),
+        role: "operator".into(),
+        tenant: Some("acme".into()),
+        uid,
+        cert_subject: cert.map(String::from),
+        token_hash: token.map(String::from),
+        created_at: T0,
+        created_by: "uid:0".into(),
+    }
+}
+
+/// Operators: the name, uid, certificate subject and token hash are each taken once (absent
+/// ones never clash).
+pub async fn operators_are_unique_by_every_credential(store: &dyn Store) {
+    assert!(store.operators().await.unwrap().is_empty());
+    let alice = operator(
+        "alice",
+        Some(1000),
+        Some("CN=alice,O=acme"),
+        Some("sha256:aa"),
+    );
+    store.insert_operator(&alice).await.unwrap();
+    let bob = OperatorRecord {
+        role: "admin".into(),
+        tenant: None,
+        ..operator("bob", Some(u32::MAX), None, None)
+    };
+    store.insert_operator(&bob).await.unwrap();
+    let carol = operator("carol", None, None, None);
+    store.insert_operator(&carol).await.unwrap();
+    for taken in [
+        operator("alice", None, None, None),
+        operator("dave", Some(1000), None, None),
+        operator("dave", None, Some("CN=alice,O=acme"), None),
+        operator("dave", None, None, Some("sha256:aa")),
+    ] {
+        assert!(
+            matches!(
+                store.insert_operator(&taken).await,
+                Err(StoreError::Conflict(_))
+            ),
+            "{taken:?}"
+        );
+    }
+    assert_eq!(
+        store.operators().await.unwrap(),
+        vec![alice.clone(), bob.clone(), carol.clone()]
+    );
+    assert!(store.delete_operator("alice").await.unwrap());
+    assert!(!store.delete_operator("alice").await.unwrap());
+    // Her credentials are free again.
+    let dave = operator(
+        "dave",
+        Some(1000),
+        Some("CN=alice,O=acme"),
+        Some("sha256:aa"),
+    );
+    store.insert_operator(&dave).await.unwrap();
+    assert_eq!(store.operators().await.unwrap(), vec![bob, carol, dave]);
+}
+
+/// TOTP: enroll, confirm once, each time step and recovery code used once (also with many
+/// takers at once), failures by time, a new enrollment starts clean, deletion takes it all.
+pub async fn totp_codes_are_used_once(store: &dyn Store) {
+    let id = "uid:0";
+    assert_eq!(store.totp(id).await.unwrap(), None);
+    assert!(!store.confirm_totp(id, &["sha256:r1".into()]).await.unwrap());
+    let rec = TotpRecord {
+        identity: id.into(),
+        secret_sealed: vec![0, 1, 2, 0xff, 0, 0x80],
+        confirmed: false,
+        recovery_hashes: Vec::new(),
+        created_at: T0,
+    };
+    store.put_totp(&rec).await.unwrap();
+    assert_eq!(store.totp(id).await.unwrap(), Some(rec.clone()));
+    let codes: Vec<String> = ["sha256:r2", "sha256:r1", "sha256:r3"]
+        .map(String::from)
+        .to_vec();
+    assert!(store.confirm_totp(id, &codes).await.unwrap());
+    assert!(!store.confirm_totp(id, &["sha256:x".into()]).await.unwrap());
+    let confirmed = store.totp(id).await.unwrap().unwrap();
+    assert!(confirmed.confirmed);
+    let mut hashes = confirmed.recovery_hashes.clone();
+    hashes.sort();
+    assert_eq!(hashes, vec!["sha256:r1", "sha256:r2", "sha256:r3"]);
+
+    // One step, many takers: exactly one.
+    let takes = (0..50).map(|_| store.use_totp_step(id, 58_000_000));
+    let firsts = join_all(takes.collect())
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|first| *first)
+        .count();
+    assert_eq!(firsts, 1);
+    assert!(!store.use_totp_step(id, 58_000_000).await.unwrap());
+    assert!(store.use_totp_step(id, 58_000_001).await.unwrap());
+    assert!(store
+        .use_totp_step("operator:bob", 58_000_000)
+        .await
+        .unwrap());
+    // An old step already used stays used while it could matter.
+    assert!(!store.use_totp_step(id, 58_000_001).await.unwrap());
+
+    // Recovery codes: once each, only the identity's own.
+    assert!(store.use_recovery_code(id, "sha256:r1").await.unwrap());
+    assert!(!store.use_recovery_code(id, "sha256:r1").await.unwrap());
+    assert!(!store.use_recovery_code(id, "sha256:nope").await.unwrap());
+    assert!(!store
+        .use_recovery_code("operator:bob", "sha256:r2")
+        .await
+        .unwrap());
+    let spends = (0..10).map(|_| store.use_recovery_code(id, "sha256:r2"));
+    let spent = join_all(spends.collect())
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|ok| *ok)
+        .count();
+    assert_eq!(spent, 1);
+    let mut left = store.totp(id).await.unwrap().unwrap().recovery_hashes;
+    left.sort();
+    assert_eq!(left, vec!["sha256:r3"]);
+
+    // Failures, by time, per identity.
+    for at in [T0, T0 + 1_000_000, T0 + 2_000_000] {
+        store.record_totp_failure(id, at).await.unwrap();
+    }
+    store
+        .record_totp_failure("operator:bob", T0 + 1_000_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.totp_failures(id, T0 + 1_000_000).await.unwrap(),
+        vec![T0 + 1_000_000, T0 + 2_000_000]
+    );
+    assert_eq!(
+        store.totp_failures(id, T0 + 3_000_000).await.unwrap(),
+        Vec::<i64>::new()
+    );
+
+    // A new enrollment replaces the old one and starts clean.
+    let fresh = TotpRecord {
+        secret_sealed: vec![9; 44],
+        created_at: T0 + 5_000_000,
+        ..rec.clone()
+    };
+    store.put_totp(&fresh).await.unwrap();
+    assert_eq!(store.totp(id).await.unwrap(), Some(fresh.clone()));
+    assert!(store.totp_failures(id, 0).await.unwrap().is_empty());
+    assert!(store.use_totp_step(id, 58_000_000).await.unwrap());
+    assert!(!store.use_recovery_code(id, "sha256:r3").await.unwrap());
+    // Another identity's state is untouched.
+    assert_eq!(
+        store.totp_failures("operator:bob", 0).await.unwrap(),
+        vec![T0 + 1_000_000]
+    );
+    assert!(!store
+        .use_totp_step("operator:bob", 58_000_000)
+        .await
+        .unwrap());
+
+    assert!(store.delete_totp(id).await.unwrap());
+    assert!(!store.delete_totp(id).await.unwrap());
+    assert_eq!(store.totp(id).await.unwrap(), None);
+    assert!(store.use_totp_step(id, 58_000_000).await.unwrap());
+}
+
+/// JIT elevations: listed newest first; approval is compare-and-set, one winner.
+pub async fn elevations_are_approved_once(store: &dyn Store) {
+    let elevation = |id: &str, at: i64| ElevationRecord {
+        id: id.into(),
+        identity: "operator:bob".into(),
+        reason: "incident 42".into(),
+        duration_secs: 900,
+        requested_at: T0 + at,
+        status: "pending".into(),
+        approved_by: None,
+        approved_at: None,
+        expires_at: None,
+    };
+    assert!(store.elevations().await.unwrap().is_empty());
+    store
+        .insert_elevation(&elevation("elv_1", 0))
+        .await
+        .unwrap();
+    store
+        .insert_elevation(&elevation("elv_2", 1))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.insert_elevation(&elevation("elv_1", 5)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.elevations().await.unwrap(),
+        vec![elevation("elv_2", 1), elevation("elv_1", 0)]
+    );
+    let approvers: Vec<String> = (0..20).map(|i| format!("admin-{i}")).collect();
+    let tries = approvers
+        .iter()
+        .map(|who| store.approve_elevation("elv_1", who, T0 + 10, T0 + 10 + 900_000_000));
+    let won: Vec<ElevationRecord> = join_all(tries.collect())
+        .await
+        .into_iter()
+        .filter_map(Result::unwrap)
+        .collect();
+    assert_eq!(won.len(), 1, "{won:?}");
+    let active = ElevationRecord {
+        status: "active".into(),
+        approved_by: won[0].approved_by.clone(),
+        approved_at: Some(T0 + 10),
+        expires_at: Some(T0 + 10 + 900_000_000),
+        ..elevation("elv_1", 0)
+    };
+    assert_eq!(won[0], active);
+    assert!(approvers.contains(active.approved_by.as_ref().unwrap()));
+    assert_eq!(
+        store.approve_elevation("elv_1", "x", T0, T0).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.approve_elevation("elv_9", "x", T0, T0).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.elevations().await.unwrap(),
+        vec![elevation("elv_2", 1), active]
+    );
 }
 
 /// Poll futures together until all are done (join_all without a futures dependency).

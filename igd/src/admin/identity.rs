@@ -1,0 +1,134 @@
+//! Who a request comes from (DESIGN §6): the peer a front end saw (a socket uid, a client
+//! certificate subject, a bearer) resolved, per request, to a [`Caller`]: an operator account
+//! and its role and tenant scope, the built-in admin uids, or a break-glass bearer; then the
+//! JIT elevation it acts under, if one is active.
+//!
+//! Resolved per request, not per connection: removing an account, or an elevation running
+//! out, takes effect on the next request of an open connection.
+
+use super::{ApiError, ApiResult, Caller, Role, Via};
+use crate::clock::now_us;
+use crate::gateway::Gateway;
+use crate::store::OperatorRecord;
+use intentgate_proto::api::ErrorCode;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// What a front end knows of the party at the other end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Peer {
+    /// A Unix-socket peer's uid (`SO_PEERCRED`).
+    Uid(u32),
+    /// The subject (RFC 4514 text) of a client certificate that chained to the admin CA.
+    Certificate(String),
+    /// `Authorization: Bearer …` on the agent listener.
+    Bearer(String),
+}
+
+/// The effective uid igd runs as.
+pub fn current_uid() -> u32 {
+    // std exposes no safe geteuid; the owner of /proc/self is the effective uid.
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(u32::MAX)
+}
+
+/// `sha256:<hex>` of an operator API token, as stored.
+pub fn token_hash(token: &str) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(token.as_bytes())))
+}
+
+/// Resolve `peer` to a caller. `Err(unauthenticated)` for a bearer nobody holds;
+/// `Err(forbidden)` for a certificate with no account. A socket peer with no account resolves
+/// to a caller without a role (refused by the router with a message that says what to do).
+pub async fn resolve(gw: &Gateway, peer: &Peer) -> ApiResult<Caller> {
+    let caller = match peer {
+        Peer::Uid(uid) => {
+            if *uid == current_uid() || *uid == 0 || gw.settings.admin_uids.contains(uid) {
+                Caller::admin_uid(*uid)
+            } else {
+                let accounts = gw.store.operators().await?;
+                match accounts.iter().find(|o| o.uid == Some(*uid)) {
+                    Some(op) => account(op, Via::Socket),
+                    None => Caller::other_uid(*uid),
+                }
+            }
+        }
+        Peer::Certificate(subject) => {
+            let accounts = gw.store.operators().await?;
+            match accounts
+                .iter()
+                .find(|o| o.cert_subject.as_deref() == Some(subject.as_str()))
+            {
+                Some(op) => account(op, Via::Certificate),
+                None => {
+                    return Err(ApiError::forbidden(format!(
+                        "the client certificate {subject:?} has no operator account; an admin \
+                         can add one (igctl operator add NAME --cert-subject '{subject}' --role …)"
+                    )))
+                }
+            }
+        }
+        Peer::Bearer(presented) => match break_glass(gw, presented) {
+            Some(caller) => caller,
+            None => {
+                let hash = token_hash(presented);
+                let accounts = gw.store.operators().await?;
+                let mut found = None;
+                for op in &accounts {
+                    let Some(stored) = op.token_hash.as_deref() else {
+                        continue;
+                    };
+                    if bool::from(stored.as_bytes().ct_eq(hash.as_bytes())) && found.is_none() {
+                        found = Some(account(op, Via::OperatorToken));
+                    }
+                }
+                found.ok_or_else(|| {
+                    ApiError::new(
+                        ErrorCode::Unauthenticated,
+                        "missing or wrong admin bearer token",
+                    )
+                })?
+            }
+        },
+    };
+    elevate(gw, caller).await
+}
+
+/// The compatibility bearers (constant-time comparisons, all candidates tried).
+fn break_glass(gw: &Gateway, presented: &str) -> Option<Caller> {
+    let ct_eq = |a: &str, b: &str| bool::from(a.as_bytes().ct_eq(b.as_bytes()));
+    let mut found = None;
+    if let Some(t) = &gw.settings.admin_token {
+        if ct_eq(t.expose(), presented) {
+            found = Some(Caller::admin_token());
+        }
+    }
+    for (tenant, t) in &gw.settings.tenant_admins {
+        if ct_eq(t.expose(), presented) && found.is_none() {
+            found = Some(Caller::tenant_admin(tenant));
+        }
+    }
+    found
+}
+
+fn account(op: &OperatorRecord, via: Via) -> Caller {
+    // A role the build does not know is no role (fail closed), never a guess.
+    Caller::new(op.name.clone(), Role::parse(&op.role), op.tenant.clone(), via)
+}
+
+/// An operator with an active elevation acts as admin under it.
+async fn elevate(gw: &Gateway, caller: Caller) -> ApiResult<Caller> {
+    if caller.via().break_glass() || caller.role() != Some(Role::Operator) {
+        return Ok(caller);
+    }
+    let now = now_us();
+    let active = gw.store.elevations().await?.into_iter().find(|e| {
+        e.identity == caller.id() && e.status == "active" && e.expires_at.is_some_and(|x| x > now)
+    });
+    Ok(match active {
+        Some(e) => caller.elevated(e.id),
+        None => caller,
+    })
+}
