@@ -16,9 +16,11 @@ _igctl() {
     local context curcontext="$curcontext" state line
     _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -39,15 +41,18 @@ _arguments "${_arguments_options[@]}" : \
 '--subject=[The agent'\''s identity (root subject)]:SUBJECT:_default' \
 '--tenant=[The tenant the token belongs to]:TENANT:_default' \
 '*--tools=[Comma-separated tool names the token may call]:TOOLS:_default' \
+'--totp=[With --all-tools\: a fresh TOTP code for step-up, sent as X-IntentGate-TOTP]:CODE:_default' \
 '--ttl=[Lifetime\: seconds, or a number with s, m, h or d]:TTL:_default' \
 '--max-calls=[Most calls the token may make]:MAX_CALLS:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
-'(--tools)--all-tools[Allow every tool (\`\["*"\]\`)]' \
+'(--tools)--all-tools[Allow every tool (\`\["*"\]\`). Step-up gated\: pass --totp]' \
 '-h[Print help]' \
 '--help[Print help]' \
 && ret=0
@@ -55,9 +60,11 @@ _arguments "${_arguments_options[@]}" : \
 (tokens)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -76,9 +83,11 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--tenant=[Only this tenant]:TENANT:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '--all[Include expired and revoked tokens]' \
@@ -119,9 +128,11 @@ _arguments "${_arguments_options[@]}" : \
 '--tenant=[Tenant of the jti (needed for child tokens igd did not mint)]:TENANT:_default' \
 '--reason=[Why (recorded in the audit log)]:REASON:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -132,9 +143,11 @@ _arguments "${_arguments_options[@]}" : \
 (revocations)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -147,9 +160,11 @@ _arguments "${_arguments_options[@]}" : \
 '--subject=[Only this subject (default\: the whole tenant)]:SUBJECT:_default' \
 '--reason=[Why (required; recorded in the audit log)]:REASON:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -161,10 +176,13 @@ _arguments "${_arguments_options[@]}" : \
 '--tenant=[]:TENANT:_default' \
 '--subject=[]:SUBJECT:_default' \
 '--reason=[]:REASON:_default' \
+'--totp=[A fresh TOTP code for step-up (lifting a stop is step-up gated)]:CODE:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -174,9 +192,11 @@ _arguments "${_arguments_options[@]}" : \
 (token)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -194,8 +214,10 @@ _arguments "${_arguments_options[@]}" : \
             (inspect)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -210,8 +232,10 @@ _arguments "${_arguments_options[@]}" : \
 '--ttl=[Expire sooner\: lifetime from now (seconds, or with s, m, h, d)]:TTL:_default' \
 '--sub=[Delegation label (the agent'\''s identity stays the root subject)]:SUB:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -253,10 +277,13 @@ esac
 ;;
 (gen-key)
 _arguments "${_arguments_options[@]}" : \
+'--totp=[With --announce\: a fresh TOTP code for step-up (announcing a key is step-up gated)]:CODE:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '--audit[Generate an audit signing key instead]' \
@@ -268,9 +295,11 @@ _arguments "${_arguments_options[@]}" : \
 (tenants)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -280,9 +309,11 @@ _arguments "${_arguments_options[@]}" : \
 (agents)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -292,9 +323,11 @@ _arguments "${_arguments_options[@]}" : \
 (health)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -304,9 +337,11 @@ _arguments "${_arguments_options[@]}" : \
 (audit)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -330,9 +365,11 @@ _arguments "${_arguments_options[@]}" : \
 '--limit=[Most entries to show (1..=1000)]:LIMIT:_default' \
 '--cursor=[Continue after this cursor (\`next_cursor\` of the previous page)]:CURSOR:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -349,9 +386,11 @@ _arguments "${_arguments_options[@]}" : \
 '-O+[Write here instead of standard output]:FILE:_files' \
 '--out=[Write here instead of standard output]:FILE:_files' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -363,10 +402,13 @@ _arguments "${_arguments_options[@]}" : \
 '--tenant=[]:TENANT:_default' \
 '--subject=[]:SUBJECT:_default' \
 '--before=[Erase what was recorded before this time (RFC 3339)]:BEFORE:_default' \
+'--totp=[A fresh TOTP code (or a recovery code) for step-up, sent as X-IntentGate-TOTP]:CODE:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -378,10 +420,13 @@ _arguments "${_arguments_options[@]}" : \
 '--tenant=[]:TENANT:_default' \
 '--before=[Remove entries recorded before this time (RFC 3339)]:BEFORE:_default' \
 '--reason=[]:REASON:_default' \
+'--totp=[A fresh TOTP code (or a recovery code) for step-up, sent as X-IntentGate-TOTP]:CODE:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -393,10 +438,13 @@ _arguments "${_arguments_options[@]}" : \
 '--tenant=[]:TENANT:_default' \
 '--reason=[]:REASON:_default' \
 '*--accept=[Accept the marker or key announcement with this seq and hash though igd did not write it (after checking it; repeatable; the refusal names both). Without it such an entry refuses the re-baseline]:SEQ:HASH:_default' \
+'--totp=[A fresh TOTP code (or a recovery code) for step-up, sent as X-IntentGate-TOTP]:CODE:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -411,9 +459,11 @@ _arguments "${_arguments_options[@]}" : \
 '--pubkey=[Verifier keys to build against (default\: keys pinned on first use)]:FILE:_files' \
 '--out=[Where to write the pack]:FILE:_files' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -424,9 +474,11 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--pubkey=[Verifier key file (required\: evidence is never trusted on first use)]:FILE:_files' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -440,9 +492,11 @@ _arguments "${_arguments_options[@]}" : \
 '--pubkey=[Verifier keys to trust (one \`name+id+key\` per line); default\: keys pinned on first use under the config dir]:FILE:_files' \
 '--pin=[Pinned newest checkpoints (JSON, tenant → note)\: the chain must still contain them; updated after each successful run]:FILE:_files' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '--require-anchor[Fail (exit 6) when entries after the newest checkpoint are not yet anchored]' \
@@ -510,9 +564,11 @@ esac
 (policy)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -530,9 +586,11 @@ _arguments "${_arguments_options[@]}" : \
             (check)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -543,9 +601,11 @@ _arguments "${_arguments_options[@]}" : \
 (test)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -559,9 +619,11 @@ _arguments "${_arguments_options[@]}" : \
 '--input=[The input document (DESIGN §4.3)\: JSON text, @FILE, or - for standard input]:JSON:_default' \
 '--timeout-ms=[Evaluation time limit in milliseconds (igd'\''s INTENTGATE_POLICY_TIMEOUT_MS)]:MS:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -572,9 +634,11 @@ _arguments "${_arguments_options[@]}" : \
 (draft)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -593,9 +657,11 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--name=[Default\: the directory'\''s name]:NAME:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -606,9 +672,11 @@ _arguments "${_arguments_options[@]}" : \
 (list)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -618,9 +686,11 @@ _arguments "${_arguments_options[@]}" : \
 (show)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -631,9 +701,11 @@ _arguments "${_arguments_options[@]}" : \
 (delete)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -687,9 +759,11 @@ _arguments "${_arguments_options[@]}" : \
 '--to=[End (RFC 3339); default\: now]:TO:_default' \
 '--samples=[Most divergent calls to show]:SAMPLES:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -703,9 +777,11 @@ _arguments "${_arguments_options[@]}" : \
 '--to=[End (RFC 3339); default\: now]:TO:_default' \
 '--samples=[Most divergent calls to show]:SAMPLES:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -716,11 +792,13 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (promote)
 _arguments "${_arguments_options[@]}" : \
-'--totp=[A fresh TOTP code, sent as X-IntentGate-TOTP once TOTP step-up is in the build (refused until then\: the action is gated by role)]:CODE:_default' \
+'--totp=[A fresh TOTP code (or a recovery code), sent as X-IntentGate-TOTP]:CODE:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -730,11 +808,13 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (rollback)
 _arguments "${_arguments_options[@]}" : \
-'--totp=[A fresh TOTP code, sent as X-IntentGate-TOTP once TOTP step-up is in the build (refused until then\: the action is gated by role)]:CODE:_default' \
+'--totp=[A fresh TOTP code (or a recovery code), sent as X-IntentGate-TOTP]:CODE:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -743,11 +823,13 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (active)
 _arguments "${_arguments_options[@]}" : \
-'--totp=[With --clear\: a fresh TOTP code (refused until TOTP step-up is in the build)]:CODE:_default' \
+'--totp=[With --clear (a step-up action)\: a fresh TOTP code, sent as X-IntentGate-TOTP]:CODE:_default' \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '--clear[]' \
@@ -843,12 +925,464 @@ esac
     ;;
 esac
 ;;
+(approvals)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+":: :_igctl__subcmd__approvals_commands" \
+"*::: :->approvals" \
+&& ret=0
+
+    case $state in
+    (approvals)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-approvals-command-$line[1]:"
+        case $line[1] in
+            (list)
+_arguments "${_arguments_options[@]}" : \
+'--status=[Which rows]:STATUS:(pending approved rejected timeout forwarded lapsed all)' \
+'--tenant=[Only this tenant]:TENANT:_default' \
+'--limit=[Most rows (1..=10000; igd'\''s default 1000)]:LIMIT:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(decide)
+_arguments "${_arguments_options[@]}" : \
+'--note=[A note for the audit log]:NOTE:_default' \
+'--totp=[A fresh TOTP code\: approving a call marked STEP-UP needs one]:CODE:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'(--reject)--approve[Approve the call]' \
+'--reject[Reject the call]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':id -- The approval'\''s id (apr_…):_default' \
+'::decision -- approve or reject (or --approve / --reject):(approve reject)' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_igctl__subcmd__approvals__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-approvals-help-command-$line[1]:"
+        case $line[1] in
+            (list)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(decide)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+;;
+(operator)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+":: :_igctl__subcmd__operator_commands" \
+"*::: :->operator" \
+&& ret=0
+
+    case $state in
+    (operator)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-operator-command-$line[1]:"
+        case $line[1] in
+            (add)
+_arguments "${_arguments_options[@]}" : \
+'--role=[viewer, operator or admin]:ROLE:(viewer operator admin)' \
+'--tenant=[Confine a viewer or operator to one tenant]:TENANT:_default' \
+'--uid=[The Unix uid it connects to the admin socket as]:UID:_default' \
+'--cert-subject=[Its client certificate subject on the mTLS admin listener (RFC 4514, e.g. CN=oncall-1,O=Example)]:SUBJECT:_default' \
+'--totp=[A fresh TOTP code for step-up, sent as X-IntentGate-TOTP]:CODE:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'--issue-token[Issue an API token for it (printed once; igd keeps only its hash)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':name -- The account'\''s name (\[a-z0-9\]\[a-z0-9._-\]{0,62})\: the identity in the audit log:_default' \
+&& ret=0
+;;
+(list)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(remove)
+_arguments "${_arguments_options[@]}" : \
+'--totp=[A fresh TOTP code for step-up, sent as X-IntentGate-TOTP]:CODE:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+':name -- The account'\''s name:_default' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_igctl__subcmd__operator__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-operator-help-command-$line[1]:"
+        case $line[1] in
+            (add)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(list)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(remove)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+;;
+(totp)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+":: :_igctl__subcmd__totp_commands" \
+"*::: :->totp" \
+&& ret=0
+
+    case $state in
+    (totp)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-totp-command-$line[1]:"
+        case $line[1] in
+            (enroll)
+_arguments "${_arguments_options[@]}" : \
+'--totp=[When replacing a confirmed enrollment\: a code of the current one]:CODE:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(confirm)
+_arguments "${_arguments_options[@]}" : \
+'--code=[The 6-digit code the app shows now]:CODE:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(disable)
+_arguments "${_arguments_options[@]}" : \
+'--identity=[Another identity (an operator name, uid\:N)]:ID:_default' \
+'--totp=[A fresh TOTP code for step-up, sent as X-IntentGate-TOTP]:CODE:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_igctl__subcmd__totp__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-totp-help-command-$line[1]:"
+        case $line[1] in
+            (enroll)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(confirm)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(disable)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+;;
+(elevate)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+":: :_igctl__subcmd__elevate_commands" \
+"*::: :->elevate" \
+&& ret=0
+
+    case $state in
+    (elevate)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-elevate-command-$line[1]:"
+        case $line[1] in
+            (request)
+_arguments "${_arguments_options[@]}" : \
+'--reason=[Why (required; recorded in the audit log)]:REASON:_default' \
+'--duration=[5m, 15m, 30m, 1h or 4h]:DURATION:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(list)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(approve)
+_arguments "${_arguments_options[@]}" : \
+'--totp=[A fresh TOTP code for step-up, sent as X-IntentGate-TOTP]:CODE:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+':id -- The elevation id (elv_…):_default' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_igctl__subcmd__elevate__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-elevate-help-command-$line[1]:"
+        case $line[1] in
+            (request)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(list)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(approve)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+;;
+(whoami)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(login)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
+(logout)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -859,9 +1393,11 @@ _arguments "${_arguments_options[@]}" : \
 (man)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
-'--url=[igd'\''s admin URL\: https\://HOST\:PORT (TLS, verified against --ca or the system roots) or http\:// on loopback, with --token (the compatibility bearer)]:URL:_default' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
 '--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
-'--token=[Admin bearer token for --url (or IGCTL_TOKEN)]:TOKEN:_default' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
 '-o+[Output format]:OUTPUT:(table json)' \
 '--output=[Output format]:OUTPUT:(table json)' \
 '-h[Print help]' \
@@ -1088,6 +1624,126 @@ _arguments "${_arguments_options[@]}" : \
     ;;
 esac
 ;;
+(approvals)
+_arguments "${_arguments_options[@]}" : \
+":: :_igctl__subcmd__help__subcmd__approvals_commands" \
+"*::: :->approvals" \
+&& ret=0
+
+    case $state in
+    (approvals)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-help-approvals-command-$line[1]:"
+        case $line[1] in
+            (list)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(decide)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+(operator)
+_arguments "${_arguments_options[@]}" : \
+":: :_igctl__subcmd__help__subcmd__operator_commands" \
+"*::: :->operator" \
+&& ret=0
+
+    case $state in
+    (operator)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-help-operator-command-$line[1]:"
+        case $line[1] in
+            (add)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(list)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(remove)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+(totp)
+_arguments "${_arguments_options[@]}" : \
+":: :_igctl__subcmd__help__subcmd__totp_commands" \
+"*::: :->totp" \
+&& ret=0
+
+    case $state in
+    (totp)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-help-totp-command-$line[1]:"
+        case $line[1] in
+            (enroll)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(confirm)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(disable)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+(elevate)
+_arguments "${_arguments_options[@]}" : \
+":: :_igctl__subcmd__help__subcmd__elevate_commands" \
+"*::: :->elevate" \
+&& ret=0
+
+    case $state in
+    (elevate)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-help-elevate-command-$line[1]:"
+        case $line[1] in
+            (request)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(list)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(approve)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+(whoami)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(login)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(logout)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -1125,6 +1781,13 @@ _igctl_commands() {
 'health:Ask igd whether it is ready' \
 'audit:Read and verify the audit log' \
 'policy:Rego policies\: check, test and evaluate them offline; drafts, dry-run, diff, promote, rollback and the active policy in igd' \
+'approvals:The approvals queue\: calls the policy escalated, held until an operator decides. Alone\: the live TUI on a terminal (keys\: ↑/↓ select, a approve, r reject, / filter, ? help, q quit), the same as \`approvals list\` anywhere else' \
+'operator:Operator accounts\: who may use the admin API, with which role (admins, step-up)' \
+'totp:TOTP step-up for your own identity\: enroll an authenticator app, or disable it' \
+'elevate:Just-in-time elevation\: an operator asks for admin for a while; another admin approves' \
+'whoami:Show the identity igd sees for this connection\: role, tenant, TOTP, elevation' \
+'login:Check credentials against igd and store them, for commands run without --socket, --url or IGCTL_*' \
+'logout:Remove the credentials igctl login stored (keyring entry and file)' \
 'completions:Print shell completions' \
 'man:Print the man page (roff)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -1135,6 +1798,49 @@ _igctl_commands() {
 _igctl__subcmd__agents_commands() {
     local commands; commands=()
     _describe -t commands 'igctl agents commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__approvals_commands] )) ||
+_igctl__subcmd__approvals_commands() {
+    local commands; commands=(
+'list:List approvals\: id, tenant, agent, tool, reason, step-up, time left (or status)' \
+'decide:Approve or reject a pending call; prints the decided row. Exit 1 if it was already decided, 4 if a step-up code is needed or wrong' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'igctl approvals commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__approvals__subcmd__decide_commands] )) ||
+_igctl__subcmd__approvals__subcmd__decide_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl approvals decide commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__approvals__subcmd__help_commands] )) ||
+_igctl__subcmd__approvals__subcmd__help_commands() {
+    local commands; commands=(
+'list:List approvals\: id, tenant, agent, tool, reason, step-up, time left (or status)' \
+'decide:Approve or reject a pending call; prints the decided row. Exit 1 if it was already decided, 4 if a step-up code is needed or wrong' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'igctl approvals help commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__approvals__subcmd__help__subcmd__decide_commands] )) ||
+_igctl__subcmd__approvals__subcmd__help__subcmd__decide_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl approvals help decide commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__approvals__subcmd__help__subcmd__help_commands] )) ||
+_igctl__subcmd__approvals__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl approvals help help commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__approvals__subcmd__help__subcmd__list_commands] )) ||
+_igctl__subcmd__approvals__subcmd__help__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl approvals help list commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__approvals__subcmd__list_commands] )) ||
+_igctl__subcmd__approvals__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl approvals list commands' commands "$@"
 }
 (( $+functions[_igctl__subcmd__audit_commands] )) ||
 _igctl__subcmd__audit_commands() {
@@ -1256,6 +1962,61 @@ _igctl__subcmd__completions_commands() {
     local commands; commands=()
     _describe -t commands 'igctl completions commands' commands "$@"
 }
+(( $+functions[_igctl__subcmd__elevate_commands] )) ||
+_igctl__subcmd__elevate_commands() {
+    local commands; commands=(
+'request:Ask for admin for a while (operators); another admin approves it' \
+'list:List elevations\: pending, active and expired' \
+'approve:Approve another identity'\''s elevation (admin, step-up; never your own)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'igctl elevate commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__elevate__subcmd__approve_commands] )) ||
+_igctl__subcmd__elevate__subcmd__approve_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl elevate approve commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__elevate__subcmd__help_commands] )) ||
+_igctl__subcmd__elevate__subcmd__help_commands() {
+    local commands; commands=(
+'request:Ask for admin for a while (operators); another admin approves it' \
+'list:List elevations\: pending, active and expired' \
+'approve:Approve another identity'\''s elevation (admin, step-up; never your own)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'igctl elevate help commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__elevate__subcmd__help__subcmd__approve_commands] )) ||
+_igctl__subcmd__elevate__subcmd__help__subcmd__approve_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl elevate help approve commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__elevate__subcmd__help__subcmd__help_commands] )) ||
+_igctl__subcmd__elevate__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl elevate help help commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__elevate__subcmd__help__subcmd__list_commands] )) ||
+_igctl__subcmd__elevate__subcmd__help__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl elevate help list commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__elevate__subcmd__help__subcmd__request_commands] )) ||
+_igctl__subcmd__elevate__subcmd__help__subcmd__request_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl elevate help request commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__elevate__subcmd__list_commands] )) ||
+_igctl__subcmd__elevate__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl elevate list commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__elevate__subcmd__request_commands] )) ||
+_igctl__subcmd__elevate__subcmd__request_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl elevate request commands' commands "$@"
+}
 (( $+functions[_igctl__subcmd__gen-key_commands] )) ||
 _igctl__subcmd__gen-key_commands() {
     local commands; commands=()
@@ -1282,6 +2043,13 @@ _igctl__subcmd__help_commands() {
 'health:Ask igd whether it is ready' \
 'audit:Read and verify the audit log' \
 'policy:Rego policies\: check, test and evaluate them offline; drafts, dry-run, diff, promote, rollback and the active policy in igd' \
+'approvals:The approvals queue\: calls the policy escalated, held until an operator decides. Alone\: the live TUI on a terminal (keys\: ↑/↓ select, a approve, r reject, / filter, ? help, q quit), the same as \`approvals list\` anywhere else' \
+'operator:Operator accounts\: who may use the admin API, with which role (admins, step-up)' \
+'totp:TOTP step-up for your own identity\: enroll an authenticator app, or disable it' \
+'elevate:Just-in-time elevation\: an operator asks for admin for a while; another admin approves' \
+'whoami:Show the identity igd sees for this connection\: role, tenant, TOTP, elevation' \
+'login:Check credentials against igd and store them, for commands run without --socket, --url or IGCTL_*' \
+'logout:Remove the credentials igctl login stored (keyring entry and file)' \
 'completions:Print shell completions' \
 'man:Print the man page (roff)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -1292,6 +2060,24 @@ _igctl__subcmd__help_commands() {
 _igctl__subcmd__help__subcmd__agents_commands() {
     local commands; commands=()
     _describe -t commands 'igctl help agents commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__approvals_commands] )) ||
+_igctl__subcmd__help__subcmd__approvals_commands() {
+    local commands; commands=(
+'list:List approvals\: id, tenant, agent, tool, reason, step-up, time left (or status)' \
+'decide:Approve or reject a pending call; prints the decided row. Exit 1 if it was already decided, 4 if a step-up code is needed or wrong' \
+    )
+    _describe -t commands 'igctl help approvals commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__approvals__subcmd__decide_commands] )) ||
+_igctl__subcmd__help__subcmd__approvals__subcmd__decide_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help approvals decide commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__approvals__subcmd__list_commands] )) ||
+_igctl__subcmd__help__subcmd__approvals__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help approvals list commands' commands "$@"
 }
 (( $+functions[_igctl__subcmd__help__subcmd__audit_commands] )) ||
 _igctl__subcmd__help__subcmd__audit_commands() {
@@ -1352,6 +2138,30 @@ _igctl__subcmd__help__subcmd__completions_commands() {
     local commands; commands=()
     _describe -t commands 'igctl help completions commands' commands "$@"
 }
+(( $+functions[_igctl__subcmd__help__subcmd__elevate_commands] )) ||
+_igctl__subcmd__help__subcmd__elevate_commands() {
+    local commands; commands=(
+'request:Ask for admin for a while (operators); another admin approves it' \
+'list:List elevations\: pending, active and expired' \
+'approve:Approve another identity'\''s elevation (admin, step-up; never your own)' \
+    )
+    _describe -t commands 'igctl help elevate commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__elevate__subcmd__approve_commands] )) ||
+_igctl__subcmd__help__subcmd__elevate__subcmd__approve_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help elevate approve commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__elevate__subcmd__list_commands] )) ||
+_igctl__subcmd__help__subcmd__elevate__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help elevate list commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__elevate__subcmd__request_commands] )) ||
+_igctl__subcmd__help__subcmd__elevate__subcmd__request_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help elevate request commands' commands "$@"
+}
 (( $+functions[_igctl__subcmd__help__subcmd__gen-key_commands] )) ||
 _igctl__subcmd__help__subcmd__gen-key_commands() {
     local commands; commands=()
@@ -1367,6 +2177,16 @@ _igctl__subcmd__help__subcmd__help_commands() {
     local commands; commands=()
     _describe -t commands 'igctl help help commands' commands "$@"
 }
+(( $+functions[_igctl__subcmd__help__subcmd__login_commands] )) ||
+_igctl__subcmd__help__subcmd__login_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help login commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__logout_commands] )) ||
+_igctl__subcmd__help__subcmd__logout_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help logout commands' commands "$@"
+}
 (( $+functions[_igctl__subcmd__help__subcmd__man_commands] )) ||
 _igctl__subcmd__help__subcmd__man_commands() {
     local commands; commands=()
@@ -1377,6 +2197,30 @@ _igctl__subcmd__help__subcmd__mint_commands() {
     local commands; commands=()
     _describe -t commands 'igctl help mint commands' commands "$@"
 }
+(( $+functions[_igctl__subcmd__help__subcmd__operator_commands] )) ||
+_igctl__subcmd__help__subcmd__operator_commands() {
+    local commands; commands=(
+'add:Add an operator account (admin, step-up). It authenticates by a uid on the admin socket, a client certificate subject and/or an API token (--token\: shown once)' \
+'list:List operator accounts' \
+'remove:Remove an operator account and its TOTP enrollment (admin, step-up)' \
+    )
+    _describe -t commands 'igctl help operator commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__operator__subcmd__add_commands] )) ||
+_igctl__subcmd__help__subcmd__operator__subcmd__add_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help operator add commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__operator__subcmd__list_commands] )) ||
+_igctl__subcmd__help__subcmd__operator__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help operator list commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__operator__subcmd__remove_commands] )) ||
+_igctl__subcmd__help__subcmd__operator__subcmd__remove_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help operator remove commands' commands "$@"
+}
 (( $+functions[_igctl__subcmd__help__subcmd__policy_commands] )) ||
 _igctl__subcmd__help__subcmd__policy_commands() {
     local commands; commands=(
@@ -1386,7 +2230,7 @@ _igctl__subcmd__help__subcmd__policy_commands() {
 'draft:Drafts in igd'\''s policy store\: a policy module and its *_test.rego modules, compiled and tested by igd before they are stored' \
 'dry-run:Replay a candidate policy (a draft id or policy files) over the decisions recorded in a window (default\: the last 24 hours), on their recorded inputs\: how many calls it would allow, block and escalate, the transition matrix from what was decided then, and sample calls whose verdict changes. A progress bar on a terminal' \
 'diff:Compare two policies (draft ids or files)\: the source diff, then B replayed against A on the same recorded inputs' \
-'promote:Make a draft the active policy, on every replica within a second. igd compiles it and runs its tests again first. A step-up action\: pass --totp once TOTP is enrolled' \
+'promote:Make a draft the active policy, on every replica within a second. igd compiles it and runs its tests again first. A step-up action\: pass --totp' \
 'rollback:Return to the policy that was active before the current one (repeat to go further back; before the first promotion, the policy file decides). A step-up action' \
 'active:Show what decides now (store, file or embedded default), its revision and the store'\''s recent changes; --clear deactivates the store'\''s policy (the file decides again)' \
     )
@@ -1512,10 +2356,49 @@ _igctl__subcmd__help__subcmd__tokens__subcmd__list_commands() {
     local commands; commands=()
     _describe -t commands 'igctl help tokens list commands' commands "$@"
 }
+(( $+functions[_igctl__subcmd__help__subcmd__totp_commands] )) ||
+_igctl__subcmd__help__subcmd__totp_commands() {
+    local commands; commands=(
+'enroll:Enroll an authenticator app for your identity\: prints the otpauth\:// URI and the secret (and a QR code on a terminal). On a terminal igctl then asks for the first code and prints ten one-time recovery codes, once; in a script, confirm with \`totp confirm\`. Re-enrolling replaces a confirmed enrollment and needs --totp with its current code' \
+'confirm:Confirm a pending enrollment with the first code from the app; prints the ten one-time recovery codes, once' \
+'disable:Disable TOTP\: your own (with your code), or with --identity another'\''s (admin, step-up)' \
+    )
+    _describe -t commands 'igctl help totp commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__totp__subcmd__confirm_commands] )) ||
+_igctl__subcmd__help__subcmd__totp__subcmd__confirm_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help totp confirm commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__totp__subcmd__disable_commands] )) ||
+_igctl__subcmd__help__subcmd__totp__subcmd__disable_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help totp disable commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__totp__subcmd__enroll_commands] )) ||
+_igctl__subcmd__help__subcmd__totp__subcmd__enroll_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help totp enroll commands' commands "$@"
+}
 (( $+functions[_igctl__subcmd__help__subcmd__unstop_commands] )) ||
 _igctl__subcmd__help__subcmd__unstop_commands() {
     local commands; commands=()
     _describe -t commands 'igctl help unstop commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__whoami_commands] )) ||
+_igctl__subcmd__help__subcmd__whoami_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help whoami commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__login_commands] )) ||
+_igctl__subcmd__login_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl login commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__logout_commands] )) ||
+_igctl__subcmd__logout_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl logout commands' commands "$@"
 }
 (( $+functions[_igctl__subcmd__man_commands] )) ||
 _igctl__subcmd__man_commands() {
@@ -1527,6 +2410,61 @@ _igctl__subcmd__mint_commands() {
     local commands; commands=()
     _describe -t commands 'igctl mint commands' commands "$@"
 }
+(( $+functions[_igctl__subcmd__operator_commands] )) ||
+_igctl__subcmd__operator_commands() {
+    local commands; commands=(
+'add:Add an operator account (admin, step-up). It authenticates by a uid on the admin socket, a client certificate subject and/or an API token (--token\: shown once)' \
+'list:List operator accounts' \
+'remove:Remove an operator account and its TOTP enrollment (admin, step-up)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'igctl operator commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__operator__subcmd__add_commands] )) ||
+_igctl__subcmd__operator__subcmd__add_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl operator add commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__operator__subcmd__help_commands] )) ||
+_igctl__subcmd__operator__subcmd__help_commands() {
+    local commands; commands=(
+'add:Add an operator account (admin, step-up). It authenticates by a uid on the admin socket, a client certificate subject and/or an API token (--token\: shown once)' \
+'list:List operator accounts' \
+'remove:Remove an operator account and its TOTP enrollment (admin, step-up)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'igctl operator help commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__operator__subcmd__help__subcmd__add_commands] )) ||
+_igctl__subcmd__operator__subcmd__help__subcmd__add_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl operator help add commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__operator__subcmd__help__subcmd__help_commands] )) ||
+_igctl__subcmd__operator__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl operator help help commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__operator__subcmd__help__subcmd__list_commands] )) ||
+_igctl__subcmd__operator__subcmd__help__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl operator help list commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__operator__subcmd__help__subcmd__remove_commands] )) ||
+_igctl__subcmd__operator__subcmd__help__subcmd__remove_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl operator help remove commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__operator__subcmd__list_commands] )) ||
+_igctl__subcmd__operator__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl operator list commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__operator__subcmd__remove_commands] )) ||
+_igctl__subcmd__operator__subcmd__remove_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl operator remove commands' commands "$@"
+}
 (( $+functions[_igctl__subcmd__policy_commands] )) ||
 _igctl__subcmd__policy_commands() {
     local commands; commands=(
@@ -1536,7 +2474,7 @@ _igctl__subcmd__policy_commands() {
 'draft:Drafts in igd'\''s policy store\: a policy module and its *_test.rego modules, compiled and tested by igd before they are stored' \
 'dry-run:Replay a candidate policy (a draft id or policy files) over the decisions recorded in a window (default\: the last 24 hours), on their recorded inputs\: how many calls it would allow, block and escalate, the transition matrix from what was decided then, and sample calls whose verdict changes. A progress bar on a terminal' \
 'diff:Compare two policies (draft ids or files)\: the source diff, then B replayed against A on the same recorded inputs' \
-'promote:Make a draft the active policy, on every replica within a second. igd compiles it and runs its tests again first. A step-up action\: pass --totp once TOTP is enrolled' \
+'promote:Make a draft the active policy, on every replica within a second. igd compiles it and runs its tests again first. A step-up action\: pass --totp' \
 'rollback:Return to the policy that was active before the current one (repeat to go further back; before the first promotion, the policy file decides). A step-up action' \
 'active:Show what decides now (store, file or embedded default), its revision and the store'\''s recent changes; --clear deactivates the store'\''s policy (the file decides again)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -1644,7 +2582,7 @@ _igctl__subcmd__policy__subcmd__help_commands() {
 'draft:Drafts in igd'\''s policy store\: a policy module and its *_test.rego modules, compiled and tested by igd before they are stored' \
 'dry-run:Replay a candidate policy (a draft id or policy files) over the decisions recorded in a window (default\: the last 24 hours), on their recorded inputs\: how many calls it would allow, block and escalate, the transition matrix from what was decided then, and sample calls whose verdict changes. A progress bar on a terminal' \
 'diff:Compare two policies (draft ids or files)\: the source diff, then B replayed against A on the same recorded inputs' \
-'promote:Make a draft the active policy, on every replica within a second. igd compiles it and runs its tests again first. A step-up action\: pass --totp once TOTP is enrolled' \
+'promote:Make a draft the active policy, on every replica within a second. igd compiles it and runs its tests again first. A step-up action\: pass --totp' \
 'rollback:Return to the policy that was active before the current one (repeat to go further back; before the first promotion, the policy file decides). A step-up action' \
 'active:Show what decides now (store, file or embedded default), its revision and the store'\''s recent changes; --clear deactivates the store'\''s policy (the file decides again)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -1835,10 +2773,70 @@ _igctl__subcmd__tokens__subcmd__list_commands() {
     local commands; commands=()
     _describe -t commands 'igctl tokens list commands' commands "$@"
 }
+(( $+functions[_igctl__subcmd__totp_commands] )) ||
+_igctl__subcmd__totp_commands() {
+    local commands; commands=(
+'enroll:Enroll an authenticator app for your identity\: prints the otpauth\:// URI and the secret (and a QR code on a terminal). On a terminal igctl then asks for the first code and prints ten one-time recovery codes, once; in a script, confirm with \`totp confirm\`. Re-enrolling replaces a confirmed enrollment and needs --totp with its current code' \
+'confirm:Confirm a pending enrollment with the first code from the app; prints the ten one-time recovery codes, once' \
+'disable:Disable TOTP\: your own (with your code), or with --identity another'\''s (admin, step-up)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'igctl totp commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__totp__subcmd__confirm_commands] )) ||
+_igctl__subcmd__totp__subcmd__confirm_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl totp confirm commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__totp__subcmd__disable_commands] )) ||
+_igctl__subcmd__totp__subcmd__disable_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl totp disable commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__totp__subcmd__enroll_commands] )) ||
+_igctl__subcmd__totp__subcmd__enroll_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl totp enroll commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__totp__subcmd__help_commands] )) ||
+_igctl__subcmd__totp__subcmd__help_commands() {
+    local commands; commands=(
+'enroll:Enroll an authenticator app for your identity\: prints the otpauth\:// URI and the secret (and a QR code on a terminal). On a terminal igctl then asks for the first code and prints ten one-time recovery codes, once; in a script, confirm with \`totp confirm\`. Re-enrolling replaces a confirmed enrollment and needs --totp with its current code' \
+'confirm:Confirm a pending enrollment with the first code from the app; prints the ten one-time recovery codes, once' \
+'disable:Disable TOTP\: your own (with your code), or with --identity another'\''s (admin, step-up)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'igctl totp help commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__totp__subcmd__help__subcmd__confirm_commands] )) ||
+_igctl__subcmd__totp__subcmd__help__subcmd__confirm_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl totp help confirm commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__totp__subcmd__help__subcmd__disable_commands] )) ||
+_igctl__subcmd__totp__subcmd__help__subcmd__disable_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl totp help disable commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__totp__subcmd__help__subcmd__enroll_commands] )) ||
+_igctl__subcmd__totp__subcmd__help__subcmd__enroll_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl totp help enroll commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__totp__subcmd__help__subcmd__help_commands] )) ||
+_igctl__subcmd__totp__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl totp help help commands' commands "$@"
+}
 (( $+functions[_igctl__subcmd__unstop_commands] )) ||
 _igctl__subcmd__unstop_commands() {
     local commands; commands=()
     _describe -t commands 'igctl unstop commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__whoami_commands] )) ||
+_igctl__subcmd__whoami_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl whoami commands' commands "$@"
 }
 
 if [ "$funcstack[1]" = "_igctl" ]; then

@@ -115,9 +115,8 @@ pub fn resolve_with(
         return Ok(Endpoint::Socket(s.clone()));
     }
     let var = |name: &str| env(name).filter(|v| !v.is_empty());
-    let path_of = |flag: &Option<PathBuf>, name: &str| {
-        flag.clone().or_else(|| var(name).map(PathBuf::from))
-    };
+    let path_of =
+        |flag: &Option<PathBuf>, name: &str| flag.clone().or_else(|| var(name).map(PathBuf::from));
     let named = HttpCredentials {
         token: flags.token.clone().or_else(|| var("IGCTL_TOKEN")),
         ca: path_of(&flags.ca, "IGCTL_CA"),
@@ -307,7 +306,10 @@ fn client_identity(
         .key_provider
         .load_private_key(key_der.clone_key())
         .map_err(|e| {
-            CliError::usage(format!("--key {}: unsupported private key: {e}", key.display()))
+            CliError::usage(format!(
+                "--key {}: unsupported private key: {e}",
+                key.display()
+            ))
         })?;
     let certified = rustls::sign::CertifiedKey::new(chain.clone(), signer);
     match certified.keys_match() {
@@ -807,7 +809,11 @@ mod tests {
         // Nothing named: the login is used.
         assert_eq!(
             resolve_with(&none, &env_of(&[]), &login).unwrap(),
-            http("https://igd.example:8443", Some("stored"), Some("/stored-ca.pem"))
+            http(
+                "https://igd.example:8443",
+                Some("stored"),
+                Some("/stored-ca.pem")
+            )
         );
         // A socket or a URL named above it wins; the login is not even read.
         let refuse = || -> Result<Option<Stored>, CliError> { panic!("login level read") };
@@ -826,7 +832,11 @@ mod tests {
         // A token named in the environment replaces the stored one.
         assert_eq!(
             resolve_with(&none, &env_of(&[("IGCTL_TOKEN", "env")]), &login).unwrap(),
-            http("https://igd.example:8443", Some("env"), Some("/stored-ca.pem"))
+            http(
+                "https://igd.example:8443",
+                Some("env"),
+                Some("/stored-ca.pem")
+            )
         );
         // No login: the sockets, as before.
         assert!(matches!(
@@ -850,7 +860,14 @@ mod tests {
         )
         .unwrap();
         assert!(
-            matches!(&ok, Endpoint::Http { cert: Some(_), key: Some(_), .. }),
+            matches!(
+                &ok,
+                Endpoint::Http {
+                    cert: Some(_),
+                    key: Some(_),
+                    ..
+                }
+            ),
             "{ok:?}"
         );
         let from_env = resolve_with(

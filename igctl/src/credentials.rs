@@ -231,7 +231,11 @@ fn render(creds: &Stored, token: &TokenPlace) -> Result<String, CliError> {
         }
         _ => {}
     }
-    for (name, value) in [("ca", &creds.ca), ("cert", &creds.cert), ("key", &creds.key)] {
+    for (name, value) in [
+        ("ca", &creds.ca),
+        ("cert", &creds.cert),
+        ("key", &creds.key),
+    ] {
         if let Some(p) = value {
             out.push_str(&format!("{name} = {}\n", path_text(p, name)?));
         }
@@ -281,14 +285,20 @@ fn entry(url: &str) -> Result<keyring::Entry, String> {
 /// Store the token in the keyring and read it back through a new handle (a keyring that
 /// accepts but does not keep it is not usable).
 fn keyring_set(url: &str, token: &str) -> Result<(), String> {
-    entry(url)?
+    let kept = entry(url)?
         .set_password(token)
-        .map_err(|e| e.to_string())?;
-    match entry(url)?.get_password() {
-        Ok(t) if t == token => Ok(()),
-        Ok(_) => Err("the keyring gave back another token".into()),
-        Err(e) => Err(format!("the keyring did not keep the token: {e}")),
+        .map_err(|e| e.to_string())
+        .and_then(|()| match entry(url)?.get_password() {
+            Ok(t) if t == token => Ok(()),
+            Ok(_) => Err("the keyring gave back another token".into()),
+            Err(e) => Err(format!("the keyring did not keep the token: {e}")),
+        });
+    if kept.is_err() {
+        // A half-done store (kernel keyrings: added to the session keyring, not linked to the
+        // persistent one) does not leave the token behind.
+        let _ = keyring_delete(url);
     }
+    kept
 }
 
 fn keyring_get(url: &str) -> Option<String> {

@@ -653,9 +653,9 @@ impl Sources {
             }
             return Ok((None, None, None, None));
         };
-        let addr: SocketAddr = text.parse().map_err(|_| {
-            ConfigError::new("admin_listen", format!("{text:?} is not host:port"))
-        })?;
+        let addr: SocketAddr = text
+            .parse()
+            .map_err(|_| ConfigError::new("admin_listen", format!("{text:?} is not host:port")))?;
         for key in FILES {
             if self.get(key).is_none() {
                 return Err(ConfigError::new(

@@ -229,6 +229,11 @@ impl BodySender {
         self.tx.send(Ok(chunk)).await.is_ok()
     }
 
+    /// Resolves once the client has gone (the body was dropped).
+    pub async fn closed(&self) {
+        self.tx.closed().await;
+    }
+
     /// End the body with an error: the connection is cut before the final chunk, so the client
     /// sees a failed transfer, never a short answer that looks complete.
     pub async fn abort(self, reason: &str) {

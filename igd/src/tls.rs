@@ -31,10 +31,7 @@ fn load_pair(
     vars: (&str, &str),
 ) -> Result<CertifiedKey, ConfigError> {
     let cert_pem = std::fs::read(cert_path).map_err(|e| {
-        ConfigError::new(
-            vars.0,
-            format!("cannot read {}: {e}", cert_path.display()),
-        )
+        ConfigError::new(vars.0, format!("cannot read {}: {e}", cert_path.display()))
     })?;
     let chain = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<Vec<_>, _>>()
@@ -98,10 +95,7 @@ fn load_pair(
         ));
     }
     let key_pem = zeroize::Zeroizing::new(std::fs::read(key_path).map_err(|e| {
-        ConfigError::new(
-            vars.1,
-            format!("cannot read {}: {e}", key_path.display()),
-        )
+        ConfigError::new(vars.1, format!("cannot read {}: {e}", key_path.display()))
     })?);
     let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
         ConfigError::new(
@@ -345,17 +339,15 @@ pub fn admin_server_config(
 ) -> Result<ServerConfig, ConfigError> {
     let certified = load_pair(cert_path, key_path, ("admin_tls_cert", "admin_tls_key"))?;
     let roots = client_roots(ca_path)?;
-    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
-        Arc::new(roots),
-        provider(),
-    )
-    .build()
-    .map_err(|e| {
-        ConfigError::new(
-            "admin_client_ca",
-            format!("{}: cannot verify clients with it: {e}", ca_path.display()),
-        )
-    })?;
+    let verifier =
+        rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+            .build()
+            .map_err(|e| {
+                ConfigError::new(
+                    "admin_client_ca",
+                    format!("{}: cannot verify clients with it: {e}", ca_path.display()),
+                )
+            })?;
     let mut config = ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| ConfigError::new("admin_tls_cert", format!("TLS set-up failed: {e}")))?
@@ -381,9 +373,8 @@ impl AdminTls {
         if settings.admin_listen.is_none() {
             return Ok(None);
         }
-        let missing = |var: &str| {
-            ConfigError::new(var, "required when INTENTGATE_ADMIN_LISTEN is set")
-        };
+        let missing =
+            |var: &str| ConfigError::new(var, "required when INTENTGATE_ADMIN_LISTEN is set");
         let cert = settings
             .admin_tls_cert
             .clone()
@@ -467,7 +458,11 @@ pub fn certificate_subject(der: &[u8]) -> Option<String> {
                 (name, _) => {
                     let value = attr.attr_value();
                     let der = x509_parser::der_parser::asn1_rs::ToDer::to_der_vec(value).ok()?;
-                    format!("{}=#{}", name.map_or(oid.clone(), String::from), hex::encode(der))
+                    format!(
+                        "{}=#{}",
+                        name.map_or(oid.clone(), String::from),
+                        hex::encode(der)
+                    )
                 }
             };
             attrs.push(text);

@@ -35,18 +35,24 @@ fn setup() -> Setup {
     let server = pki.issue("admin-server");
     let client = pki.issue_client(
         "oncall-1",
-        &[(DnType::OrganizationName, "Example"), (DnType::CommonName, "oncall-1")],
+        &[
+            (DnType::OrganizationName, "Example"),
+            (DnType::CommonName, "oncall-1"),
+        ],
     );
     let other_pki = Pki::new("Somebody else's CA");
     let stranger = other_pki.issue_client(
         "stranger",
-        &[(DnType::OrganizationName, "Example"), (DnType::CommonName, "oncall-1")],
+        &[
+            (DnType::OrganizationName, "Example"),
+            (DnType::CommonName, "oncall-1"),
+        ],
     );
     Setup {
         pki,
         server,
         client,
-        other_pki: other_pki,
+        other_pki,
         stranger,
     }
 }
@@ -177,7 +183,10 @@ fn add_token_operator(igd: &Igd, name: &str) -> String {
         "json",
     ]);
     assert!(out.status.success(), "operator add: {}", text(&out));
-    let token = json_of(&out)["token"].as_str().unwrap_or_default().to_string();
+    let token = json_of(&out)["token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert!(token.starts_with("igo_"), "{}", text(&out));
     token
 }
@@ -192,9 +201,22 @@ fn the_admin_listener_requires_a_client_certificate_from_its_ca() {
     // the handshake itself; TLS 1.3 refuses before any request is answered).
     for tls12 in [true, false] {
         let none = mtls(admin, &ca, None, tls12, "GET", "/v1/admin/tenants");
-        assert!(none.is_err(), "answered without a client certificate: {none:?}");
-        let other = mtls(admin, &ca, Some(&s.stranger), tls12, "GET", "/v1/admin/tenants");
-        assert!(other.is_err(), "answered another CA's certificate: {other:?}");
+        assert!(
+            none.is_err(),
+            "answered without a client certificate: {none:?}"
+        );
+        let other = mtls(
+            admin,
+            &ca,
+            Some(&s.stranger),
+            tls12,
+            "GET",
+            "/v1/admin/tenants",
+        );
+        assert!(
+            other.is_err(),
+            "answered another CA's certificate: {other:?}"
+        );
     }
     // Plain HTTP is never answered on the admin port.
     let plain = http(admin, "GET", "/v1/admin/tenants", &[], b"");
@@ -204,7 +226,15 @@ fn the_admin_listener_requires_a_client_certificate_from_its_ca() {
     let health = mtls(admin, &ca, Some(&s.client), false, "GET", "/healthz").unwrap();
     assert_eq!(health.status, 200, "{}", health.text());
     for tls12 in [true, false] {
-        let r = mtls(admin, &ca, Some(&s.client), tls12, "GET", "/v1/admin/tenants").unwrap();
+        let r = mtls(
+            admin,
+            &ca,
+            Some(&s.client),
+            tls12,
+            "GET",
+            "/v1/admin/tenants",
+        )
+        .unwrap();
         assert_eq!(r.status, 403, "{}", r.text());
         assert_eq!(r.json()["error"]["code"], "forbidden", "{}", r.text());
         assert!(r.text().contains(SUBJECT), "{}", r.text());
@@ -232,15 +262,27 @@ fn the_admin_listener_requires_a_client_certificate_from_its_ca() {
     assert_eq!(me["via"], "certificate", "{me}");
     assert_eq!(me["role"], "operator", "{me}");
     let out = with_cert(&[
-        "mint", "--tenant", "acme", "--subject", "agent-m", "--tools", "echo", "--max-calls",
-        "3", "-o", "json",
+        "mint",
+        "--tenant",
+        "acme",
+        "--subject",
+        "agent-m",
+        "--tools",
+        "echo",
+        "--max-calls",
+        "3",
+        "-o",
+        "json",
     ]);
     assert!(out.status.success(), "{}", text(&out));
     let jti = json_of(&out)["jti"].as_str().unwrap().to_string();
     // The audit entry names the operator as the actor.
     let out = igd.igctl(&["audit", "list", "--tenant", "acme", "-o", "json"]);
     assert!(out.status.success(), "{}", text(&out));
-    let entries = json_of(&out)["entries"].as_array().cloned().unwrap_or_default();
+    let entries = json_of(&out)["entries"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert!(
         entries
             .iter()
@@ -278,7 +320,11 @@ fn the_admin_listener_requires_a_client_certificate_from_its_ca() {
     .collect();
     let out = igctl(&args, &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("/nonexistent/oncall.crt"), "{}", text(&out));
+    assert!(
+        text(&out).contains("/nonexistent/oncall.crt"),
+        "{}",
+        text(&out)
+    );
     let args: Vec<String> = [
         "--url",
         &url,
@@ -303,22 +349,49 @@ fn sighup_reloads_the_admin_client_ca() {
     let s = setup();
     let ca_copy = s.pki.path("client-ca.pem");
     std::fs::copy(s.pki.ca_file(), &ca_copy).unwrap();
-    let (igd, admin) = start(&s, &[("INTENTGATE_ADMIN_CLIENT_CA", ca_copy.to_str().unwrap())]);
+    let (igd, admin) = start(
+        &s,
+        &[("INTENTGATE_ADMIN_CLIENT_CA", ca_copy.to_str().unwrap())],
+    );
     let ca = s.pki.ca_pem();
-    assert!(mtls(admin, &ca, Some(&s.stranger), true, "GET", "/v1/admin/tenants").is_err());
+    assert!(mtls(
+        admin,
+        &ca,
+        Some(&s.stranger),
+        true,
+        "GET",
+        "/v1/admin/tenants"
+    )
+    .is_err());
     // Trust the other CA as well, then reload.
     let mut both = std::fs::read(s.pki.ca_file()).unwrap();
     both.extend(std::fs::read(s.other_pki.ca_file()).unwrap());
     std::fs::write(&ca_copy, both).unwrap();
     igd.hup();
     igd.wait_for_log("admin TLS certificate and client CA reloaded");
-    let r = mtls(admin, &ca, Some(&s.stranger), true, "GET", "/v1/admin/tenants").unwrap();
+    let r = mtls(
+        admin,
+        &ca,
+        Some(&s.stranger),
+        true,
+        "GET",
+        "/v1/admin/tenants",
+    )
+    .unwrap();
     assert_eq!(r.status, 403, "{}", r.text());
     // A client CA file that no longer loads keeps the current one in force.
     std::fs::write(&ca_copy, "not a certificate\n").unwrap();
     igd.hup();
     igd.wait_for_log("admin TLS reload failed");
-    let r = mtls(admin, &ca, Some(&s.client), false, "GET", "/v1/admin/tenants").unwrap();
+    let r = mtls(
+        admin,
+        &ca,
+        Some(&s.client),
+        false,
+        "GET",
+        "/v1/admin/tenants",
+    )
+    .unwrap();
     assert_eq!(r.status, 403, "{}", r.text());
 }
 
@@ -330,7 +403,8 @@ fn operator_api_tokens_work_on_a_loopback_agent_listener() {
     let token = add_token_operator(&igd, "bot-1");
     let url = format!("http://127.0.0.1:{}", igd.addr.port());
     let run = |token: &str, extra: &[&str]| {
-        let mut args: Vec<String> = vec!["--url".into(), url.clone(), "--token".into(), token.into()];
+        let mut args: Vec<String> =
+            vec!["--url".into(), url.clone(), "--token".into(), token.into()];
         args.extend(extra.iter().map(|a| a.to_string()));
         igctl(&args, &[])
     };
@@ -377,7 +451,11 @@ fn login_stores_credentials_that_later_commands_use() {
     let agent_url = format!("http://127.0.0.1:{}", igd.addr.port());
 
     // A token igd refuses is not stored.
-    let out = igctl_in(cwd, &env, &["login", "--url", &agent_url, "--token", "igo_wrong"]);
+    let out = igctl_in(
+        cwd,
+        &env,
+        &["login", "--url", &agent_url, "--token", "igo_wrong"],
+    );
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     assert!(!creds.exists());
 
@@ -386,7 +464,9 @@ fn login_stores_credentials_that_later_commands_use() {
     let out = igctl_in(
         cwd,
         &env,
-        &["login", "--url", &agent_url, "--token", &token, "-o", "json"],
+        &[
+            "login", "--url", &agent_url, "--token", &token, "-o", "json",
+        ],
     );
     assert!(out.status.success(), "{}", text(&out));
     let answer = json_of(&out);
@@ -453,7 +533,10 @@ fn login_stores_credentials_that_later_commands_use() {
     let out = igctl_in(cwd, &env, &["whoami", "-o", "json"]);
     assert!(out.status.success(), "{}", text(&out));
     let me = json_of(&out);
-    assert_eq!((me["identity"].as_str(), me["via"].as_str()), (Some("oncall-1"), Some("certificate")));
+    assert_eq!(
+        (me["identity"].as_str(), me["via"].as_str()),
+        (Some("oncall-1"), Some("certificate"))
+    );
 
     // Logout removes them: igctl falls back to the default socket (not running here).
     let out = igctl_in(cwd, &env, &["logout"]);
@@ -495,14 +578,25 @@ fn the_admin_listener_settings_are_checked_at_start() {
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
         (vec![listen], "INTENTGATE_ADMIN_TLS_CERT"),
         (
-            vec![listen, ("INTENTGATE_ADMIN_TLS_CERT", cert), ("INTENTGATE_ADMIN_TLS_KEY", key)],
+            vec![
+                listen,
+                ("INTENTGATE_ADMIN_TLS_CERT", cert),
+                ("INTENTGATE_ADMIN_TLS_KEY", key),
+            ],
             "INTENTGATE_ADMIN_CLIENT_CA",
         ),
         (
-            vec![listen, ("INTENTGATE_ADMIN_TLS_CERT", cert), ("INTENTGATE_ADMIN_CLIENT_CA", ca)],
+            vec![
+                listen,
+                ("INTENTGATE_ADMIN_TLS_CERT", cert),
+                ("INTENTGATE_ADMIN_CLIENT_CA", ca),
+            ],
             "INTENTGATE_ADMIN_TLS_KEY",
         ),
-        (vec![("INTENTGATE_ADMIN_CLIENT_CA", ca)], "INTENTGATE_ADMIN_CLIENT_CA"),
+        (
+            vec![("INTENTGATE_ADMIN_CLIENT_CA", ca)],
+            "INTENTGATE_ADMIN_CLIENT_CA",
+        ),
         (
             vec![
                 listen,
@@ -553,5 +647,9 @@ fn the_admin_listener_settings_are_checked_at_start() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(64), "{}", text(&out));
-    assert!(text(&out).contains("INTENTGATE_ADMIN_TLS_CERT"), "{}", text(&out));
+    assert!(
+        text(&out).contains("INTENTGATE_ADMIN_TLS_CERT"),
+        "{}",
+        text(&out)
+    );
 }

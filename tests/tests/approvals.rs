@@ -121,6 +121,31 @@ fn audit(igd: &Igd, tenant: &str) -> Vec<Value> {
     out["entries"].as_array().cloned().unwrap_or_default()
 }
 
+fn wait_for_log_count(igd: &Igd, needle: &str, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while igd.logs().matches(needle).count() < n {
+        assert!(Instant::now() < deadline, "log never showed {needle:?} {n} times");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Wait until the tenant's chain holds an escalate decision that re-attached to `id`.
+fn wait_reattached(igd: &Igd, tenant: &str, id: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let attached = audit(igd, tenant).iter().any(|e| {
+            e["decision"] == "escalate"
+                && e["approval_id"] == id
+                && e["reason"].as_str().unwrap_or("").contains("re-attached")
+        });
+        if attached {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the call never re-attached to {id}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 #[test]
 fn approve_reject_and_time_out_with_a_real_client() {
     let s = setup("6");
@@ -233,15 +258,15 @@ fn a_disconnected_agent_re_attaches_and_is_forwarded_once() {
     let gone = abandoned_call(igd, &token, "retry me");
     let r = pending(igd, "retry me");
     drop(gone);
-    std::thread::sleep(Duration::from_millis(300));
+    igd.wait_for_log("agent went away while its call waited for approval");
     assert_eq!(row(igd, r["id"].as_str().unwrap())["status"], "pending");
 
     // The same call again while pending: it re-attaches (no second row).
     let back = call_in_background(igd, &token, "retry me");
-    std::thread::sleep(Duration::from_millis(800));
+    let id = r["id"].as_str().unwrap();
+    wait_reattached(igd, "acme", id);
     let rows = json_of(&igd.igctl(&["approvals", "list", "-o", "json"]));
     assert_eq!(rows["approvals"].as_array().unwrap().len(), 1, "{rows}");
-    let id = r["id"].as_str().unwrap();
     json_of(&igd.igctl(&["approvals", "decide", id, "approve", "-o", "json"]));
     let out = back.join().unwrap();
     assert_eq!(out[0]["result"]["text"][0], "echo: retry me", "{out:?}");
@@ -251,6 +276,7 @@ fn a_disconnected_agent_re_attaches_and_is_forwarded_once() {
     let gone = abandoned_call(igd, &token, "later");
     let r = pending(igd, "later");
     drop(gone);
+    wait_for_log_count(igd, "agent went away while its call waited for approval", 2);
     let id = r["id"].as_str().unwrap().to_string();
     json_of(&igd.igctl(&["approvals", "decide", &id, "approve", "-o", "json"]));
     let first = call_in_background(igd, &token, "later").join().unwrap();
@@ -274,11 +300,12 @@ fn a_pending_approval_survives_a_restart_and_a_revocation_is_checked_again() {
     let gone = abandoned_call(&s.igd, &token, "across restarts");
     let r = pending(&s.igd, "across restarts");
     drop(gone);
+    s.igd.wait_for_log("agent went away while its call waited for approval");
     s.igd.kill_and_restart();
     let id = r["id"].as_str().unwrap().to_string();
     assert_eq!(row(&s.igd, &id)["status"], "pending");
     let back = call_in_background(&s.igd, &token, "across restarts");
-    std::thread::sleep(Duration::from_millis(800));
+    wait_reattached(&s.igd, "acme", &id);
     // Revoked while waiting: approval does not resurrect the token.
     let rev = s.igd.igctl(&["revoke", &jti, "--reason", "compromised"]);
     assert!(rev.status.success(), "{rev:?}");

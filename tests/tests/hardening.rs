@@ -76,9 +76,10 @@ fn settings_this_build_does_not_implement_exit_64_naming_them() {
             "on",
             "INTENTGATE_APPROVAL_QUEUE",
         ),
+        // Implemented: out of range is refused.
         (
             "INTENTGATE_APPROVAL_TIMEOUT",
-            "600",
+            "0",
             "INTENTGATE_APPROVAL_TIMEOUT",
         ),
         (

@@ -151,8 +151,14 @@ mod tests {
     #[test]
     fn the_decision_is_positional_or_a_flag_and_exactly_one() {
         assert_eq!(decision_of(&["apr_1", "approve"]), Ok(Some("approve")));
-        assert_eq!(decision_of(&["apr_1", "reject", "--note", "no"]), Ok(Some("reject")));
-        assert_eq!(decision_of(&["apr_1", "--approve", "--totp", "123456"]), Ok(Some("approve")));
+        assert_eq!(
+            decision_of(&["apr_1", "reject", "--note", "no"]),
+            Ok(Some("reject"))
+        );
+        assert_eq!(
+            decision_of(&["apr_1", "--approve", "--totp", "123456"]),
+            Ok(Some("approve"))
+        );
         assert_eq!(decision_of(&["apr_1", "--reject"]), Ok(Some("reject")));
         for bad in [
             &["apr_1"][..],
@@ -173,7 +179,10 @@ mod tests {
             Command::Approvals {
                 command: Some(ApprovalsCommand::List(l)),
             } => {
-                assert_eq!((l.status.as_str(), l.tenant.as_deref()), ("pending", Some("acme")));
+                assert_eq!(
+                    (l.status.as_str(), l.tenant.as_deref()),
+                    ("pending", Some("acme"))
+                );
             }
             other => panic!("{other:?}"),
         }

@@ -73,7 +73,10 @@ pub async fn login(cli: &Cli) -> Result<(), CliError> {
         TokenPlace::Keyring => json!("keyring"),
         TokenPlace::File(_) => json!("file"),
     };
-    let identity = who.get("identity").and_then(Value::as_str).map(String::from);
+    let identity = who
+        .get("identity")
+        .and_then(Value::as_str)
+        .map(String::from);
     let role = who.get("role").and_then(Value::as_str).map(String::from);
     let answer = json!({
         "url": url,
@@ -121,7 +124,8 @@ async fn check(client: &Client) -> Result<Value, CliError> {
 /// `igctl logout`.
 pub fn logout(cli: &Cli) -> Result<(), CliError> {
     let removed = credentials::remove(&env)?;
-    let answer = json!({"logged_out": removed.is_some(), "url": removed.clone().filter(|u| !u.is_empty())});
+    let answer =
+        json!({"logged_out": removed.is_some(), "url": removed.clone().filter(|u| !u.is_empty())});
     emit(wants_json(cli), &answer, || match &removed {
         Some(url) if !url.is_empty() => format!("logged out of {url}\n"),
         Some(_) => "stored credentials removed\n".into(),

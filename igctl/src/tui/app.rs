@@ -34,7 +34,10 @@ pub enum Event {
     /// The terminal was resized: nothing changes but the screen is drawn again.
     Resize,
     /// The stream ended or failed; the next attempt is `retry_in` from now.
-    Disconnected { error: String, retry_in: Duration },
+    Disconnected {
+        error: String,
+        retry_in: Duration,
+    },
     DecideResult {
         id: String,
         decision: Decision,
@@ -87,11 +90,19 @@ pub enum Mode {
     Filter,
     Help,
     /// Approving a call that needs no step-up: Enter confirms.
-    ConfirmApprove { id: String },
+    ConfirmApprove {
+        id: String,
+    },
     /// Approving a `requires_step_up` call: the TOTP code.
-    Totp { id: String, code: String },
+    Totp {
+        id: String,
+        code: String,
+    },
     /// Rejecting: an optional note for the audit log.
-    Note { id: String, note: String },
+    Note {
+        id: String,
+        note: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -341,9 +352,7 @@ impl App {
 
     fn modal_target(&self) -> Option<&str> {
         match &self.mode {
-            Mode::ConfirmApprove { id } | Mode::Totp { id, .. } | Mode::Note { id, .. } => {
-                Some(id)
-            }
+            Mode::ConfirmApprove { id } | Mode::Totp { id, .. } | Mode::Note { id, .. } => Some(id),
             _ => None,
         }
     }
@@ -390,10 +399,9 @@ impl App {
                 if let Some(secs) = lockout_seconds(&e) {
                     self.lockout_until = Some(self.now + Duration::from_secs(secs));
                 }
-                let retry_code = matches!(
-                    e.code,
-                    ErrorCode::StepUpRequired | ErrorCode::RateLimited
-                ) || self.lockout_until.is_some();
+                let retry_code =
+                    matches!(e.code, ErrorCode::StepUpRequired | ErrorCode::RateLimited)
+                        || self.lockout_until.is_some();
                 if here {
                     match &mut self.mode {
                         // A wrong code: the modal stays for another try (or shows the lock-out).
@@ -469,9 +477,7 @@ impl App {
                     return Action::None;
                 }
                 match key.code {
-                    KeyCode::Char(c)
-                        if c.is_ascii_digit() && !ctrl && code.len() < TOTP_DIGITS =>
-                    {
+                    KeyCode::Char(c) if c.is_ascii_digit() && !ctrl && code.len() < TOTP_DIGITS => {
                         code.push(c);
                     }
                     KeyCode::Backspace => {
@@ -748,11 +754,7 @@ pub(crate) mod tests {
     pub(crate) const NOW: OffsetDateTime = datetime!(2025-06-01 12:00:00 UTC);
 
     pub(crate) fn row(id: &str, tool: &str, expires_in_secs: i64, step_up: bool) -> Approval {
-        let at = |d: i64| {
-            (NOW + time::Duration::seconds(d))
-                .format(&Rfc3339)
-                .unwrap()
-        };
+        let at = |d: i64| (NOW + time::Duration::seconds(d)).format(&Rfc3339).unwrap();
         Approval {
             id: id.into(),
             tenant: "acme".into(),
@@ -809,14 +811,20 @@ pub(crate) mod tests {
         assert_eq!(app.selected_row().unwrap().id, "apr_b");
         assert_eq!(app.pending_count(), 3);
         // The selected row decided elsewhere leaves; the selection stays at its place.
-        app.update(Event::Changed(decided(row("apr_b", "wire", 300, true), "approved")));
+        app.update(Event::Changed(decided(
+            row("apr_b", "wire", 300, true),
+            "approved",
+        )));
         assert_eq!(app.pending_count(), 2);
         assert_eq!(app.selected_row().unwrap().id, "apr_a");
         app.update(key(KeyCode::Up));
         app.update(key(KeyCode::Up));
         assert_eq!(app.selected_row().unwrap().id, "apr_c");
         // A later snapshot replaces everything (and drops non-pending rows).
-        app.update(Event::Snapshot(vec![decided(row("apr_z", "z", 5, false), "timeout")]));
+        app.update(Event::Snapshot(vec![decided(
+            row("apr_z", "z", 5, false),
+            "timeout",
+        )]));
         assert_eq!(app.pending_count(), 0);
         assert!(app.selected_row().is_none());
     }
@@ -826,14 +834,20 @@ pub(crate) mod tests {
         let mut app = App::new(NOW, false);
         let mut other = row("apr_2", "delete_repo", 100, false);
         other.tenant = "globex".into();
-        app.update(Event::Snapshot(vec![row("apr_1", "send_email", 50, false), other]));
+        app.update(Event::Snapshot(vec![
+            row("apr_1", "send_email", 50, false),
+            other,
+        ]));
         app.update(key(KeyCode::Char('/')));
         assert_eq!(app.mode, Mode::Filter);
         typed(&mut app, "GLOB");
         assert_eq!(app.visible().len(), 1);
         assert_eq!(app.selected_row().unwrap().id, "apr_2");
         app.update(key(KeyCode::Enter));
-        assert_eq!((app.mode.clone(), app.filter.as_str()), (Mode::Normal, "GLOB"));
+        assert_eq!(
+            (app.mode.clone(), app.filter.as_str()),
+            (Mode::Normal, "GLOB")
+        );
         for (needle, n) in [("email", 1), ("billing", 2), ("1000", 2), ("nothing", 0)] {
             app.update(key(KeyCode::Esc));
             app.update(key(KeyCode::Char('/')));
@@ -879,7 +893,10 @@ pub(crate) mod tests {
         app.update(Event::DecideResult {
             id: "apr_1".into(),
             decision: Decision::Approve,
-            result: Err(CliError::new(ErrorCode::StepUpRequired, "invalid TOTP code")),
+            result: Err(CliError::new(
+                ErrorCode::StepUpRequired,
+                "invalid TOTP code",
+            )),
         });
         assert!(matches!(&app.mode, Mode::Totp { code, .. } if code.is_empty()));
         assert_eq!(
@@ -913,7 +930,11 @@ pub(crate) mod tests {
         app.update(key(KeyCode::Char('a')));
         assert!(matches!(
             app.update(key(KeyCode::Enter)),
-            Action::Decide { decision: Decision::Approve, totp: None, .. }
+            Action::Decide {
+                decision: Decision::Approve,
+                totp: None,
+                ..
+            }
         ));
         assert_eq!(app.mode, Mode::Normal);
         app.update(key(KeyCode::Char('j')));
@@ -935,7 +956,10 @@ pub(crate) mod tests {
         app.update(Event::DecideResult {
             id: "apr_2".into(),
             decision: Decision::Reject,
-            result: Err(CliError::new(ErrorCode::Conflict, "approval apr_2 is already rejected")),
+            result: Err(CliError::new(
+                ErrorCode::Conflict,
+                "approval apr_2 is already rejected",
+            )),
         });
         assert_eq!(
             app.status.as_ref().unwrap().text,
@@ -972,12 +996,21 @@ pub(crate) mod tests {
     #[test]
     fn lock_out_messages_are_read_leniently() {
         let e = |code, m: &str| lockout_seconds(&CliError::new(code, m));
-        assert_eq!(e(ErrorCode::StepUpRequired, "Locked out: try again in 27s"), Some(27));
         assert_eq!(
-            e(ErrorCode::StepUpRequired, "locked after 5 failures; 12 seconds left"),
+            e(ErrorCode::StepUpRequired, "Locked out: try again in 27s"),
+            Some(27)
+        );
+        assert_eq!(
+            e(
+                ErrorCode::StepUpRequired,
+                "locked after 5 failures; 12 seconds left"
+            ),
             Some(12)
         );
-        assert_eq!(e(ErrorCode::RateLimited, "slow down (retry in 9 sec)"), Some(9));
+        assert_eq!(
+            e(ErrorCode::RateLimited, "slow down (retry in 9 sec)"),
+            Some(9)
+        );
         assert_eq!(e(ErrorCode::Forbidden, "identity locked"), Some(30));
         assert_eq!(e(ErrorCode::StepUpRequired, "invalid TOTP code"), None);
     }
@@ -988,7 +1021,10 @@ pub(crate) mod tests {
         app.update(Event::Snapshot(vec![row("apr_1", "wire", 500, true)]));
         app.update(key(KeyCode::Char('r')));
         typed(&mut app, "no");
-        app.update(Event::Changed(decided(row("apr_1", "wire", 500, true), "approved")));
+        app.update(Event::Changed(decided(
+            row("apr_1", "wire", 500, true),
+            "approved",
+        )));
         assert_eq!(app.mode, Mode::Normal);
         assert_eq!(
             app.status.as_ref().unwrap().text,

@@ -24,10 +24,7 @@ pub async fn decide(
     id: &str,
     request: &DecideRequest,
 ) -> Result<Approval, CliError> {
-    let path = format!(
-        "/v1/admin/approvals/{}/decide",
-        crate::encode_query(id)
-    );
+    let path = format!("/v1/admin/approvals/{}/decide", crate::encode_query(id));
     client.call(Method::POST, &path, Some(request)).await
 }
 
@@ -251,7 +248,9 @@ mod tests {
     }
 
     fn ok_stream(body: &str) -> String {
-        format!("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n{body}")
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n{body}"
+        )
     }
 
     #[tokio::test]
@@ -283,7 +282,9 @@ mod tests {
         let client = Client::new(Endpoint::Socket(socket.clone())).unwrap();
         let (tx, mut rx) = mpsc::channel(16);
         let follower = tokio::spawn(follow(client, None, tx));
-        assert!(matches!(next(&mut rx).await, Event::Snapshot(rows) if rows == vec![first.clone()]));
+        assert!(
+            matches!(next(&mut rx).await, Event::Snapshot(rows) if rows == vec![first.clone()])
+        );
         assert!(matches!(next(&mut rx).await, Event::Changed(r) if r.status == "approved"));
         match next(&mut rx).await {
             Event::Disconnected { error, retry_in } => {

@@ -47,8 +47,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     } else {
         let rows = u16::try_from(app.visible().len()).unwrap_or(u16::MAX);
         let height = rows.saturating_add(2).clamp(3, 7);
-        let [q, d] =
-            Layout::vertical([Constraint::Length(height), Constraint::Min(3)]).areas(body);
+        let [q, d] = Layout::vertical([Constraint::Length(height), Constraint::Min(3)]).areas(body);
         (q, d)
     };
     render_queue(app, &theme, frame, queue);
@@ -292,9 +291,8 @@ fn render_detail(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     };
     let mut block = Block::bordered().title(format!(" {} ", clean(&row.id)));
     if row.requires_step_up {
-        block = block.title_top(
-            Line::from(Span::styled(" STEP-UP ", theme.badge())).right_aligned(),
-        );
+        block =
+            block.title_top(Line::from(Span::styled(" STEP-UP ", theme.badge())).right_aligned());
     }
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -316,9 +314,27 @@ fn render_detail(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         who.push_str(&format!(" (delegated: {})", clean(d)));
     }
     lines.extend(field(theme, "Agent", vec![Span::raw(who)], width, 2));
-    lines.extend(field(theme, "Tenant", vec![Span::raw(clean(&row.tenant))], width, 1));
-    lines.extend(field(theme, "Tool", vec![Span::raw(clean(&row.tool))], width, 2));
-    lines.extend(field(theme, "Intent", vec![Span::raw(intent_text(&row.intent))], width, 2));
+    lines.extend(field(
+        theme,
+        "Tenant",
+        vec![Span::raw(clean(&row.tenant))],
+        width,
+        1,
+    ));
+    lines.extend(field(
+        theme,
+        "Tool",
+        vec![Span::raw(clean(&row.tool))],
+        width,
+        2,
+    ));
+    lines.extend(field(
+        theme,
+        "Intent",
+        vec![Span::raw(intent_text(&row.intent))],
+        width,
+        2,
+    ));
     lines.extend(field(
         theme,
         "Reason",
@@ -485,7 +501,13 @@ fn render_confirm(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, id: &
 }
 
 fn render_totp(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, id: &str, code: &str) {
-    let inner = modal(frame, area, 60, 8, format!(" Step-up: approve {} ", clean(id)));
+    let inner = modal(
+        frame,
+        area,
+        60,
+        8,
+        format!(" Step-up: approve {} ", clean(id)),
+    );
     let mut boxes = String::new();
     for i in 0..TOTP_DIGITS {
         boxes.push(code.chars().nth(i).unwrap_or('_'));
@@ -545,7 +567,10 @@ fn render_note(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, id: &str
     ];
     frame.render_widget(Paragraph::new(lines), inner);
     let x = inner.x + 2 + u16::try_from(Line::from(clean(&tail)).width()).unwrap_or(0);
-    frame.set_cursor_position(Position::new(x.min(inner.right().saturating_sub(1)), inner.y + 2));
+    frame.set_cursor_position(Position::new(
+        x.min(inner.right().saturating_sub(1)),
+        inner.y + 2,
+    ));
 }
 
 #[cfg(test)]
@@ -610,7 +635,10 @@ mod tests {
             .chars()
             .filter(|c| *c != '\n' && is_unsafe_for_terminal(*c))
             .collect();
-        assert!(bad.is_empty(), "raw control characters {bad:?} in\n{screen}");
+        assert!(
+            bad.is_empty(),
+            "raw control characters {bad:?} in\n{screen}"
+        );
     }
 
     /// An agent that tries to rewrite the operator's terminal through every field it controls.
@@ -683,7 +711,10 @@ mod tests {
                 assert!(screen.contains(shown), "{shown} at {w}x{h}:\n{screen}");
             }
             assert!(screen.contains("Intent   none"), "{screen}");
-            assert!(screen.contains("\"cmd\": \"rm -rf / \\u001b[2J\""), "{screen}");
+            assert!(
+                screen.contains("\"cmd\": \"rm -rf / \\u001b[2J\""),
+                "{screen}"
+            );
             assert_snapshot(&format!("approvals_detail_{w}x{h}"), &screen);
         }
     }
@@ -698,9 +729,15 @@ mod tests {
             let screen = draw(&app, w, h);
             assert_terminal_safe(&screen);
             assert!(screen.contains("Step-up: approve apr_0001"), "{screen}");
-            assert!(screen.contains("TOTP code (6 digits): 1 2 3 _ _ _"), "{screen}");
+            assert!(
+                screen.contains("TOTP code (6 digits): 1 2 3 _ _ _"),
+                "{screen}"
+            );
             assert!(screen.contains("Enter approve  Esc cancel"), "{screen}");
-            assert!(!screen.contains("q quit"), "only the modal's keys: {screen}");
+            assert!(
+                !screen.contains("q quit"),
+                "only the modal's keys: {screen}"
+            );
             assert_snapshot(&format!("approvals_totp_{w}x{h}"), &screen);
         }
     }
@@ -725,9 +762,15 @@ mod tests {
             let screen = draw(&app, w, h);
             assert_terminal_safe(&screen);
             assert!(screen.contains("locked for 27s"), "{screen}");
-            assert!(screen.contains("step-up failed: step-up locked out"), "{screen}");
+            assert!(
+                screen.contains("step-up failed: step-up locked out"),
+                "{screen}"
+            );
             assert!(screen.contains("Esc cancel"), "{screen}");
-            assert!(!screen.contains("0-9"), "input refused while locked: {screen}");
+            assert!(
+                !screen.contains("0-9"),
+                "input refused while locked: {screen}"
+            );
             assert_snapshot(&format!("approvals_lockout_{w}x{h}"), &screen);
             app.update(Event::Tick(NOW + Duration::from_secs(6)));
             assert!(draw(&app, w, h).contains("locked for 26s"));
@@ -750,7 +793,10 @@ mod tests {
             screen.contains("disconnected — reconnecting in 4s"),
             "{screen}"
         );
-        assert!(screen.contains("disconnected: igd closed the stream"), "{screen}");
+        assert!(
+            screen.contains("disconnected: igd closed the stream"),
+            "{screen}"
+        );
         app.update(Event::Tick(NOW + Duration::from_secs(5)));
         assert!(draw(&app, 80, 24).contains("reconnecting in 1s"));
         app.update(Event::Snapshot(vec![]));

@@ -789,6 +789,8 @@ pub struct DecideRequest {
 /// event for each change, and a `: keep-alive` comment every 15 s.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+// One event at a time, sent and dropped: boxing the row would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum ApprovalEvent {
     Snapshot { approvals: Vec<Approval> },
     Approval { approval: Approval },

@@ -9,6 +9,9 @@
 //! One module per resource: [`tokens`] (mint, list, revoke, revocations), [`stops`],
 //! [`tenants`] (tenants, agents), [`audit`] (list, export), [`verify`] (verify, checkpoints,
 //! key announcement, re-baseline) and [`retention`] (erase, prune, the `_unauthenticated` quota).
+//! [`operators`] (accounts, whoami), [`totp`] (enrollment and `step_up`, which every
+//! step-up-gated handler calls after its role check and before it chains anything) and
+//! [`elevations`] (JIT admin, approved by another admin).
 //! They use this module's caller, error and scope helpers and, from the rest of igd, the
 //! gateway, store and audit writer. Nothing calls into them but the server's routing, and
 //! `lib.rs`'s quota task (`retention::enforce_unauthenticated_quota`).

@@ -97,6 +97,12 @@ fn stream(task: AbortOnDrop, mut done_rx: oneshot::Receiver<Response<Body>>) -> 
         let resp = loop {
             tokio::select! {
                 done = &mut done_rx => break answered(done),
+                // The agent went away: drop (abort) the wait now, so an approval given from
+                // here on is left for the agent's identical call to use.
+                () = tx.closed() => {
+                    tracing::info!("agent went away while its call waited for approval; the approval stays");
+                    return;
+                }
                 _ = tick.tick() => {
                     if !tx.send(Bytes::from_static(b": keep-alive\n\n")).await {
                         return;
