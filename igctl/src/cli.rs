@@ -80,7 +80,7 @@ pub enum Command {
         #[arg(long, requires = "audit")]
         announce: bool,
         /// With --announce: a fresh TOTP code for step-up (announcing a key is step-up gated).
-        #[arg(long, value_name = "CODE", requires = "announce")]
+        #[arg(long, value_name = "CODE")]
         totp: Option<String>,
     },
     /// List tenants.
@@ -169,7 +169,7 @@ pub struct MintArgs {
     #[arg(long, conflicts_with = "tools")]
     pub all_tools: bool,
     /// With --all-tools: a fresh TOTP code for step-up, sent as X-IntentGate-TOTP.
-    #[arg(long, value_name = "CODE", requires = "all_tools")]
+    #[arg(long, value_name = "CODE")]
     pub totp: Option<String>,
     /// Lifetime: seconds, or a number with s, m, h or d.
     #[arg(long, default_value = "1h", value_parser = parse_duration)]
@@ -587,7 +587,9 @@ pub fn parse_elevation_duration(text: &str) -> Result<u64, String> {
     if [300, 900, 1800, 3600, 14400].contains(&secs) {
         Ok(secs)
     } else {
-        Err(format!("{text:?}: an elevation lasts 5m, 15m, 30m, 1h or 4h"))
+        Err(format!(
+            "{text:?}: an elevation lasts 5m, 15m, 30m, 1h or 4h"
+        ))
     }
 }
 

@@ -285,6 +285,19 @@ fn entry(url: &str) -> Result<keyring::Entry, String> {
 /// Store the token in the keyring and read it back through a new handle (a keyring that
 /// accepts but does not keep it is not usable).
 fn keyring_set(url: &str, token: &str) -> Result<(), String> {
+    // Probe with a value that is not a secret first: a keyring that half-stores (kernel
+    // keyrings where linking to the persistent keyring fails leave an unreachable copy in the
+    // session keyring) must never be handed the token.
+    let probe =
+        keyring::Entry::new(KEYRING_SERVICE, "igctl-keyring-probe").map_err(|e| e.to_string())?;
+    let usable = probe
+        .set_password("probe")
+        .map_err(|e| e.to_string())
+        .and_then(|()| probe.get_password().map_err(|e| e.to_string()));
+    let _ = probe.delete_credential();
+    if let Err(why) = usable {
+        return Err(format!("the keyring is not usable here: {why}"));
+    }
     let kept = entry(url)?
         .set_password(token)
         .map_err(|e| e.to_string())

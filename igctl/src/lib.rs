@@ -6,8 +6,8 @@
 
 pub mod cli;
 pub mod client;
-pub mod credentials;
 mod cmd;
+pub mod credentials;
 pub mod error;
 pub mod evidence;
 pub mod output;

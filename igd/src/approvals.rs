@@ -15,7 +15,7 @@ use crate::clock::now_us;
 use crate::config::ArgPersistence;
 use crate::pipeline::scalars_only;
 use crate::store::{ApprovalQuery, ApprovalRecord, DynStore, StoreError};
-use intentgate_proto::audit::{canonical_json, Entry, Kind};
+use intentgate_proto::audit::{Entry, Kind};
 use intentgate_proto::token::Claims;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -51,6 +51,8 @@ pub enum Waited {
 
 /// Why a decision was not taken.
 #[derive(Debug)]
+// Returned once per decision request: boxing the row would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum DecideError {
     NotFound,
     /// Already decided (or used): the row as it is now.
@@ -69,9 +71,33 @@ pub struct Approvals {
     changes: broadcast::Sender<ApprovalRecord>,
 }
 
-/// `sha256:<hex>` of the canonical (RFC 8785) arguments: what an approval is bound to.
-pub fn args_hash(args: &Value) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(canonical_json(args))))
+/// `sha256:<hex>` over the method and the arguments exactly as igd forwards them: what an
+/// approval is bound to.
+///
+/// Not RFC 8785: its numbers are IEEE doubles, so two integers past 2^53 (account numbers,
+/// ids) would hash alike and an approval given for one would forward the other. serde_json's
+/// own text keeps every integer exact and (without `preserve_order`) sorts object keys; it is
+/// also the text igd re-serializes and sends upstream.
+pub fn args_hash(method: &str, args: &Value) -> String {
+    let mut h = Sha256::new();
+    h.update(method.as_bytes());
+    h.update(b"\n");
+    h.update(serde_json::to_vec(args).unwrap_or_default());
+    format!("sha256:{}", hex::encode(h.finalize()))
+}
+
+/// Most pending approvals one root token may have open at once, and one tenant: beyond, an
+/// escalation is refused (an agent cannot bury real approvals or pin every connection).
+pub const MAX_PENDING_PER_TOKEN: usize = 20;
+pub const MAX_PENDING_PER_TENANT: usize = 1000;
+
+/// What the queue holds for a call's binding.
+#[derive(Debug)]
+pub struct Live {
+    /// The live (pending, or approved and unused) row of the binding.
+    pub row: Option<ApprovalRecord>,
+    /// Why a new row may not be opened (too many pending), if so.
+    pub full: Option<String>,
 }
 
 impl Approvals {
@@ -103,38 +129,68 @@ impl Approvals {
         let _ = self.changes.send(row.clone());
     }
 
-    /// The live (pending, or approved and unused) row of this call's binding, if any.
+    /// The live row of this call's binding, and whether a new one may be opened.
     pub async fn live(
         &self,
         claims: &Claims,
         tool: &str,
         args_hash: &str,
         now: i64,
-    ) -> Result<Option<ApprovalRecord>, StoreError> {
+    ) -> Result<Live, StoreError> {
         let tenant = claims.root.tenant.as_str();
-        let mut found = None;
-        for status in [APPROVED, PENDING] {
-            let rows = self
-                .store
-                .approvals(&ApprovalQuery {
-                    status: Some(status.to_string()),
-                    tenants: Some(vec![tenant.to_string()]),
-                    changed_since: None,
-                    limit: 10_000,
-                })
-                .await?;
-            found = rows.into_iter().find(|r| {
-                r.root_jti == claims.root.jti
-                    && r.leaf_jti == claims.leaf_jti()
-                    && r.tool == tool
-                    && r.args_hash == args_hash
-                    && r.expires_at > now
+        let matches = |r: &ApprovalRecord| {
+            r.root_jti == claims.root.jti
+                && r.leaf_jti == claims.leaf_jti()
+                && r.tool == tool
+                && r.args_hash == args_hash
+                && r.expires_at > now
+        };
+        let approved = self
+            .store
+            .approvals(&ApprovalQuery {
+                status: Some(APPROVED.to_string()),
+                tenants: Some(vec![tenant.to_string()]),
+                changed_since: None,
+                limit: 10_000,
+            })
+            .await?;
+        if let Some(row) = approved.into_iter().find(|r| matches(r)) {
+            return Ok(Live {
+                row: Some(row),
+                full: None,
             });
-            if found.is_some() {
-                break;
-            }
         }
-        Ok(found)
+        let pending = self
+            .store
+            .approvals(&ApprovalQuery {
+                status: Some(PENDING.to_string()),
+                tenants: Some(vec![tenant.to_string()]),
+                changed_since: None,
+                limit: 10_000,
+            })
+            .await?;
+        let open_now = |r: &&ApprovalRecord| r.expires_at > now;
+        let of_token = pending
+            .iter()
+            .filter(open_now)
+            .filter(|r| r.root_jti == claims.root.jti)
+            .count();
+        let in_tenant = pending.iter().filter(open_now).count();
+        let full = if of_token >= MAX_PENDING_PER_TOKEN {
+            Some(format!(
+                "this token already has {of_token} calls waiting for approval (at most {MAX_PENDING_PER_TOKEN})"
+            ))
+        } else if in_tenant >= MAX_PENDING_PER_TENANT {
+            Some(format!(
+                "tenant {tenant} already has {in_tenant} calls waiting for approval (at most {MAX_PENDING_PER_TENANT})"
+            ))
+        } else {
+            None
+        };
+        Ok(Live {
+            row: pending.into_iter().find(|r| matches(r)),
+            full,
+        })
     }
 
     /// A new pending row for an escalated call whose decision entry `decision` is durable.
@@ -239,6 +295,10 @@ impl Approvals {
 
     /// Use an approval: `approved` → `forwarded`, once. False when another call used it.
     pub async fn consume(&self, row: &ApprovalRecord) -> Result<bool, StoreError> {
+        if row.expires_at <= now_us() {
+            // Past its time an approval lapses (the sweep records it), unused.
+            return Ok(false);
+        }
         let used = self
             .store
             .transition_approval(
@@ -361,7 +421,11 @@ impl Approvals {
             .await
             .map_err(|e| e.to_string())?;
         for row in &changed {
-            let action = if row.status == TIMEOUT { "timeout" } else { "lapse" };
+            let action = if row.status == TIMEOUT {
+                "timeout"
+            } else {
+                "lapse"
+            };
             let record = self.entry(row, action, "igd", Some("escalation timed out"));
             if let Err(e) = self.audit.append(record).await {
                 // The row is decided; the entry could not be chained. Logged loudly: the
@@ -430,5 +494,26 @@ impl Approvals {
                 Err(e) => tracing::warn!(error = %e, "reading approvals changed elsewhere failed"),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_binding_tells_apart_what_rfc_8785_would_not() {
+        // Past 2^53 RFC 8785's doubles make these equal; the binding must not.
+        let a = json!({"to_account": 12_345_678_901_234_567_000_u64});
+        let b = json!({"to_account": 12_345_678_901_234_567_890_u64});
+        assert_ne!(args_hash("tools/call", &a), args_hash("tools/call", &b));
+        // The method is part of the binding.
+        let x = json!({"name": "greet"});
+        assert_ne!(args_hash("tools/call", &x), args_hash("prompts/get", &x));
+        // Key order does not matter; the same call binds the same.
+        let p: Value = serde_json::from_str(r#"{"b":1,"a":[1,2]}"#).unwrap_or_default();
+        let q: Value = serde_json::from_str(r#"{"a":[1,2],"b":1}"#).unwrap_or_default();
+        assert_eq!(args_hash("tools/call", &p), args_hash("tools/call", &q));
     }
 }

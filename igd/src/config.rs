@@ -238,11 +238,27 @@ const UNPREFIXED: &[&str] = &["log_level", "log_format"];
 /// 64 rather than accepted and ignored (DESIGN §9). A setting leaves this list with the work that
 /// implements it.
 const NOT_IMPLEMENTED: &[(&str, &[&str], &str)] = &[
-    ("metrics_enabled", &["false", "off", "0", "no"], "the Prometheus /metrics endpoint is not in this build; only false is accepted"),
-    ("metrics_listen", &[], "the Prometheus /metrics endpoint is not in this build"),
+    (
+        "metrics_enabled",
+        &["false", "off", "0", "no"],
+        "the Prometheus /metrics endpoint is not in this build; only false is accepted",
+    ),
+    (
+        "metrics_listen",
+        &[],
+        "the Prometheus /metrics endpoint is not in this build",
+    ),
     ("webhook_url", &[], "webhook delivery is not in this build"),
-    ("webhook_secret", &[], "webhook delivery is not in this build"),
-    ("webhook_events", &[], "webhook delivery is not in this build"),
+    (
+        "webhook_secret",
+        &[],
+        "webhook delivery is not in this build",
+    ),
+    (
+        "webhook_events",
+        &[],
+        "webhook delivery is not in this build",
+    ),
 ];
 
 /// Environment variables outside the `INTENTGATE_` prefix that name a feature this build does

@@ -294,11 +294,9 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
         )))?;
     // The mTLS admin listener, when configured (never plain TCP).
     let admin_tcp = match (settings.admin_listen, &admin_tls) {
-        (Some(addr), Some(_)) => Some(
-            tokio::net::TcpListener::bind(addr)
-                .await
-                .map_err(io_err(format!("cannot listen on {addr} (INTENTGATE_ADMIN_LISTEN)")))?,
-        ),
+        (Some(addr), Some(_)) => Some(tokio::net::TcpListener::bind(addr).await.map_err(
+            io_err(format!("cannot listen on {addr} (INTENTGATE_ADMIN_LISTEN)")),
+        )?),
         _ => None,
     };
     let admin_tcp_addr = admin_tcp.as_ref().and_then(|l| l.local_addr().ok());

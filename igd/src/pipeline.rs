@@ -247,7 +247,14 @@ async fn decide(h: Handles<'_>, call: &Call<'_>) -> Result<Owed, Refusal> {
                 .record(Verdict::Escalate, Check::Approval, reason)
                 .await);
         };
-        return escalate(refusal, queue, verdict.reason, verdict.requires_step_up, &levels).await;
+        return escalate(
+            refusal,
+            queue,
+            verdict.reason,
+            verdict.requires_step_up,
+            &levels,
+        )
+        .await;
     }
     if !verdict.allow {
         return Err(refusal.refuse(Check::Policy, verdict.reason).await);
@@ -282,7 +289,7 @@ async fn escalate(
 ) -> Result<Owed, Refusal> {
     let call = decided.call;
     let claims = call.claims;
-    let hash = approvals::args_hash(call.args);
+    let hash = approvals::args_hash(call.method, call.args);
     let live = match queue.live(claims, call.tool, &hash, decided.now).await {
         Ok(live) => live,
         Err(e) => {
@@ -290,15 +297,28 @@ async fn escalate(
             return Err(decided.refuse(Check::Audit, why).await);
         }
     };
-    let row = match live {
+    let row = match live.row {
         // Approved while the agent was away: this identical call is the one forwarded.
         Some(row) if row.status == approvals::APPROVED => row,
+        // The policy now asks for step-up and the waiting row does not: not the same request
+        // to a person; refused rather than approved on easier terms.
+        Some(row) if requires_step_up && !row.requires_step_up => {
+            let why = format!(
+                "approval {} was opened without step-up, which the policy now requires; wait for it to be decided or to time out",
+                row.id
+            );
+            return Err(decided.refuse(Check::Approval, why).await);
+        }
         Some(row) => {
             let why = format!("awaiting approval {} (re-attached): {reason}", row.id);
             decided
                 .append(Verdict::Escalate, Check::Approval, why, Some(&row.id))
                 .await?;
             row
+        }
+        None if live.full.is_some() => {
+            let why = live.full.unwrap_or_default();
+            return Err(decided.refuse(Check::Approval, why).await);
         }
         None => {
             let id = format!("apr_{}", intentgate_proto::ids::new_id());
@@ -370,7 +390,10 @@ async fn escalate(
     match queue.consume(&row).await {
         Ok(true) => {}
         Ok(false) => {
-            let why = format!("approval {} was already used by another call", row.id);
+            let why = format!(
+                "approval {} was already used by another call, or has expired",
+                row.id
+            );
             return Err(refused(Check::Approval, why));
         }
         Err(e) => {

@@ -305,7 +305,6 @@ async fn drive<I, S>(
     }
 }
 
-
 /// Serve one admin request from `peer`: who it is is resolved for each request, so a removed
 /// account or an elevation that ran out counts from the next request of an open connection.
 async fn admin_request(gw: &Gateway, peer: &Peer, req: Request<RequestBody>) -> Response<Body> {
@@ -321,7 +320,11 @@ async fn admin_request(gw: &Gateway, peer: &Peer, req: Request<RequestBody>) -> 
 }
 
 /// Serve one admin request from a resolved caller.
-async fn admin_request_as(gw: &Gateway, caller: Caller, req: Request<RequestBody>) -> Response<Body> {
+async fn admin_request_as(
+    gw: &Gateway,
+    caller: Caller,
+    req: Request<RequestBody>,
+) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let totp = parts
         .headers
@@ -422,7 +425,6 @@ impl BearerThrottle {
         slot.0 += 1;
     }
 }
-
 
 /// Serve the agent listener until `shutdown` flips.
 pub async fn serve_agent(
@@ -544,17 +546,17 @@ async fn agent_request(
             // The store could not be asked: say so, and do not count it against the client.
             Err(e) if e.code == ErrorCode::Unavailable => return admin::error_response(&e),
             Err(_) => {
-            throttle.fail(client);
-            tracing::warn!(remote = %client, "admin bearer refused");
-            let mut resp = admin::error_response(&ApiError::new(
-                ErrorCode::Unauthenticated,
-                "missing or wrong admin bearer token",
-            ));
-            resp.headers_mut().insert(
-                hyper::header::WWW_AUTHENTICATE,
-                hyper::header::HeaderValue::from_static("Bearer realm=\"intentgate-admin\""),
-            );
-            return resp;
+                throttle.fail(client);
+                tracing::warn!(remote = %client, "admin bearer refused");
+                let mut resp = admin::error_response(&ApiError::new(
+                    ErrorCode::Unauthenticated,
+                    "missing or wrong admin bearer token",
+                ));
+                resp.headers_mut().insert(
+                    hyper::header::WWW_AUTHENTICATE,
+                    hyper::header::HeaderValue::from_static("Bearer realm=\"intentgate-admin\""),
+                );
+                return resp;
             }
         };
         return admin_request_as(&gw, caller, req).await;
@@ -582,9 +584,18 @@ mod bearer_admin_tests {
     #[test]
     fn operator_tokens_are_never_taken_in_clear_text_off_loopback() {
         assert!(bearer_admin_served(&settings(&[])));
-        assert!(bearer_admin_served(&settings(&[("INTENTGATE_LISTEN", "[::1]:8080")])));
-        assert!(!bearer_admin_served(&settings(&[("INTENTGATE_LISTEN", "0.0.0.0:8080")])));
-        assert!(!bearer_admin_served(&settings(&[("INTENTGATE_LISTEN", "192.0.2.7:8080")])));
+        assert!(bearer_admin_served(&settings(&[(
+            "INTENTGATE_LISTEN",
+            "[::1]:8080"
+        )])));
+        assert!(!bearer_admin_served(&settings(&[(
+            "INTENTGATE_LISTEN",
+            "0.0.0.0:8080"
+        )])));
+        assert!(!bearer_admin_served(&settings(&[(
+            "INTENTGATE_LISTEN",
+            "192.0.2.7:8080"
+        )])));
         assert!(bearer_admin_served(&settings(&[
             ("INTENTGATE_LISTEN", "0.0.0.0:8443"),
             ("INTENTGATE_TLS_CERT", "/c.pem"),

@@ -180,7 +180,10 @@ pub fn normalize_recovery_code(presented: &str) -> Option<String> {
 
 /// `sha256:<hex>` of a recovery code's canonical form, as stored.
 pub fn recovery_hash(canonical: &str) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(canonical.as_bytes())))
+    format!(
+        "sha256:{}",
+        hex::encode(Sha256::digest(canonical.as_bytes()))
+    )
 }
 
 /// Until when (µs) failures at `failures` (ascending µs) lock an identity: 30 s after any

@@ -873,6 +873,20 @@ impl Upstream {
     }
 }
 
+impl Upstream {
+    /// Every call that reached upstream, as logged: `{"tool": …, "args": {…}}`.
+    pub fn call_records(&self) -> Vec<serde_json::Value> {
+        let Some(p) = &self.call_log else {
+            return Vec::new();
+        };
+        std::fs::read_to_string(p)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .collect()
+    }
+}
+
 impl Drop for Upstream {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -109,9 +109,14 @@ fn call_in_background(
     std::thread::spawn(move || run_client(McpClient::Python, &url, &token, &steps, None))
 }
 
-fn upstream_echoes(upstream: &Upstream, message: &str) -> usize {
-    let _ = message;
-    upstream.calls().iter().filter(|t| *t == "echo").count()
+/// Echo calls that reached upstream with exactly this message (`None`: any message).
+fn upstream_echoes(upstream: &Upstream, message: Option<&str>) -> usize {
+    upstream
+        .call_records()
+        .iter()
+        .filter(|c| c["tool"] == "echo")
+        .filter(|c| message.is_none_or(|m| c["args"]["message"] == m))
+        .count()
 }
 
 fn audit(igd: &Igd, tenant: &str) -> Vec<Value> {
@@ -124,7 +129,10 @@ fn audit(igd: &Igd, tenant: &str) -> Vec<Value> {
 fn wait_for_log_count(igd: &Igd, needle: &str, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while igd.logs().matches(needle).count() < n {
-        assert!(Instant::now() < deadline, "log never showed {needle:?} {n} times");
+        assert!(
+            Instant::now() < deadline,
+            "log never showed {needle:?} {n} times"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -141,7 +149,10 @@ fn wait_reattached(igd: &Igd, tenant: &str, id: &str) {
         if attached {
             return;
         }
-        assert!(Instant::now() < deadline, "the call never re-attached to {id}");
+        assert!(
+            Instant::now() < deadline,
+            "the call never re-attached to {id}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -161,34 +172,50 @@ fn approve_reject_and_time_out_with_a_real_client() {
     assert_eq!(r["reason"], "echo needs a human");
     assert_eq!(r["requires_step_up"], false);
     assert!(r["args_hash"].as_str().unwrap().starts_with("sha256:"));
-    assert_eq!(upstream_echoes(&s.upstream, "hello"), 0, "forwarded before approval");
+    assert_eq!(
+        upstream_echoes(&s.upstream, Some("hello")),
+        0,
+        "forwarded before approval"
+    );
     let id = r["id"].as_str().unwrap().to_string();
     let decided = json_of(&igd.igctl(&["approvals", "decide", &id, "approve", "-o", "json"]));
     assert_eq!(decided["status"], "approved");
     let out = approved.join().unwrap();
     assert_eq!(out[0]["ok"], true, "{out:?}");
     assert_eq!(out[0]["result"]["text"][0], "echo: hello");
-    assert_eq!(upstream_echoes(&s.upstream, "hello"), 1);
+    assert_eq!(upstream_echoes(&s.upstream, Some("hello")), 1);
     assert_eq!(row(igd, &id)["status"], "forwarded");
 
     // A replayed decision is refused (409 → exit 1) and the attempt is chained.
     let again = igd.igctl(&["approvals", "decide", &id, "approve", "-o", "json"]);
     assert_eq!(again.status.code(), Some(1), "{again:?}");
-    assert!(String::from_utf8_lossy(&again.stdout).contains("conflict")
-        || String::from_utf8_lossy(&again.stderr).contains("already"));
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("conflict")
+            || String::from_utf8_lossy(&again.stderr).contains("already")
+    );
 
     // Rejected with a note: the agent sees it as −31004.
     let rejected = call_in_background(igd, &token, "second");
     let r2 = pending(igd, "second");
     let id2 = r2["id"].as_str().unwrap().to_string();
     json_of(&igd.igctl(&[
-        "approvals", "decide", &id2, "reject", "--note", "not during the freeze", "-o", "json",
+        "approvals",
+        "decide",
+        &id2,
+        "reject",
+        "--note",
+        "not during the freeze",
+        "-o",
+        "json",
     ]));
     let out = rejected.join().unwrap();
     assert_eq!(out[0]["ok"], false, "{out:?}");
     assert_eq!(out[0]["code"], -31004);
     assert!(
-        out[0]["message"].as_str().unwrap().contains("not during the freeze"),
+        out[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not during the freeze"),
         "{out:?}"
     );
 
@@ -197,11 +224,21 @@ fn approve_reject_and_time_out_with_a_real_client() {
     let timed = call_in_background(igd, &token, "third");
     let r3 = pending(igd, "third");
     let out = timed.join().unwrap();
-    assert!(started.elapsed() >= Duration::from_secs(5), "timed out early");
+    assert!(
+        started.elapsed() >= Duration::from_secs(5),
+        "timed out early"
+    );
     assert_eq!(out[0]["code"], -31004, "{out:?}");
-    assert!(out[0]["message"].as_str().unwrap().contains("escalation timed out"));
+    assert!(out[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("escalation timed out"));
     assert_eq!(row(igd, r3["id"].as_str().unwrap())["status"], "timeout");
-    assert_eq!(upstream_echoes(&s.upstream, "x"), 1, "only the approved call went upstream");
+    assert_eq!(
+        upstream_echoes(&s.upstream, None),
+        1,
+        "only the approved call went upstream"
+    );
 
     // The chain tells it all, with who decided.
     let entries = audit(igd, "acme");
@@ -218,11 +255,16 @@ fn approve_reject_and_time_out_with_a_real_client() {
         .iter()
         .find(|e| e["kind"] == "approval" && e["action"] == "approve")
         .unwrap();
-    assert!(by["decided_by"].as_str().unwrap().starts_with("uid:"), "{by}");
+    assert!(
+        by["decided_by"].as_str().unwrap().starts_with("uid:"),
+        "{by}"
+    );
     assert_eq!(by["approval_id"], id.as_str());
     let allow = entries
         .iter()
-        .find(|e| e["kind"] == "decision" && e["decision"] == "allow" && e["approval_id"] == id.as_str())
+        .find(|e| {
+            e["kind"] == "decision" && e["decision"] == "allow" && e["approval_id"] == id.as_str()
+        })
         .expect("the forwarded call's allow decision names the approval");
     assert_eq!(allow["decided_by"], by["decided_by"]);
     assert!(entries
@@ -270,7 +312,7 @@ fn a_disconnected_agent_re_attaches_and_is_forwarded_once() {
     json_of(&igd.igctl(&["approvals", "decide", id, "approve", "-o", "json"]));
     let out = back.join().unwrap();
     assert_eq!(out[0]["result"]["text"][0], "echo: retry me", "{out:?}");
-    assert_eq!(upstream_echoes(&s.upstream, ""), 1);
+    assert_eq!(upstream_echoes(&s.upstream, None), 1);
 
     // Approved while the agent was away: the next identical call is forwarded at once, once.
     let gone = abandoned_call(igd, &token, "later");
@@ -282,7 +324,7 @@ fn a_disconnected_agent_re_attaches_and_is_forwarded_once() {
     let first = call_in_background(igd, &token, "later").join().unwrap();
     assert_eq!(first[0]["result"]["text"][0], "echo: later", "{first:?}");
     assert_eq!(row(igd, &id)["status"], "forwarded");
-    assert_eq!(upstream_echoes(&s.upstream, ""), 2);
+    assert_eq!(upstream_echoes(&s.upstream, None), 2);
     // Single use: the same call once more asks a person again.
     let third = call_in_background(igd, &token, "later");
     let again = pending(igd, "later");
@@ -290,7 +332,7 @@ fn a_disconnected_agent_re_attaches_and_is_forwarded_once() {
     let aid = again["id"].as_str().unwrap();
     json_of(&igd.igctl(&["approvals", "decide", aid, "reject", "-o", "json"]));
     assert_eq!(third.join().unwrap()[0]["code"], -31004);
-    assert_eq!(upstream_echoes(&s.upstream, ""), 2);
+    assert_eq!(upstream_echoes(&s.upstream, None), 2);
 }
 
 #[test]
@@ -300,7 +342,8 @@ fn a_pending_approval_survives_a_restart_and_a_revocation_is_checked_again() {
     let gone = abandoned_call(&s.igd, &token, "across restarts");
     let r = pending(&s.igd, "across restarts");
     drop(gone);
-    s.igd.wait_for_log("agent went away while its call waited for approval");
+    s.igd
+        .wait_for_log("agent went away while its call waited for approval");
     s.igd.kill_and_restart();
     let id = r["id"].as_str().unwrap().to_string();
     assert_eq!(row(&s.igd, &id)["status"], "pending");
@@ -309,10 +352,13 @@ fn a_pending_approval_survives_a_restart_and_a_revocation_is_checked_again() {
     // Revoked while waiting: approval does not resurrect the token.
     let rev = s.igd.igctl(&["revoke", &jti, "--reason", "compromised"]);
     assert!(rev.status.success(), "{rev:?}");
-    json_of(&s.igd.igctl(&["approvals", "decide", &id, "approve", "-o", "json"]));
+    json_of(
+        &s.igd
+            .igctl(&["approvals", "decide", &id, "approve", "-o", "json"]),
+    );
     let out = back.join().unwrap();
     assert_eq!(out[0]["code"], -31001, "{out:?}");
-    assert_eq!(upstream_echoes(&s.upstream, ""), 0);
+    assert_eq!(upstream_echoes(&s.upstream, None), 0);
 }
 
 #[test]
@@ -333,7 +379,12 @@ fn a_held_call_completes_when_approved_late() {
         std::thread::sleep(Duration::from_millis(200));
     }
     json_of(&igd.igctl(&[
-        "approvals", "decide", r["id"].as_str().unwrap(), "approve", "-o", "json",
+        "approvals",
+        "decide",
+        r["id"].as_str().unwrap(),
+        "approve",
+        "-o",
+        "json",
     ]));
     let out = call.join().unwrap();
     assert_eq!(out[0]["result"]["text"][0], "echo: patience", "{out:?}");
@@ -355,7 +406,16 @@ fn step_up_guards_approving_a_step_up_call() {
     assert_eq!(row(igd, id)["status"], "pending");
     igd.enroll_totp();
     let code = igd.totp_code();
-    json_of(&igd.igctl(&["approvals", "decide", id, "approve", "--totp", &code, "-o", "json"]));
+    json_of(&igd.igctl(&[
+        "approvals",
+        "decide",
+        id,
+        "approve",
+        "--totp",
+        &code,
+        "-o",
+        "json",
+    ]));
     let out = call.join().unwrap();
     assert_eq!(out[0]["result"]["text"][0], "echo: move money", "{out:?}");
 }
@@ -374,7 +434,74 @@ fn with_the_queue_off_escalation_is_refused_at_once() {
     let (token, _) = igd.mint("acme", "agent-12", "echo", 100);
     let out = call_in_background(&igd, &token, "now").join().unwrap();
     assert_eq!(out[0]["code"], -31004);
-    assert!(out[0]["message"].as_str().unwrap().contains("approvals queue not enabled"));
+    assert!(out[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("approvals queue not enabled"));
     let list = igd.igctl(&["approvals", "list"]);
     assert_eq!(list.status.code(), Some(1), "{list:?}");
+}
+
+#[test]
+fn an_approval_is_bound_to_its_arguments_and_its_token() {
+    let s = setup("60");
+    let igd = &s.igd;
+    let (token, _) = igd.mint("acme", "agent-13", "echo", 100);
+    let (other, _) = igd.mint("globex", "agent-13", "echo", 100);
+    let out = igd.igctl(&[
+        "token",
+        "attenuate",
+        &token,
+        "--sub",
+        "helper",
+        "-o",
+        "json",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let child = json_of(&out)["token"].as_str().unwrap().to_string();
+
+    // Approved while the agent is away.
+    let gone = abandoned_call(igd, &token, "pay 7");
+    let r = pending(igd, "pay 7");
+    drop(gone);
+    igd.wait_for_log("agent went away while its call waited for approval");
+    let id = r["id"].as_str().unwrap().to_string();
+    json_of(&igd.igctl(&["approvals", "decide", &id, "approve", "-o", "json"]));
+
+    // Other arguments, a child token, another tenant's token: none of them may use it.
+    let changed = call_in_background(igd, &token, "pay 8");
+    let from_child = call_in_background(igd, &child, "pay 7");
+    let from_other = call_in_background(igd, &other, "pay 7");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let rows = loop {
+        let all = json_of(&igd.igctl(&["approvals", "list", "--status", "pending", "-o", "json"]));
+        let rows = all["approvals"].as_array().unwrap().clone();
+        if rows.len() == 3 {
+            break rows;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "expected 3 new pending rows: {all}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(rows.iter().all(|r| r["id"] != id.as_str()), "{rows:?}");
+    assert_eq!(
+        row(igd, &id)["status"],
+        "approved",
+        "the approval was used by another call"
+    );
+    assert_eq!(upstream_echoes(&s.upstream, None), 0);
+    for r in &rows {
+        let rid = r["id"].as_str().unwrap();
+        json_of(&igd.igctl(&["approvals", "decide", rid, "reject", "-o", "json"]));
+    }
+    for call in [changed, from_child, from_other] {
+        assert_eq!(call.join().unwrap()[0]["code"], -31004);
+    }
+    // The approved call itself still goes through, once.
+    let out = call_in_background(igd, &token, "pay 7").join().unwrap();
+    assert_eq!(out[0]["result"]["text"][0], "echo: pay 7", "{out:?}");
+    assert_eq!(upstream_echoes(&s.upstream, Some("pay 7")), 1);
+    assert_eq!(upstream_echoes(&s.upstream, None), 1);
 }

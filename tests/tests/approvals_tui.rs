@@ -29,7 +29,17 @@ impl Tmux {
         let socket = format!("ig-tui-{}", std::process::id());
         let t = Tmux { socket };
         let ok = t
-            .cmd(&["new-session", "-d", "-s", "t", "-x", "80", "-y", "24", command])
+            .cmd(&[
+                "new-session",
+                "-d",
+                "-s",
+                "t",
+                "-x",
+                "80",
+                "-y",
+                "24",
+                command,
+            ])
             .status()
             .unwrap();
         assert!(ok.success(), "tmux new-session failed");
@@ -43,7 +53,10 @@ impl Tmux {
     }
 
     fn screen(&self) -> String {
-        let out = self.cmd(&["capture-pane", "-p", "-t", "t"]).output().unwrap();
+        let out = self
+            .cmd(&["capture-pane", "-p", "-t", "t"])
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -159,14 +172,23 @@ fn approve_reject_and_time_out_in_the_tui() {
     tui.keys(&["Enter"]);
     let out = second.join().unwrap();
     assert_eq!(out[0]["code"], -31004, "{out:?}\n{}", tui.screen());
-    assert!(out[0]["message"].as_str().unwrap().contains("wrong account"));
+    assert!(out[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("wrong account"));
     tui.wait_without("pay invoice 8");
 
     // Nobody decides: it times out, the agent is told, the row leaves the queue.
     let third = call_in_background(&igd, &token, "pay invoice 9");
     tui.wait_for("pay invoice 9");
     let out = third.join().unwrap();
-    assert!(out[0]["message"].as_str().unwrap().contains("escalation timed out"), "{out:?}");
+    assert!(
+        out[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("escalation timed out"),
+        "{out:?}"
+    );
     tui.wait_without("pay invoice 9");
     assert_eq!(upstream.calls().iter().filter(|c| *c == "echo").count(), 1);
 

@@ -592,8 +592,11 @@ fn erase_removes_stored_arguments_and_verification_still_passes() {
     let after = list(&igd);
     assert!(after["entries"][0]["args"].is_null(), "{after}");
     assert!(after["entries"][0]["args_commitment"].is_string());
-    let export =
-        String::from_utf8(igd.igctl_auto(&["audit", "export", "--tenant", "acme"]).stdout).unwrap();
+    let export = String::from_utf8(
+        igd.igctl_auto(&["audit", "export", "--tenant", "acme"])
+            .stdout,
+    )
+    .unwrap();
     assert!(!export.contains("alice@example.com"));
     assert!(
         export.contains(",erase,acme/data-subject before"),
@@ -1107,8 +1110,13 @@ fn sigterm_anchors_the_chain_to_its_last_entry() {
     );
     assert_eq!(signed.trim(), head.trim(), "{}", igd.logs());
     igd.kill_and_restart();
-    let (code, text) =
-        code_and_text(&igd.igctl_auto(&["audit", "verify", "--tenant", "acme", "--require-anchor"]));
+    let (code, text) = code_and_text(&igd.igctl_auto(&[
+        "audit",
+        "verify",
+        "--tenant",
+        "acme",
+        "--require-anchor",
+    ]));
     assert_eq!(code, Some(0), "{text}");
 }
 

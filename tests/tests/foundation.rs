@@ -158,7 +158,11 @@ fn revocations_stops_and_tokens_survive_restart() {
     assert_eq!(tenants["tenants"][0]["name"], "acme");
     // Lifting a stop is step-up gated: a fresh TOTP code of the (enrolled) admin uid.
     let out = igd.igctl_totp(&["unstop", "--tenant", "acme", "--subject", "bot"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = igd.igctl_totp(&["unstop", "--tenant", "acme", "--subject", "bot"]);
     assert_eq!(out.status.code(), Some(1), "no stop left: not_found");
 }

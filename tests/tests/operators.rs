@@ -28,7 +28,12 @@ fn socket_json(igd: &Igd, args: &[&str], code: i32) -> Value {
     let mut full = args.to_vec();
     full.extend(["-o", "json"]);
     let out = igd.igctl(&full);
-    assert_eq!(out.status.code(), Some(code), "igctl {args:?}: {}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "igctl {args:?}: {}",
+        text(&out)
+    );
     json_of(&out)
 }
 
@@ -44,7 +49,12 @@ fn as_token(igd: &Igd, token: &str, args: &[&str], code: i32) -> Value {
     full.extend(args.iter().map(|s| s.to_string()));
     full.extend(["-o".into(), "json".into()]);
     let out = igctl(&full, &[]);
-    assert_eq!(out.status.code(), Some(code), "igctl {args:?}: {}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "igctl {args:?}: {}",
+        text(&out)
+    );
     json_of(&out)
 }
 
@@ -142,11 +152,38 @@ fn operator_accounts_roles_and_step_up() {
     let operator = add_with_token(&igd, "op1", "operator", Some("acme"));
     // Invalid accounts are refused before any code is asked for.
     for (args, why) in [
-        (vec!["operator", "add", "Bad Name", "--role", "viewer", "--uid", "4242"], "must match"),
-        (vec!["operator", "add", "a1", "--role", "admin", "--tenant", "acme", "--uid", "4242"], "tenant"),
-        (vec!["operator", "add", "a2", "--role", "viewer"], "a way to authenticate"),
-        (vec!["operator", "add", "admin-token", "--role", "viewer", "--uid", "4243"], "reserved"),
-        (vec!["operator", "add", "v1", "--role", "viewer", "--uid", "4244"], "exists"),
+        (
+            vec![
+                "operator", "add", "Bad Name", "--role", "viewer", "--uid", "4242",
+            ],
+            "must match",
+        ),
+        (
+            vec![
+                "operator", "add", "a1", "--role", "admin", "--tenant", "acme", "--uid", "4242",
+            ],
+            "tenant",
+        ),
+        (
+            vec!["operator", "add", "a2", "--role", "viewer"],
+            "a way to authenticate",
+        ),
+        (
+            vec![
+                "operator",
+                "add",
+                "admin-token",
+                "--role",
+                "viewer",
+                "--uid",
+                "4243",
+            ],
+            "reserved",
+        ),
+        (
+            vec!["operator", "add", "v1", "--role", "viewer", "--uid", "4244"],
+            "exists",
+        ),
     ] {
         let e = socket_json(&igd, &[args.as_slice(), &["--totp", "000000"]].concat(), 1);
         assert!(
@@ -195,7 +232,14 @@ fn operator_accounts_roles_and_step_up() {
         &igd,
         &operator,
         &[
-            "mint", "--tenant", "acme", "--subject", "bot", "--tools", "echo", "--max-calls",
+            "mint",
+            "--tenant",
+            "acme",
+            "--subject",
+            "bot",
+            "--tools",
+            "echo",
+            "--max-calls",
             "5",
         ],
         0,
@@ -205,7 +249,14 @@ fn operator_accounts_roles_and_step_up() {
         &igd,
         &operator,
         &[
-            "mint", "--tenant", "other", "--subject", "bot", "--tools", "echo", "--max-calls",
+            "mint",
+            "--tenant",
+            "other",
+            "--subject",
+            "bot",
+            "--tools",
+            "echo",
+            "--max-calls",
             "5",
         ],
         4,
@@ -214,7 +265,13 @@ fn operator_accounts_roles_and_step_up() {
     let e = as_token(
         &igd,
         &operator,
-        &["policy", "promote", "d-0011223344556677", "--totp", "123456"],
+        &[
+            "policy",
+            "promote",
+            "d-0011223344556677",
+            "--totp",
+            "123456",
+        ],
         4,
     );
     assert_eq!(error_code(&e), "forbidden");
@@ -359,7 +416,12 @@ fn a_code_passes_once_under_100_concurrent_requests_and_recovery_codes_once() {
         .collect();
     let answers: Vec<HttpResponse> = threads.into_iter().map(|t| t.join().unwrap()).collect();
     let passed = answers.iter().filter(|r| r.status == 200).count();
-    assert_eq!(passed, 1, "{:?}", answers.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert_eq!(
+        passed,
+        1,
+        "{:?}",
+        answers.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
     for r in answers.iter().filter(|r| r.status != 200) {
         assert_eq!(r.status, 403, "{}", r.text());
         let v = r.json();
@@ -374,8 +436,8 @@ fn a_code_passes_once_under_100_concurrent_requests_and_recovery_codes_once() {
     assert_eq!(recovery.len(), 11, "{recovery}");
     let add = |name: &str, uid: &str| {
         igd.igctl(&[
-            "operator", "add", name, "--role", "viewer", "--uid", uid, "--totp", &recovery,
-            "-o", "json",
+            "operator", "add", name, "--role", "viewer", "--uid", uid, "--totp", &recovery, "-o",
+            "json",
         ])
     };
     let out = add("r1", "30001");
@@ -401,7 +463,10 @@ fn break_glass_bearers_cannot_step_up_unless_allowed() {
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     let e = json_of(&out);
     assert_eq!(error_code(&e), "step_up_required");
-    assert!(error_message(&e).contains("INTENTGATE_ADMIN_TOKEN_STEP_UP"), "{e}");
+    assert!(
+        error_message(&e).contains("INTENTGATE_ADMIN_TOKEN_STEP_UP"),
+        "{e}"
+    );
     // Nor can they enroll.
     let out = run(&igd, &["totp", "enroll"]);
     assert_eq!(error_code(&json_of(&out)), "forbidden", "{}", text(&out));
@@ -444,7 +509,14 @@ fn an_elevation_is_approved_by_another_admin_and_marks_what_it_does() {
     let req = as_token(
         &igd,
         &oncall,
-        &["elevate", "request", "--reason", "incident 42", "--duration", "15m"],
+        &[
+            "elevate",
+            "request",
+            "--reason",
+            "incident 42",
+            "--duration",
+            "15m",
+        ],
         0,
     );
     let id = req["id"].as_str().unwrap().to_string();
@@ -455,7 +527,14 @@ fn an_elevation_is_approved_by_another_admin_and_marks_what_it_does() {
     let e = as_token(
         &igd,
         &oncall,
-        &["elevate", "request", "--reason", "again", "--duration", "5m"],
+        &[
+            "elevate",
+            "request",
+            "--reason",
+            "again",
+            "--duration",
+            "5m",
+        ],
         1,
     );
     assert_eq!(error_code(&e), "conflict");
@@ -469,10 +548,11 @@ fn an_elevation_is_approved_by_another_admin_and_marks_what_it_does() {
     );
     assert_eq!(error_code(&e), "forbidden");
     assert!(error_message(&e).contains("self-approval"), "{e}");
-    assert!(system_entries(&igd).iter().any(|e| e["action"]
-        == "elevation-approve-refused"
-        && e["actor"] == "oncall"
-        && e["target"] == id.as_str()));
+    assert!(system_entries(&igd)
+        .iter()
+        .any(|e| e["action"] == "elevation-approve-refused"
+            && e["actor"] == "oncall"
+            && e["target"] == id.as_str()));
 
     // Another admin approves with step-up (its own TOTP).
     let e = as_token(&igd, &boss, &["elevate", "approve", &id], 4);
@@ -507,7 +587,14 @@ fn an_elevation_is_approved_by_another_admin_and_marks_what_it_does() {
     as_token(
         &igd,
         &oncall,
-        &["policy", "draft", "create", "--name", "p", policy.to_str().unwrap()],
+        &[
+            "policy",
+            "draft",
+            "create",
+            "--name",
+            "p",
+            policy.to_str().unwrap(),
+        ],
         0,
     );
     let sys = system_entries(&igd);
@@ -536,6 +623,68 @@ fn an_elevation_is_approved_by_another_admin_and_marks_what_it_does() {
     // An admin disables another's TOTP with its own step-up.
     let out = igd.igctl_totp(&["totp", "disable", "--identity", "boss", "-o", "json"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(as_token(&igd, &boss, &["whoami"], 0)["totp_enrolled"], false);
+    assert_eq!(
+        as_token(&igd, &boss, &["whoami"], 0)["totp_enrolled"],
+        false
+    );
     assert_eq!(igd.igctl(&["audit", "verify"]).status.code(), Some(0));
+}
+
+/// On PostgreSQL the one-use guard holds across replicas: the same code sent 50 times to each
+/// of two replicas at once passes once (and a secret sealed by one replica opens on the other).
+#[test]
+fn a_code_passes_once_across_two_replicas() {
+    let db = intentgate_tests::pg::TestDb::create_blocking();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("audit.pem");
+    write_audit_key(&key);
+    let master = "cd".repeat(32);
+    let env = [
+        ("INTENTGATE_POSTGRES_URL", db.url.as_str()),
+        ("INTENTGATE_MASTER_KEY", master.as_str()),
+        ("INTENTGATE_AUDIT_SIGNING_KEY", key.to_str().unwrap()),
+    ];
+    let a = Arc::new(Igd::start(&env));
+    let b = Arc::new(Igd::start(&env));
+    let secret = totp_secret_bytes(&a.enroll_totp());
+    let code = totp_at(&secret, now_step() + 1);
+    let barrier = Arc::new(Barrier::new(100));
+    let threads: Vec<_> = (0..100)
+        .map(|i| {
+            let igd = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let barrier = barrier.clone();
+            let code = code.clone();
+            std::thread::spawn(move || {
+                let body = json!({"name": format!("q{i}"), "role": "viewer", "uid": 40_000 + i});
+                barrier.wait();
+                igd.admin_http(
+                    "POST",
+                    "/v1/admin/operators",
+                    &[
+                        ("X-IntentGate-TOTP", code.as_str()),
+                        ("Content-Type", "application/json"),
+                    ],
+                    body.to_string().as_bytes(),
+                )
+                .status
+            })
+        })
+        .collect();
+    let statuses: Vec<u16> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| [200, 403].contains(s)),
+        "{statuses:?}"
+    );
+    // Replayed later on the other replica: still spent.
+    let out = b.igctl(&[
+        "operator", "add", "late", "--role", "viewer", "--uid", "40999", "--totp", &code, "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(error_message(&json_of(&out)).contains("already used"));
 }

@@ -48,7 +48,15 @@ pub async fn run(cli: &Cli, command: &ElevateCommand) -> Result<(), CliError> {
                     })
                     .collect();
                 table(
-                    &["ID", "IDENTITY", "STATUS", "FOR", "APPROVED BY", "EXPIRES", "REASON"],
+                    &[
+                        "ID",
+                        "IDENTITY",
+                        "STATUS",
+                        "FOR",
+                        "APPROVED BY",
+                        "EXPIRES",
+                        "REASON",
+                    ],
                     &rows,
                 )
             });
@@ -66,7 +74,7 @@ pub async fn run(cli: &Cli, command: &ElevateCommand) -> Result<(), CliError> {
 }
 
 fn minutes(secs: u64) -> String {
-    if secs % 3600 == 0 {
+    if secs.is_multiple_of(3600) {
         format!("{}h", secs / 3600)
     } else {
         format!("{}m", secs / 60)

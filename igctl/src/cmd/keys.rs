@@ -13,6 +13,11 @@ pub async fn run(
     totp: Option<String>,
 ) -> Result<(), CliError> {
     let json = wants_json(cli);
+    if totp.is_some() && !announce {
+        return Err(CliError::usage(
+            "--totp goes with --announce only (announcing a key is step-up gated)",
+        ));
+    }
     if !audit {
         let key = intentgate_proto::keys::MasterKey::generate_hex();
         emit(json, &serde_json::json!({ "master_key": key }), || {

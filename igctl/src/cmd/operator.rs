@@ -85,7 +85,15 @@ async fn list(cli: &Cli, json: bool) -> Result<(), CliError> {
             })
             .collect();
         table(
-            &["NAME", "ROLE", "TENANT", "AUTHENTICATES BY", "TOTP", "CREATED", "BY"],
+            &[
+                "NAME",
+                "ROLE",
+                "TENANT",
+                "AUTHENTICATES BY",
+                "TOTP",
+                "CREATED",
+                "BY",
+            ],
             &rows,
         )
     });
@@ -104,7 +112,12 @@ pub async fn whoami(cli: &Cli) -> Result<(), CliError> {
             ("via", me.via.clone()),
             (
                 "totp",
-                if me.totp_enrolled { "enrolled" } else { "not enrolled" }.to_string(),
+                if me.totp_enrolled {
+                    "enrolled"
+                } else {
+                    "not enrolled"
+                }
+                .to_string(),
             ),
             (
                 "elevation",

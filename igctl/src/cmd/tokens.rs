@@ -29,6 +29,10 @@ pub async fn run(cli: &Cli, action: Action<'_>) -> Result<(), CliError> {
 }
 
 async fn mint(cli: &Cli, json: bool, args: &MintArgs) -> Result<(), CliError> {
+    if args.totp.is_some() && !args.all_tools {
+        // Only --all-tools is step-up gated: a code sent otherwise would prove nothing.
+        return Err(CliError::usage("--totp goes with --all-tools only"));
+    }
     let req = MintRequest {
         subject: args.subject.clone(),
         tenant: args.tenant.clone(),

@@ -112,7 +112,12 @@ async fn enroll(cli: &Cli, json: bool, totp: Option<String>) -> Result<(), CliEr
                 show_recovery(json, &confirmed);
                 return Ok(());
             }
-            Err(e) if matches!(e.code, ErrorCode::StepUpRequired | ErrorCode::InvalidRequest) => {
+            Err(e)
+                if matches!(
+                    e.code,
+                    ErrorCode::StepUpRequired | ErrorCode::InvalidRequest
+                ) =>
+            {
                 eprint(&format!("{}\n", e.message));
                 last = Some(e);
             }

@@ -141,7 +141,9 @@ pub(super) async fn decide(
     check_tenant(caller, &row.tenant)?;
     let action = if approve { "approve" } else { "reject" };
     if approve && row.requires_step_up {
-        let presented = caller.clone().with_totp(req.totp.clone());
+        // The body's code, else the header's.
+        let code = req.totp.clone().or_else(|| caller.totp().map(String::from));
+        let presented = caller.clone().with_totp(code);
         super::totp::step_up(gw, &presented, "approve").await?;
     }
     match queue
@@ -184,10 +186,7 @@ pub(super) async fn stream(gw: &Gateway, caller: &Caller) -> ApiResult<Response<
     let mut changes = queue.subscribe();
     let tenants = scope(caller, None)?;
     let visible = move |row: &ApprovalRecord| {
-        tenants
-            .as_ref()
-            .is_none_or(|ts| ts.iter().any(|t| *t == row.tenant))
-            && row.tenant != SYSTEM_TENANT
+        tenants.as_ref().is_none_or(|ts| ts.contains(&row.tenant)) && row.tenant != SYSTEM_TENANT
     };
     let pending = queue
         .list(&ApprovalQuery {
@@ -198,6 +197,8 @@ pub(super) async fn stream(gw: &Gateway, caller: &Caller) -> ApiResult<Response<
         })
         .await?;
     let (tx, body) = channel_body();
+    let store = gw.store.clone();
+    let who = caller.clone();
     let snapshot = ApprovalEvent::Snapshot {
         approvals: pending.iter().map(wire).collect(),
     };
@@ -228,6 +229,12 @@ pub(super) async fn stream(gw: &Gateway, caller: &Caller) -> ApiResult<Response<
                 },
                 _ = tick.tick() => Bytes::from_static(b": keep-alive\n\n"),
             };
+            // Who opened the stream is checked again before everything it sends: a removed
+            // account or an elapsed elevation ends it; the client reconnects as who it is now.
+            if !super::identity::still_valid(&store, &who).await {
+                tracing::info!(caller = %who.id(), "approvals stream closed: the caller's account or elevation changed");
+                return;
+            }
             if !tx.send(chunk).await {
                 return;
             }
@@ -235,7 +242,10 @@ pub(super) async fn stream(gw: &Gateway, caller: &Caller) -> ApiResult<Response<
     });
     let mut resp = Response::new(body);
     let h = resp.headers_mut();
-    h.insert("content-type", HeaderValue::from_static("text/event-stream"));
+    h.insert(
+        "content-type",
+        HeaderValue::from_static("text/event-stream"),
+    );
     h.insert("cache-control", HeaderValue::from_static("no-cache"));
     Ok(resp)
 }

@@ -77,6 +77,13 @@ pub(super) async fn request(
             format!("{} already acts under elevation {id}", caller.identity()),
         ));
     }
+    if let Some(t) = caller.tenant_scope() {
+        // An elevation makes its holder admin of every tenant: not for an account confined to one.
+        return Err(ApiError::forbidden(format!(
+            "{} is confined to tenant {t}; elevation to admin is for operators of all tenants",
+            caller.identity()
+        )));
+    }
     match caller.role() {
         Some(Role::Operator) => {}
         Some(Role::Admin) => {
@@ -173,6 +180,7 @@ pub(super) async fn approve(gw: &Gateway, caller: &Caller, id: &str) -> ApiResul
         return Err(ApiError::forbidden(why));
     }
     admin_only(caller, "approving an elevation")?;
+    not_elevated(caller, "approve an elevation")?;
     let now = now_us();
     let status = status_at(&record, now);
     if status != "pending" {
@@ -220,6 +228,19 @@ pub(super) async fn approve(gw: &Gateway, caller: &Caller, id: &str) -> ApiResul
                 .await?;
             Err(ApiError::new(ErrorCode::Conflict, why))
         }
+    }
+}
+
+/// Admin power borrowed through an elevation does not mint more of it: an elevated identity
+/// may not approve elevations or manage operator accounts (two operators could otherwise keep
+/// elevating each other, or add a permanent admin, with no standing admin involved).
+pub(super) fn not_elevated(caller: &Caller, what: &str) -> ApiResult<()> {
+    match caller.elevation() {
+        Some(id) => Err(ApiError::forbidden(format!(
+            "{} acts under elevation {id}, which may not {what}; a standing admin must",
+            caller.identity()
+        ))),
+        None => Ok(()),
     }
 }
 

@@ -50,7 +50,7 @@ pub async fn resolve(gw: &Gateway, peer: &Peer) -> ApiResult<Caller> {
             } else {
                 let accounts = gw.store.operators().await?;
                 match accounts.iter().find(|o| o.uid == Some(*uid)) {
-                    Some(op) => account(op, Via::Socket),
+                    Some(op) => return elevate(gw, account(op, Via::Socket), op.created_at).await,
                     None => Caller::other_uid(*uid),
                 }
             }
@@ -61,7 +61,7 @@ pub async fn resolve(gw: &Gateway, peer: &Peer) -> ApiResult<Caller> {
                 .iter()
                 .find(|o| o.cert_subject.as_deref() == Some(subject.as_str()))
             {
-                Some(op) => account(op, Via::Certificate),
+                Some(op) => return elevate(gw, account(op, Via::Certificate), op.created_at).await,
                 None => {
                     return Err(ApiError::forbidden(format!(
                         "the client certificate {subject:?} has no operator account; an admin \
@@ -81,19 +81,21 @@ pub async fn resolve(gw: &Gateway, peer: &Peer) -> ApiResult<Caller> {
                         continue;
                     };
                     if bool::from(stored.as_bytes().ct_eq(hash.as_bytes())) && found.is_none() {
-                        found = Some(account(op, Via::OperatorToken));
+                        found = Some((account(op, Via::OperatorToken), op.created_at));
                     }
                 }
-                found.ok_or_else(|| {
+                let (caller, since) = found.ok_or_else(|| {
                     ApiError::new(
                         ErrorCode::Unauthenticated,
                         "missing or wrong admin bearer token",
                     )
-                })?
+                })?;
+                return elevate(gw, caller, since).await;
             }
         },
     };
-    elevate(gw, caller).await
+    // Built-in uids and break-glass bearers have no account, and are never elevated.
+    Ok(caller)
 }
 
 /// The compatibility bearers (constant-time comparisons, all candidates tried).
@@ -115,20 +117,63 @@ fn break_glass(gw: &Gateway, presented: &str) -> Option<Caller> {
 
 fn account(op: &OperatorRecord, via: Via) -> Caller {
     // A role the build does not know is no role (fail closed), never a guess.
-    Caller::new(op.name.clone(), Role::parse(&op.role), op.tenant.clone(), via)
+    Caller::new(
+        op.name.clone(),
+        Role::parse(&op.role),
+        op.tenant.clone(),
+        via,
+    )
 }
 
-/// An operator with an active elevation acts as admin under it.
-async fn elevate(gw: &Gateway, caller: Caller) -> ApiResult<Caller> {
+/// An operator with an active elevation acts as admin under it. Only elevations asked for by
+/// this account (since it was created: a removed and re-added name inherits nothing) count.
+async fn elevate(gw: &Gateway, caller: Caller, account_since: i64) -> ApiResult<Caller> {
     if caller.via().break_glass() || caller.role() != Some(Role::Operator) {
         return Ok(caller);
     }
     let now = now_us();
     let active = gw.store.elevations().await?.into_iter().find(|e| {
-        e.identity == caller.id() && e.status == "active" && e.expires_at.is_some_and(|x| x > now)
+        e.identity == caller.id()
+            && e.status == "active"
+            && e.requested_at >= account_since
+            && e.expires_at.is_some_and(|x| x > now)
     });
     Ok(match active {
         Some(e) => caller.elevated(e.id),
         None => caller,
     })
+}
+
+/// Whether `caller`, resolved earlier, would still resolve the same way: its account still
+/// exists with the same role and tenant, and the elevation it acts under is still active. A
+/// long-lived answer (the approvals stream) asks this as it goes, so removing an account or an
+/// elevation running out ends it. Built-in admin uids and break-glass bearers do not change
+/// while igd runs. A storage failure counts as no (fail closed).
+pub async fn still_valid(store: &crate::store::DynStore, caller: &Caller) -> bool {
+    let now = now_us();
+    if let Some(id) = caller.elevation() {
+        let active = match store.elevations().await {
+            Ok(all) => all.into_iter().any(|e| {
+                e.id == id && e.status == "active" && e.expires_at.is_some_and(|x| x > now)
+            }),
+            Err(_) => false,
+        };
+        if !active {
+            return false;
+        }
+    }
+    let account_based = matches!(caller.via(), Via::Certificate | Via::OperatorToken)
+        || (caller.via() == Via::Socket && !caller.id().starts_with("uid:"));
+    if !account_based {
+        return true;
+    }
+    match store.operators().await {
+        Ok(all) => all.iter().any(|o| {
+            o.name == caller.id()
+                && (caller.elevation().is_some()
+                    || (Role::parse(&o.role) == caller.role()
+                        && o.tenant.as_deref() == caller.tenant_scope()))
+        }),
+        Err(_) => false,
+    }
 }

@@ -137,7 +137,12 @@ impl Caller {
     }
 
     pub fn admin_token() -> Caller {
-        Caller::new("admin-token".into(), Some(Role::Admin), None, Via::AdminToken)
+        Caller::new(
+            "admin-token".into(),
+            Some(Role::Admin),
+            None,
+            Via::AdminToken,
+        )
     }
 
     pub fn tenant_admin(tenant: &str) -> Caller {

@@ -149,15 +149,23 @@ pub(super) async fn add(
     req: OperatorRequest,
 ) -> ApiResult<Response<Body>> {
     admin_only(caller, "managing operators")?;
+    super::elevations::not_elevated(caller, "manage operator accounts")?;
     let role = validate(gw, &req)?;
     let existing = gw.store.operators().await?;
     let clash = existing.iter().find_map(|o| {
         if o.name == req.name {
             Some(format!("an operator named {} exists", o.name))
         } else if req.uid.is_some() && o.uid == req.uid {
-            Some(format!("uid {} belongs to operator {}", o.uid.unwrap_or_default(), o.name))
+            Some(format!(
+                "uid {} belongs to operator {}",
+                o.uid.unwrap_or_default(),
+                o.name
+            ))
         } else if req.cert_subject.is_some() && o.cert_subject == req.cert_subject {
-            Some(format!("that certificate subject belongs to operator {}", o.name))
+            Some(format!(
+                "that certificate subject belongs to operator {}",
+                o.name
+            ))
         } else {
             None
         }
@@ -204,7 +212,10 @@ pub(super) async fn add(
         Err(StoreError::Conflict(e)) => {
             return Err(ApiError::new(
                 ErrorCode::Conflict,
-                format!("operator {} conflicts with an existing account: {e}", record.name),
+                format!(
+                    "operator {} conflicts with an existing account: {e}",
+                    record.name
+                ),
             ))
         }
         Err(e) => return Err(e.into()),
@@ -216,12 +227,9 @@ pub(super) async fn add(
 }
 
 /// `DELETE /v1/admin/operators/{name}` (admin, step-up); its TOTP enrollment goes with it.
-pub(super) async fn remove(
-    gw: &Gateway,
-    caller: &Caller,
-    name: &str,
-) -> ApiResult<Response<Body>> {
+pub(super) async fn remove(gw: &Gateway, caller: &Caller, name: &str) -> ApiResult<Response<Body>> {
     admin_only(caller, "managing operators")?;
+    super::elevations::not_elevated(caller, "manage operator accounts")?;
     let record = gw
         .store
         .operators()

@@ -181,15 +181,8 @@ pub(super) async fn prune(
             )
         })?;
     super::totp::step_up(gw, caller, "prune").await?;
-    let marker = append_marker(
-        gw,
-        &caller.actor(),
-        &req.tenant,
-        "prune",
-        &cut,
-        &req.reason,
-    )
-    .await?;
+    let marker =
+        append_marker(gw, &caller.actor(), &req.tenant, "prune", &cut, &req.reason).await?;
     // Anchor the marker before deleting: the signer's last head then lies past the cut (it
     // must find it again to sign the next head), and verifiers see a covered marker.
     if !gw.signer.sign_tenant(&gw.store, &req.tenant).await {

@@ -14,9 +14,7 @@ use crate::gateway::Gateway;
 use crate::http::Body;
 use crate::totp::{Passed, Refusal};
 use hyper::Response;
-use intentgate_proto::api::{
-    ErrorCode, TotpConfirm, TotpConfirmed, TotpDisable, TotpEnrollment,
-};
+use intentgate_proto::api::{ErrorCode, TotpConfirm, TotpConfirmed, TotpDisable, TotpEnrollment};
 use intentgate_proto::ids::SYSTEM_TENANT;
 
 fn step_up_error(message: impl Into<String>) -> ApiError {
@@ -61,9 +59,10 @@ fn refusal_error(identity: &str, r: Refusal) -> ApiError {
         Refusal::Wrong {
             locked_for: Some(s),
         } => step_up_error(format!(
-            "wrong TOTP code; that was the {}th failure: step-up is locked for {identity}; try \
-             again in {s} s",
-            crate::totp::MAX_FAILURES
+            "wrong TOTP code; after {} failures within {} s step-up is locked for {identity}; \
+             try again in {s} s",
+            crate::totp::MAX_FAILURES,
+            crate::totp::FAILURE_WINDOW_SECS
         )),
         Refusal::Wrong { locked_for: None } => step_up_error(
             "wrong TOTP code (or recovery code); use the current code of your authenticator app",

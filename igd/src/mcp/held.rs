@@ -91,7 +91,10 @@ fn stream(task: AbortOnDrop, mut done_rx: oneshot::Receiver<Response<Body>>) -> 
         let _task = task;
         let mut tick = tokio::time::interval(KEEP_ALIVE);
         tick.tick().await;
-        if !tx.send(Bytes::from_static(b": waiting for approval\n\n")).await {
+        if !tx
+            .send(Bytes::from_static(b": waiting for approval\n\n"))
+            .await
+        {
             return;
         }
         let resp = loop {
@@ -155,7 +158,10 @@ fn stream(task: AbortOnDrop, mut done_rx: oneshot::Receiver<Response<Body>>) -> 
     });
     let mut resp = Response::new(body);
     let h = resp.headers_mut();
-    h.insert("content-type", HeaderValue::from_static("text/event-stream"));
+    h.insert(
+        "content-type",
+        HeaderValue::from_static("text/event-stream"),
+    );
     h.insert("cache-control", HeaderValue::from_static("no-cache"));
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
     resp
