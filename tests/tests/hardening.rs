@@ -207,14 +207,14 @@ fn settings_this_build_does_not_implement_exit_64_naming_them() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("INTENTGATE_WEBHOOK_SECRET"));
     for line in [
         "extractor = \"https://127.0.0.1:9/x\"",
-        "approval_queue = \"state\"",
+        "approval_queue = \"redis\"",
         "policy_store = \"postgres\"",
         "metrics_enabled = true",
         "metrics_listen = \"127.0.0.1:9090\"",
         "webhook_url = \"https://hooks.invalid/x\"",
         "admin_listen = \"127.0.0.1:8443\"",
         "totp_encryption_key = \"xxxxxxxxxxxx\"",
-        "approval_timeout = 600",
+        "approval_timeout = 0",
         "siem_splunk_url = \"https://splunk.invalid\"",
         "log_level = \"loud=extremely\"",
     ] {
