@@ -202,19 +202,10 @@ pub async fn serve_admin_tls(
             let _permit = permit;
             let activity = Activity::new();
             let stream = Watched::new(stream, activity.clone());
-            // The handshake is part of the head: it gets the header time-out, from accept.
-            let tls_stream = tokio::select! {
-                r = acceptor.accept(stream) => match r {
-                    Ok(s) => s,
-                    Err(e) => {
-                        tracing::info!(remote = %remote.ip(), error = %e, "admin TLS handshake refused");
-                        return;
-                    }
-                },
-                _ = activity.expired(&timeouts) => {
-                    tracing::debug!(remote = %remote.ip(), "admin TLS handshake timed out");
-                    return;
-                }
+            let Some(tls_stream) =
+                handshake(&acceptor, stream, &activity, &timeouts, remote, "admin").await
+            else {
+                return;
             };
             // The verifier required a certificate; without one (or one that does not parse)
             // there is nobody to serve.
@@ -237,6 +228,35 @@ pub async fn serve_admin_tls(
             });
             drive(tls_stream, svc, &activity, &timeouts, shutdown).await;
         });
+    }
+}
+
+/// The TLS handshake of a new connection on `listener` (`agent` or `admin`). It is part of the
+/// request head: it gets the header time-out, counted from accept. `None`: refused or timed
+/// out (logged), and the connection is dropped.
+async fn handshake<S>(
+    acceptor: &tokio_rustls::TlsAcceptor,
+    stream: S,
+    activity: &Arc<Activity>,
+    timeouts: &Timeouts,
+    remote: SocketAddr,
+    listener: &str,
+) -> Option<tokio_rustls::server::TlsStream<S>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    tokio::select! {
+        r = acceptor.accept(stream) => match r {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::info!(remote = %remote.ip(), %listener, error = %e, "TLS handshake refused");
+                None
+            }
+        },
+        _ = activity.expired(timeouts) => {
+            tracing::debug!(remote = %remote.ip(), %listener, "TLS handshake timed out");
+            None
+        }
     }
 }
 
@@ -477,19 +497,10 @@ pub async fn serve_agent(
                 drive(stream, svc, &activity, &timeouts, shutdown).await;
                 return;
             };
-            // The handshake is part of the head: it gets the header time-out, from accept.
-            let tls_stream = tokio::select! {
-                r = acceptor.accept(stream) => match r {
-                    Ok(s) => s,
-                    Err(e) => {
-                        tracing::debug!(remote = %remote.ip(), error = %e, "TLS handshake failed");
-                        return;
-                    }
-                },
-                _ = activity.expired(&timeouts) => {
-                    tracing::debug!(remote = %remote.ip(), "TLS handshake timed out");
-                    return;
-                }
+            let Some(tls_stream) =
+                handshake(&acceptor, stream, &activity, &timeouts, remote, "agent").await
+            else {
+                return;
             };
             drive(tls_stream, svc, &activity, &timeouts, shutdown).await;
         });

@@ -296,9 +296,22 @@ fn a_disconnected_agent_re_attaches_and_is_forwarded_once() {
     let igd = &s.igd;
     let (token, _) = igd.mint("acme", "agent-8", "echo", 100);
 
-    // The agent asks, then goes away; the approval stays pending.
-    let gone = abandoned_call(igd, &token, "retry me");
+    // The agent asks, then goes away; the approval stays pending. Before it goes, it was told
+    // it waits: a stream opened at once, its first line a comment (keep-alives follow).
+    let mut gone = abandoned_call(igd, &token, "retry me");
     let r = pending(igd, "retry me");
+    gone.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut head = Vec::new();
+    let mut buf = [0u8; 512];
+    while !String::from_utf8_lossy(&head).contains(": waiting for approval") {
+        let n = std::io::Read::read(&mut gone, &mut buf).expect("the held answer starts at once");
+        assert!(n > 0, "closed: {}", String::from_utf8_lossy(&head));
+        head.extend_from_slice(&buf[..n]);
+    }
+    let head = String::from_utf8_lossy(&head).to_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("content-type: text/event-stream"), "{head}");
     drop(gone);
     igd.wait_for_log("agent went away while its call waited for approval");
     assert_eq!(row(igd, r["id"].as_str().unwrap())["status"], "pending");

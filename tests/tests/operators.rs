@@ -688,3 +688,43 @@ fn a_code_passes_once_across_two_replicas() {
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     assert!(error_message(&json_of(&out)).contains("already used"));
 }
+
+/// `INTENTGATE_TOTP_ENCRYPTION_KEY` is what seals the secrets: restarted with another key, igd
+/// cannot open the enrollment (step-up fails); back on the first key, it can again.
+#[test]
+fn the_totp_encryption_key_is_the_one_that_seals_the_secrets() {
+    let key_a = "a1".repeat(32);
+    let key_b = "b2".repeat(32);
+    let mut igd = Igd::start(&[("INTENTGATE_TOTP_ENCRYPTION_KEY", &key_a)]);
+    igd.enroll_totp();
+    let mint = |igd: &Igd, code: &str| {
+        igd.igctl(&[
+            "mint",
+            "--tenant",
+            "acme",
+            "--subject",
+            "s",
+            "--all-tools",
+            "--ttl",
+            "1h",
+            "--max-calls",
+            "5",
+            "--totp",
+            code,
+        ])
+    };
+    let ok = mint(&igd, &igd.totp_code());
+    assert!(ok.status.success(), "{}", text(&ok));
+    igd.set_env("INTENTGATE_TOTP_ENCRYPTION_KEY", &key_b);
+    igd.kill_and_restart();
+    let refused = mint(&igd, &igd.totp_code());
+    assert!(
+        !refused.status.success(),
+        "another key opened the secret: {}",
+        text(&refused)
+    );
+    igd.set_env("INTENTGATE_TOTP_ENCRYPTION_KEY", &key_a);
+    igd.kill_and_restart();
+    let again = mint(&igd, &igd.totp_code());
+    assert!(again.status.success(), "{}", text(&again));
+}

@@ -185,17 +185,17 @@ pub(super) async fn stream(gw: &Gateway, caller: &Caller) -> ApiResult<Response<
     // Subscribe before the snapshot: a change made meanwhile is sent after it, never lost.
     let mut changes = queue.subscribe();
     let tenants = scope(caller, None)?;
-    let visible = move |row: &ApprovalRecord| {
-        tenants.as_ref().is_none_or(|ts| ts.contains(&row.tenant)) && row.tenant != SYSTEM_TENANT
-    };
     let pending = queue
         .list(&ApprovalQuery {
             status: Some("pending".into()),
-            tenants: scope(caller, None)?,
+            tenants: tenants.clone(),
             changed_since: None,
             limit: 10_000,
         })
         .await?;
+    let visible = move |row: &ApprovalRecord| {
+        tenants.as_ref().is_none_or(|ts| ts.contains(&row.tenant)) && row.tenant != SYSTEM_TENANT
+    };
     let (tx, body) = channel_body();
     let store = gw.store.clone();
     let who = caller.clone();
