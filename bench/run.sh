@@ -18,6 +18,7 @@
 #   VARIANTS="before=/path/to/old/bin after=target/release" REPEAT=3 bench/run.sh
 #                                                 # compare builds in one run (each dir holds igd
 #                                                 # and igctl), interleaved REPEAT times
+#   SYNC="normal sinkdown" bench/run.sh          # sinkdown: a Splunk sink that is down all run
 #   SYNC="normal pg pg2" bench/run.sh             # pg: igd on PostgreSQL (a fresh database on
 #                                                 # PG_URL's server) beside SQLite in one run;
 #                                                 # pg2: two replicas on one database at RATE/2
@@ -109,6 +110,14 @@ start_igd() {
     dir="$work/data-$1-$RANDOM"
     mkdir -p "$dir"
     local store=(INTENTGATE_AUDIT_SYNC="$1")
+    # sinkdown: the normal sync mode with a Splunk sink that is down (nothing listens on port 9)
+    # for the whole run, so every batch fails and waits for its retry (DESIGN §8: never on the
+    # decision path).
+    if [ "$1" = sinkdown ]; then
+        store=(INTENTGATE_AUDIT_SYNC=normal
+               INTENTGATE_SIEM_SPLUNK_URL="http://127.0.0.1:9/services/collector/event"
+               INTENTGATE_SIEM_SPLUNK_TOKEN=bench-token)
+    fi
     if [ -n "$db_url" ]; then
         [ -f "$work/audit.pem" ] || "$bin/igctl" gen-key --audit > "$work/audit.pem"
         store=(INTENTGATE_POSTGRES_URL="$db_url" INTENTGATE_MASTER_KEY="$(printf '5%.0s' $(seq 64))"
@@ -213,6 +222,7 @@ for variant in $VARIANTS; do
     if [ -n "$db_url" ]; then export PGSTAT=1; else unset PGSTAT; fi
     label=${sync/#pg/store=postgres}
     [ "$sync" = pg ] || label="audit=${sync}"
+    [ "$sync" = sinkdown ] && label="audit=normal, SIEM sink down"
     if [ -n "${PERF:-}" ]; then
         perf record -F 999 ${PERF_CALLGRAPH:--g} -p "$igd_pid" -o "${PERF_OUT:-perf-igd-$sync.data}" -- sleep "${DURATION%s}" >/dev/null 2>&1 &
         perf_pid=$!

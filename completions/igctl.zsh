@@ -1333,6 +1333,170 @@ esac
     ;;
 esac
 ;;
+(notify)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+":: :_igctl__subcmd__notify_commands" \
+"*::: :->notify" \
+&& ret=0
+
+    case $state in
+    (notify)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-notify-command-$line[1]:"
+        case $line[1] in
+            (add)
+_arguments "${_arguments_options[@]}" : \
+'--tenant=[The tenant whose findings the channel receives]:TENANT:_default' \
+'--kind=[slack, teams or pagerduty]:KIND:(slack teams pagerduty)' \
+'--name=[A name for people (\[a-z0-9\]\[a-z0-9._-\]{0,62}, unique in the tenant)]:NAME:_default' \
+'(--routing-key --events-url)--webhook-url=[Slack or Teams\: the webhook URL; \`-\` reads it from a prompt or stdin. (Not --url\: that names igd.)]:URL:_default' \
+'--routing-key=[PagerDuty\: the integration (routing) key; \`-\` reads it from a prompt or stdin]:KEY:_default' \
+'--events-url=[PagerDuty\: another Events API v2 endpoint (default https\://events.pagerduty.com/v2/enqueue; the EU service is https\://events.eu.pagerduty.com/v2/enqueue)]:URL:_default' \
+'*--events=[Comma-separated\: deny, escalate, requires_step_up, approval_timeout (default\: all four)]:EVENTS:(deny escalate requires_step_up approval_timeout)' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
+(list)
+_arguments "${_arguments_options[@]}" : \
+'--tenant=[Only this tenant'\''s channels]:TENANT:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'--json[Print JSON (the same as --output json)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(test)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+':id -- The channel id (ntf_…):_default' \
+&& ret=0
+;;
+(preview)
+_arguments "${_arguments_options[@]}" : \
+'--event=[The audit entry'\''s event_id (32 hex), e.g. a decision_id from a refusal]:EVENT_ID:_default' \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+':id -- The channel id (ntf_…):_default' \
+&& ret=0
+;;
+(remove)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'-h[Print help]' \
+'--help[Print help]' \
+':id -- The channel id (ntf_…):_default' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_igctl__subcmd__notify__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-notify-help-command-$line[1]:"
+        case $line[1] in
+            (add)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(list)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(test)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(preview)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(remove)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+;;
+(integrations)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[igd'\''s admin Unix socket]:PATH:_files' \
+'--url=[igd'\''s admin URL (or IGCTL_URL)\: https\://HOST\:PORT (TLS, verified against --ca or the system roots; the mTLS admin listener with --cert and --key), or http\:// on loopback, with --token]:URL:_default' \
+'--ca=[PEM file of the CA that signed igd'\''s certificate, trusted instead of the system roots for an https\:// --url (or IGCTL_CA)]:FILE:_files' \
+'--cert=[PEM client certificate presented to igd'\''s mTLS admin listener (https\:// --url; or IGCTL_CERT). Its subject is your identity\: an operator account must name it]:FILE:_files' \
+'--key=[PEM private key of --cert (or IGCTL_KEY)]:FILE:_files' \
+'--token=[Bearer token for --url (or IGCTL_TOKEN)\: an operator API token (igo_…) or the compatibility admin token]:TOKEN:_default' \
+'-o+[Output format]:OUTPUT:(table json)' \
+'--output=[Output format]:OUTPUT:(table json)' \
+'--json[Print JSON (the same as --output json)]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
 (whoami)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[igd'\''s admin Unix socket]:PATH:_files' \
@@ -1732,6 +1896,46 @@ _arguments "${_arguments_options[@]}" : \
     ;;
 esac
 ;;
+(notify)
+_arguments "${_arguments_options[@]}" : \
+":: :_igctl__subcmd__help__subcmd__notify_commands" \
+"*::: :->notify" \
+&& ret=0
+
+    case $state in
+    (notify)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:igctl-help-notify-command-$line[1]:"
+        case $line[1] in
+            (add)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(list)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(test)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(preview)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(remove)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+(integrations)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (whoami)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -1785,6 +1989,8 @@ _igctl_commands() {
 'operator:Operator accounts\: who may use the admin API, with which role (admins, step-up)' \
 'totp:TOTP step-up for your own identity\: enroll an authenticator app, or disable it' \
 'elevate:Just-in-time elevation\: an operator asks for admin for a while; another admin approves' \
+'notify:Notification channels\: Slack, Microsoft Teams and PagerDuty, one tenant each. Blocked, escalated and step-up calls and approval time-outs of the tenant are posted to them (one message per finding) through the audit fan-out' \
+'integrations:The audit fan-out'\''s sinks (webhook, SIEM, notification channels)\: state (ok, retrying, refused, standby, starting), entries not yet delivered (LAG), the age of the oldest one, deliveries and failures since igd started, and the last error. Operators and admins; a tenant-confined caller sees its tenant'\''s sinks only' \
 'whoami:Show the identity igd sees for this connection\: role, tenant, TOTP, elevation' \
 'login:Check credentials against igd and store them, for commands run without --socket, --url or IGCTL_*' \
 'logout:Remove the credentials igctl login stored (keyring entry and file)' \
@@ -2047,6 +2253,8 @@ _igctl__subcmd__help_commands() {
 'operator:Operator accounts\: who may use the admin API, with which role (admins, step-up)' \
 'totp:TOTP step-up for your own identity\: enroll an authenticator app, or disable it' \
 'elevate:Just-in-time elevation\: an operator asks for admin for a while; another admin approves' \
+'notify:Notification channels\: Slack, Microsoft Teams and PagerDuty, one tenant each. Blocked, escalated and step-up calls and approval time-outs of the tenant are posted to them (one message per finding) through the audit fan-out' \
+'integrations:The audit fan-out'\''s sinks (webhook, SIEM, notification channels)\: state (ok, retrying, refused, standby, starting), entries not yet delivered (LAG), the age of the oldest one, deliveries and failures since igd started, and the last error. Operators and admins; a tenant-confined caller sees its tenant'\''s sinks only' \
 'whoami:Show the identity igd sees for this connection\: role, tenant, TOTP, elevation' \
 'login:Check credentials against igd and store them, for commands run without --socket, --url or IGCTL_*' \
 'logout:Remove the credentials igctl login stored (keyring entry and file)' \
@@ -2177,6 +2385,11 @@ _igctl__subcmd__help__subcmd__help_commands() {
     local commands; commands=()
     _describe -t commands 'igctl help help commands' commands "$@"
 }
+(( $+functions[_igctl__subcmd__help__subcmd__integrations_commands] )) ||
+_igctl__subcmd__help__subcmd__integrations_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help integrations commands' commands "$@"
+}
 (( $+functions[_igctl__subcmd__help__subcmd__login_commands] )) ||
 _igctl__subcmd__help__subcmd__login_commands() {
     local commands; commands=()
@@ -2196,6 +2409,42 @@ _igctl__subcmd__help__subcmd__man_commands() {
 _igctl__subcmd__help__subcmd__mint_commands() {
     local commands; commands=()
     _describe -t commands 'igctl help mint commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__notify_commands] )) ||
+_igctl__subcmd__help__subcmd__notify_commands() {
+    local commands; commands=(
+'add:Add a channel (an admin, or the tenant admin of --tenant). The webhook URL or routing key is sealed in igd'\''s store and never shown again; pass \`-\` to type it at a prompt (or pipe it on stdin) so it stays out of your shell history' \
+'list:List channels (of your tenants)\: id, kind, events and the receiver'\''s host' \
+'test:Send one clearly marked test message to a channel now and show the receiver'\''s answer (exit 1 when it refused). PagerDuty gets an \`info\` alert titled \[TEST\]\: resolve it' \
+'preview:Print the exact JSON body a channel would be sent for an audit entry of its tenant, or for a sample blocked call; nothing is sent. A PagerDuty routing key shows as <redacted>' \
+'remove:Remove a channel (an admin, or the tenant admin of its tenant); delivery to it stops' \
+    )
+    _describe -t commands 'igctl help notify commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__notify__subcmd__add_commands] )) ||
+_igctl__subcmd__help__subcmd__notify__subcmd__add_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help notify add commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__notify__subcmd__list_commands] )) ||
+_igctl__subcmd__help__subcmd__notify__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help notify list commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__notify__subcmd__preview_commands] )) ||
+_igctl__subcmd__help__subcmd__notify__subcmd__preview_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help notify preview commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__notify__subcmd__remove_commands] )) ||
+_igctl__subcmd__help__subcmd__notify__subcmd__remove_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help notify remove commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__help__subcmd__notify__subcmd__test_commands] )) ||
+_igctl__subcmd__help__subcmd__notify__subcmd__test_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl help notify test commands' commands "$@"
 }
 (( $+functions[_igctl__subcmd__help__subcmd__operator_commands] )) ||
 _igctl__subcmd__help__subcmd__operator_commands() {
@@ -2390,6 +2639,11 @@ _igctl__subcmd__help__subcmd__whoami_commands() {
     local commands; commands=()
     _describe -t commands 'igctl help whoami commands' commands "$@"
 }
+(( $+functions[_igctl__subcmd__integrations_commands] )) ||
+_igctl__subcmd__integrations_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl integrations commands' commands "$@"
+}
 (( $+functions[_igctl__subcmd__login_commands] )) ||
 _igctl__subcmd__login_commands() {
     local commands; commands=()
@@ -2409,6 +2663,85 @@ _igctl__subcmd__man_commands() {
 _igctl__subcmd__mint_commands() {
     local commands; commands=()
     _describe -t commands 'igctl mint commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__notify_commands] )) ||
+_igctl__subcmd__notify_commands() {
+    local commands; commands=(
+'add:Add a channel (an admin, or the tenant admin of --tenant). The webhook URL or routing key is sealed in igd'\''s store and never shown again; pass \`-\` to type it at a prompt (or pipe it on stdin) so it stays out of your shell history' \
+'list:List channels (of your tenants)\: id, kind, events and the receiver'\''s host' \
+'test:Send one clearly marked test message to a channel now and show the receiver'\''s answer (exit 1 when it refused). PagerDuty gets an \`info\` alert titled \[TEST\]\: resolve it' \
+'preview:Print the exact JSON body a channel would be sent for an audit entry of its tenant, or for a sample blocked call; nothing is sent. A PagerDuty routing key shows as <redacted>' \
+'remove:Remove a channel (an admin, or the tenant admin of its tenant); delivery to it stops' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'igctl notify commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__notify__subcmd__add_commands] )) ||
+_igctl__subcmd__notify__subcmd__add_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl notify add commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__notify__subcmd__help_commands] )) ||
+_igctl__subcmd__notify__subcmd__help_commands() {
+    local commands; commands=(
+'add:Add a channel (an admin, or the tenant admin of --tenant). The webhook URL or routing key is sealed in igd'\''s store and never shown again; pass \`-\` to type it at a prompt (or pipe it on stdin) so it stays out of your shell history' \
+'list:List channels (of your tenants)\: id, kind, events and the receiver'\''s host' \
+'test:Send one clearly marked test message to a channel now and show the receiver'\''s answer (exit 1 when it refused). PagerDuty gets an \`info\` alert titled \[TEST\]\: resolve it' \
+'preview:Print the exact JSON body a channel would be sent for an audit entry of its tenant, or for a sample blocked call; nothing is sent. A PagerDuty routing key shows as <redacted>' \
+'remove:Remove a channel (an admin, or the tenant admin of its tenant); delivery to it stops' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'igctl notify help commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__notify__subcmd__help__subcmd__add_commands] )) ||
+_igctl__subcmd__notify__subcmd__help__subcmd__add_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl notify help add commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__notify__subcmd__help__subcmd__help_commands] )) ||
+_igctl__subcmd__notify__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl notify help help commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__notify__subcmd__help__subcmd__list_commands] )) ||
+_igctl__subcmd__notify__subcmd__help__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl notify help list commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__notify__subcmd__help__subcmd__preview_commands] )) ||
+_igctl__subcmd__notify__subcmd__help__subcmd__preview_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl notify help preview commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__notify__subcmd__help__subcmd__remove_commands] )) ||
+_igctl__subcmd__notify__subcmd__help__subcmd__remove_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl notify help remove commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__notify__subcmd__help__subcmd__test_commands] )) ||
+_igctl__subcmd__notify__subcmd__help__subcmd__test_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl notify help test commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__notify__subcmd__list_commands] )) ||
+_igctl__subcmd__notify__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl notify list commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__notify__subcmd__preview_commands] )) ||
+_igctl__subcmd__notify__subcmd__preview_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl notify preview commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__notify__subcmd__remove_commands] )) ||
+_igctl__subcmd__notify__subcmd__remove_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl notify remove commands' commands "$@"
+}
+(( $+functions[_igctl__subcmd__notify__subcmd__test_commands] )) ||
+_igctl__subcmd__notify__subcmd__test_commands() {
+    local commands; commands=()
+    _describe -t commands 'igctl notify test commands' commands "$@"
 }
 (( $+functions[_igctl__subcmd__operator_commands] )) ||
 _igctl__subcmd__operator_commands() {

@@ -122,6 +122,27 @@ pub enum Command {
         #[command(subcommand)]
         command: ElevateCommand,
     },
+    /// Notification channels: Slack, Microsoft Teams and PagerDuty, one tenant each. Blocked,
+    /// escalated and step-up calls and approval time-outs of the tenant are posted to them
+    /// (one message per finding) through the audit fan-out.
+    Notify {
+        #[command(subcommand)]
+        command: NotifyCommand,
+    },
+    /// The audit fan-out's sinks (webhook, SIEM, notification channels): state (ok, retrying,
+    /// refused, standby, starting), entries not yet delivered (LAG), the age of the oldest
+    /// one, deliveries and failures since igd started, and the last error. Operators and
+    /// admins; a tenant-confined caller sees its tenant's sinks only.
+    ///
+    /// Each sink delivers what lies past its cursor on every tenant chain and never drops an
+    /// entry: while a receiver fails, the lag grows and the sink retries with backoff (1 s to
+    /// 5 min, at least the receiver's Retry-After). The cursors and counts per chain are in
+    /// the JSON output.
+    Integrations {
+        /// Print JSON (the same as --output json).
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the identity igd sees for this connection: role, tenant, TOTP, elevation.
     Whoami,
     /// Check credentials against igd and store them, for commands run without --socket, --url
@@ -579,6 +600,77 @@ pub enum ElevateCommand {
         #[arg(long, value_name = "CODE")]
         totp: Option<String>,
     },
+}
+
+/// `notify …`.
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// Add a channel (an admin, or the tenant admin of --tenant). The webhook URL or routing
+    /// key is sealed in igd's store and never shown again; pass `-` to type it at a prompt (or
+    /// pipe it on stdin) so it stays out of your shell history.
+    ///
+    /// Slack: --webhook-url, an incoming webhook URL (https://hooks.slack.com/services/…).
+    /// Teams: --webhook-url, the URL of a Workflows "When a Teams webhook request is received"
+    /// flow (or an incoming webhook). PagerDuty: --routing-key, the integration key of an
+    /// Events API v2 integration (--events-url only for another endpoint, e.g. the EU service).
+    Add(NotifyAddArgs),
+    /// List channels (of your tenants): id, kind, events and the receiver's host.
+    List {
+        /// Only this tenant's channels.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Print JSON (the same as --output json).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send one clearly marked test message to a channel now and show the receiver's answer
+    /// (exit 1 when it refused). PagerDuty gets an `info` alert titled [TEST]: resolve it.
+    Test {
+        /// The channel id (ntf_…).
+        id: String,
+    },
+    /// Print the exact JSON body a channel would be sent for an audit entry of its tenant, or
+    /// for a sample blocked call; nothing is sent. A PagerDuty routing key shows as <redacted>.
+    Preview {
+        /// The channel id (ntf_…).
+        id: String,
+        /// The audit entry's event_id (32 hex), e.g. a decision_id from a refusal.
+        #[arg(long, value_name = "EVENT_ID")]
+        event: Option<String>,
+    },
+    /// Remove a channel (an admin, or the tenant admin of its tenant); delivery to it stops.
+    Remove {
+        /// The channel id (ntf_…).
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct NotifyAddArgs {
+    /// The tenant whose findings the channel receives.
+    #[arg(long)]
+    pub tenant: String,
+    /// slack, teams or pagerduty.
+    #[arg(long, value_parser = ["slack", "teams", "pagerduty"])]
+    pub kind: String,
+    /// A name for people ([a-z0-9][a-z0-9._-]{0,62}, unique in the tenant).
+    #[arg(long)]
+    pub name: String,
+    /// Slack or Teams: the webhook URL; `-` reads it from a prompt or stdin. (Not --url: that
+    /// names igd.)
+    #[arg(long, value_name = "URL", conflicts_with_all = ["routing_key", "events_url"])]
+    pub webhook_url: Option<String>,
+    /// PagerDuty: the integration (routing) key; `-` reads it from a prompt or stdin.
+    #[arg(long, value_name = "KEY")]
+    pub routing_key: Option<String>,
+    /// PagerDuty: another Events API v2 endpoint (default
+    /// https://events.pagerduty.com/v2/enqueue; the EU service is
+    /// https://events.eu.pagerduty.com/v2/enqueue).
+    #[arg(long, value_name = "URL", requires = "routing_key")]
+    pub events_url: Option<String>,
+    /// Comma-separated: deny, escalate, requires_step_up, approval_timeout (default: all four).
+    #[arg(long, value_delimiter = ',', value_parser = ["deny", "escalate", "requires_step_up", "approval_timeout"])]
+    pub events: Vec<String>,
 }
 
 /// An elevation's length: exactly 5m, 15m, 30m, 1h or 4h (or the same in seconds).

@@ -69,6 +69,10 @@ pub struct Approvals {
     timeout_us: i64,
     persist_args: ArgPersistence,
     changes: broadcast::Sender<ApprovalRecord>,
+    /// Pending rows seen (id → expiry, µs), kept from every change this igd sees (its own at
+    /// once, other replicas' within a second): the `pending_approvals` metric, read without a
+    /// database round trip. A row whose change was missed drops out at its expiry.
+    pending: std::sync::Mutex<std::collections::HashMap<String, i64>>,
 }
 
 /// `sha256:<hex>` over the method and the arguments exactly as igd forwards them: what an
@@ -116,6 +120,7 @@ impl Approvals {
                 .saturating_mul(1_000_000),
             persist_args,
             changes,
+            pending: std::sync::Mutex::default(),
         }
     }
 
@@ -125,8 +130,30 @@ impl Approvals {
     }
 
     fn publish(&self, row: &ApprovalRecord) {
+        self.note_pending(row);
         // Nobody listening is fine.
         let _ = self.changes.send(row.clone());
+    }
+
+    fn lock_pending(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, i64>> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn note_pending(&self, row: &ApprovalRecord) {
+        let mut pending = self.lock_pending();
+        if row.status == PENDING {
+            pending.insert(row.id.clone(), row.expires_at);
+        } else {
+            pending.remove(&row.id);
+        }
+    }
+
+    /// Calls waiting for a person now (as this igd has seen the queue change).
+    pub fn pending_count(&self) -> usize {
+        let now = now_us();
+        let mut pending = self.lock_pending();
+        pending.retain(|_, expires_at| *expires_at > now);
+        pending.len()
     }
 
     /// The live row of this call's binding, and whether a new one may be opened.
@@ -462,6 +489,19 @@ impl Approvals {
     /// The background task: sweep, and pick up other replicas' changes, every second.
     pub async fn run(&self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
         let mut since = now_us();
+        // Rows left pending by an earlier run (or another replica) count from the start.
+        match self
+            .store
+            .approvals(&ApprovalQuery {
+                status: Some(PENDING.to_string()),
+                limit: 10_000,
+                ..ApprovalQuery::default()
+            })
+            .await
+        {
+            Ok(rows) => rows.iter().for_each(|r| self.note_pending(r)),
+            Err(e) => tracing::warn!(error = %e, "reading pending approvals failed"),
+        }
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(POLL) => {}

@@ -60,6 +60,8 @@ struct Job {
     /// commit. The commit may have landed after all (a connection lost at COMMIT), so before
     /// the entry goes again the store is asked whether it holds it past that seq.
     retried_after: Option<u64>,
+    /// When it was handed to the writer (`None` while metrics are off).
+    enqueued: Option<std::time::Instant>,
 }
 
 /// Who performed an admin action: the authenticated identity, and the JIT elevation it acted
@@ -95,6 +97,9 @@ pub struct AuditWriter {
     store_ok: Arc<AtomicBool>,
     /// This igd's instance id, stamped on every entry it writes.
     instance: Arc<str>,
+    /// Bumped after each successful group commit: wakes the audit fan-out (`sinks::outbox`),
+    /// once per commit, never per call.
+    commits: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl std::fmt::Debug for Job {
@@ -111,7 +116,8 @@ impl AuditWriter {
     ) -> Result<(AuditWriter, tokio::task::JoinHandle<()>), StoreError> {
         let heads = load_heads(&store).await?;
         let (tx, rx) = mpsc::channel(8192);
-        let task = tokio::spawn(writer_loop(store, heads, rx));
+        let commits = Arc::new(tokio::sync::watch::Sender::new(0u64));
+        let task = tokio::spawn(writer_loop(store, heads, rx, commits.clone()));
         let store_ok = Arc::new(AtomicBool::new(true));
         let instance = Arc::from(instance);
         Ok((
@@ -119,6 +125,7 @@ impl AuditWriter {
                 tx,
                 store_ok,
                 instance,
+                commits,
             },
             task,
         ))
@@ -173,6 +180,11 @@ impl AuditWriter {
         self.append(Record::of(entry)).await
     }
 
+    /// Changes after every successful group commit (what the audit fan-out waits on).
+    pub fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.commits.subscribe()
+    }
+
     /// Whether the last commit (or store probe) succeeded.
     pub fn store_ok(&self) -> bool {
         self.store_ok.load(Ordering::Acquire)
@@ -192,6 +204,7 @@ impl AuditWriter {
                 reply,
                 background: false,
                 retried_after: None,
+                enqueued: crate::metrics::start(),
             })
             .await
             .map_err(|_| AuditError::Stopped)?;
@@ -215,6 +228,7 @@ impl AuditWriter {
                 reply,
                 background: true,
                 retried_after: None,
+                enqueued: crate::metrics::start(),
             })
             .await
             .is_err()
@@ -385,6 +399,7 @@ async fn writer_loop(
     store: DynStore,
     mut heads: HashMap<String, (u64, String)>,
     mut rx: mpsc::Receiver<Job>,
+    commits: Arc<tokio::sync::watch::Sender<u64>>,
 ) {
     let mut stale_heads = false;
     let mut retained = std::collections::VecDeque::new();
@@ -419,6 +434,7 @@ async fn writer_loop(
                 mut record,
                 reply,
                 background,
+                enqueued,
                 ..
             } = job;
             let kept = background.then(|| record.clone());
@@ -438,39 +454,45 @@ async fn writer_loop(
             });
             batch.charges.append(&mut record.charges);
             batch.calls.append(&mut record.calls);
-            sent.push((reply, kept, before));
+            sent.push((reply, kept, before, enqueued));
         }
         let started = std::time::Instant::now();
         let entries = batch.entries.len();
         let result = store.commit(batch).await;
+        // `audit.insert`: one line per group commit (debug), its size and how long it took.
         tracing::debug!(
             entries,
-            micros = started.elapsed().as_micros() as u64,
-            "audit group commit"
+            commit_ms = started.elapsed().as_secs_f64() * 1000.0,
+            ok = result.is_ok(),
+            "audit.insert"
         );
         match result {
             Ok(committed) => {
+                crate::metrics::audit_inserted(committed.len());
                 for e in &committed {
                     heads.insert(e.tenant.clone(), (e.seq, e.hash.clone()));
                 }
-                for ((reply, _, _), e) in sent.into_iter().zip(committed) {
+                for ((reply, _, _, enqueued), e) in sent.into_iter().zip(committed) {
+                    crate::metrics::audit_waited(enqueued);
                     let _ = reply.send(Ok(e));
                 }
+                commits.send_modify(|n| *n = n.wrapping_add(1));
             }
             Err(e) => {
                 // Only a failure that may pass is worth retrying: a conflict or corrupt data
                 // would fail every later commit the retained entries ride.
                 let retry = matches!(e, StoreError::Unavailable(_));
-                let held = sent.iter().filter(|(_, k, _)| k.is_some()).count();
+                let held = sent.iter().filter(|(_, k, _, _)| k.is_some()).count();
                 tracing::error!(error = %e, entries, retained = if retry { held } else { 0 }, "audit commit failed; refusing the calls it carried");
                 stale_heads = true;
                 let jobs = sent
                     .into_iter()
-                    .map(|(reply, kept, before)| Job {
+                    .map(|(reply, kept, before, enqueued)| Job {
                         background: kept.is_some(),
                         record: kept.unwrap_or_default(),
                         reply,
                         retried_after: Some(before),
+                        enqueued,
                     })
                     .collect();
                 let err = AuditError::Unavailable(e.to_string());

@@ -130,6 +130,9 @@ pub struct Signer {
     signing: tokio::sync::Mutex<()>,
     /// Set when other replicas share the store (see the module documentation).
     shared: std::sync::OnceLock<DynStore>,
+    /// When a signing pass last found every chain head covered by a signed checkpoint (µs;
+    /// igd's start until then): the `checkpoint_age_seconds` metric.
+    covered_at: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for Signer {
@@ -262,6 +265,7 @@ impl Signer {
             unbaselined: Mutex::new(unbaselined),
             signing: tokio::sync::Mutex::new(()),
             shared: std::sync::OnceLock::new(),
+            covered_at: std::sync::atomic::AtomicI64::new(now_us()),
         })
     }
 
@@ -417,9 +421,23 @@ impl Signer {
                 return;
             }
         };
+        let started = now_us();
+        let mut covered = true;
         for head in heads {
-            self.sign_head(store, head).await;
+            covered &= self.sign_head(store, head).await;
         }
+        if covered {
+            self.covered_at
+                .store(started, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// Seconds since a signing pass last found every chain head covered by a signed
+    /// checkpoint: about one while the signer keeps up, growing while any chain goes unsigned
+    /// (a refusal, an unwritable state file, an unreachable store).
+    pub fn checkpoint_age_seconds(&self) -> f64 {
+        let at = self.covered_at.load(std::sync::atomic::Ordering::Relaxed);
+        (now_us().saturating_sub(at)).max(0) as f64 / 1e6
     }
 
     /// Sign one tenant's head now (a prune does this before it deletes anything, so the signed
@@ -486,6 +504,7 @@ impl Signer {
                 tracing::warn!(tenant, size = n.size, "checkpoint: the signer state holds no head for this tenant; continuing from the newest trusted checkpoint in the store");
             }
             None if unbaselined => {
+                crate::metrics::signer_refused();
                 tracing::error!(tenant, "refusing to sign: the chain predates this signer state and no trusted checkpoint in the store anchors it (run igctl audit rebaseline after checking it)");
                 return Err(());
             }
@@ -504,6 +523,7 @@ impl Signer {
         match self.check_segment(store, &head, from, &[]).await {
             Ok(covered) => self.sign_after(store, head, last, &covered).await,
             Err(reason) => {
+                crate::metrics::signer_refused();
                 tracing::error!(tenant = %head.tenant, "refusing to sign: {reason}");
                 false
             }
@@ -619,6 +639,7 @@ impl Signer {
                 return true;
             }
             if head.seq <= last.size {
+                crate::metrics::signer_refused();
                 tracing::error!(tenant = %head.tenant, signed = last.size, head = head.seq, "refusing to sign: the chain regressed or forked from the last signed checkpoint (restored database? use rebaseline)");
                 return false;
             }
@@ -630,6 +651,7 @@ impl Signer {
             {
                 Ok(rows) if continues_from(&rows, last) => {}
                 Ok(_) => {
+                    crate::metrics::signer_refused();
                     tracing::error!(tenant = %head.tenant, signed = last.size, "refusing to sign: the chain no longer contains the last signed head (forked or rewritten)");
                     return false;
                 }

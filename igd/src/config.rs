@@ -169,6 +169,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub budgets: Vec<BudgetRule>,
     pub tool_costs: BTreeMap<String, u64>,
+    /// `/metrics`, the audit fan-out sinks, OTLP traces (DESIGN §8).
+    pub ops: crate::ops_settings::OpsSettings,
 }
 
 /// Keys igd knows, lower-case without the prefix. Secrets are marked.
@@ -223,53 +225,32 @@ const KEYS: &[(&str, bool)] = &[
     ("audit_unauth_max_rows", false),
     ("audit_unauth_max_bytes", false),
     ("totp_encryption_key", true),
-    ("metrics_enabled", false),
-    ("metrics_listen", false),
-    ("webhook_url", false),
-    ("webhook_secret", true),
-    ("webhook_events", false),
 ];
 
 /// Settings named without the `INTENTGATE_` prefix (also valid as igd.toml keys).
 const UNPREFIXED: &[&str] = &["log_level", "log_format"];
 
+/// Every `INTENTGATE_*` key (this file's and the operations settings').
+fn prefixed_keys() -> impl Iterator<Item = (&'static str, bool)> {
+    KEYS.iter().chain(crate::ops_settings::KEYS.iter()).copied()
+}
+
+fn is_unprefixed(key: &str) -> bool {
+    UNPREFIXED.contains(&key) || crate::ops_settings::UNPREFIXED.contains(&key)
+}
+
 /// Settings this build parses but does not implement, with the values that mean "not used"
 /// (compared case-insensitively) and what to do instead. Any other value is refused with exit
 /// 64 rather than accepted and ignored (DESIGN §9). A setting leaves this list with the work that
 /// implements it.
-const NOT_IMPLEMENTED: &[(&str, &[&str], &str)] = &[
-    (
-        "metrics_enabled",
-        &["false", "off", "0", "no"],
-        "the Prometheus /metrics endpoint is not in this build; only false is accepted",
-    ),
-    (
-        "metrics_listen",
-        &[],
-        "the Prometheus /metrics endpoint is not in this build",
-    ),
-    ("webhook_url", &[], "webhook delivery is not in this build"),
-    (
-        "webhook_secret",
-        &[],
-        "webhook delivery is not in this build",
-    ),
-    (
-        "webhook_events",
-        &[],
-        "webhook delivery is not in this build",
-    ),
-];
+const NOT_IMPLEMENTED: &[(&str, &[&str], &str)] = &[];
 
 /// Environment variables outside the `INTENTGATE_` prefix that name a feature this build does
 /// not have.
-const FOREIGN_NOT_IMPLEMENTED: &[(&str, &str)] = &[(
-    "OTEL_EXPORTER_OTLP_ENDPOINT",
-    "OpenTelemetry export is not in this build; unset it",
-)];
+const FOREIGN_NOT_IMPLEMENTED: &[(&str, &str)] = &[];
 
-fn env_name(key: &str) -> String {
-    if UNPREFIXED.contains(&key) {
+pub(crate) fn env_name(key: &str) -> String {
+    if is_unprefixed(key) {
         key.to_ascii_uppercase()
     } else {
         format!("INTENTGATE_{}", key.to_ascii_uppercase())
@@ -377,9 +358,12 @@ impl Settings {
 
 /// Every key igd reads, with whether it is a secret.
 fn all_keys() -> impl Iterator<Item = (&'static str, bool)> {
-    KEYS.iter()
-        .copied()
-        .chain(UNPREFIXED.iter().map(|k| (*k, false)))
+    prefixed_keys().chain(
+        UNPREFIXED
+            .iter()
+            .chain(crate::ops_settings::UNPREFIXED.iter())
+            .map(|k| (*k, false)),
+    )
 }
 
 /// An `INTENTGATE_*` variable igd does not know (a typo, or a setting of another build) would be
@@ -388,17 +372,30 @@ fn refuse_unknown_variables(env: &dyn Environment) -> Result<(), ConfigError> {
     let mut names = env.names();
     names.sort();
     for name in names {
+        // OpenTelemetry's own variables: igd reads the endpoint and the protocol; any other
+        // (headers, a per-signal endpoint, a sampler) would be ignored, so it is refused.
+        if name.starts_with("OTEL_")
+            && !crate::ops_settings::UNPREFIXED
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(&name))
+            && env.var(&name).is_some_and(|v| !v.trim().is_empty())
+        {
+            return Err(ConfigError {
+                variable: name,
+                message: "igd does not read this OpenTelemetry variable (only OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_PROTOCOL=http/json); unset it".into(),
+            });
+        }
         let Some(rest) = name.strip_prefix("INTENTGATE_") else {
             continue;
         };
         let key = rest.strip_suffix("_FILE");
-        let known = KEYS.iter().any(|(k, secret)| {
+        let known = prefixed_keys().any(|(k, secret)| {
             k.eq_ignore_ascii_case(rest)
-                || (*secret && key.is_some_and(|f| k.eq_ignore_ascii_case(f)))
+                || (secret && key.is_some_and(|f| k.eq_ignore_ascii_case(f)))
         });
         if !known {
             let hint = if rest.starts_with("SIEM_") {
-                "SIEM sinks are not in this build"
+                "unknown SIEM setting; see README.md (Splunk, Datadog and Sentinel settings)"
             } else if key.is_some() {
                 "unknown setting (only secrets have a _FILE form); see README.md for every variable"
             } else {
@@ -411,6 +408,12 @@ fn refuse_unknown_variables(env: &dyn Environment) -> Result<(), ConfigError> {
         }
     }
     Ok(())
+}
+
+impl crate::ops_settings::Values for Sources {
+    fn get(&self, key: &str) -> Option<&str> {
+        Sources::get(self, key)
+    }
 }
 
 impl Sources {
@@ -949,7 +952,9 @@ impl Sources {
             }
         }
         let (log_level, log_format) = self.logging()?;
+        let ops = crate::ops_settings::parse(&self)?;
         Ok(Settings {
+            ops,
             listen,
             tls_cert,
             tls_key,
@@ -1141,14 +1146,43 @@ mod tests {
         for (var, value) in [
             ("INTENTGATE_APPROVAL_QUEUE", "redis"),
             ("INTENTGATE_POLICY_STORE", "redis"),
-            ("INTENTGATE_METRICS_ENABLED", "on"),
-            ("INTENTGATE_WEBHOOK_URL", "https://x"),
+            ("INTENTGATE_METRICS_ENABLED", "sometimes"),
+            ("INTENTGATE_METRICS_LISTEN", "127.0.0.1:9090"),
+            ("INTENTGATE_SIEM_EVENTS", "all"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ("OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer x"),
+            (
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                "http://127.0.0.1:4318/v1/traces",
+            ),
             ("INTENTGATE_NO_SUCH_THING", "1"),
             ("INTENTGATE_MAX_BODY_BYTES_FILE", "/x"),
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://x"),
         ] {
             let e = Settings::load(None, &env(&[(var, value)])).unwrap_err();
             assert_eq!(e.variable, var, "{e}");
+        }
+        // A sink's settings come together: the error names what is missing.
+        for (var, value, named) in [
+            (
+                "INTENTGATE_WEBHOOK_URL",
+                "https://x",
+                "INTENTGATE_WEBHOOK_SECRET",
+            ),
+            (
+                "INTENTGATE_SIEM_SPLUNK_TOKEN",
+                "t",
+                "INTENTGATE_SIEM_SPLUNK_URL",
+            ),
+            (
+                "INTENTGATE_SIEM_SENTINEL_ENDPOINT",
+                "https://x",
+                "INTENTGATE_SIEM_SENTINEL_DCR_ID",
+            ),
+        ] {
+            let e = Settings::load(None, &env(&[(var, value)])).unwrap_err();
+            assert_eq!(e.variable, named, "{e}");
+            assert!(e.message.contains(var), "{e}");
         }
         for (var, value) in [
             ("INTENTGATE_EXTRACTOR", "off"),
@@ -1157,6 +1191,9 @@ mod tests {
             ("INTENTGATE_POLICY_STORE", "off"),
             ("INTENTGATE_POLICY_STORE", "state"),
             ("INTENTGATE_METRICS_ENABLED", "false"),
+            ("INTENTGATE_METRICS_ENABLED", "true"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
             ("INTENTGATE_EXTRACTOR", ""),
             (
                 "INTENTGATE_ADMIN_TOKEN_FILE",

@@ -46,6 +46,10 @@ pub struct Gateway {
     pub approvals: Option<Arc<crate::approvals::Approvals>>,
     /// TOTP step-up: sealed secrets, code checks, lock-out.
     pub totp: crate::totp::TotpService,
+    /// The audit fan-out: sinks, their cursors and status (DESIGN §8).
+    pub outbox: Arc<crate::sinks::outbox::Outbox>,
+    /// Notification channels (Slack, Teams, PagerDuty): sealing key and HTTP client.
+    pub notify: crate::sinks::notify::Channels,
     ready: AtomicBool,
 }
 
@@ -63,6 +67,7 @@ pub struct Parts {
     pub upstream: Upstream,
     pub signer: Arc<Signer>,
     pub intent: Extractor,
+    pub outbox: Arc<crate::sinks::outbox::Outbox>,
 }
 
 impl Gateway {
@@ -92,9 +97,17 @@ impl Gateway {
             p.settings.totp_encryption_key.as_ref(),
             &p.keys.master,
         );
+        let notify = crate::sinks::notify::Channels::new(
+            p.settings.totp_encryption_key.as_ref(),
+            &p.keys.master,
+            &p.deployment_id,
+            p.outbox.http_client().clone(),
+        );
         Gateway {
             approvals,
             totp,
+            outbox: p.outbox,
+            notify,
             settings: p.settings,
             keys: p.keys,
             store: p.store,

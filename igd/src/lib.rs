@@ -20,6 +20,8 @@ pub mod http;
 pub mod intent;
 pub mod jsonrpc;
 pub mod mcp;
+pub mod metrics;
+pub mod ops_settings;
 pub mod pipeline;
 pub mod policies;
 pub mod policy;
@@ -29,7 +31,9 @@ pub mod secrets;
 pub mod server;
 pub mod server_requests;
 pub mod sessions;
+pub mod sinks;
 pub mod store;
+pub mod telemetry;
 pub mod tls;
 pub mod totp;
 pub mod unauth;
@@ -248,6 +252,18 @@ async fn open_gateway(settings: &Settings) -> Result<Opened, RunError> {
         signer.share_through(store.clone());
     }
     let (audit, audit_task) = audit::AuditWriter::start(store.clone(), &instance).await?;
+    // The audit fan-out (DESIGN §8): started once igd is ready, never on the decision path.
+    let sink_client = sinks::http::HttpClient::new().map_err(|m| RunError::Io {
+        what: "the audit sinks' HTTP client".into(),
+        source: std::io::Error::other(m),
+    })?;
+    let outbox = Arc::new(sinks::outbox::Outbox::new(
+        store.clone(),
+        &instance,
+        audit.commits(),
+        sink_client.clone(),
+        sinks::configured(settings, &sink_client),
+    ));
     let gw = Arc::new(Gateway::new(gateway::Parts {
         settings: settings.clone(),
         keys,
@@ -260,6 +276,7 @@ async fn open_gateway(settings: &Settings) -> Result<Opened, RunError> {
         upstream,
         signer,
         intent,
+        outbox,
     }));
     Ok(Opened {
         gw,
@@ -272,6 +289,9 @@ async fn open_gateway(settings: &Settings) -> Result<Opened, RunError> {
 
 /// Run igd until `shutdown` resolves, then drain and return.
 pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Result<(), RunError> {
+    if settings.ops.metrics_enabled {
+        metrics::enable();
+    }
     // Everything check_config validates is loaded, once, before anything listens.
     let Opened {
         gw,
@@ -300,6 +320,19 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
         _ => None,
     };
     let admin_tcp_addr = admin_tcp.as_ref().and_then(|l| l.local_addr().ok());
+    // Bound before anything is served: an address in use stops igd at start.
+    let metrics_listener = if settings.ops.metrics_enabled {
+        let addr = settings.ops.metrics_listen;
+        Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(io_err(format!(
+                    "cannot listen on {addr} (INTENTGATE_METRICS_LISTEN)"
+                )))?,
+        )
+    } else {
+        None
+    };
 
     gw.revocations.load(&gw.store).await?;
     // The store's active policy (if any) decides before the first call is served.
@@ -309,6 +342,13 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     if let Err(e) = gw.signer.announce(&gw.store, &gw.audit).await {
         tracing::error!(error = %e, "cannot chain the audit signing key announcement");
     }
+    // Notification channels join the fan-out before any call is served (a failed read is
+    // retried by their follow task).
+    if let Err(e) = sinks::notify::reconcile(&gw).await {
+        tracing::error!(error = %e, "cannot read the notification channels; retrying");
+    }
+    // A sink seen for the first time starts at the chain heads: taken before any call is served.
+    gw.outbox.register().await;
     gw.set_ready(true);
     if settings.admin_token.is_some() && !settings.admin_token_step_up {
         tracing::warn!("INTENTGATE_ADMIN_TOKEN_STEP_UP=off: the admin bearer bypasses step-up (labs and CI only)");
@@ -324,6 +364,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
         "igd ready"
     );
     notify_systemd("READY=1");
+    gw.outbox.start();
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let tracker = Arc::new(ConnTracker::default());
@@ -361,6 +402,16 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     let session_upkeep = tokio::spawn(session_loop(gw.clone(), stop_rx.clone()));
     let resync = tokio::spawn(replica_resync_loop(gw.clone(), stop_rx.clone()));
     let policy_sync = tokio::spawn(policy_sync_loop(gw.clone(), stop_rx.clone()));
+    let notify_channels = tokio::spawn(sinks::notify::follow(gw.clone(), stop_rx.clone()));
+    let metrics_task = metrics_listener.map(|listener| {
+        // Weak: a scrape still answering at shutdown never keeps the audit writer alive.
+        if let Ok(addr) = listener.local_addr() {
+            tracing::info!(listen = %addr, "metrics listener: GET /metrics");
+        }
+        let gw = Arc::downgrade(&gw);
+        let live = move || gw.upgrade().map(|gw| metrics_live(&gw)).unwrap_or_default();
+        tokio::spawn(metrics::serve(listener, live, stop_rx.clone()))
+    });
     let approvals = gw.approvals.clone().map(|queue| {
         let stop = stop_rx.clone();
         tokio::spawn(async move { queue.run(stop).await })
@@ -371,6 +422,11 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     notify_systemd("STOPPING=1");
     gw.set_ready(false);
     let _ = stop_tx.send(true);
+    // The fan-out finishes the deliveries in flight (bounded) while connections drain.
+    let outbox_stop = {
+        let outbox = gw.outbox.clone();
+        tokio::spawn(async move { outbox.shutdown(OUTBOX_DRAIN).await })
+    };
     let _ = agent_task.await;
     let _ = admin_task.await;
     if let Some(task) = admin_tls_task {
@@ -382,6 +438,10 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     let _ = session_upkeep.await;
     let _ = resync.await;
     let _ = policy_sync.await;
+    let _ = notify_channels.await;
+    if let Some(task) = metrics_task {
+        let _ = task.await;
+    }
     if let Some(task) = approvals {
         let _ = task.await;
     }
@@ -389,6 +449,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     let _ = std::fs::remove_file(&settings.admin_socket);
     // The last second's summary of unauthenticated refusals is chained, not dropped.
     gw.unauthenticated.flush().await;
+    let _ = outbox_stop.await;
     let signer = gw.signer.clone();
     drop(gw);
     // The writer ends once every handle is gone, after committing what it holds.
@@ -398,6 +459,20 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     tracing::info!("igd stopped");
     Ok(())
 }
+
+/// What `/metrics` reads at scrape time from the services that own it.
+fn metrics_live(gw: &Gateway) -> metrics::Live {
+    metrics::Live {
+        ready: gw.is_ready() && gw.audit.store_ok(),
+        pending_approvals: gw.approvals.as_ref().map(|q| q.pending_count() as u64),
+        checkpoint_age_seconds: Some(gw.signer.checkpoint_age_seconds()),
+        sinks: metrics::sink_rows(&gw.outbox.status()),
+    }
+}
+
+/// How long a stopping igd waits for the audit fan-out's deliveries in flight (one HTTP
+/// delivery times out after 15 s).
+const OUTBOX_DRAIN: Duration = Duration::from_secs(16);
 
 /// Periodic housekeeping: prune revocations of expired tokens and resync in-memory sets.
 async fn maintenance_loop(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiver<bool>) {
@@ -596,7 +671,16 @@ fn notify_systemd(state: &str) {
         Ok(s) => s,
         Err(_) => return,
     };
-    if let Err(e) = sock.send_to(state.as_bytes(), &path) {
+    // `@name` is a socket in the abstract namespace (systemd in containers, systemd-run).
+    let sent = match path.as_encoded_bytes().strip_prefix(b"@") {
+        Some(name) => {
+            use std::os::linux::net::SocketAddrExt;
+            std::os::unix::net::SocketAddr::from_abstract_name(name)
+                .and_then(|addr| sock.send_to_addr(state.as_bytes(), &addr))
+        }
+        None => sock.send_to(state.as_bytes(), &path),
+    };
+    if let Err(e) = sent {
         tracing::warn!(error = %e, "sd_notify failed");
     }
 }

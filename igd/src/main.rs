@@ -49,22 +49,6 @@ enum Command {
     Man,
 }
 
-fn init_logging(level: &str, format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_new(level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stdout);
-    match format {
-        LogFormat::Json => builder.json().with_current_span(false).init(),
-        LogFormat::Pretty => {
-            use std::io::IsTerminal;
-            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            builder.with_ansi(color).init()
-        }
-    }
-}
-
 fn fail(code: i32, message: &str) -> ExitCode {
     tracing::error!("{message}");
     ExitCode::from(u8::try_from(code).unwrap_or(1))
@@ -98,13 +82,17 @@ fn main() -> ExitCode {
     }
     let checking = matches!(cli.command, Some(Command::CheckConfig));
     // Settings first, so that LOG_LEVEL and LOG_FORMAT from igd.toml apply to the logs too.
-    let settings = match Settings::load(cli.config.as_deref(), &ProcessEnv) {
+    let (settings, mut telemetry) = match Settings::load(cli.config.as_deref(), &ProcessEnv) {
         Ok(s) => {
-            init_logging(&s.log_level, s.log_format);
-            s
+            // Only the daemon exports traces; check-config has none to send.
+            let otel = (!checking)
+                .then_some(s.ops.otel_endpoint.as_deref())
+                .flatten();
+            let telemetry = igd::telemetry::init(&s.log_level, s.log_format, otel);
+            (s, telemetry)
         }
         Err(e) => {
-            init_logging("info", LogFormat::Json);
+            igd::telemetry::init("info", LogFormat::Json, None);
             return fail_config(checking, igd::config::EXIT_CONFIG, &e.to_string());
         }
     };
@@ -125,7 +113,10 @@ fn main() -> ExitCode {
                 Ok(rt) => rt,
                 Err(e) => return fail(1, &format!("cannot start the runtime: {e}")),
             };
-            match runtime.block_on(igd::run(settings, shutdown_signal())) {
+            telemetry.start(&runtime);
+            let result = runtime.block_on(igd::run(settings, shutdown_signal()));
+            telemetry.finish(&runtime);
+            match result {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(e.exit_code(), &format!("igd stopped: {e}")),
             }

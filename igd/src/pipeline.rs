@@ -15,9 +15,11 @@ use crate::clock::{now_us, rfc3339};
 use crate::config::ArgPersistence;
 use crate::intent::{self, Extractor};
 use crate::jsonrpc::*;
+use crate::metrics::{self, Decision, Stage};
 use crate::policy::PolicySnapshot;
 use crate::revocations::Revocations;
 use crate::store::SideRecord;
+use crate::telemetry::{self, check_span};
 use arc_swap::ArcSwap;
 pub use intentgate_proto::audit::Check;
 use intentgate_proto::audit::{Entry, Kind, Verdict};
@@ -168,6 +170,7 @@ async fn decide(h: Handles<'_>, call: &Call<'_>) -> Result<Owed, Refusal> {
         h,
         call,
         now,
+        started: Instant::now(),
         ctx: None,
         approval: None,
     };
@@ -175,16 +178,24 @@ async fn decide(h: Handles<'_>, call: &Call<'_>) -> Result<Owed, Refusal> {
     // 1. Capability: the token is live (the transport checked it for its 401, but a call may be
     //    decided later, after an approval) and the name is in its scope. In memory, no
     //    allocation on the way through.
+    let span = check_span!("check.capability");
+    let started = metrics::start();
     if let Err(reason) = h
         .revocations
         .check(claims, u64::try_from(now / 1_000_000).unwrap_or(0))
     {
+        telemetry::end(span, "block");
+        metrics::timed(Stage::Capability, started);
         return Err(refusal.refuse(Check::Capability, reason).await);
     }
     if !claims.rights.tools.contains(call.tool) {
+        telemetry::end(span, "block");
+        metrics::timed(Stage::Capability, started);
         let reason = format!("tool {:?} is outside the token's scope", call.tool);
         return Err(refusal.refuse(Check::Capability, reason).await);
     }
+    telemetry::end(span, "allow");
+    metrics::checked(Stage::Capability, Decision::Allow, started);
 
     // 2. Intent: the classifier's reading of the call, or why there is none; either way the
     //    policy decides (a failure is `intent: null` plus `intent_error`, never an allow by
@@ -197,12 +208,25 @@ async fn decide(h: Handles<'_>, call: &Call<'_>) -> Result<Owed, Refusal> {
         subject,
         method: call.method,
     };
+    let span = check_span!("check.intent");
+    let started = metrics::start();
     let (intent, intent_error) = match h.intent.classify(&asked).await {
         Ok(intent) => (intent, None),
         Err(why) => (Value::Null, Some(why)),
     };
+    telemetry::end(
+        span,
+        if intent_error.is_some() {
+            "error"
+        } else {
+            "ok"
+        },
+    );
+    metrics::timed(Stage::Intent, started);
 
     // 3. Policy, on the budget's counters as they stand.
+    let span = check_span!("check.policy");
+    let started = metrics::start();
     let levels: Vec<(&str, u64)> = claims.call_limits().collect();
     let quote = h
         .budgets
@@ -216,6 +240,13 @@ async fn decide(h: Handles<'_>, call: &Call<'_>) -> Result<Owed, Refusal> {
     );
     let policy = h.policy.load_full();
     let verdict = policy.decide(input).await;
+    telemetry::end(span, verdict.verdict().as_str());
+    // A block is counted where it is chained (`Decided::record`), like every refusal.
+    match (verdict.escalate, verdict.allow) {
+        (true, _) => metrics::checked(Stage::Policy, Decision::Escalate, started),
+        (false, true) => metrics::checked(Stage::Policy, Decision::Allow, started),
+        (false, false) => metrics::timed(Stage::Policy, started),
+    }
     let refusal = Decided {
         ctx: Some(Context {
             policy: policy.clone(),
@@ -232,13 +263,21 @@ async fn decide(h: Handles<'_>, call: &Call<'_>) -> Result<Owed, Refusal> {
     // 4. Approval: check (not charge) the budget first, so nobody is asked to approve a call
     //    that would then be refused; then wait for a person (or refuse: no queue).
     if verdict.escalate {
+        let span = check_span!("check.budget");
+        let started = metrics::start();
         if let Err(over) =
             h.budgets
                 .check(tenant, subject, &claims.root.jti, &levels, call.tool, now)
         {
+            telemetry::end(span, "block");
+            metrics::timed(Stage::Budget, started);
             return Err(refusal.refuse(Check::Budget, over.0).await);
         }
+        telemetry::end(span, "allow");
+        metrics::checked(Stage::Budget, Decision::Allow, started);
+        let span = check_span!("check.approval");
         let Some(queue) = h.approvals else {
+            telemetry::end(span, "block");
             let reason = format!(
                 "approvals queue not enabled (policy asked for approval: {})",
                 verdict.reason
@@ -247,7 +286,7 @@ async fn decide(h: Handles<'_>, call: &Call<'_>) -> Result<Owed, Refusal> {
                 .record(Verdict::Escalate, Check::Approval, reason)
                 .await);
         };
-        return escalate(
+        let decided = escalate(
             refusal,
             queue,
             verdict.reason,
@@ -255,22 +294,38 @@ async fn decide(h: Handles<'_>, call: &Call<'_>) -> Result<Owed, Refusal> {
             &levels,
         )
         .await;
+        telemetry::end(span, if decided.is_ok() { "allow" } else { "block" });
+        return decided;
     }
     if !verdict.allow {
         return Err(refusal.refuse(Check::Policy, verdict.reason).await);
     }
 
     // 5. Budget: reserve every chain level and ceiling at once.
-    let reservation = match h
+    let span = check_span!("check.budget");
+    let started = metrics::start();
+    let reserved = h
         .budgets
         .reserve(tenant, subject, &claims.root.jti, &levels, call.tool, now)
-        .await
-    {
-        Ok(r) => r,
-        Err(Refused::Over(over)) => return Err(refusal.refuse(Check::Budget, over.0).await),
+        .await;
+    metrics::timed(Stage::Budget, started);
+    let reservation = match reserved {
+        Ok(r) => {
+            metrics::decided(Stage::Budget, Decision::Allow);
+            r
+        }
+        Err(Refused::Over(over)) => {
+            telemetry::end(span, "block");
+            return Err(refusal.refuse(Check::Budget, over.0).await);
+        }
         // The shared store could not lease more: refused like any storage failure (−31005).
-        Err(Refused::Unavailable(e)) => return Err(refusal.refuse(Check::Audit, e).await),
+        Err(Refused::Unavailable(e)) => {
+            span.record("error", e.as_str());
+            telemetry::end(span, "block");
+            return Err(refusal.refuse(Check::Audit, e).await);
+        }
     };
+    telemetry::end(span, "allow");
 
     // 6. The decision, with the reservation, is durable before anything is forwarded.
     refusal.allow(verdict.reason, reservation).await
@@ -346,20 +401,24 @@ async fn escalate(
             match opened {
                 Ok(row) => row,
                 Err(e) => {
+                    metrics::refused(Check::Audit);
                     return Err(Refusal {
                         check: Check::Audit,
                         reason: format!("approvals queue unavailable, call refused: {e}"),
                         decision_id: Some(entry.event_id),
-                    })
+                    });
                 }
             }
         }
     };
     let decision_id = Some(row.decision_event.clone());
-    let refused = |check: Check, reason: String| Refusal {
-        check,
-        reason,
-        decision_id: decision_id.clone(),
+    let refused = |check: Check, reason: String| {
+        metrics::refused(check);
+        Refusal {
+            check,
+            reason,
+            decision_id: decision_id.clone(),
+        }
     };
     let row = if row.status == approvals::PENDING {
         if let Some(OnHold(hold)) = call.on_hold {
@@ -388,7 +447,7 @@ async fn escalate(
         row
     };
     match queue.consume(&row).await {
-        Ok(true) => {}
+        Ok(true) => metrics::decided(Stage::Approval, Decision::Allow),
         Ok(false) => {
             let why = format!(
                 "approval {} was already used by another call, or has expired",
@@ -411,20 +470,28 @@ async fn escalate(
         ..decided
     };
     let (tenant, subject) = (claims.root.tenant.as_str(), claims.root.sub.as_str());
-    if let Err(why) = decided
+    let started = metrics::start();
+    let live = decided
         .h
         .revocations
-        .check(claims, u64::try_from(now / 1_000_000).unwrap_or(0))
-    {
+        .check(claims, u64::try_from(now / 1_000_000).unwrap_or(0));
+    metrics::timed(Stage::Capability, started);
+    if let Err(why) = live {
         return Err(decided.refuse(Check::Capability, why).await);
     }
-    let reservation = match decided
+    metrics::decided(Stage::Capability, Decision::Allow);
+    let started = metrics::start();
+    let reserved = decided
         .h
         .budgets
         .reserve(tenant, subject, &claims.root.jti, levels, call.tool, now)
-        .await
-    {
-        Ok(r) => r,
+        .await;
+    metrics::timed(Stage::Budget, started);
+    let reservation = match reserved {
+        Ok(r) => {
+            metrics::decided(Stage::Budget, Decision::Allow);
+            r
+        }
         Err(Refused::Over(over)) => return Err(decided.refuse(Check::Budget, over.0).await),
         Err(Refused::Unavailable(e)) => return Err(decided.refuse(Check::Audit, e).await),
     };
@@ -437,6 +504,8 @@ struct Decided<'h, 'c> {
     h: Handles<'h>,
     call: &'c Call<'c>,
     now: i64,
+    /// When the call's checks began (`latency_us` of its `policy.decision` log event).
+    started: Instant,
     /// Set once the policy was asked.
     ctx: Option<Context>,
     /// The approval a held call was decided under, and who approved it.
@@ -483,11 +552,37 @@ impl Decided<'_, '_> {
     ) -> Result<Entry, Refusal> {
         let mut record = self.entry(verdict, Some(check), &reason);
         record.entry.approval_id = approval_id.map(String::from);
-        self.h.audit.append(record).await.map_err(|e| Refusal {
+        let appended = self.h.audit.append(record).await;
+        match &appended {
+            Ok(_) => self.log_decision(verdict, check),
+            Err(_) => {
+                metrics::refused(Check::Audit);
+                self.log_decision(Verdict::Block, Check::Audit);
+            }
+        }
+        appended.map_err(|e| Refusal {
             check: Check::Audit,
             reason: format!("audit storage unavailable, call refused ({reason}): {e}"),
             decision_id: None,
         })
+    }
+
+    /// The `policy.decision` log event (debug): what was decided, where, under which policy
+    /// and how long it took. Never the arguments, the token or the agent-chosen names.
+    fn log_decision(&self, verdict: Verdict, check: Check) {
+        self.log_decision_as(verdict.as_str(), check.as_str());
+    }
+
+    fn log_decision_as(&self, decision: &str, check: &str) {
+        tracing::debug!(
+            tenant = %self.call.claims.root.tenant,
+            method = self.call.method,
+            decision,
+            check,
+            policy_revision = self.ctx.as_ref().map_or("", |c| c.policy.revision.as_str()),
+            latency_us = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            "policy.decision"
+        );
     }
 
     async fn refuse(&self, check: Check, reason: String) -> Refusal {
@@ -495,21 +590,30 @@ impl Decided<'_, '_> {
     }
 
     /// Chain a refusal and return it (with `decision_id: None` if it could not be chained).
+    /// Counted as a `block` of `check` (the check that refused, even when the refusal could
+    /// not be chained).
     async fn record(&self, verdict: Verdict, check: Check, reason: String) -> Refusal {
+        metrics::refused(check);
         let c = self.call.claims;
         tracing::info!(tenant = %c.root.tenant, subject = %c.root.sub, method = %self.call.method, tool = %self.call.tool, check = check.as_str(), "call refused");
         let record = self.entry(verdict, Some(check), &reason);
         match self.h.audit.append(record).await {
-            Ok(e) => Refusal {
-                check,
-                reason,
-                decision_id: Some(e.event_id),
-            },
-            Err(e) => Refusal {
-                check: Check::Audit,
-                reason: format!("audit storage unavailable, call refused ({reason}): {e}"),
-                decision_id: None,
-            },
+            Ok(e) => {
+                self.log_decision(verdict, check);
+                Refusal {
+                    check,
+                    reason,
+                    decision_id: Some(e.event_id),
+                }
+            }
+            Err(e) => {
+                self.log_decision(Verdict::Block, Check::Audit);
+                Refusal {
+                    check: Check::Audit,
+                    reason: format!("audit storage unavailable, call refused ({reason}): {e}"),
+                    decision_id: None,
+                }
+            }
         }
     }
 
@@ -522,6 +626,7 @@ impl Decided<'_, '_> {
         (record.charges, record.calls) = reservation.persisted();
         let audit = self.h.audit.clone();
         let (tx, rx) = tokio::sync::oneshot::channel();
+        let started = metrics::start();
         tokio::spawn(async move {
             let committed = match audit.append(record).await {
                 Ok(decision) => {
@@ -536,7 +641,19 @@ impl Decided<'_, '_> {
             let _ = tx.send(committed);
         });
         // A task that ended without answering (a panic) kept its reservation: fail safe.
-        match rx.await.unwrap_or(Err(crate::audit::AuditError::Stopped)) {
+        let committed = rx.await.unwrap_or(Err(crate::audit::AuditError::Stopped));
+        metrics::timed(Stage::Audit, started);
+        match &committed {
+            Ok(_) => {
+                metrics::decided(Stage::Audit, Decision::Allow);
+                self.log_decision_as(Verdict::Allow.as_str(), "none");
+            }
+            Err(_) => {
+                metrics::refused(Check::Audit);
+                self.log_decision(Verdict::Block, Check::Audit);
+            }
+        }
+        match committed {
             Ok(owed) => Ok(owed),
             Err(e) => Err(Refusal {
                 check: Check::Audit,

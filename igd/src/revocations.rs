@@ -46,16 +46,21 @@ impl Revocations {
     /// Whether a token whose signature verified is still live at `now` (seconds): not expired,
     /// no jti of its chain revoked, no stop on its tenant or subject. `Err` is the reason.
     pub fn check(&self, claims: &Claims, now: u64) -> Result<(), String> {
+        use crate::metrics::{lookup, Lookup};
         let tenant = claims.root.tenant.as_str();
         if claims.check_expiry(now).is_err() {
+            lookup(Lookup::Expired);
             return Err("token expired".into());
         }
         if let Some(jti) = self.revoked_in_chain(tenant, claims.chain()) {
+            lookup(Lookup::Revoked);
             return Err(format!("token revoked (jti {jti})"));
         }
         if self.stopped(tenant, &claims.root.sub) {
+            lookup(Lookup::Stopped);
             return Err("an emergency stop is in force for this agent".into());
         }
+        lookup(Lookup::NotRevoked);
         Ok(())
     }
 

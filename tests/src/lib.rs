@@ -127,6 +127,22 @@ impl Igd {
         Igd::start_inner(env, args, None)
     }
 
+    /// Start igd on a chosen loopback port (to know its address before it is ready).
+    pub fn start_on_port(env: &[(&str, &str)], port: u16) -> Igd {
+        let dir = Arc::new(tempfile::tempdir().expect("tempdir"));
+        let mut igd = Igd::spawn(
+            dir.path().join("data"),
+            env.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            Vec::new(),
+            Some(port),
+            None,
+        );
+        igd._dir = Some(dir);
+        igd
+    }
+
     /// Start igd serving TLS (`env` names the certificate and key); `ca_pem` verifies it.
     pub fn start_tls(env: &[(&str, &str)], ca_pem: &[u8]) -> Igd {
         Igd::start_inner(env, &[], Some(ca_pem.to_vec()))

@@ -87,9 +87,11 @@ fn settings_this_build_does_not_implement_exit_64_naming_them() {
             "redis",
             "INTENTGATE_POLICY_STORE",
         ),
+        // Implemented (DESIGN §8): a value that is not a boolean, a listener without the
+        // switch, a sink half configured, a key sent in clear text off loopback.
         (
             "INTENTGATE_METRICS_ENABLED",
-            "true",
+            "sometimes",
             "INTENTGATE_METRICS_ENABLED",
         ),
         (
@@ -157,12 +159,27 @@ fn settings_this_build_does_not_implement_exit_64_naming_them() {
         (
             "INTENTGATE_SIEM_SPLUNK_TOKEN_FILE",
             secret_path,
-            "INTENTGATE_SIEM_SPLUNK_TOKEN_FILE",
+            "INTENTGATE_SIEM_SPLUNK_TOKEN",
+        ),
+        (
+            "INTENTGATE_SIEM_DATADOG_URL",
+            "http://datadog.invalid/api/v2/logs",
+            "INTENTGATE_SIEM_DATADOG",
+        ),
+        (
+            "INTENTGATE_SIEM_SPLUNK_HOST",
+            "splunk.invalid",
+            "INTENTGATE_SIEM_SPLUNK_HOST",
         ),
         (
             "OTEL_EXPORTER_OTLP_ENDPOINT",
-            "http://127.0.0.1:4317",
+            "http://collector.invalid:4318",
             "OTEL_EXPORTER_OTLP_ENDPOINT",
+        ),
+        (
+            "OTEL_EXPORTER_OTLP_PROTOCOL",
+            "grpc",
+            "OTEL_EXPORTER_OTLP_PROTOCOL",
         ),
         // A misspelt variable would be ignored too.
         (
@@ -209,7 +226,7 @@ fn settings_this_build_does_not_implement_exit_64_naming_them() {
         "extractor = \"https://127.0.0.1:9/x\"",
         "approval_queue = \"redis\"",
         "policy_store = \"postgres\"",
-        "metrics_enabled = true",
+        "metrics_enabled = \"sometimes\"",
         "metrics_listen = \"127.0.0.1:9090\"",
         "webhook_url = \"https://hooks.invalid/x\"",
         "admin_listen = \"127.0.0.1:8443\"",

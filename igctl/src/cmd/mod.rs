@@ -8,8 +8,10 @@ mod elevate;
 mod export;
 mod generate;
 mod health;
+mod integrations;
 mod keys;
 mod login;
+mod notify;
 mod operator;
 mod policy;
 mod policy_store;
@@ -59,6 +61,8 @@ pub async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Operator { command } => operator::run(cli, command).await,
         Command::Totp { command } => totp::run(cli, command).await,
         Command::Elevate { command } => elevate::run(cli, command).await,
+        Command::Notify { command } => notify::run(cli, command).await,
+        Command::Integrations { json } => integrations::run(cli, wants_json(cli) || *json).await,
         Command::Whoami => operator::whoami(cli).await,
         Command::Login => login::login(cli).await,
         Command::Logout => login::logout(cli),

@@ -924,3 +924,164 @@ pub struct Elevation {
 pub struct ElevationList {
     pub elevations: Vec<Elevation>,
 }
+
+// ---------------------------------------------------------------------------------------------
+// Notification channels (DESIGN §8): Slack, Microsoft Teams and PagerDuty, one tenant each.
+
+/// `POST /v1/admin/notify`: add a channel. Slack and Teams take the webhook `url`; PagerDuty
+/// takes the integration's `routing_key` and, optionally, another Events API v2 `url` (default
+/// `https://events.pagerduty.com/v2/enqueue`). Both are sealed at rest and never answered.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyChannelRequest {
+    pub tenant: String,
+    /// `slack`, `teams` or `pagerduty`.
+    pub kind: String,
+    /// `[a-z0-9][a-z0-9._-]{0,62}`, unique within the tenant.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_key: Option<String>,
+    /// Which findings it receives; default all four: `deny`, `escalate`, `requires_step_up`,
+    /// `approval_timeout`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<String>>,
+}
+
+impl fmt::Debug for NotifyChannelRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NotifyChannelRequest")
+            .field("tenant", &self.tenant)
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("url", &self.url.as_ref().map(|_| "<redacted>"))
+            .field(
+                "routing_key",
+                &self.routing_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("events", &self.events)
+            .finish()
+    }
+}
+
+/// A channel as the admin API shows it: the receiver's host only, never its URL or key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotifyChannel {
+    /// `ntf_<hex>`; its sink is `notify:<id>`.
+    pub id: String,
+    pub tenant: String,
+    pub kind: String,
+    pub name: String,
+    pub events: Vec<String>,
+    /// The receiver, redacted: `hooks.slack.com/…`.
+    pub target: String,
+    pub created_at: String,
+    pub created_by: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotifyChannelList {
+    pub channels: Vec<NotifyChannel>,
+}
+
+/// The answer to `POST /v1/admin/notify/{id}/test`: what the receiver said to one synthetic,
+/// clearly marked test message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotifyTestResult {
+    pub channel: String,
+    pub kind: String,
+    /// The receiver accepted it (a 2xx answer).
+    pub delivered: bool,
+    /// The receiver's HTTP status, when it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// What happened, for people (the receiver's error, never its URL).
+    pub message: String,
+}
+
+/// `POST /v1/admin/notify/{id}/preview`: the body a channel would be sent for an audit entry
+/// of its tenant (`event_id`), or for a sample finding; nothing is sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyPreviewRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotifyPreview {
+    pub channel: String,
+    pub kind: String,
+    /// The entry previewed; `None` for the sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    pub sample: bool,
+    /// Whether the channel's events select this entry (else it would be skipped).
+    pub would_send: bool,
+    /// Fields of `body` replaced by `<redacted>` (the PagerDuty `routing_key`).
+    pub redacted: Vec<String>,
+    /// The exact JSON body, but for `redacted`.
+    pub body: Value,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The audit fan-out (DESIGN §8): `GET /v1/admin/integrations`.
+
+/// `GET /v1/admin/integrations`: every sink the audit fan-out runs, as this igd sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationList {
+    pub integrations: Vec<IntegrationStatus>,
+}
+
+/// One sink: where its cursors are, how far behind the chains it is, how its deliveries go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationStatus {
+    /// Unique: `webhook`, `splunk`, `datadog`, `sentinel`, `notify:<channel id>`.
+    pub name: String,
+    /// `webhook`, `splunk`, `datadog`, `sentinel`, `slack`, `teams`, `pagerduty`.
+    pub kind: String,
+    /// The one tenant whose chain it reads (notification channels); absent: every chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// `starting` (no round yet), `ok`, `retrying` (the last delivery failed; retried with
+    /// backoff), `refused` (the receiver refused the request itself, e.g. 401, 404, 410:
+    /// retried at the longest wait until someone fixes it), `standby` (another replica holds
+    /// the sink's lease and delivers).
+    pub state: String,
+    /// The replica delivering, when this one is on `standby`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder: Option<String>,
+    /// Per tenant chain: the last seq delivered or skipped as not wanted, and the chain's head
+    /// when last read.
+    pub cursors: Vec<IntegrationCursor>,
+    /// Entries past the cursors (every chain together).
+    pub lag_entries: u64,
+    /// Age of the oldest entry waiting to be delivered (the oldest wanted one when known);
+    /// absent when nothing waits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oldest_pending_seconds: Option<u64>,
+    /// Entries delivered since igd started.
+    pub delivered: u64,
+    /// Failed delivery attempts since igd started.
+    pub failed: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_delivery_at: Option<String>,
+    /// When a failed delivery is tried again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<String>,
+}
+
+/// A sink's position on one tenant chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationCursor {
+    pub tenant: String,
+    /// The last seq delivered (or skipped as not wanted).
+    pub seq: u64,
+    /// The chain's head when the sink last read it.
+    pub head: u64,
+}

@@ -11,7 +11,7 @@
 //! key announcement, re-baseline) and [`retention`] (erase, prune, the `_unauthenticated` quota).
 //! [`operators`] (accounts, whoami), [`totp`] (enrollment and `step_up`, which every
 //! step-up-gated handler calls after its role check and before it chains anything) and
-//! [`elevations`] (JIT admin, approved by another admin).
+//! [`elevations`] (JIT admin, approved by another admin), [`notify`] (notification channels).
 //! They use this module's caller, error and scope helpers and, from the rest of igd, the
 //! gateway, store and audit writer. Nothing calls into them but the server's routing, and
 //! `lib.rs`'s quota task (`retention::enforce_unauthenticated_quota`).
@@ -20,6 +20,8 @@ mod approvals;
 mod audit;
 mod elevations;
 pub mod identity;
+mod integrations;
+mod notify;
 mod operators;
 mod policies;
 pub mod retention;
@@ -455,12 +457,32 @@ async fn route(
             totp::disable(gw, caller, req).await
         }
         (&Method::GET, "/v1/admin/elevations") => elevations::list(gw, caller).await,
+        (&Method::GET, "/v1/admin/integrations") => integrations::list(gw, caller).await,
         (&Method::POST, "/v1/admin/elevations") => {
             elevations::request(gw, caller, parse_body(&body)?).await
         }
         (&Method::POST, p) if id_action(p, "/v1/admin/elevations/", "approve").is_some() => {
             let id = id_action(p, "/v1/admin/elevations/", "approve").unwrap_or_default();
             elevations::approve(gw, caller, id).await
+        }
+        (&Method::GET, "/v1/admin/notify") => notify::list(gw, caller, &params).await,
+        (&Method::POST, "/v1/admin/notify") => notify::add(gw, caller, parse_body(&body)?).await,
+        (&Method::DELETE, p) if item_path(p, "/v1/admin/notify/").is_some() => {
+            let id = item_path(p, "/v1/admin/notify/").unwrap_or_default();
+            notify::remove(gw, caller, id).await
+        }
+        (&Method::POST, p) if id_action(p, "/v1/admin/notify/", "test").is_some() => {
+            let id = id_action(p, "/v1/admin/notify/", "test").unwrap_or_default();
+            notify::test(gw, caller, id).await
+        }
+        (&Method::POST, p) if id_action(p, "/v1/admin/notify/", "preview").is_some() => {
+            let id = id_action(p, "/v1/admin/notify/", "preview").unwrap_or_default();
+            let req = if body.is_empty() {
+                intentgate_proto::api::NotifyPreviewRequest::default()
+            } else {
+                parse_body(&body)?
+            };
+            notify::preview(gw, caller, id, req).await
         }
         (_, p) if KNOWN_PATHS.contains(&p) || draft_path(p).is_some() => Err(ApiError::bad(
             format!("method {method} is not allowed on {p}"),
@@ -495,6 +517,7 @@ const KNOWN_PATHS: &[&str] = &[
     "/v1/admin/totp/confirm",
     "/v1/admin/totp/disable",
     "/v1/admin/elevations",
+    "/v1/admin/notify",
 ];
 
 /// The `{id}` of `{prefix}{id}` (one path segment).
@@ -537,6 +560,7 @@ const SELF_SERVICE: &[&str] = &[
     "/v1/admin/totp/confirm",
     "/v1/admin/totp/disable",
     "/v1/admin/elevations",
+    "/v1/admin/integrations",
 ];
 
 fn admin_only(caller: &Caller, what: &str) -> ApiResult<()> {

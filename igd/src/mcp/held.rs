@@ -20,6 +20,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 /// Between keep-alive comments while a call waits.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -56,10 +57,14 @@ pub(super) async fn run(
         }
     }));
     let (done_tx, mut done_rx) = oneshot::channel::<Response<Body>>();
-    let task = AbortOnDrop(tokio::spawn(async move {
-        let resp = dispatch(&ctx, &value, id, "tools/call", params.as_ref()).await;
-        let _ = done_tx.send(resp);
-    }));
+    // The task stays in the request's span (its checks are the request's children).
+    let task = AbortOnDrop(tokio::spawn(
+        async move {
+            let resp = dispatch(&ctx, &value, id, "tools/call", params.as_ref()).await;
+            let _ = done_tx.send(resp);
+        }
+        .in_current_span(),
+    ));
     tokio::select! {
         biased;
         done = &mut done_rx => answered(done),

@@ -19,6 +19,7 @@ use hyper::{Method, Request, Response};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use tracing::Instrument;
 
 mod admission;
 mod auth;
@@ -36,12 +37,29 @@ use wire::*;
 pub use session::record_rate_summary;
 pub use wire::SUPPORTED_VERSIONS;
 
-/// Entry point for `/v1/mcp`.
+/// Entry point for `/v1/mcp`, in an `mcp.request` span (exported only with an OTLP endpoint;
+/// its attributes never carry the token, the arguments or agent-chosen names).
 pub async fn handle(
     gw: Arc<Gateway>,
     req: Request<RequestBody>,
     remote: SocketAddr,
 ) -> Response<Body> {
+    let span = tracing::trace_span!(
+        target: crate::telemetry::TARGET,
+        "mcp.request",
+        otel.kind = "server",
+        mcp.method = tracing::field::Empty,
+        mcp.era = tracing::field::Empty,
+        decision = tracing::field::Empty,
+        check = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+    );
+    let resp = route(gw, req, remote).instrument(span.clone()).await;
+    span.record("http.response.status_code", resp.status().as_u16());
+    resp
+}
+
+async fn route(gw: Arc<Gateway>, req: Request<RequestBody>, remote: SocketAddr) -> Response<Body> {
     if !gw.is_ready() {
         return rpc_error(
             503,
@@ -142,6 +160,13 @@ async fn post(gw: Arc<Gateway>, req: Request<RequestBody>, peer: SocketAddr) -> 
         session,
     } = admitted;
     let (session, session_hash) = session.map_or((None, None), |(s, h)| (Some(s), Some(h)));
+    let span = tracing::Span::current();
+    if !span.is_disabled() {
+        span.record("mcp.era", if modern { "modern" } else { "legacy" });
+        if let Message::Request { method, .. } | Message::Notification { method, .. } = &message {
+            span.record("mcp.method", method_label(method));
+        }
+    }
     let ctx = Ctx {
         gw: gw.clone(),
         claims,
@@ -170,6 +195,37 @@ async fn post(gw: Arc<Gateway>, req: Request<RequestBody>, peer: SocketAddr) -> 
             dispatch(&ctx, &value, id, &method, params.as_ref()).await
         }
     }
+}
+
+/// MCP methods named as such in spans; any other (an agent can send any string) is `other`.
+const KNOWN_METHODS: &[&str] = &[
+    "initialize",
+    "ping",
+    "server/discover",
+    "tools/list",
+    "tools/call",
+    "subscriptions/listen",
+    "resources/list",
+    "resources/read",
+    "resources/templates/list",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "prompts/list",
+    "prompts/get",
+    "completion/complete",
+    "logging/setLevel",
+    "notifications/initialized",
+    "notifications/cancelled",
+    "notifications/progress",
+    "notifications/roots/list_changed",
+];
+
+fn method_label(method: &str) -> &'static str {
+    KNOWN_METHODS
+        .iter()
+        .find(|m| **m == method)
+        .copied()
+        .unwrap_or("other")
 }
 
 fn is_forwarded_family(gw: &Gateway, method: &str) -> bool {
@@ -268,9 +324,18 @@ async fn gated_forward(
         .then(|| target_name(method, value.get("params")))
         .flatten();
     let forward = |owed| forward(ctx, value, id, method, name.as_deref(), owed);
-    match pipeline::run(ctx.gw.pipeline(), &call, forward).await {
-        Ok(resp) => resp,
-        Err(refusal) => refusal_response(id, &refusal),
+    let decided = pipeline::run(ctx.gw.pipeline(), &call, forward).await;
+    let span = tracing::Span::current();
+    match decided {
+        Ok(resp) => {
+            span.record("decision", "allow");
+            resp
+        }
+        Err(refusal) => {
+            span.record("decision", "block");
+            span.record("check", refusal.check.as_str());
+            refusal_response(id, &refusal)
+        }
     }
 }
 

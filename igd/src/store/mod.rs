@@ -299,6 +299,72 @@ pub struct ElevationRecord {
     pub expires_at: Option<i64>,
 }
 
+/// A notification channel (DESIGN §8): Slack, Teams or PagerDuty, scoped to one tenant.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NotifyChannelRecord {
+    /// `ntf_<hex>`.
+    pub id: String,
+    pub tenant: String,
+    /// `slack`, `teams`, `pagerduty`.
+    pub kind: String,
+    pub name: String,
+    /// Which findings it receives (`deny`, `escalate`, `requires_step_up`, `approval_timeout`).
+    pub events: Vec<String>,
+    /// The webhook URL or PagerDuty routing key (and events URL), AES-256-GCM sealed with the
+    /// channel id and tenant as associated data (nonce ‖ ciphertext ‖ tag).
+    pub target_sealed: Vec<u8>,
+    /// The receiver's host, for people (`hooks.slack.com`); never the secret part.
+    pub target_host: String,
+    pub created_at: i64,
+    pub created_by: String,
+}
+
+impl std::fmt::Debug for NotifyChannelRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotifyChannelRecord")
+            .field("id", &self.id)
+            .field("tenant", &self.tenant)
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("events", &self.events)
+            .field("target_host", &self.target_host)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A `notify_channels` row (the same columns in SQLite and PostgreSQL).
+pub(crate) fn notify_channel_of<'r, R>(r: &'r R) -> StoreResult<NotifyChannelRecord>
+where
+    R: sqlx::Row,
+    &'r str: sqlx::ColumnIndex<R>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn get<'r, R, T>(r: &'r R, column: &'r str) -> StoreResult<T>
+    where
+        R: sqlx::Row,
+        &'r str: sqlx::ColumnIndex<R>,
+        T: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    {
+        r.try_get(column)
+            .map_err(|e| StoreError::Corrupt(format!("notify_channels.{column}: {e}")))
+    }
+    let events: String = get(r, "events")?;
+    Ok(NotifyChannelRecord {
+        id: get(r, "id")?,
+        tenant: get(r, "tenant")?,
+        kind: get(r, "kind")?,
+        name: get(r, "name")?,
+        events: serde_json::from_str(&events)
+            .map_err(|e| StoreError::Corrupt(format!("notify_channels.events: {e}")))?,
+        target_sealed: get(r, "target_sealed")?,
+        target_host: get(r, "target_host")?,
+        created_at: get(r, "created_at")?,
+        created_by: get(r, "created_by")?,
+    })
+}
+
 /// Filters for listing approvals.
 #[derive(Debug, Clone, Default)]
 pub struct ApprovalQuery {
@@ -506,6 +572,57 @@ pub trait Store: Send + Sync + 'static {
         approved_at: i64,
         expires_at: i64,
     ) -> StoreResult<Option<ElevationRecord>>;
+
+    // --- Sinks (DESIGN §8): the audit fan-out's cursors and leases. ------------------------
+
+    /// Register a sink the first time it is seen, with a cursor at each of `heads` (tenant,
+    /// seq): what was chained before is `igctl audit export`'s job, not the sink's. A chain
+    /// without a cursor is at 0 (it began later and is delivered from its start). Returns
+    /// false, changing nothing, when the sink is registered already; atomic across replicas.
+    async fn register_sink(
+        &self,
+        sink: &str,
+        heads: &[(String, u64)],
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// A registered sink's cursors (tenant, last seq delivered or skipped), by tenant; `None`
+    /// when the sink is not registered.
+    async fn sink_cursors(&self, sink: &str) -> StoreResult<Option<Vec<(String, u64)>>>;
+    /// Take or renew a registered sink's lease for `holder` until `expires_at` (µs), unless
+    /// another holder's lease is live at `now`. Returns the holder after the attempt (`None`:
+    /// the sink is not registered). The embedded store is one process: its lease is trivially
+    /// held by the caller and nothing is written.
+    async fn sink_lease(
+        &self,
+        sink: &str,
+        holder: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<Option<String>>;
+    /// Move a sink's cursor on `tenant` from `from` to `to` (compare-and-set; a chain without a
+    /// cursor is at 0), only while `holder` holds the sink's lease. False, changing nothing,
+    /// when the cursor is not at `from`, the lease is another's, or the sink is not registered.
+    async fn advance_sink_cursor(
+        &self,
+        sink: &str,
+        tenant: &str,
+        from: u64,
+        to: u64,
+        holder: &str,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// Forget a sink: its registration, lease and cursors. Returns whether it was registered.
+    async fn delete_sink(&self, sink: &str) -> StoreResult<bool>;
+
+    // --- Notification channels (DESIGN §8). -------------------------------------------------
+
+    /// `Conflict` when the id, or the name within the tenant, is taken.
+    async fn insert_notify_channel(&self, channel: &NotifyChannelRecord) -> StoreResult<()>;
+    /// Every channel of every tenant, by (tenant, name).
+    async fn notify_channels(&self) -> StoreResult<Vec<NotifyChannelRecord>>;
+    async fn notify_channel(&self, id: &str) -> StoreResult<Option<NotifyChannelRecord>>;
+    /// Remove a channel; returns whether it existed.
+    async fn delete_notify_channel(&self, id: &str) -> StoreResult<bool>;
 
     /// Whether other igd processes may write the same chains, budgets and state (PostgreSQL):
     /// then what one replica holds in memory is refreshed from the store.

@@ -34,6 +34,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../../migrations/postgres/0004_approvals_operators.sql"),
     ),
+    (
+        5,
+        include_str!("../../../migrations/postgres/0005_sink_cursors.sql"),
+    ),
+    (
+        6,
+        include_str!("../../../migrations/postgres/0006_notify_channels.sql"),
+    ),
 ];
 
 /// Connection settings beyond the URL.
@@ -1608,6 +1616,213 @@ impl Store for PostgresStore {
         .await
         .map_err(db_err)?;
         row.as_ref().map(rows::elevation_of).transpose()
+    }
+
+    async fn register_sink(
+        &self,
+        sink: &str,
+        heads: &[(String, u64)],
+        now: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        // A replica registering the same sink at the same moment waits here on the primary
+        // key until this commits, then finds it taken: one set of starting cursors wins.
+        let added = sqlx::query(
+            "INSERT INTO sinks (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(col(sink))
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected()
+            == 1;
+        if added && !heads.is_empty() {
+            let tenants: Vec<String> = heads.iter().map(|(t, _)| col(t)).collect();
+            let seqs: Vec<i64> = heads.iter().map(|(_, s)| i64_of(*s)).collect();
+            sqlx::query(
+                "INSERT INTO sink_cursors (sink, tenant, seq, updated_at) \
+                 SELECT $1, t, s, $4 FROM unnest($2::text[], $3::bigint[]) AS u(t, s)",
+            )
+            .bind(col(sink))
+            .bind(tenants)
+            .bind(seqs)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(added)
+    }
+
+    async fn sink_cursors(&self, sink: &str) -> StoreResult<Option<Vec<(String, u64)>>> {
+        let known: Option<i32> = sqlx::query_scalar("SELECT 1 FROM sinks WHERE name = $1")
+            .bind(col(sink))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        if known.is_none() {
+            return Ok(None);
+        }
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT tenant, seq FROM sink_cursors WHERE sink = $1 ORDER BY tenant")
+                .bind(col(sink))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+        Ok(Some(
+            rows.into_iter().map(|(t, s)| (t, u64_of(s))).collect(),
+        ))
+    }
+
+    async fn sink_lease(
+        &self,
+        sink: &str,
+        holder: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<Option<String>> {
+        let taken: Option<String> = sqlx::query_scalar(
+            "UPDATE sinks SET holder = $2, lease_expires = $4 WHERE name = $1 \
+             AND (TRUE OR holder IS NULL OR holder = $2 OR lease_expires IS NULL OR lease_expires <= $3) \
+             RETURNING holder",
+        )
+        .bind(col(sink))
+        .bind(col(holder))
+        .bind(now)
+        .bind(expires_at)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        if taken.is_some() {
+            return Ok(taken);
+        }
+        let current: Option<Option<String>> =
+            sqlx::query_scalar("SELECT holder FROM sinks WHERE name = $1")
+                .bind(col(sink))
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+        // Registered with nobody holding it cannot fail the update above; a row that vanished
+        // in between reads as not registered.
+        Ok(current.flatten())
+    }
+
+    async fn advance_sink_cursor(
+        &self,
+        sink: &str,
+        tenant: &str,
+        from: u64,
+        to: u64,
+        holder: &str,
+        now: i64,
+    ) -> StoreResult<bool> {
+        // The lease is checked in the same statement: a replica whose lease another took over
+        // cannot move the cursor, whatever it delivered meanwhile.
+        let done = if from == 0 {
+            // A chain without a cursor is at 0: the first advance creates it.
+            sqlx::query(
+                "INSERT INTO sink_cursors (sink, tenant, seq, updated_at) \
+                 SELECT $1, $2, $4, $5 WHERE EXISTS \
+                 (SELECT 1 FROM sinks WHERE name = $1 AND holder = $6) \
+                 ON CONFLICT (sink, tenant) DO UPDATE SET seq = excluded.seq, \
+                 updated_at = excluded.updated_at WHERE sink_cursors.seq = $3 \
+                 AND EXISTS (SELECT 1 FROM sinks WHERE name = $1 AND holder = $6)",
+            )
+        } else {
+            sqlx::query(
+                "UPDATE sink_cursors SET seq = $4, updated_at = $5 \
+                 WHERE sink = $1 AND tenant = $2 AND seq = $3 \
+                 AND EXISTS (SELECT 1 FROM sinks WHERE name = $1 AND holder = $6)",
+            )
+        }
+        .bind(col(sink))
+        .bind(col(tenant))
+        .bind(i64_of(from))
+        .bind(i64_of(to))
+        .bind(now)
+        .bind(col(holder))
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        Ok(done == 1)
+    }
+
+    async fn delete_sink(&self, sink: &str) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query("DELETE FROM sink_cursors WHERE sink = $1")
+            .bind(col(sink))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let gone = sqlx::query("DELETE FROM sinks WHERE name = $1")
+            .bind(col(sink))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        tx.commit().await.map_err(db_err)?;
+        Ok(gone == 1)
+    }
+
+    async fn insert_notify_channel(&self, ch: &NotifyChannelRecord) -> StoreResult<()> {
+        for (what, v) in [
+            ("channel id", &ch.id),
+            ("channel tenant", &ch.tenant),
+            ("channel kind", &ch.kind),
+            ("channel name", &ch.name),
+            ("channel host", &ch.target_host),
+            ("channel creator", &ch.created_by),
+        ] {
+            no_nul(what, v)?;
+        }
+        let events = serde_json::to_string(&ch.events)
+            .map_err(|e| StoreError::Corrupt(format!("notify_channels.events: {e}")))?;
+        sqlx::query(
+            "INSERT INTO notify_channels (id, tenant, kind, name, events, target_sealed, target_host, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&ch.id)
+        .bind(&ch.tenant)
+        .bind(&ch.kind)
+        .bind(&ch.name)
+        .bind(col(&events))
+        .bind(&ch.target_sealed)
+        .bind(&ch.target_host)
+        .bind(ch.created_at)
+        .bind(&ch.created_by)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn notify_channels(&self) -> StoreResult<Vec<NotifyChannelRecord>> {
+        let rows = sqlx::query("SELECT * FROM notify_channels ORDER BY tenant, name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(notify_channel_of).collect()
+    }
+
+    async fn notify_channel(&self, id: &str) -> StoreResult<Option<NotifyChannelRecord>> {
+        let row = sqlx::query("SELECT * FROM notify_channels WHERE id = $1")
+            .bind(col(id))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(notify_channel_of).transpose()
+    }
+
+    async fn delete_notify_channel(&self, id: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM notify_channels WHERE id = $1")
+            .bind(col(id))
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn delete_session(&self, id_hash: &str, expires_at: i64) -> StoreResult<()> {

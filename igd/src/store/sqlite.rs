@@ -478,6 +478,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../../../migrations/sqlite/0006_approvals_operators.sql"),
     ),
+    (
+        7,
+        include_str!("../../../migrations/sqlite/0007_sink_cursors.sql"),
+    ),
+    (
+        8,
+        include_str!("../../../migrations/sqlite/0008_notify_channels.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone)]
@@ -1515,6 +1523,177 @@ impl Store for SqliteStore {
         .await
         .map_err(db_err)?;
         row.as_ref().map(rows::elevation_of).transpose()
+    }
+
+    async fn register_sink(
+        &self,
+        sink: &str,
+        heads: &[(String, u64)],
+        now: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let added = sqlx::query(
+            "INSERT INTO sinks (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(sink)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected()
+            == 1;
+        if added {
+            for (tenant, seq) in heads {
+                sqlx::query(
+                    "INSERT INTO sink_cursors (sink, tenant, seq, updated_at) VALUES (?, ?, ?, ?)",
+                )
+                .bind(sink)
+                .bind(tenant)
+                .bind(i64_of(*seq))
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            }
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(added)
+    }
+
+    async fn sink_cursors(&self, sink: &str) -> StoreResult<Option<Vec<(String, u64)>>> {
+        let known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM sinks WHERE name = ?")
+            .bind(sink)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        if known.is_none() {
+            return Ok(None);
+        }
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT tenant, seq FROM sink_cursors WHERE sink = ? ORDER BY tenant")
+                .bind(sink)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+        Ok(Some(
+            rows.into_iter().map(|(t, s)| (t, u64_of(s))).collect(),
+        ))
+    }
+
+    async fn sink_lease(
+        &self,
+        sink: &str,
+        holder: &str,
+        _now: i64,
+        _expires_at: i64,
+    ) -> StoreResult<Option<String>> {
+        // One process owns the file: the lease is the caller's, and costs no write.
+        let known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM sinks WHERE name = ?")
+            .bind(sink)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(known.map(|_| holder.to_string()))
+    }
+
+    async fn advance_sink_cursor(
+        &self,
+        sink: &str,
+        tenant: &str,
+        from: u64,
+        to: u64,
+        _holder: &str,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let done = if from == 0 {
+            // A chain without a cursor is at 0: the first advance creates it.
+            sqlx::query(
+                "INSERT INTO sink_cursors (sink, tenant, seq, updated_at) \
+                 SELECT ?1, ?2, ?4, ?5 WHERE EXISTS (SELECT 1 FROM sinks WHERE name = ?1) \
+                 ON CONFLICT (sink, tenant) DO UPDATE SET seq = excluded.seq, \
+                 updated_at = excluded.updated_at WHERE sink_cursors.seq = ?3",
+            )
+        } else {
+            sqlx::query(
+                "UPDATE sink_cursors SET seq = ?4, updated_at = ?5 \
+                 WHERE sink = ?1 AND tenant = ?2 AND seq = ?3",
+            )
+        }
+        .bind(sink)
+        .bind(tenant)
+        .bind(i64_of(from))
+        .bind(i64_of(to))
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        Ok(done == 1)
+    }
+
+    async fn delete_sink(&self, sink: &str) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query("DELETE FROM sink_cursors WHERE sink = ?")
+            .bind(sink)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let gone = sqlx::query("DELETE FROM sinks WHERE name = ?")
+            .bind(sink)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        tx.commit().await.map_err(db_err)?;
+        Ok(gone == 1)
+    }
+
+    async fn insert_notify_channel(&self, ch: &NotifyChannelRecord) -> StoreResult<()> {
+        let events = serde_json::to_string(&ch.events)
+            .map_err(|e| StoreError::Corrupt(format!("notify_channels.events: {e}")))?;
+        sqlx::query(
+            "INSERT INTO notify_channels (id, tenant, kind, name, events, target_sealed, target_host, created_at, created_by) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&ch.id)
+        .bind(&ch.tenant)
+        .bind(&ch.kind)
+        .bind(&ch.name)
+        .bind(events)
+        .bind(&ch.target_sealed)
+        .bind(&ch.target_host)
+        .bind(ch.created_at)
+        .bind(&ch.created_by)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn notify_channels(&self) -> StoreResult<Vec<NotifyChannelRecord>> {
+        let rows = sqlx::query("SELECT * FROM notify_channels ORDER BY tenant, name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(notify_channel_of).collect()
+    }
+
+    async fn notify_channel(&self, id: &str) -> StoreResult<Option<NotifyChannelRecord>> {
+        let row = sqlx::query("SELECT * FROM notify_channels WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(notify_channel_of).transpose()
+    }
+
+    async fn delete_notify_channel(&self, id: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM notify_channels WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn delete_session(&self, id_hash: &str, expires_at: i64) -> StoreResult<()> {

@@ -21,6 +21,7 @@ use serde_json::{json, Map, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::Mutex;
+use tracing::Instrument;
 
 pub use reply::{check_response, UpstreamResponse};
 pub use sse::{SseError, SseEvent, SseParser};
@@ -225,7 +226,45 @@ impl Upstream {
 
     /// Send a request along `route` under `upstream_id` (from [`Upstream::next_id`]).
     /// `method`/`name` and `param_headers` (`Mcp-Param-*`) feed a 2026-era upstream's headers.
+    /// Runs in an `upstream.call` span (until upstream's answer starts); a failure is logged as
+    /// `upstream error`.
     pub async fn send(
+        &self,
+        route: &Route,
+        message: &Value,
+        upstream_id: &Value,
+        method: &str,
+        name: Option<&str>,
+        param_headers: &[(String, String)],
+    ) -> Result<Reply, UpstreamError> {
+        let span = tracing::trace_span!(
+            target: crate::telemetry::TARGET,
+            "upstream.call",
+            otel.kind = "client",
+            http.response.status_code = tracing::field::Empty,
+            error = tracing::field::Empty,
+        );
+        let sent = self
+            .send_unobserved(route, message, upstream_id, method, name, param_headers)
+            .instrument(span.clone())
+            .await;
+        match &sent {
+            Ok(reply) => {
+                span.record("http.response.status_code", reply.status);
+            }
+            // Said once at start; not worth a line per call.
+            Err(UpstreamError::NotConfigured) => {
+                span.record("error", "no upstream configured");
+            }
+            Err(e) => {
+                span.record("error", tracing::field::display(e));
+                tracing::warn!(error = %e, status = e.status(), "upstream error");
+            }
+        }
+        sent
+    }
+
+    async fn send_unobserved(
         &self,
         route: &Route,
         message: &Value,
@@ -416,8 +455,27 @@ impl HttpUpstream {
         millis(self.timeout)
     }
 
-    /// POST one message.
+    /// POST one message (every HTTP exchange with upstream goes through here, and is counted
+    /// in the upstream metrics).
     pub async fn post(
+        &self,
+        message: &Value,
+        headers: &[(&str, String)],
+    ) -> Result<Reply, UpstreamError> {
+        let started = crate::metrics::start();
+        let result = self.exchange(message, headers).await;
+        if started.is_some() {
+            let status = match &result {
+                Ok(reply) => Some(reply.status),
+                Err(UpstreamError::Status(s)) => Some(*s),
+                Err(_) => None,
+            };
+            crate::metrics::upstream(started, status);
+        }
+        result
+    }
+
+    async fn exchange(
         &self,
         message: &Value,
         headers: &[(&str, String)],

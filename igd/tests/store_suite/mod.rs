@@ -37,6 +37,8 @@ macro_rules! store_suite {
             operators_are_unique_by_every_credential,
             totp_codes_are_used_once,
             elevations_are_approved_once,
+            notify_channels_are_unique_per_tenant,
+            sink_cursors_move_by_compare_and_set,
         );
     };
     (@tests $factory:path; $($name:ident),+ $(,)?) => {
@@ -1598,6 +1600,217 @@ pub async fn elevations_are_approved_once(store: &dyn Store) {
         store.elevations().await.unwrap(),
         vec![elevation("elv_2", 1), active]
     );
+}
+
+/// The audit fan-out's cursors: a sink is registered once, at the heads its first registrant
+/// gives (concurrent registrations: one wins whole); a cursor moves only by compare-and-set
+/// (concurrent advances: one wins), a chain without a cursor being at 0; on a shared store only
+/// the lease holder moves it, and a lease is exclusive until it expires (the embedded store's
+/// is trivially held); a deleted sink is forgotten and other sinks are untouched.
+pub async fn sink_cursors_move_by_compare_and_set(store: &dyn Store) {
+    const SECOND: i64 = 1_000_000;
+    let advance = |tenant: &'static str, from: u64, to: u64, holder: &'static str| {
+        store.advance_sink_cursor("webhook", tenant, from, to, holder, T0)
+    };
+    assert_eq!(store.sink_cursors("webhook").await.unwrap(), None);
+    assert_eq!(
+        store
+            .sink_lease("webhook", "a", T0, T0 + 10 * SECOND)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(!advance("acme", 0, 1, "a").await.unwrap());
+
+    let tries: Vec<Vec<(String, u64)>> = (0..10u64)
+        .map(|i| vec![("acme".to_string(), 5 + i), ("globex".to_string(), 2 + i)])
+        .collect();
+    let won: Vec<bool> = join_all(
+        tries
+            .iter()
+            .map(|heads| store.register_sink("webhook", heads, T0))
+            .collect(),
+    )
+    .await
+    .into_iter()
+    .map(Result::unwrap)
+    .collect();
+    assert_eq!(won.iter().filter(|w| **w).count(), 1, "{won:?}");
+    let winner = won.iter().position(|w| *w).unwrap();
+    let (acme, globex) = (tries[winner][0].1, tries[winner][1].1);
+    assert_eq!(
+        store.sink_cursors("webhook").await.unwrap(),
+        Some(tries[winner].clone())
+    );
+    assert!(!store
+        .register_sink("webhook", &[("acme".into(), 99)], T0)
+        .await
+        .unwrap());
+    assert_eq!(
+        store
+            .sink_lease("webhook", "a", T0, T0 + 10 * SECOND)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("a")
+    );
+
+    // Only from the stored value.
+    assert!(!advance("acme", acme - 1, 40, "a").await.unwrap());
+    assert!(advance("acme", acme, 40, "a").await.unwrap());
+    assert!(!advance("acme", acme, 41, "a").await.unwrap());
+    // A chain without a cursor (it began after the sink was registered) is at 0.
+    assert!(!advance("initech", 3, 4, "a").await.unwrap());
+    assert!(advance("initech", 0, 4, "a").await.unwrap());
+    assert!(!advance("initech", 0, 6, "a").await.unwrap());
+    // Concurrent advances from one value, on an existing cursor and on a new one: one wins.
+    for (tenant, from) in [("globex", globex), ("hooli", 0)] {
+        let moved: Vec<bool> = join_all(
+            (0..16u64)
+                .map(|i| advance(tenant, from, 100 + i, "a"))
+                .collect(),
+        )
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+        assert_eq!(
+            moved.iter().filter(|m| **m).count(),
+            1,
+            "{tenant}: {moved:?}"
+        );
+    }
+    let cursors = store.sink_cursors("webhook").await.unwrap().unwrap();
+    let tenants: Vec<&str> = cursors.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(tenants, ["acme", "globex", "hooli", "initech"]);
+    assert_eq!(cursors[0].1, 40);
+    assert!((100..116).contains(&cursors[1].1) && (100..116).contains(&cursors[2].1));
+    assert_eq!(cursors[3].1, 4);
+
+    // Another sink is its own: registered with no chain yet, untouched by this one's moves.
+    assert!(store.register_sink("notify:x", &[], T0).await.unwrap());
+    assert_eq!(store.sink_cursors("notify:x").await.unwrap(), Some(vec![]));
+
+    if store.shared() {
+        // a's lease is live until T0 + 10 s: b is refused, and cannot move the cursor.
+        let lease = |holder: &'static str, at: i64| {
+            store.sink_lease("webhook", holder, at, at + 10 * SECOND)
+        };
+        assert_eq!(lease("b", T0 + SECOND).await.unwrap().as_deref(), Some("a"));
+        assert!(!advance("acme", 40, 41, "b").await.unwrap());
+        assert!(!advance("fresh", 0, 1, "b").await.unwrap());
+        assert!(advance("acme", 40, 41, "a").await.unwrap());
+        // Renewed by a, then expired: b takes it over and a's moves fail.
+        assert_eq!(
+            lease("a", T0 + 2 * SECOND).await.unwrap().as_deref(),
+            Some("a")
+        );
+        assert_eq!(
+            lease("b", T0 + 11 * SECOND).await.unwrap().as_deref(),
+            Some("a")
+        );
+        assert_eq!(
+            lease("b", T0 + 12 * SECOND).await.unwrap().as_deref(),
+            Some("b")
+        );
+        assert!(!advance("acme", 41, 42, "a").await.unwrap());
+        assert!(!advance("fresh", 0, 1, "a").await.unwrap());
+        assert!(advance("acme", 41, 42, "b").await.unwrap());
+        assert_eq!(
+            lease("a", T0 + 13 * SECOND).await.unwrap().as_deref(),
+            Some("b")
+        );
+    } else {
+        assert_eq!(
+            store
+                .sink_lease("webhook", "b", T0, T0 + SECOND)
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("b")
+        );
+        assert!(advance("acme", 40, 42, "b").await.unwrap());
+    }
+
+    assert!(store.delete_sink("webhook").await.unwrap());
+    assert_eq!(store.sink_cursors("webhook").await.unwrap(), None);
+    assert!(!store.delete_sink("webhook").await.unwrap());
+    assert!(!advance("acme", 42, 43, "b").await.unwrap());
+    assert!(!advance("fresh", 0, 1, "b").await.unwrap());
+    assert_eq!(
+        store.sink_lease("webhook", "b", T0, T0).await.unwrap(),
+        None
+    );
+    assert_eq!(store.sink_cursors("notify:x").await.unwrap(), Some(vec![]));
+    // Registered anew, it starts at the heads given then.
+    assert!(store
+        .register_sink("webhook", &[("acme".into(), 7)], T0)
+        .await
+        .unwrap());
+    assert_eq!(
+        store.sink_cursors("webhook").await.unwrap(),
+        Some(vec![("acme".to_string(), 7)])
+    );
+}
+
+fn notify_channel(id: &str, tenant: &str, name: &str) -> NotifyChannelRecord {
+    NotifyChannelRecord {
+        id: id.into(),
+        tenant: tenant.into(),
+        kind: "slack".into(),
+        name: name.into(),
+        events: vec!["deny".into(), "approval_timeout".into()],
+        // Sealed bytes are opaque to the store: every byte value must round-trip.
+        target_sealed: (0u8..=255).chain([0, 0, 255]).collect(),
+        target_host: "hooks.slack.com".into(),
+        created_at: T0,
+        created_by: "uid:0".into(),
+    }
+}
+
+/// Notification channels: stored exactly (sealed bytes included), listed by (tenant, name),
+/// unique by id and by name within a tenant (the same name in another tenant is fine), and
+/// deleted once.
+pub async fn notify_channels_are_unique_per_tenant(store: &dyn Store) {
+    assert!(store.notify_channels().await.unwrap().is_empty());
+    assert_eq!(store.notify_channel("ntf_1").await.unwrap(), None);
+    let b = notify_channel("ntf_1", "globex", "oncall");
+    let a = NotifyChannelRecord {
+        kind: "pagerduty".into(),
+        events: vec!["escalate".into()],
+        ..notify_channel("ntf_2", "acme", "oncall")
+    };
+    let c = notify_channel("ntf_3", "acme", "alerts");
+    for ch in [&b, &a, &c] {
+        store.insert_notify_channel(ch).await.unwrap();
+    }
+    for taken in [
+        notify_channel("ntf_1", "initech", "other"),
+        notify_channel("ntf_4", "acme", "oncall"),
+    ] {
+        assert!(
+            matches!(
+                store.insert_notify_channel(&taken).await,
+                Err(StoreError::Conflict(_))
+            ),
+            "{taken:?}"
+        );
+    }
+    assert_eq!(
+        store.notify_channels().await.unwrap(),
+        vec![c.clone(), a.clone(), b.clone()]
+    );
+    assert_eq!(
+        store.notify_channel("ntf_2").await.unwrap(),
+        Some(a.clone())
+    );
+    assert!(store.delete_notify_channel("ntf_2").await.unwrap());
+    assert!(!store.delete_notify_channel("ntf_2").await.unwrap());
+    assert_eq!(store.notify_channel("ntf_2").await.unwrap(), None);
+    // Its name is free again in its tenant.
+    let again = notify_channel("ntf_5", "acme", "oncall");
+    store.insert_notify_channel(&again).await.unwrap();
+    assert_eq!(store.notify_channels().await.unwrap(), vec![c, again, b]);
 }
 
 /// Poll futures together until all are done (join_all without a futures dependency).
