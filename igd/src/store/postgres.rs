@@ -1685,7 +1685,7 @@ impl Store for PostgresStore {
     ) -> StoreResult<Option<String>> {
         let taken: Option<String> = sqlx::query_scalar(
             "UPDATE sinks SET holder = $2, lease_expires = $4 WHERE name = $1 \
-             AND (TRUE OR holder IS NULL OR holder = $2 OR lease_expires IS NULL OR lease_expires <= $3) \
+             AND (holder IS NULL OR holder = $2 OR lease_expires IS NULL OR lease_expires <= $3) \
              RETURNING holder",
         )
         .bind(col(sink))
