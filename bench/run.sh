@@ -18,7 +18,8 @@
 #   VARIANTS="before=/path/to/old/bin after=target/release" REPEAT=3 bench/run.sh
 #                                                 # compare builds in one run (each dir holds igd
 #                                                 # and igctl), interleaved REPEAT times
-#   SYNC="normal sinkdown" bench/run.sh          # sinkdown: a Splunk sink that is down all run
+#   SYNC="normal sinkup sinkdown" bench/run.sh   # a Splunk sink delivering to a local receiver
+#                                                 # (sinkup), or down all run (sinkdown)
 #   SYNC="normal pg pg2" bench/run.sh             # pg: igd on PostgreSQL (a fresh database on
 #                                                 # PG_URL's server) beside SQLite in one run;
 #                                                 # pg2: two replicas on one database at RATE/2
@@ -113,9 +114,12 @@ start_igd() {
     # sinkdown: the normal sync mode with a Splunk sink that is down (nothing listens on port 9)
     # for the whole run, so every batch fails and waits for its retry (DESIGN §8: never on the
     # decision path).
-    if [ "$1" = sinkdown ]; then
+    # sinkup: the same sink delivering to a local receiver that answers as HEC does.
+    if [ "$1" = sinkdown ] || [ "$1" = sinkup ]; then
+        local hec_port=9
+        if [ "$1" = sinkup ]; then hec_port=$HEC_PORT; start_hec; fi
         store=(INTENTGATE_AUDIT_SYNC=normal
-               INTENTGATE_SIEM_SPLUNK_URL="http://127.0.0.1:9/services/collector/event"
+               INTENTGATE_SIEM_SPLUNK_URL="http://127.0.0.1:${hec_port}/services/collector/event"
                INTENTGATE_SIEM_SPLUNK_TOKEN=bench-token)
     fi
     if [ -n "$db_url" ]; then
@@ -132,6 +136,37 @@ start_igd() {
     for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:${port}/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
     token=$("$bin/igctl" --socket "$dir/admin.sock" -o json mint --tenant bench --subject load \
         --tools echo --ttl 1d --max-calls 1000000000 | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+}
+
+# A Splunk HEC stand-in on core 1 (started once): answers every POST as HEC does and counts
+# the events it received in $work/hec-events.
+HEC_PORT=${HEC_PORT:-19188}
+start_hec() {
+    [ -n "${hec_pid:-}" ] && return
+    taskset -c 1 python3 - "$HEC_PORT" "$work/hec-events" <<'PY' >/dev/null 2>&1 &
+import http.server, sys
+port, out = int(sys.argv[1]), sys.argv[2]
+count = 0
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        global count
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        count += body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+        open(out, "w").write(str(count))
+        reply = b'{"text":"Success","code":0}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+    hec_pid=$!
+    pids+=($hec_pid)
+    for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/${HEC_PORT}") 2>/dev/null && break; sleep 0.05; done
 }
 
 stop_igd() {
@@ -223,6 +258,7 @@ for variant in $VARIANTS; do
     label=${sync/#pg/store=postgres}
     [ "$sync" = pg ] || label="audit=${sync}"
     [ "$sync" = sinkdown ] && label="audit=normal, SIEM sink down"
+    [ "$sync" = sinkup ] && label="audit=normal, SIEM sink up"
     if [ -n "${PERF:-}" ]; then
         perf record -F 999 ${PERF_CALLGRAPH:--g} -p "$igd_pid" -o "${PERF_OUT:-perf-igd-$sync.data}" -- sleep "${DURATION%s}" >/dev/null 2>&1 &
         perf_pid=$!
@@ -234,7 +270,11 @@ for variant in $VARIANTS; do
     rss=$(awk '/VmHWM/ {print $2}' "/proc/${igd_pid}/status")
     wal=$(stat -c %s "$dir/igd.db-wal" 2>/dev/null || echo 0)
     db=$(stat -c %s "$dir/igd.db" 2>/dev/null || echo 0)
+    [ "$sync" = sinkup ] && sleep 2
     stop_igd "$sync"
+    if [ "$sync" = sinkup ]; then
+        echo "| ${name}igd ${label}: the HEC stand-in has received $(cat "$work/hec-events" 2>/dev/null || echo 0) events in all so far | | | | | | | | | |"
+    fi
     echo "| ${name}igd ${label}: peak RSS $((rss / 1024)) MiB, WAL $((wal / 1048576)) MiB, igd.db $((db / 1048576)) MiB, chain ${chain} | | | | | | | | | |"
 done
 done

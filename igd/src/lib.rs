@@ -409,7 +409,12 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
             tracing::info!(listen = %addr, "metrics listener: GET /metrics");
         }
         let gw = Arc::downgrade(&gw);
-        let live = move || gw.upgrade().map(|gw| metrics_live(&gw)).unwrap_or_default();
+        let totals = std::sync::Mutex::new(metrics::SinkTotals::default());
+        let live = move || {
+            gw.upgrade()
+                .map(|gw| metrics_live(&gw, &totals))
+                .unwrap_or_default()
+        };
         tokio::spawn(metrics::serve(listener, live, stop_rx.clone()))
     });
     let approvals = gw.approvals.clone().map(|queue| {
@@ -461,12 +466,15 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
 }
 
 /// What `/metrics` reads at scrape time from the services that own it.
-fn metrics_live(gw: &Gateway) -> metrics::Live {
+fn metrics_live(gw: &Gateway, totals: &std::sync::Mutex<metrics::SinkTotals>) -> metrics::Live {
     metrics::Live {
         ready: gw.is_ready() && gw.audit.store_ok(),
         pending_approvals: gw.approvals.as_ref().map(|q| q.pending_count() as u64),
         checkpoint_age_seconds: Some(gw.signer.checkpoint_age_seconds()),
-        sinks: metrics::sink_rows(&gw.outbox.status()),
+        sinks: totals
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .rows(&gw.outbox.status()),
     }
 }
 

@@ -390,11 +390,7 @@ pub struct Live {
 pub fn sink_rows(statuses: &[intentgate_proto::api::IntegrationStatus]) -> Vec<SinkRow> {
     let mut rows: std::collections::BTreeMap<&str, SinkRow> = std::collections::BTreeMap::new();
     for s in statuses {
-        let label = if s.name.starts_with("notify:") || s.tenant.is_some() {
-            s.kind.as_str()
-        } else {
-            s.name.as_str()
-        };
+        let label = sink_label(s);
         let row = rows.entry(label).or_insert_with(|| SinkRow {
             sink: label.to_string(),
             ..SinkRow::default()
@@ -406,6 +402,69 @@ pub fn sink_rows(statuses: &[intentgate_proto::api::IntegrationStatus]) -> Vec<S
         row.failures = row.failures.saturating_add(s.failed);
     }
     rows.into_values().collect()
+}
+
+/// The `sink` label of a sink: its name, or its kind for a notification channel.
+fn sink_label(s: &intentgate_proto::api::IntegrationStatus) -> &str {
+    if s.name.starts_with("notify:") || s.tenant.is_some() {
+        s.kind.as_str()
+    } else {
+        s.name.as_str()
+    }
+}
+
+/// Keeps `sink_delivered_total` and `sink_failures_total` monotonic across scrapes. A label
+/// adds up several channels; when one is removed its counts leave the outbox's status, and a
+/// counter that went down would read as a reset to Prometheus (`rate` and `increase` would
+/// then count the whole remaining total again). The counts of sinks gone since igd started
+/// stay in their label's row.
+#[derive(Debug, Default)]
+pub struct SinkTotals {
+    /// Each sink's last seen (label, delivered, failed), by sink name.
+    seen: std::collections::BTreeMap<String, (String, u64, u64)>,
+    /// Deliveries and failures of the sinks gone, by label.
+    gone: std::collections::BTreeMap<String, (u64, u64)>,
+}
+
+impl SinkTotals {
+    /// The rows of this scrape ([`sink_rows`], plus what the sinks gone had counted).
+    pub fn rows(&mut self, statuses: &[intentgate_proto::api::IntegrationStatus]) -> Vec<SinkRow> {
+        let SinkTotals { seen, gone } = self;
+        let present: std::collections::BTreeSet<&str> =
+            statuses.iter().map(|s| s.name.as_str()).collect();
+        seen.retain(|name, (label, delivered, failed)| {
+            if present.contains(name.as_str()) {
+                return true;
+            }
+            let g = gone.entry(std::mem::take(label)).or_default();
+            g.0 = g.0.saturating_add(*delivered);
+            g.1 = g.1.saturating_add(*failed);
+            false
+        });
+        for s in statuses {
+            seen.insert(
+                s.name.clone(),
+                (sink_label(s).to_string(), s.delivered, s.failed),
+            );
+        }
+        let mut rows = sink_rows(statuses);
+        for (label, (delivered, failed)) in gone.iter() {
+            match rows.iter_mut().find(|r| &r.sink == label) {
+                Some(row) => {
+                    row.delivered = row.delivered.saturating_add(*delivered);
+                    row.failures = row.failures.saturating_add(*failed);
+                }
+                None => rows.push(SinkRow {
+                    sink: label.clone(),
+                    delivered: *delivered,
+                    failures: *failed,
+                    ..SinkRow::default()
+                }),
+            }
+        }
+        rows.sort_by(|a, b| a.sink.cmp(&b.sink));
+        rows
+    }
 }
 
 /// Escape a label value (backslash, double quote, newline).
@@ -785,6 +844,40 @@ mod tests {
         assert_eq!(slack.oldest_age_seconds, 9.0);
         assert_eq!(rows[2].lag, 5);
         assert_eq!(rows[0].oldest_age_seconds, 0.0);
+    }
+
+    /// A notification channel removed between two scrapes: its label's counters stay where
+    /// they were (the stateless `sink_rows` alone would go from 20 down to 11).
+    #[test]
+    fn sink_counters_never_go_down_when_a_channel_is_removed() {
+        let mut totals = SinkTotals::default();
+        let both = [
+            status("notify:a1", "slack", 0, None),
+            status("notify:b2", "slack", 1, Some(4)),
+            status("splunk", "splunk", 0, None),
+        ];
+        let rows = totals.rows(&both);
+        assert_eq!((rows[0].sink.as_str(), rows[0].delivered), ("slack", 20));
+        assert_eq!(rows[0].failures, 2);
+        let mut b2 = status("notify:b2", "slack", 3, Some(5));
+        b2.delivered = 11;
+        let one = [b2, status("splunk", "splunk", 0, None)];
+        assert_eq!(sink_rows(&one)[0].delivered, 11, "what a scrape saw before");
+        let rows = totals.rows(&one);
+        let slack = rows.iter().find(|r| r.sink == "slack").unwrap();
+        assert_eq!((slack.delivered, slack.failures), (21, 2));
+        assert_eq!((slack.lag, slack.oldest_age_seconds), (3, 5.0));
+        // Every channel gone: the series stays, with no lag.
+        let rows = totals.rows(&[status("splunk", "splunk", 0, None)]);
+        let names: Vec<&str> = rows.iter().map(|r| r.sink.as_str()).collect();
+        assert_eq!(names, ["slack", "splunk"]);
+        assert_eq!(
+            (rows[0].delivered, rows[0].failures, rows[0].lag),
+            (21, 2, 0)
+        );
+        // Scraped again: counted once, not once per scrape.
+        let rows = totals.rows(&[status("splunk", "splunk", 0, None)]);
+        assert_eq!(rows[0].delivered, 21);
     }
 
     #[test]

@@ -221,9 +221,9 @@ pub fn sink_url(key: &str, text: &str) -> Result<String, ConfigError> {
     let text = text.trim();
     let uri: hyper::Uri = text
         .parse()
-        .map_err(|_| ConfigError::new(key, format!("{text:?} is not a URL")))?;
+        .map_err(|_| ConfigError::new(key, "is not a URL"))?;
     let Some(host) = uri.host() else {
-        return Err(ConfigError::new(key, format!("{text:?} has no host")));
+        return Err(ConfigError::new(key, "has no host"));
     };
     match uri.scheme_str() {
         Some("https") => {}
@@ -231,13 +231,15 @@ pub fn sink_url(key: &str, text: &str) -> Result<String, ConfigError> {
         Some("http") => {
             return Err(ConfigError::new(
                 key,
-                format!("{text:?}: http:// is only allowed to loopback; use https://"),
+                format!(
+                    "http:// to {host} would carry its key in clear text; use https:// (http:// only to loopback)"
+                ),
             ))
         }
         _ => {
             return Err(ConfigError::new(
                 key,
-                format!("{text:?} must be an https:// URL"),
+                "must be an https:// URL",
             ))
         }
     }
@@ -489,6 +491,10 @@ mod tests {
         ] {
             let e = sink_url("webhook_url", bad).unwrap_err();
             assert_eq!(e.variable, "INTENTGATE_WEBHOOK_URL", "{bad}");
+            assert!(
+                !e.message.contains("pw") && !e.message.contains("/x"),
+                "{e}"
+            );
         }
     }
 

@@ -492,32 +492,36 @@ fn the_listener_is_off_unless_enabled_and_serves_get_metrics_only() {
     assert_eq!(r.status, 200);
     assert!(r.text().contains(&format!("{P}up 1")));
     // Connections beyond the cap (8) are closed at accept, while those holding the slots are
-    // still open (each would otherwise be closed only at its 10-s deadline).
-    // (The last scrape's connection task lets go of its slot just after answering.)
-    std::thread::sleep(Duration::from_millis(200));
-    let held: Vec<std::net::TcpStream> = (0..8)
-        .map(|_| std::net::TcpStream::connect(s.metrics).unwrap())
-        .collect();
-    let mut extra = std::net::TcpStream::connect(s.metrics).unwrap();
-    extra
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let mut buf = [0u8; 1];
-    {
+    // still open (each would otherwise be closed only at its 10-s deadline). The last scrape's
+    // connection task lets go of its slot just after answering, so a round where a held
+    // connection was the one refused is tried again (bounded).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let held = loop {
+        let held: Vec<std::net::TcpStream> = (0..8)
+            .map(|_| std::net::TcpStream::connect(s.metrics).unwrap())
+            .collect();
+        let mut extra = std::net::TcpStream::connect(s.metrics).unwrap();
+        extra
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut buf = [0u8; 1];
         use std::io::Read;
-        assert!(
-            matches!(extra.read(&mut buf), Ok(0) | Err(_)),
-            "the ninth connection is closed"
-        );
-        for mut c in &held {
+        let extra_closed = matches!(extra.read(&mut buf), Ok(0) | Err(_));
+        assert!(extra_closed, "the ninth connection is closed");
+        let all_open = held.iter().all(|mut c| {
             c.set_nonblocking(true).unwrap();
-            let r = c.read(&mut buf);
-            assert!(
-                matches!(&r, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
-                "a connection within the cap is still open: {r:?}"
-            );
+            matches!(c.read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+        });
+        if all_open {
+            break held;
         }
-    }
+        assert!(
+            Instant::now() < deadline,
+            "a connection within the cap was closed in every round"
+        );
+        drop(held);
+        std::thread::sleep(Duration::from_millis(200));
+    };
     drop(held);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {

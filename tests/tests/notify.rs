@@ -7,7 +7,9 @@
 //! to the channels whose events select it; PagerDuty dedups on the entry's `event_id`; agent
 //! text cannot become a link or a mention; preview shows the exact body and sends nothing;
 //! test sends one marked message; remove stops delivery; the store, the logs and every answer
-//! hold no webhook URL or routing key; who may manage channels; how failures are reported.
+//! hold no webhook URL or routing key; who may manage channels; how failures are reported;
+//! a tenant admin's channels reach public addresses only and its tests show no receiver's
+//! words; tests are rate-limited; a channel sealed under another key shows as unusable.
 
 #![allow(clippy::unwrap_used, clippy::print_stderr, clippy::print_stdout)]
 
@@ -941,6 +943,7 @@ fn management_is_scoped_and_failures_are_reported() {
         igctl(&full, &[])
     };
     let gone_url = rx.url("/gone/services/T0/B0/goneSecret0002");
+    // A loopback receiver is for an unconfined admin only.
     let out = as_tenant_admin(&[
         "notify",
         "add",
@@ -955,7 +958,20 @@ fn management_is_scoped_and_failures_are_reported() {
         "-o",
         "json",
     ]);
-    let mine = json_of(&out)["id"].as_str().unwrap().to_string();
+    assert_eq!(json_of_err(&out), "invalid_request");
+    let mine = add(
+        &igd,
+        &[
+            "--tenant",
+            "acme",
+            "--kind",
+            "slack",
+            "--name",
+            "old",
+            "--webhook-url",
+            &gone_url,
+        ],
+    );
     let out = as_tenant_admin(&[
         "notify",
         "add",
@@ -988,16 +1004,42 @@ fn management_is_scoped_and_failures_are_reported() {
     let out = as_tenant_admin(&["notify", "list", "--tenant", "globex"]);
     assert_eq!(out.status.code(), Some(4));
 
-    // A receiver that refuses: exit 1, its answer shown, the URL not.
+    // A receiver that refuses: exit 1, its status shown to the tenant admin but not its
+    // words (a tenant admin's test is no probe of what igd can reach), the URL not.
     let out = as_tenant_admin(&["notify", "test", &mine]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("HTTP 404"), "{err}");
+    assert!(
+        !err.contains("no_service"),
+        "the receiver's answer was shown: {err}"
+    );
+    assert!(!err.contains("goneSecret0002"), "{err}");
+    assert_eq!(rx.at("/gone/services/T0/B0/goneSecret0002").len(), 1);
+    // One test per channel every 5 s, whoever asks: the next one now is refused, unsent.
+    let out = igd.igctl(&["notify", "test", &mine, "-o", "json"]);
+    assert_eq!(json_of_err(&out), "rate_limited");
+    assert_eq!(rx.at("/gone/services/T0/B0/goneSecret0002").len(), 1);
+    // Then the unconfined admin is shown the receiver's answer.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let err = loop {
+        let out = igd.igctl(&["notify", "test", &mine, "-o", "json"]);
+        if json_of_err(&out) != "rate_limited" {
+            assert_eq!(out.status.code(), Some(1));
+            break format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        assert!(Instant::now() < deadline, "still rate-limited after 30 s");
+        std::thread::sleep(Duration::from_millis(250));
+    };
     assert!(
         err.contains("HTTP 404") && err.contains("no_service"),
         "{err}"
     );
-    assert!(!err.contains("goneSecret0002"), "{err}");
-    assert_eq!(rx.at("/gone/services/T0/B0/goneSecret0002").len(), 1);
+    assert_eq!(rx.at("/gone/services/T0/B0/goneSecret0002").len(), 2);
 
     // Bad input.
     let usage = igd.igctl(&[
@@ -1123,4 +1165,226 @@ fn igctl_stdin(igd: &Igd, args: &[&str], input: &str) -> Output {
         .write_all(input.as_bytes())
         .unwrap();
     child.wait_with_output().unwrap()
+}
+
+/// The first name `/etc/hosts` maps to 127.0.0.1 other than `localhost` (which is refused by
+/// name), if it resolves to loopback only.
+fn loopback_alias() -> Option<String> {
+    use std::net::ToSocketAddrs;
+    let hosts = std::fs::read_to_string("/etc/hosts").ok()?;
+    hosts
+        .lines()
+        .filter_map(|l| l.split('#').next())
+        .filter(|l| l.split_whitespace().next() == Some("127.0.0.1"))
+        .flat_map(|l| {
+            l.split_whitespace()
+                .skip(1)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .find(|name| {
+            !name.eq_ignore_ascii_case("localhost")
+                && !name.to_ascii_lowercase().ends_with(".localhost")
+                && (name.as_str(), 80).to_socket_addrs().is_ok_and(|mut a| {
+                    let all: Vec<_> = a.by_ref().collect();
+                    !all.is_empty() && all.iter().all(|a| a.ip().is_loopback())
+                })
+        })
+}
+
+/// A tenant admin's channels reach public addresses only: loopback, link-local and private
+/// literals and `localhost` are refused when added, a name that resolves to loopback when it
+/// connects (nothing reaches the port); an unconfined admin still adds loopback receivers.
+#[test]
+fn tenant_admins_channels_reach_public_addresses_only() {
+    let tenant_token = "p".repeat(40);
+    let admins = format!("acme:{tenant_token}");
+    let Setup { igd, rx, _dir } = setup(&[("INTENTGATE_TENANT_ADMINS", &admins)]);
+    let as_tenant_admin = |args: &[&str]| {
+        let mut full: Vec<String> = vec![
+            "--url".into(),
+            format!("http://{}", igd.addr),
+            "--token".into(),
+            tenant_token.clone(),
+        ];
+        full.extend(args.iter().map(|s| s.to_string()));
+        igctl(&full, &[])
+    };
+    let port = rx.addr.port();
+    let refused = [
+        rx.url("/slack/services/T0/B0/insideSecret0001"),
+        format!("https://127.0.0.1:{port}/slack/services/T0/B0/insideSecret0001"),
+        "https://169.254.169.254/latest/meta-data/insideSecret0001".to_string(),
+        "https://10.1.2.3/services/insideSecret0001".to_string(),
+        "https://[::1]/services/insideSecret0001".to_string(),
+        format!("https://localhost:{port}/slack/insideSecret0001"),
+        format!("https://localhost.:{port}/slack/insideSecret0001"),
+    ];
+    for (i, url) in refused.iter().enumerate() {
+        let name = format!("in{i}");
+        let out = as_tenant_admin(&[
+            "notify",
+            "add",
+            "--tenant",
+            "acme",
+            "--kind",
+            "slack",
+            "--name",
+            &name,
+            "--webhook-url",
+            url,
+            "-o",
+            "json",
+        ]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(json_of_err(&out), "invalid_request", "{url}: {text}");
+        assert!(text.contains("public addresses only"), "{url}: {text}");
+        assert!(!text.contains("insideSecret0001"), "{text}");
+    }
+    let out = as_tenant_admin(&[
+        "notify",
+        "add",
+        "--tenant",
+        "acme",
+        "--kind",
+        "pagerduty",
+        "--name",
+        "pd",
+        "--routing-key",
+        PD_KEY,
+        "--events-url",
+        "https://192.168.1.1/v2/enqueue",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(json_of_err(&out), "invalid_request");
+    let list = json_of(&igd.igctl(&["notify", "list", "-o", "json"]));
+    assert_eq!(list["channels"], json!([]), "a refused channel was stored");
+
+    // A name that resolves to loopback: accepted as a name, refused at the connection.
+    match loopback_alias() {
+        Some(alias) => {
+            let probe = TcpListener::bind("127.0.0.1:0").unwrap();
+            probe.set_nonblocking(true).unwrap();
+            let url = format!(
+                "https://{alias}:{}/services/T0/B0/dnsSecret0002",
+                probe.local_addr().unwrap().port()
+            );
+            let out = as_tenant_admin(&[
+                "notify",
+                "add",
+                "--tenant",
+                "acme",
+                "--kind",
+                "slack",
+                "--name",
+                "dns",
+                "--webhook-url",
+                &url,
+                "-o",
+                "json",
+            ]);
+            let id = json_of(&out)["id"].as_str().unwrap().to_string();
+            let out = as_tenant_admin(&["notify", "test", &id]);
+            let err = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert_eq!(out.status.code(), Some(1), "{err}");
+            assert!(err.contains("not on a public address"), "{err}");
+            assert!(!err.contains("dnsSecret0002"), "{err}");
+            let accepted = probe.accept();
+            assert!(
+                accepted
+                    .as_ref()
+                    .is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock),
+                "igd connected to {alias} (loopback): {accepted:?}"
+            );
+        }
+        None => eprintln!("no alias of 127.0.0.1 in /etc/hosts: the resolver part is skipped"),
+    }
+
+    // The unconfined admin keeps loopback receivers, and they work.
+    let id = add(
+        &igd,
+        &[
+            "--tenant",
+            "acme",
+            "--kind",
+            "slack",
+            "--name",
+            "local",
+            "--webhook-url",
+            &rx.url(SLACK_ACME),
+        ],
+    );
+    json_of(&igd.igctl(&["notify", "test", &id, "-o", "json"]));
+    assert_eq!(rx.at(SLACK_ACME).len(), 1);
+    all_valid(&rx);
+    assert!(!igd.logs().contains("insideSecret0001"));
+}
+
+/// A channel sealed under another key (INTENTGATE_TOTP_ENCRYPTION_KEY changed) is listed as
+/// unusable, shown among the integrations, logged once, and refuses a test.
+#[test]
+fn channels_sealed_under_another_key_show_as_unusable() {
+    let key_a = "a1".repeat(32);
+    let key_b = "b2".repeat(32);
+    let Setup { mut igd, rx, _dir } = setup(&[("INTENTGATE_TOTP_ENCRYPTION_KEY", &key_a)]);
+    let old = add(
+        &igd,
+        &[
+            "--tenant",
+            "acme",
+            "--kind",
+            "slack",
+            "--name",
+            "old",
+            "--webhook-url",
+            &rx.url(SLACK_ACME),
+        ],
+    );
+    let list = json_of(&igd.igctl(&["notify", "list", "-o", "json"]));
+    assert!(!list["channels"][0]["target"]
+        .as_str()
+        .unwrap()
+        .contains("unusable"));
+    igd.set_env("INTENTGATE_TOTP_ENCRYPTION_KEY", &key_b);
+    igd.kill_and_restart();
+    let cannot = format!("channel {old} cannot be opened");
+    igd.wait_for_log(&cannot);
+    let list = json_of(&igd.igctl(&["notify", "list", "-o", "json"]));
+    let target = list["channels"][0]["target"].as_str().unwrap();
+    assert!(target.ends_with("(unusable)"), "{list}");
+    let text = igd.igctl(&["notify", "list"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("(unusable)"));
+    let sinks = json_of(&igd.igctl(&["integrations", "-o", "json"]));
+    let name = format!("notify:{old}");
+    let row = sinks["integrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("{name} is not among the integrations: {sinks}"));
+    assert_eq!(row["state"], "unusable");
+    assert_eq!(row["tenant"], "acme");
+    assert!(row["last_error"].as_str().unwrap().contains("another key"));
+    // Another channel changes the set: the unusable one is not logged again.
+    let new = add(
+        &igd,
+        &[
+            "--tenant",
+            "acme",
+            "--kind",
+            "teams",
+            "--name",
+            "new",
+            "--webhook-url",
+            &rx.url(TEAMS_ACME),
+        ],
+    );
+    json_of(&igd.igctl(&["notify", "test", &new, "-o", "json"]));
+    assert_eq!(rx.at(TEAMS_ACME).len(), 1);
+    assert_eq!(igd.logs().matches(&cannot).count(), 1, "{}", igd.logs());
+    let out = igd.igctl(&["notify", "test", &old, "-o", "json"]);
+    assert_eq!(json_of_err(&out), "conflict");
+    assert!(rx.at(SLACK_ACME).is_empty());
 }

@@ -29,7 +29,10 @@ pub(super) async fn list(gw: &Gateway, caller: &Caller) -> ApiResult<Response<Bo
             caller.identity()
         )));
     }
-    let integrations = visible(caller, gw.outbox.status());
+    let mut all = gw.outbox.status();
+    // Notification channels that cannot be opened never reach the outbox: shown `unusable`.
+    all.extend(gw.notify.unusable());
+    let integrations = visible(caller, all);
     ok(&IntegrationList { integrations })
 }
 

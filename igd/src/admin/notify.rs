@@ -6,6 +6,12 @@
 //! change is chained (`kind: admin`) in the channel's tenant before it takes effect, and the
 //! outbox is given the new set right after. The webhook URL or routing key goes into the store
 //! sealed and never comes back out: answers, audit entries and logs show the receiver's host.
+//!
+//! A tenant-confined caller (a tenant admin bearer, an operator account confined to a tenant)
+//! adds channels that reach public addresses only (see `sinks::http`), so a channel is no way
+//! into igd's host or its network; testing a channel answers such a caller with the receiver's
+//! status, never its words; and a channel is sent at most one test message per
+//! [`notify::TEST_INTERVAL`].
 
 use super::{check_tenant, ok, scope, ApiError, ApiResult, Caller, Role, Via};
 use crate::clock::{now_us, rfc3339};
@@ -38,6 +44,10 @@ fn valid_name(name: &str) -> bool {
 fn valid_id(id: &str) -> bool {
     id.strip_prefix(notify::ID_PREFIX).is_some_and(is_hex_id)
 }
+
+/// How the list marks a channel that cannot be opened (its reason is in igd's log and among
+/// the integrations).
+const UNUSABLE: &str = " (unusable)";
 
 fn wire(rec: &NotifyChannelRecord) -> NotifyChannel {
     NotifyChannel {
@@ -97,7 +107,13 @@ pub(super) async fn list(
         .await?
         .iter()
         .filter(|c| tenants.as_ref().is_none_or(|t| t.contains(&c.tenant)))
-        .map(wire)
+        .map(|c| {
+            let mut ch = wire(c);
+            if gw.notify.open(c).is_err() {
+                ch.target.push_str(UNUSABLE);
+            }
+            ch
+        })
         .collect();
     ok(&NotifyChannelList { channels })
 }
@@ -154,8 +170,14 @@ pub(super) async fn add(
         )));
     }
     let events = parse_events(req.events.as_ref())?;
-    let target =
-        Target::new(kind, req.url.as_deref(), req.routing_key.as_deref()).map_err(ApiError::bad)?;
+    let public_only = caller.tenant_scope().is_some();
+    let target = Target::new(
+        kind,
+        req.url.as_deref(),
+        req.routing_key.as_deref(),
+        public_only,
+    )
+    .map_err(ApiError::bad)?;
     let existing = gw.store.notify_channels().await?;
     let mine: Vec<&NotifyChannelRecord> =
         existing.iter().filter(|c| c.tenant == req.tenant).collect();
@@ -190,11 +212,16 @@ pub(super) async fn add(
         created_by: caller.identity(),
     };
     let what = format!(
-        "{} channel {} to {} for {}",
+        "{} channel {} to {} for {}{}",
         record.kind,
         record.name,
         notify::redacted(&record.target_host),
-        record.events.join(", ")
+        record.events.join(", "),
+        if public_only {
+            " (public addresses only)"
+        } else {
+            ""
+        }
     );
     gw.audit
         .admin(
@@ -247,12 +274,25 @@ fn unusable(why: String) -> ApiError {
     ApiError::new(ErrorCode::Conflict, why)
 }
 
-/// `POST /v1/admin/notify/{id}/test`: one synthetic, marked message, now. The receiver's
-/// refusal is the answer (`delivered: false`), not an error of this call.
+/// `POST /v1/admin/notify/{id}/test`: one synthetic, marked message, now (at most one per
+/// channel every [`notify::TEST_INTERVAL`]). The receiver's refusal is the answer
+/// (`delivered: false`), not an error of this call; a tenant-confined caller is told its
+/// status only, never what it said.
 pub(super) async fn test(gw: &Gateway, caller: &Caller, id: &str) -> ApiResult<Response<Body>> {
     let record = find(gw, caller, id).await?;
     may_manage(caller, &record.tenant)?;
     let sink = gw.notify.open(&record).map_err(unusable)?;
+    if let Err(wait) = gw.notify.take_test(&record.id) {
+        return Err(ApiError::new(
+            ErrorCode::RateLimited,
+            format!(
+                "channel {} was sent a test message less than {} s ago; try again in {} s",
+                record.id,
+                notify::TEST_INTERVAL.as_secs(),
+                wait.as_secs().max(1)
+            ),
+        ));
+    }
     gw.audit
         .admin(
             &record.tenant,
@@ -282,12 +322,34 @@ pub(super) async fn test(gw: &Gateway, caller: &Caller, id: &str) -> ApiResult<R
             message: format!(
                 "{} did not accept the test message: {}",
                 notify::redacted(&record.target_host),
-                e.message
+                if caller.tenant_scope().is_some() {
+                    without_answer(&e.message)
+                } else {
+                    e.message.clone()
+                }
             ),
         },
     };
     tracing::info!(actor = %caller.identity(), channel = %record.id, delivered = answer.delivered, "notification channel tested");
     ok(&answer)
+}
+
+/// A sink error as a tenant-confined caller is told it: the receiver's status (`HTTP 404`) or
+/// what kind of transport failure it was, never the receiver's words or a network detail
+/// (which would tell the state of ports and hosts igd can reach) — but for the public-address
+/// rule, which is igd's own.
+fn without_answer(message: &str) -> String {
+    if let Some(status) = http_status(message) {
+        return format!("HTTP {status}");
+    }
+    if message.contains(crate::sinks::http::NOT_PUBLIC) {
+        return crate::sinks::http::NOT_PUBLIC.to_string();
+    }
+    let kind = message.split(':').next().unwrap_or_default();
+    match kind {
+        "timed out" | "cannot connect" => kind.to_string(),
+        _ => "request failed".to_string(),
+    }
 }
 
 /// The status in a sink error's `HTTP 404: …` message.
@@ -391,5 +453,27 @@ mod tests {
     fn statuses_are_read_from_sink_errors() {
         assert_eq!(http_status("HTTP 404: no_service"), Some(404));
         assert_eq!(http_status("cannot connect"), None);
+    }
+
+    #[test]
+    fn tenant_callers_are_not_told_the_answer() {
+        assert_eq!(without_answer("HTTP 404: no_service"), "HTTP 404");
+        assert_eq!(without_answer("HTTP 500:"), "HTTP 500");
+        assert_eq!(
+            without_answer("cannot connect: Connection refused (os error 111)"),
+            "cannot connect"
+        );
+        assert_eq!(without_answer("timed out: deadline"), "timed out");
+        assert_eq!(
+            without_answer(&format!(
+                "cannot connect: {}",
+                crate::sinks::http::NOT_PUBLIC
+            )),
+            crate::sinks::http::NOT_PUBLIC
+        );
+        assert_eq!(
+            without_answer("tls: bad certificate for 10.0.0.1"),
+            "request failed"
+        );
     }
 }

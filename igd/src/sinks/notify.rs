@@ -28,6 +28,7 @@ use crate::store::{DynStore, NotifyChannelRecord, StoreError};
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use async_trait::async_trait;
+use intentgate_proto::api::IntegrationStatus;
 use intentgate_proto::audit::Entry;
 use intentgate_proto::keys::MasterKey;
 use intentgate_proto::text::escape_controls;
@@ -56,6 +57,12 @@ pub const SLACK_HEADER_MAX: usize = 150;
 pub const PAGERDUTY_SUMMARY_MAX: usize = 1024;
 /// Most characters of one untrusted value shown in a Teams card (a Teams message is ≤ 28 KB).
 const TEAMS_VALUE_MAX: usize = 2000;
+/// Most bytes of a Teams message body igd sends (Teams refuses messages over about 28 KB).
+pub const TEAMS_MAX_BYTES: usize = 24 * 1024;
+/// Most bytes of a PagerDuty event igd sends (the Events API v2 refuses payloads over 512 KB).
+pub const PAGERDUTY_MAX_BYTES: usize = 480 * 1024;
+/// What ends an agent-controlled value cut to fit a message.
+const TRUNCATED: &str = "… [truncated]";
 
 /// The services a channel can post to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +98,11 @@ pub struct Target {
     pub url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_key: Option<String>,
+    /// Added by a tenant-confined admin: it may reach public addresses only (checked when it
+    /// is added, and by the public-only client at every connection). Sealed with the rest, so
+    /// it cannot be changed in the store.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub public_only: bool,
 }
 
 impl fmt::Debug for Target {
@@ -109,11 +121,13 @@ impl Drop for Target {
 }
 
 impl Target {
-    /// Check what an operator gave for a channel of `kind`. Errors never repeat the URL or key.
+    /// Check what an operator gave for a channel of `kind`; `public_only` for a channel a
+    /// tenant-confined admin adds. Errors never repeat the URL or key.
     pub fn new(
         kind: ChannelKind,
         url: Option<&str>,
         routing_key: Option<&str>,
+        public_only: bool,
     ) -> Result<Target, String> {
         match kind {
             ChannelKind::Slack | ChannelKind::Teams => {
@@ -130,8 +144,9 @@ impl Target {
                     )
                 })?;
                 Ok(Target {
-                    url: checked_url(url)?,
+                    url: checked_url(url, public_only)?,
                     routing_key: None,
+                    public_only,
                 })
             }
             ChannelKind::PagerDuty => {
@@ -151,12 +166,13 @@ impl Target {
                     );
                 }
                 let url = match url {
-                    Some(u) => checked_url(u)?,
+                    Some(u) => checked_url(u, public_only)?,
                     None => PAGERDUTY_EVENTS_URL.to_string(),
                 };
                 Ok(Target {
                     url,
                     routing_key: Some(key.to_string()),
+                    public_only,
                 })
             }
         }
@@ -172,14 +188,25 @@ impl Target {
     }
 }
 
-/// `https://`, or `http://` to loopback only; bounded and printable. The error says why without
-/// repeating the URL (its path is the credential).
-fn checked_url(text: &str) -> Result<String, String> {
+/// The rule a tenant-confined admin's channel follows, as its refusal says it.
+pub const PUBLIC_ONLY_RULE: &str = "a channel added by a tenant admin may reach public addresses only: the url must be https:// to a public host, not localhost or a loopback, private, link-local, shared (100.64/10) or unspecified address";
+
+/// `https://`, or `http://` to loopback only; bounded and printable; with `public_only`,
+/// `https://` to a host that is not `localhost` nor a non-public IP literal (a name is checked
+/// again at every connection). The error says why without repeating the URL (its path is the
+/// credential).
+fn checked_url(text: &str, public_only: bool) -> Result<String, String> {
     let text = text.trim();
     if text.is_empty() || text.len() > MAX_URL || text.chars().any(char::is_whitespace) {
         return Err(format!(
             "the url must be 1 to {MAX_URL} characters without spaces"
         ));
+    }
+    let https = text
+        .get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
+    if public_only && (!https || !super::http::literal_is_public(text)) {
+        return Err(PUBLIC_ONLY_RULE.to_string());
     }
     crate::ops_settings::sink_url("notify_url", text).map_err(|_| {
         let lower = text.to_ascii_lowercase();
@@ -482,6 +509,49 @@ pub fn sample_entry(tenant: &str) -> Entry {
     }
 }
 
+// --- Size ----------------------------------------------------------------------------------------
+
+/// `text` cut to at most `max` bytes of UTF-8 on a character boundary, ending in [`TRUNCATED`]
+/// when cut.
+fn truncate_bytes(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let budget = max.saturating_sub(TRUNCATED.len());
+    let mut end = 0;
+    for (i, c) in text.char_indices() {
+        if i + c.len_utf8() > budget {
+            break;
+        }
+        end = i + c.len_utf8();
+    }
+    format!("{}{TRUNCATED}", &text[..end])
+}
+
+fn json_len(v: &Value) -> usize {
+    serde_json::to_vec(v).map_or(usize::MAX, |b| b.len())
+}
+
+/// `render(m)`, with the agent-controlled values of `m` cut further (their share halved each
+/// time) until the body's JSON is at most `max_bytes`. igd's own text is bounded, so the
+/// agent's is what gives way.
+fn within(m: &Message, max_bytes: usize, render: impl Fn(&Message) -> Value) -> Value {
+    let mut body = render(m);
+    let mut share = max_bytes / m.untrusted.len().max(1);
+    while json_len(&body) > max_bytes && !m.untrusted.is_empty() {
+        let mut cut = m.clone();
+        for (_, _, v) in &mut cut.untrusted {
+            *v = truncate_bytes(v, share);
+        }
+        body = render(&cut);
+        if share == 0 {
+            break;
+        }
+        share /= 2;
+    }
+    body
+}
+
 // --- Escaping ------------------------------------------------------------------------------------
 
 /// `text` cut to at most `max` characters, with `…` when cut.
@@ -634,8 +704,12 @@ fn text_run_pair(label: &str, value: &str) -> Value {
     ]})
 }
 
-/// The Teams message: one Adaptive Card (1.4) attachment.
+/// The Teams message: one Adaptive Card (1.4) attachment, at most [`TEAMS_MAX_BYTES`].
 pub fn teams_body(m: &Message, deployment_id: &str) -> Value {
+    within(m, TEAMS_MAX_BYTES, |m| teams_card(m, deployment_id))
+}
+
+fn teams_card(m: &Message, deployment_id: &str) -> Value {
     let color = match (m.test, m.severity) {
         (true, _) => "Accent",
         (_, "error") => "Attention",
@@ -689,9 +763,15 @@ pub fn teams_body(m: &Message, deployment_id: &str) -> Value {
 
 // --- PagerDuty ---------------------------------------------------------------------------------------
 
-/// The Events API v2 `trigger` event. `dedup_key` is the entry's `event_id`, so a retried
-/// delivery updates the same alert instead of paging twice.
+/// The Events API v2 `trigger` event, at most [`PAGERDUTY_MAX_BYTES`]. `dedup_key` is the
+/// entry's `event_id`, so a retried delivery updates the same alert instead of paging twice.
 pub fn pagerduty_body(m: &Message, deployment_id: &str, routing_key: &str) -> Value {
+    within(m, PAGERDUTY_MAX_BYTES, |m| {
+        pagerduty_event(m, deployment_id, routing_key)
+    })
+}
+
+fn pagerduty_event(m: &Message, deployment_id: &str, routing_key: &str) -> Value {
     let mut details = Map::new();
     for (key, _, v) in m.facts.iter().chain(m.untrusted.iter()) {
         details.insert((*key).to_string(), Value::String(v.clone()));
@@ -799,19 +879,57 @@ impl Sink for ChannelSink {
 
 // --- The channels of this igd --------------------------------------------------------------------------
 
-/// Sinks handed to the outbox, by channel id.
-type Applied = std::collections::BTreeMap<String, Arc<dyn Sink>>;
+/// What the last reconcile handed over, by channel id: the sinks, and the channels that could
+/// not be opened (each logged once, when first seen, and shown as `unusable`).
+#[derive(Default)]
+struct Applied {
+    sinks: std::collections::BTreeMap<String, Arc<dyn Sink>>,
+    unusable: std::collections::BTreeMap<String, IntegrationStatus>,
+}
 
-/// The channels service: the sealing key, the HTTP client the channels post with (the
-/// outbox's), and the sinks the outbox was last given.
+impl Applied {
+    /// Whether `records` are the channels this set was made of.
+    fn same_ids(&self, records: &[NotifyChannelRecord]) -> bool {
+        self.sinks.len() + self.unusable.len() == records.len()
+            && records
+                .iter()
+                .all(|r| self.sinks.contains_key(&r.id) || self.unusable.contains_key(&r.id))
+    }
+}
+
+impl fmt::Debug for Applied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Applied")
+            .field("sinks", &self.sinks.keys().collect::<Vec<_>>())
+            .field("unusable", &self.unusable.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// The least time between two test messages to one channel.
+pub const TEST_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The channels service: the sealing key, the HTTP clients the channels post with (the
+/// outbox's, and a public-only one for channels a tenant-confined admin added), and the sinks
+/// the outbox was last given.
 #[derive(Debug)]
 pub struct Channels {
     sealer: ChannelSealer,
     client: HttpClient,
+    /// `Err`: it could not be built, and public-only channels cannot be opened.
+    public_client: Result<HttpClient, String>,
     deployment_id: Arc<str>,
     /// What the last reconcile handed over (`None`: never); held across a reconcile so two
     /// never interleave.
     applied: tokio::sync::Mutex<Option<Applied>>,
+    /// The channels of the last reconcile that could not be opened, as integrations show them.
+    unusable: std::sync::Mutex<Vec<IntegrationStatus>>,
+    /// When each channel was last sent a test message.
+    tested: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Channels {
@@ -821,11 +939,18 @@ impl Channels {
         deployment_id: &str,
         client: HttpClient,
     ) -> Channels {
+        let public_client = HttpClient::new_public_only();
+        if let Err(e) = &public_client {
+            tracing::error!(error = %e, "the public-only HTTP client cannot be built; channels added by tenant admins cannot be used");
+        }
         Channels {
             sealer: ChannelSealer::new(configured, master),
             client,
+            public_client,
             deployment_id: Arc::from(deployment_id),
             applied: tokio::sync::Mutex::new(None),
+            unusable: std::sync::Mutex::new(Vec::new()),
+            tested: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
     }
 
@@ -854,44 +979,99 @@ impl Channels {
                     rec.id
                 )
             })?;
+        let client = if target.public_only {
+            self.public_client.clone().map_err(|e| {
+                format!(
+                    "channel {} cannot be used: the public-only HTTP client cannot be built: {e}",
+                    rec.id
+                )
+            })?
+        } else {
+            self.client.clone()
+        };
         Ok(ChannelSink {
             sink_name: format!("notify:{}", rec.id),
             info,
             target,
-            client: self.client.clone(),
+            client,
             deployment_id: self.deployment_id.clone(),
         })
     }
 
+    /// Take the right to send channel `id` a test message now: `Err(wait)` when one was sent
+    /// less than [`TEST_INTERVAL`] ago.
+    pub fn take_test(&self, id: &str) -> Result<(), std::time::Duration> {
+        let now = std::time::Instant::now();
+        let mut tested = lock(&self.tested);
+        tested.retain(|_, at| now.duration_since(*at) < TEST_INTERVAL);
+        if let Some(at) = tested.get(id) {
+            return Err(TEST_INTERVAL.saturating_sub(now.duration_since(*at)));
+        }
+        tested.insert(id.to_string(), now);
+        Ok(())
+    }
+
+    /// The channels that could not be opened, as `GET /v1/admin/integrations` shows them
+    /// (state `unusable`, the reason as `last_error`).
+    pub fn unusable(&self) -> Vec<IntegrationStatus> {
+        lock(&self.unusable).clone()
+    }
+
+    /// How a channel that cannot be opened shows among the integrations.
+    fn unusable_status(rec: &NotifyChannelRecord, why: String) -> IntegrationStatus {
+        IntegrationStatus {
+            name: format!("notify:{}", rec.id),
+            kind: rec.kind.clone(),
+            tenant: Some(rec.tenant.clone()),
+            state: "unusable".into(),
+            holder: None,
+            cursors: Vec::new(),
+            lag_entries: 0,
+            oldest_pending_seconds: None,
+            delivered: 0,
+            failed: 0,
+            last_error: Some(why),
+            last_error_at: None,
+            last_delivery_at: None,
+            next_attempt_at: None,
+        }
+    }
+
     /// The stored channels as sinks, reusing the ones already handed over (channels never
-    /// change, so a running sink stays as it is); those that do not open are logged (by id)
-    /// and left out. `None` when the set of channel ids is the one last applied.
+    /// change, so a running sink stays as it is, and one that did not open will not); one that
+    /// does not open is logged (by id) when first seen and left out. `None` when the set of
+    /// channel ids is the one last applied.
     async fn sinks(
         &self,
         store: &DynStore,
         applied: &Option<Applied>,
     ) -> Result<Option<Applied>, StoreError> {
         let records = store.notify_channels().await?;
-        let unchanged = applied.as_ref().is_some_and(|a| {
-            a.len() == records.len() && records.iter().all(|r| a.contains_key(&r.id))
-        });
-        if unchanged {
+        if applied.as_ref().is_some_and(|a| a.same_ids(&records)) {
             return Ok(None);
         }
-        let mut sinks = Applied::new();
+        let mut next = Applied::default();
         for rec in &records {
-            if let Some(running) = applied.as_ref().and_then(|a| a.get(&rec.id)) {
-                sinks.insert(rec.id.clone(), running.clone());
+            if let Some(running) = applied.as_ref().and_then(|a| a.sinks.get(&rec.id)) {
+                next.sinks.insert(rec.id.clone(), running.clone());
+                continue;
+            }
+            if let Some(known) = applied.as_ref().and_then(|a| a.unusable.get(&rec.id)) {
+                next.unusable.insert(rec.id.clone(), known.clone());
                 continue;
             }
             match self.open(rec) {
                 Ok(sink) => {
-                    sinks.insert(rec.id.clone(), Arc::new(sink));
+                    next.sinks.insert(rec.id.clone(), Arc::new(sink));
                 }
-                Err(why) => tracing::error!(channel = %rec.id, tenant = %rec.tenant, "{why}"),
+                Err(why) => {
+                    tracing::error!(channel = %rec.id, tenant = %rec.tenant, "{why}");
+                    next.unusable
+                        .insert(rec.id.clone(), Self::unusable_status(rec, why));
+                }
             }
         }
-        Ok(Some(sinks))
+        Ok(Some(next))
     }
 }
 
@@ -903,9 +1083,10 @@ pub async fn reconcile(gw: &crate::gateway::Gateway) -> Result<Option<usize>, St
     let Some(sinks) = gw.notify.sinks(&gw.store, &applied).await? else {
         return Ok(None);
     };
-    let n = sinks.len();
+    let n = sinks.sinks.len();
     gw.outbox
-        .reconcile_dynamic(sinks.values().cloned().collect());
+        .reconcile_dynamic(sinks.sinks.values().cloned().collect());
+    *lock(&gw.notify.unusable) = sinks.unusable.values().cloned().collect();
     // A new channel starts at the chain heads of now, taken before this returns: every finding
     // chained after an add has answered reaches the channel.
     gw.outbox.register().await;
@@ -960,6 +1141,7 @@ mod tests {
             ChannelKind::Slack,
             Some("https://hooks.slack.com/services/T0/B0/secret"),
             None,
+            false,
         )
         .unwrap();
         let sealed = sealer.seal("acme", "ntf_1", &t);
@@ -983,17 +1165,176 @@ mod tests {
             ChannelKind::Teams,
             Some("http://example.com/secret-path"),
             None,
+            false,
         )
         .unwrap_err();
         assert!(!e.contains("secret-path"), "{e}");
-        assert!(Target::new(ChannelKind::Slack, Some("http://127.0.0.1:9/x"), None).is_ok());
-        assert!(Target::new(ChannelKind::Slack, None, None).is_err());
-        assert!(Target::new(ChannelKind::Slack, Some("https://h/x"), Some("k")).is_err());
-        let pd = Target::new(ChannelKind::PagerDuty, None, Some("R0123456789abcdef0123")).unwrap();
+        assert!(Target::new(
+            ChannelKind::Slack,
+            Some("http://127.0.0.1:9/x"),
+            None,
+            false
+        )
+        .is_ok());
+        assert!(Target::new(ChannelKind::Slack, None, None, false).is_err());
+        assert!(Target::new(ChannelKind::Slack, Some("https://h/x"), Some("k"), false).is_err());
+        let pd = Target::new(
+            ChannelKind::PagerDuty,
+            None,
+            Some("R0123456789abcdef0123"),
+            false,
+        )
+        .unwrap();
         assert_eq!(pd.url, PAGERDUTY_EVENTS_URL);
         assert_eq!(pd.host(), "events.pagerduty.com");
-        assert!(Target::new(ChannelKind::PagerDuty, None, Some("short")).is_err());
-        assert!(Target::new(ChannelKind::PagerDuty, None, Some("has space 0123456789")).is_err());
+        assert!(Target::new(ChannelKind::PagerDuty, None, Some("short"), false).is_err());
+        assert!(Target::new(
+            ChannelKind::PagerDuty,
+            None,
+            Some("has space 0123456789"),
+            false
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn tenant_admins_channels_reach_public_addresses_only() {
+        const KEY: &str = "R0123456789abcdef0123";
+        for url in [
+            "http://127.0.0.1:9/x",
+            "https://127.0.0.1/x",
+            "https://169.254.169.254/latest/meta-data",
+            "https://10.1.2.3/x",
+            "https://172.16.0.1/x",
+            "https://192.168.0.1/x",
+            "https://100.64.0.1/x",
+            "https://0.0.0.0/x",
+            "https://[::1]/x",
+            "https://[fe80::1]/x",
+            "https://[fd00::1]/x",
+            "https://localhost/secretPath",
+            "https://localhost./x",
+            "http://hooks.example.com/x",
+        ] {
+            let e = Target::new(ChannelKind::Slack, Some(url), None, true).unwrap_err();
+            assert_eq!(e, PUBLIC_ONLY_RULE, "{url}");
+            let e = Target::new(ChannelKind::PagerDuty, Some(url), Some(KEY), true).unwrap_err();
+            assert_eq!(e, PUBLIC_ONLY_RULE, "{url}");
+            // An unconfined admin's channel keeps the old rule.
+            let old = Target::new(ChannelKind::Slack, Some(url), None, false);
+            assert_eq!(
+                old.is_ok(),
+                url.starts_with("https://") || url.starts_with("http://127."),
+                "{url}"
+            );
+        }
+        let t = Target::new(
+            ChannelKind::Teams,
+            Some("https://acme.webhook.office.com/x"),
+            None,
+            true,
+        )
+        .unwrap();
+        assert!(t.public_only);
+        let pd = Target::new(ChannelKind::PagerDuty, None, Some(KEY), true).unwrap();
+        assert!(pd.public_only);
+        // The rule is sealed with the channel.
+        let sealer = ChannelSealer::new(None, &key());
+        let opened = sealer
+            .open("acme", "ntf_1", &sealer.seal("acme", "ntf_1", &t))
+            .unwrap();
+        assert!(opened.public_only);
+        let plain = Target::new(ChannelKind::Slack, Some("https://h/x"), None, false).unwrap();
+        let opened = sealer
+            .open("acme", "ntf_1", &sealer.seal("acme", "ntf_1", &plain))
+            .unwrap();
+        assert!(!opened.public_only);
+    }
+
+    #[test]
+    fn tests_are_rate_limited_per_channel() {
+        let ch = Channels::new(None, &key(), "dep", HttpClient::new().unwrap());
+        assert!(ch.take_test("ntf_a").is_ok());
+        let wait = ch.take_test("ntf_a").unwrap_err();
+        assert!(wait <= TEST_INTERVAL && !wait.is_zero(), "{wait:?}");
+        assert!(ch.take_test("ntf_b").is_ok());
+    }
+
+    /// Five agent-controlled values of 100 000 four-byte characters each (and JSON and
+    /// markup punctuation).
+    fn huge() -> Message {
+        let mut m = Message::of_entry(&hostile());
+        let big = |c: &str| format!("{}\"<>&`{}", "𝄞".repeat(50_000), "😀".repeat(50_000)) + c;
+        m.untrusted = vec![
+            ("tool", "Tool", big("t")),
+            ("method", "Method", big("m")),
+            ("agent", "Agent", big("a")),
+            ("delegated_subject", "Delegated subject", big("d")),
+            ("reason", "Reason", big("r")),
+        ];
+        m
+    }
+
+    fn reparsed(body: &Value) -> (usize, Value) {
+        let bytes = serde_json::to_vec(body).unwrap();
+        (bytes.len(), serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[test]
+    fn every_body_stays_within_its_services_size() {
+        let m = huge();
+        let (size, teams) = reparsed(&teams_body(&m, "dep"));
+        assert!(size <= TEAMS_MAX_BYTES, "teams: {size} bytes");
+        let card = teams["attachments"][0]["content"]["body"].to_string();
+        assert!(card.contains(TRUNCATED), "teams does not mark the cut");
+        assert!(card.contains("Delegated subject"), "a value was dropped");
+        let (size, pd) = reparsed(&pagerduty_body(&m, "dep", "KEY"));
+        assert!(size <= PAGERDUTY_MAX_BYTES, "pagerduty: {size} bytes");
+        let details = &pd["payload"]["custom_details"];
+        assert!(details["reason"].as_str().unwrap().ends_with(TRUNCATED));
+        assert!(
+            pd["payload"]["summary"].as_str().unwrap().chars().count() <= PAGERDUTY_SUMMARY_MAX
+        );
+        // Slack's documented limits: ≤ 50 blocks, a header ≤ 150, a section's text ≤ 3000,
+        // ≤ 10 fields of ≤ 2000, the top-level text ≤ 40 000 characters.
+        let (_, slack) = reparsed(&slack_body(&m, "dep"));
+        let blocks = slack["blocks"].as_array().unwrap();
+        assert!(blocks.len() <= 50);
+        assert!(slack["text"].as_str().unwrap().chars().count() <= 40_000);
+        for block in blocks {
+            if let Some(t) = block["text"]["text"].as_str() {
+                let max = if block["type"] == "header" {
+                    SLACK_HEADER_MAX
+                } else {
+                    SLACK_SECTION_MAX
+                };
+                assert!(t.chars().count() <= max, "{} chars", t.chars().count());
+            }
+            let fields = block["fields"].as_array().cloned().unwrap_or_default();
+            assert!(fields.len() <= 10);
+            for f in fields {
+                assert!(f["text"].as_str().unwrap().chars().count() <= SLACK_FIELD_MAX);
+            }
+            for e in block["elements"].as_array().into_iter().flatten() {
+                assert!(e["text"].as_str().unwrap().chars().count() <= SLACK_SECTION_MAX);
+            }
+        }
+        assert!(slack.to_string().contains("Delegated subject"));
+        // An ordinary finding is not cut.
+        let (_, teams) = reparsed(&teams_body(
+            &Message::of_entry(&sample_entry("acme")),
+            "dep",
+        ));
+        assert!(!teams.to_string().contains(TRUNCATED));
+    }
+
+    #[test]
+    fn truncation_keeps_characters_whole() {
+        let s = truncate_bytes(&"😀".repeat(100), 50);
+        assert!(s.len() <= 50 && s.ends_with(TRUNCATED), "{s}");
+        assert!(s.starts_with("😀"));
+        assert_eq!(truncate_bytes("short", 50), "short");
+        assert_eq!(truncate_bytes("long text", 0), TRUNCATED);
     }
 
     fn hostile() -> Entry {

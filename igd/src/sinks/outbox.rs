@@ -8,24 +8,29 @@
 //! channels) reads its tenant's chain only.
 //!
 //! **Delivery.** One task per sink reads what lies past its cursors (`Store::chain_range`,
-//! against `Store::chain_heads`), moves past the entries it does not want, hands up to
+//! against the chain heads), moves past the entries it does not want, hands up to
 //! `max_batch()` wanted entries of one chain to [`Sink::deliver`], and only then advances the
 //! cursor by compare-and-set (old seq → new seq, by the lease holder only). So nothing is
 //! dropped or skipped, and an entry is sent again only when igd stopped (or lost its lease)
 //! between a delivery and its cursor update: receivers deduplicate by `event_id`. Progress over
 //! unwanted entries alone is written at most once a second (re-reading them after a crash is
-//! harmless). A task wakes when the audit writer commits (at most every 100 ms) and every
-//! second; nothing here is on the decision path.
+//! harmless). One reader reads `Store::chain_heads` for the whole fan-out when the audit
+//! writer commits (at most every 100 ms) and every second, and publishes them; a task uses the
+//! store only when a chain it reads has moved past its cursor, its lease is due for renewal,
+//! or it retries, so an idle sink (a quiet tenant's notification channel) costs nothing per
+//! commit. Nothing here is on the decision path.
 //!
 //! **Failures** wait with exponential backoff and jitter from 1 s to 5 min, at least the
 //! receiver's `Retry-After`; a refused request (a 4xx other than 408/429, e.g. 410 Gone) waits
-//! the longest at once, for an operator to fix the sink. Entries a retention cut deleted
+//! the longest at once, for an operator to fix the sink. Each chain waits on its own: the
+//! other tenants' chains of the sink go on being delivered meanwhile. Entries a retention cut deleted
 //! before they were delivered are reported (status and a warning), and delivery continues with
 //! the first entry that exists.
 //!
 //! **Replicas** (PostgreSQL): a sink's lease (holder = the instance id, renewed every second,
-//! expiring after 10 s) lets one replica deliver it; the others show `standby`. A stale
-//! holder's cursor update fails. On the embedded store the lease is trivially held.
+//! expiring after 10 s by the database's clock) lets one replica deliver it; the others show
+//! `standby`. A stale holder's cursor update fails. On the embedded store the lease is
+//! trivially held, and never asked for.
 //!
 //! **Status** ([`Outbox::status`]) is kept in memory by the tasks, for the admin API and the
 //! metrics scrape.
@@ -38,6 +43,7 @@ use intentgate_proto::api::{IntegrationCursor, IntegrationStatus};
 use intentgate_proto::audit::Entry;
 use rand::Rng as _;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -46,6 +52,8 @@ use tokio::time::Instant;
 
 /// How often every task looks at the chains (and renews its lease) without a commit.
 pub const TICK: Duration = Duration::from_secs(1);
+/// A held lease is renewed when this old (on the tick; a commit does not renew it sooner).
+const RENEW: Duration = Duration::from_millis(900);
 /// How long a replica's lease on a sink lasts without renewal.
 pub const LEASE: Duration = Duration::from_secs(10);
 /// The first wait after a failed delivery.
@@ -107,9 +115,14 @@ struct Live {
     last_error: Option<(String, i64)>,
     last_delivery: Option<i64>,
     next_attempt: Option<i64>,
+    /// Rounds that used the store (an idle sink's stay put), for the tests.
+    store_rounds: u64,
 }
 
 type Shared<T> = Arc<Mutex<T>>;
+
+/// The chain heads as the fan-out's reader last read them.
+type Heads = Arc<Vec<ChainHead>>;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -181,6 +194,13 @@ pub struct Outbox {
     commits: watch::Receiver<u64>,
     client: HttpClient,
     registry: Mutex<Registry>,
+    /// The published heads each task reads; the sender goes to the reader at start.
+    heads: watch::Receiver<Heads>,
+    heads_feed: Mutex<Option<watch::Sender<Heads>>>,
+    /// Stops the reader (dropped with the outbox, it stops too).
+    reader_stop: watch::Sender<bool>,
+    /// `chain_heads` reads by the fan-out.
+    reads: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Outbox {
@@ -209,12 +229,17 @@ impl Outbox {
             }
             registry.sinks.insert(name, Running::new(sink, false, None));
         }
+        let (feed, heads) = watch::channel(Heads::default());
         Outbox {
             store,
             instance: instance.to_string(),
             commits,
             client,
             registry: Mutex::new(registry),
+            heads,
+            heads_feed: Mutex::new(Some(feed)),
+            reader_stop: watch::Sender::new(false),
+            reads: Arc::default(),
         }
     }
 
@@ -235,6 +260,7 @@ impl Outbox {
         if sinks.is_empty() {
             return;
         }
+        self.reads.fetch_add(1, Ordering::Relaxed);
         let heads = match self.store.chain_heads().await {
             Ok(heads) => heads,
             Err(e) => {
@@ -260,6 +286,9 @@ impl Outbox {
                 }
             }
         }
+        if let Some(feed) = lock(&self.heads_feed).as_ref() {
+            feed.send_replace(Arc::new(heads));
+        }
     }
 
     /// Start a task per sink (after igd is ready). Sinks added later start at once.
@@ -269,6 +298,15 @@ impl Outbox {
             return;
         }
         reg.started = true;
+        if let Some(feed) = lock(&self.heads_feed).take() {
+            tokio::spawn(read_heads(
+                self.store.clone(),
+                self.commits.clone(),
+                feed,
+                self.reader_stop.subscribe(),
+                self.reads.clone(),
+            ));
+        }
         for running in reg.sinks.values_mut() {
             self.spawn(running, None);
         }
@@ -290,17 +328,18 @@ impl Outbox {
             last_persist: Instant::now(),
             loaded: false,
             standby: false,
-            failures: 0,
-            retry_at: None,
+            renewed: None,
+            backoff: HashMap::new(),
+            reads: self.reads.clone(),
         };
-        let commits = self.commits.clone();
+        let heads = self.heads.clone();
         let stop = running.stop.subscribe();
         running.task = Some(tokio::spawn(async move {
             // A replaced sink's last delivery finishes before its successor reads the cursor.
             if let Some(previous) = after {
                 let _ = tokio::time::timeout(RETIRE_WAIT, previous).await;
             }
-            worker.run(commits, stop).await;
+            worker.run(heads, stop).await;
         }));
     }
 
@@ -391,6 +430,7 @@ impl Outbox {
         let tasks: Vec<(String, JoinHandle<()>)> = {
             let mut reg = lock(&self.registry);
             reg.stopping = true;
+            let _ = self.reader_stop.send(true);
             reg.sinks
                 .iter_mut()
                 .filter_map(|(name, r)| {
@@ -443,6 +483,17 @@ enum Step {
     Lost,
 }
 
+/// A chain's failed deliveries in a row, and when it is tried again: each chain waits on its
+/// own, so one tenant's refused entry does not hold back the others.
+#[derive(Debug, Clone, Copy)]
+struct Backoff {
+    failures: u32,
+    refused: bool,
+    at: Instant,
+    /// `at` as wall time (µs), for the status.
+    at_us: i64,
+}
+
 /// One sink's delivery task.
 struct Worker {
     sink: Arc<dyn Sink>,
@@ -455,12 +506,16 @@ struct Worker {
     /// How far this task has read: ahead of `persisted` by unwanted entries not yet written.
     scanned: HashMap<String, u64>,
     last_persist: Instant,
-    /// Cursors loaded from the store while holding the lease.
+    /// Cursors loaded from the store (while holding the lease on a shared store).
     loaded: bool,
     /// Another replica holds the lease.
     standby: bool,
-    failures: u32,
-    retry_at: Option<Instant>,
+    /// When the lease was last taken or renewed (shared store).
+    renewed: Option<Instant>,
+    /// The chains whose last delivery failed.
+    backoff: HashMap<String, Backoff>,
+    /// `chain_heads` reads by the fan-out, for its tests.
+    reads: Arc<AtomicU64>,
 }
 
 async fn until(at: Option<Instant>) {
@@ -474,30 +529,76 @@ fn lease_until(now: i64) -> i64 {
     now.saturating_add(i64::try_from(LEASE.as_micros()).unwrap_or(i64::MAX))
 }
 
+/// The fan-out's one reader of the chain heads: after a commit (at most every
+/// [`COMMIT_SPACING`]) and every [`TICK`], it reads them once and publishes them to every sink
+/// task, which then touches the store only when a chain it reads has something past its cursor.
+async fn read_heads(
+    store: DynStore,
+    mut commits: watch::Receiver<u64>,
+    feed: watch::Sender<Heads>,
+    mut stop: watch::Receiver<bool>,
+    reads: Arc<AtomicU64>,
+) {
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut feed_open = true;
+    while !*stop.borrow() {
+        tokio::select! {
+            _ = tick.tick() => {}
+            changed = commits.changed(), if feed_open => {
+                if changed.is_err() {
+                    feed_open = false;
+                } else {
+                    tokio::time::sleep(COMMIT_SPACING).await;
+                }
+            }
+            changed = stop.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+            }
+        }
+        // The outbox keeps one receiver: more means a sink task is listening.
+        if *stop.borrow() || feed.receiver_count() <= 1 {
+            continue;
+        }
+        reads.fetch_add(1, Ordering::Relaxed);
+        match store.chain_heads().await {
+            Ok(heads) => {
+                feed.send_if_modified(|now| {
+                    let changed = **now != heads;
+                    if changed {
+                        *now = Arc::new(heads);
+                    }
+                    changed
+                });
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the audit fan-out cannot read the chain heads; retrying")
+            }
+        }
+    }
+}
+
 impl Worker {
     fn name(&self) -> &str {
         self.sink.name()
     }
 
-    async fn run(mut self, mut commits: watch::Receiver<u64>, mut stop: watch::Receiver<bool>) {
+    async fn run(mut self, mut heads: watch::Receiver<Heads>, mut stop: watch::Receiver<bool>) {
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut feed_open = true;
         let mut more = false;
         while !*stop.borrow() {
             if !more {
-                // On standby or waiting out a backoff, the tick is enough to follow the lag.
-                let idle = self.standby || self.retry_at.is_some_and(|at| at > Instant::now());
                 tokio::select! {
                     _ = tick.tick() => {}
-                    changed = commits.changed(), if feed_open && !idle => {
-                        if changed.is_err() {
-                            feed_open = false;
-                        } else {
-                            tokio::time::sleep(COMMIT_SPACING).await;
-                        }
+                    // On standby, the tick is enough to follow the lag.
+                    changed = heads.changed(), if feed_open && !self.standby => {
+                        feed_open = changed.is_ok();
                     }
-                    _ = until(self.retry_at) => {}
+                    _ = until(self.next_retry()) => {}
                     changed = stop.changed() => {
                         // The outbox is gone without a word: stop as well.
                         if changed.is_err() {
@@ -509,7 +610,8 @@ impl Worker {
                     break;
                 }
             }
-            more = self.round(&stop).await;
+            let snapshot = heads.borrow_and_update().clone();
+            more = self.round(&snapshot, &stop).await;
         }
         if self.loaded {
             if let Err(e) = self.persist_skips(true).await {
@@ -527,28 +629,81 @@ impl Worker {
         }
     }
 
+    /// The next retry still ahead, if a chain waits for one.
+    fn next_retry(&self) -> Option<Instant> {
+        let now = Instant::now();
+        self.backoff
+            .values()
+            .map(|b| b.at)
+            .filter(|at| *at > now)
+            .min()
+    }
+
+    /// Whether `tenant`'s chain waits out a backoff.
+    fn waiting(&self, tenant: &str) -> bool {
+        self.backoff
+            .get(tenant)
+            .is_some_and(|b| b.at > Instant::now())
+    }
+
+    /// The chains this sink reads, with their heads as last published.
+    fn covered(&self, heads: &[ChainHead]) -> Vec<ChainHead> {
+        heads
+            .iter()
+            .filter(|h| self.sink.tenant().is_none_or(|t| t == h.tenant))
+            .cloned()
+            .collect()
+    }
+
+    /// Whether this round needs the store: the sink is not loaded yet (or on standby), its
+    /// lease is due for renewal, a chain it reads moved away from its cursor (and does not wait
+    /// out a backoff), or skipped progress is due to be written. An idle sink costs nothing.
+    fn needs_store(&self, heads: &[ChainHead]) -> bool {
+        if !self.loaded || (self.shared && self.renewed.is_none_or(|at| at.elapsed() >= RENEW)) {
+            return true;
+        }
+        let moved = heads.iter().any(|h| {
+            h.seq != self.scanned.get(&h.tenant).copied().unwrap_or(0) && !self.waiting(&h.tenant)
+        });
+        let unsaved = self
+            .scanned
+            .iter()
+            .any(|(t, s)| *s > self.persisted.get(t).copied().unwrap_or(0));
+        moved || (unsaved && self.last_persist.elapsed() >= SKIP_PERSIST_EVERY)
+    }
+
     /// One look at every chain: at most one batch per chain. True when more is waiting.
-    async fn round(&mut self, stop: &watch::Receiver<bool>) -> bool {
-        let heads = match self.prepare().await {
-            Ok(Some(heads)) => heads,
-            Ok(None) => return false,
+    async fn round(&mut self, snapshot: &[ChainHead], stop: &watch::Receiver<bool>) -> bool {
+        let heads = self.covered(snapshot);
+        self.show_heads(&heads);
+        if !self.needs_store(&heads) {
+            return false;
+        }
+        lock(&self.live).store_rounds += 1;
+        match self.prepare(&heads).await {
+            Ok(true) => {}
+            Ok(false) => return false,
             Err(e) => {
                 self.store_failed(&e);
                 return false;
             }
-        };
-        if self.retry_at.is_some_and(|at| at > Instant::now()) {
-            return false;
         }
         let mut more = false;
         for head in &heads {
             if *stop.borrow() {
                 return false;
             }
-            match self.step(head).await {
-                Ok(Step::Done) => {}
-                Ok(Step::More) => more = true,
-                Ok(Step::Failed) => return false,
+            if self.waiting(&head.tenant) {
+                continue;
+            }
+            match self.step(&head.tenant, head.seq).await {
+                Ok(Step::Done) => self.recovered(&head.tenant),
+                Ok(Step::More) => {
+                    self.recovered(&head.tenant);
+                    more = true;
+                }
+                // This chain waits out its backoff; the others go on.
+                Ok(Step::Failed) => {}
                 Ok(Step::Lost) => {
                     self.loaded = false;
                     return false;
@@ -569,19 +724,39 @@ impl Worker {
         more
     }
 
-    /// The chains this sink reads, with their heads now.
-    async fn heads(&self) -> Result<Vec<ChainHead>, StoreError> {
-        let mut heads = self.store.chain_heads().await?;
-        if let Some(own) = self.sink.tenant() {
-            heads.retain(|h| h.tenant == own);
+    /// Register the sink (at the chain heads of now) when it is not registered yet.
+    async fn register(&self) -> Result<(), StoreError> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        let start: Vec<(String, u64)> = self
+            .covered(&self.store.chain_heads().await?)
+            .into_iter()
+            .map(|h| (h.tenant, h.seq))
+            .collect();
+        let name = self.name();
+        if self.store.register_sink(name, &start, now_us()).await? {
+            new_sink(name, start.len());
         }
-        Ok(heads)
+        Ok(())
     }
 
-    /// Register the sink on first sight, take (or renew) its lease, load its cursors when
-    /// the lease is new; the chain heads when this replica delivers, `None` on standby.
-    async fn prepare(&mut self) -> Result<Option<Vec<ChainHead>>, StoreError> {
-        let heads = self.heads().await?;
+    /// Make sure this replica delivers the sink: registered, its cursors loaded, and on a
+    /// shared store its lease taken (or renewed, about once a [`TICK`]). False on standby (or when
+    /// the sink vanished meanwhile).
+    async fn prepare(&mut self, heads: &[ChainHead]) -> Result<bool, StoreError> {
+        if !self.shared {
+            // One process owns the embedded store: the lease is trivially this one's.
+            if !self.loaded {
+                self.load_cursors().await?;
+                if !self.loaded {
+                    self.register().await?;
+                    self.load_cursors().await?;
+                }
+            }
+            return Ok(self.loaded);
+        }
+        if self.loaded && !self.standby && self.renewed.is_some_and(|at| at.elapsed() < RENEW) {
+            return Ok(true);
+        }
         let now = now_us();
         let name = self.sink.name().to_string();
         let mut holder = self
@@ -589,38 +764,35 @@ impl Worker {
             .sink_lease(&name, &self.instance, now, lease_until(now))
             .await?;
         if holder.is_none() {
-            let start: Vec<(String, u64)> =
-                heads.iter().map(|h| (h.tenant.clone(), h.seq)).collect();
-            if self.store.register_sink(&name, &start, now).await? {
-                new_sink(&name, start.len());
-            }
+            self.register().await?;
             self.loaded = false;
             holder = self
                 .store
                 .sink_lease(&name, &self.instance, now, lease_until(now))
                 .await?;
         }
+        self.renewed = Some(Instant::now());
         self.standby = holder.as_deref() != Some(self.instance.as_str());
         if !self.standby {
             if !self.loaded {
                 self.load_cursors().await?;
             }
-            self.show_heads(&heads, None);
-            return Ok(self.loaded.then_some(heads));
+            self.show_holder(None);
+            return Ok(self.loaded);
         }
         // Another replica delivers: show where it is.
         self.loaded = false;
-        self.failures = 0;
-        self.retry_at = None;
+        self.backoff.clear();
         let cursors = self.store.sink_cursors(&name).await?.unwrap_or_default();
         self.scanned = cursors.into_iter().collect();
         self.persisted = self.scanned.clone();
-        self.show_heads(&heads, Some(holder));
-        Ok(None)
+        self.show_heads(heads);
+        self.show_holder(Some(holder));
+        Ok(false)
     }
 
     async fn load_cursors(&mut self) -> Result<(), StoreError> {
-        // `None`: removed in between (another replica); registered again next round.
+        // `None`: not registered (yet, or removed in between by another replica).
         if let Some(cursors) = self.store.sink_cursors(self.sink.name()).await? {
             self.persisted = cursors.into_iter().collect();
             self.scanned = self.persisted.clone();
@@ -630,8 +802,8 @@ impl Worker {
         Ok(())
     }
 
-    /// Record the heads read; `standby`: another replica (the holder) delivers.
-    fn show_heads(&self, heads: &[ChainHead], standby: Option<Option<String>>) {
+    /// Record the heads published (in memory only).
+    fn show_heads(&self, heads: &[ChainHead]) {
         let mut live = lock(&self.live);
         for h in heads {
             let cursor = self.scanned.get(&h.tenant).copied().unwrap_or(0);
@@ -642,6 +814,11 @@ impl Worker {
                 view.oldest = None;
             }
         }
+    }
+
+    /// `standby`: another replica (the holder) delivers.
+    fn show_holder(&self, standby: Option<Option<String>>) {
+        let mut live = lock(&self.live);
         match standby {
             Some(holder) => {
                 live.state = State::Standby;
@@ -665,40 +842,49 @@ impl Worker {
     }
 
     /// Deliver (or skip) what lies past the cursor of one chain: one batch at most.
-    async fn step(&mut self, head: &ChainHead) -> Result<Step, StoreError> {
-        let tenant = head.tenant.as_str();
+    async fn step(&mut self, tenant: &str, mut head: u64) -> Result<Step, StoreError> {
         let cursor = self.scanned.get(tenant).copied().unwrap_or(0);
-        if head.seq < cursor {
-            return self.regressed(tenant, head.seq).await;
+        if head < cursor {
+            // The published heads may predate this cursor (the sink registered, or another
+            // replica delivered, since): only a head read now that is behind it is a regression.
+            self.reads.fetch_add(1, Ordering::Relaxed);
+            let heads = self.store.chain_heads().await?;
+            let Some(now) = heads.into_iter().find(|h| h.tenant == tenant) else {
+                return Ok(Step::Done);
+            };
+            if now.seq < cursor {
+                return self.regressed(tenant, now.seq).await;
+            }
+            head = now.seq;
         }
-        if head.seq == cursor {
+        if head == cursor {
             return Ok(Step::Done);
         }
         let entries = self
             .store
-            .chain_range(tenant, cursor + 1, head.seq, READ_LIMIT)
+            .chain_range(tenant, cursor + 1, head, READ_LIMIT)
             .await?;
-        let first = entries.first().map_or(head.seq + 1, |e| e.seq);
+        let first = entries.first().map_or(head + 1, |e| e.seq);
         if first > cursor + 1 {
-            self.gap(tenant, cursor, first.min(head.seq + 1));
+            self.gap(tenant, cursor, first.min(head + 1));
         }
         let oldest = entries
             .iter()
             .find(|e| self.sink.wants(e))
             .or(entries.first())
             .map(|e| e.ts);
-        let (batch, through) = self.select(entries, cursor, head.seq);
+        let (batch, through) = self.select(entries, cursor, head);
         if batch.is_empty() {
             self.scanned.insert(tenant.to_string(), through);
             self.show_chain(tenant, through, None);
-            return Ok(if through < head.seq {
+            return Ok(if through < head {
                 Step::More
             } else {
                 Step::Done
             });
         }
         self.show_chain(tenant, cursor, oldest);
-        self.deliver(tenant, &batch, through, head.seq).await
+        self.deliver(tenant, &batch, through, head).await
     }
 
     /// The wanted entries of one batch, and the seq the cursor moves to once it is delivered
@@ -733,7 +919,7 @@ impl Worker {
         head: u64,
     ) -> Result<Step, StoreError> {
         if let Err(e) = self.deliver_renewing(batch).await {
-            self.failed(e);
+            self.failed(tenant, e);
             return Ok(Step::Failed);
         }
         let from = self.persisted.get(tenant).copied().unwrap_or(0);
@@ -749,15 +935,12 @@ impl Worker {
         }
         self.persisted.insert(tenant.to_string(), through);
         self.scanned.insert(tenant.to_string(), through);
-        self.failures = 0;
-        self.retry_at = None;
         {
             let mut live = lock(&self.live);
-            live.state = State::Ok;
             live.delivered += u64::try_from(batch.len()).unwrap_or(0);
             live.last_delivery = Some(now);
-            live.next_attempt = None;
         }
+        self.recovered(tenant);
         self.show_chain(tenant, through, None);
         Ok(if through < head {
             Step::More
@@ -788,31 +971,59 @@ impl Worker {
         }
     }
 
-    fn failed(&mut self, e: SinkError) {
-        self.failures = self.failures.saturating_add(1);
-        let wait = backoff(self.failures, &e);
-        self.retry_at = Some(Instant::now() + wait);
+    fn failed(&mut self, tenant: &str, e: SinkError) {
+        let failures = self
+            .backoff
+            .get(tenant)
+            .map_or(0, |b| b.failures)
+            .saturating_add(1);
+        let wait = backoff(failures, &e);
         let now = now_us();
         let wait_us = i64::try_from(wait.as_micros()).unwrap_or(i64::MAX);
+        self.backoff.insert(
+            tenant.to_string(),
+            Backoff {
+                failures,
+                refused: e.refused,
+                at: Instant::now() + wait,
+                at_us: now.saturating_add(wait_us),
+            },
+        );
         {
             let mut live = lock(&self.live);
-            live.state = if e.refused {
-                State::Refused
-            } else {
-                State::Retrying
-            };
             live.failed += 1;
             live.last_error = Some((e.message.clone(), now));
-            live.next_attempt = Some(now.saturating_add(wait_us));
         }
+        self.show_backoff();
         let retry_in_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
-        let (sink, failures) = (self.name(), self.failures);
+        let sink = self.name();
         // Stable messages (README, "Logs and traces"): the entries wait, nothing is dropped.
         if self.sink.kind() == "webhook" {
-            tracing::warn!(sink, error = %e.message, refused = e.refused, failures, retry_in_ms, "webhook send failed");
+            tracing::warn!(sink, tenant, error = %e.message, refused = e.refused, failures, retry_in_ms, "webhook send failed");
         } else {
-            tracing::warn!(sink, error = %e.message, refused = e.refused, failures, retry_in_ms, "sink send failed");
+            tracing::warn!(sink, tenant, error = %e.message, refused = e.refused, failures, retry_in_ms, "sink send failed");
         }
+    }
+
+    /// `tenant`'s chain is delivered (or has nothing to deliver): its backoff ends.
+    fn recovered(&mut self, tenant: &str) {
+        if self.backoff.remove(tenant).is_some() || lock(&self.live).next_attempt.is_some() {
+            self.show_backoff();
+        }
+    }
+
+    /// The sink's state from its chains' backoffs: refused or retrying while one waits (the
+    /// next attempt the soonest), ok otherwise.
+    fn show_backoff(&self) {
+        let mut live = lock(&self.live);
+        live.next_attempt = self.backoff.values().map(|b| b.at_us).min();
+        live.state = if self.backoff.values().any(|b| b.refused) {
+            State::Refused
+        } else if !self.backoff.is_empty() {
+            State::Retrying
+        } else {
+            State::Ok
+        };
     }
 
     fn store_failed(&self, e: &StoreError) {
@@ -914,5 +1125,270 @@ mod tests {
         assert_eq!(backoff(1, &err(true, None)), MAX_BACKOFF);
         assert!(backoff(1, &err(false, Some(7))) >= Duration::from_secs(7));
         assert_eq!(backoff(1, &err(true, Some(900))), Duration::from_secs(900));
+    }
+}
+
+#[cfg(test)]
+mod fanout_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::config::AuditSync;
+    use crate::store::sqlite::SqliteStore;
+    use crate::store::{AppendEntry, CommitBatch};
+    use async_trait::async_trait;
+    use intentgate_proto::audit::GENESIS_HASH;
+    use intentgate_proto::ids::new_id;
+
+    /// Wants denials; refuses any batch of `refuse`'s chain.
+    #[derive(Debug)]
+    struct Probe {
+        name: String,
+        tenant: Option<String>,
+        refuse: Option<String>,
+        got: Mutex<Vec<(String, u64)>>,
+    }
+
+    #[async_trait]
+    impl Sink for Probe {
+        fn name(&self) -> &str {
+            &self.name
+        }
+        fn kind(&self) -> &'static str {
+            "splunk"
+        }
+        fn tenant(&self) -> Option<&str> {
+            self.tenant.as_deref()
+        }
+        fn wants(&self, entry: &Entry) -> bool {
+            entry.decision.as_deref() == Some("deny")
+        }
+        async fn deliver(&self, entries: &[Entry]) -> Result<(), SinkError> {
+            if entries
+                .iter()
+                .any(|e| Some(&e.tenant) == self.refuse.as_ref())
+            {
+                return Err(SinkError {
+                    message: "410 Gone".into(),
+                    retry_after: None,
+                    refused: true,
+                });
+            }
+            let mut got = lock(&self.got);
+            got.extend(entries.iter().map(|e| (e.tenant.clone(), e.seq)));
+            Ok(())
+        }
+    }
+
+    fn probe(name: &str, tenant: Option<&str>, refuse: Option<&str>) -> Arc<Probe> {
+        Arc::new(Probe {
+            name: name.into(),
+            tenant: tenant.map(String::from),
+            refuse: refuse.map(String::from),
+            got: Mutex::default(),
+        })
+    }
+
+    fn delivered(p: &Probe, tenant: &str) -> Vec<u64> {
+        let got = lock(&p.got);
+        got.iter()
+            .filter(|(t, _)| t == tenant)
+            .map(|(_, s)| *s)
+            .collect()
+    }
+
+    /// Chain one entry with `decision` to each of `tenants`; returns their seqs.
+    async fn commit(store: &DynStore, tenants: &[&str], decision: &str) -> Vec<u64> {
+        let mut heads: HashMap<String, (u64, String)> = store
+            .chain_heads()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|h| (h.tenant, (h.seq, h.hash)))
+            .collect();
+        let mut entries = Vec::new();
+        for tenant in tenants {
+            let (seq, hash) = heads
+                .get(*tenant)
+                .cloned()
+                .unwrap_or((0, GENESIS_HASH.to_string()));
+            let mut e = Entry {
+                v: 1,
+                tenant: (*tenant).into(),
+                kind: "decision".into(),
+                event_id: new_id(),
+                ts: now_us(),
+                instance: "test".into(),
+                decision: Some(decision.into()),
+                ..Entry::default()
+            };
+            e.seal(seq, &hash);
+            heads.insert(e.tenant.clone(), (e.seq, e.hash.clone()));
+            entries.push(AppendEntry {
+                entry: e,
+                ref_seq: None,
+                side: None,
+            });
+        }
+        let batch = CommitBatch {
+            entries,
+            charges: Vec::new(),
+            calls: Vec::new(),
+            reseal: false,
+        };
+        store
+            .commit(batch)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect()
+    }
+
+    async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+        for _ in 0..300 {
+            if done() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("timed out waiting for {what}");
+    }
+
+    fn rounds(outbox: &Outbox) -> BTreeMap<String, u64> {
+        lock(&outbox.registry)
+            .sinks
+            .iter()
+            .map(|(n, r)| (n.clone(), lock(&r.live).store_rounds))
+            .collect()
+    }
+
+    fn state(outbox: &Outbox, name: &str) -> IntegrationStatus {
+        outbox
+            .status()
+            .into_iter()
+            .find(|s| s.name == name)
+            .unwrap()
+    }
+
+    async fn sqlite(dir: &tempfile::TempDir) -> DynStore {
+        let path = dir.path().join("igd.db");
+        Arc::new(SqliteStore::open(&path, AuditSync::Normal).await.unwrap())
+    }
+
+    /// 180 channels of quiet tenants and 20 of a busy one: a commit of the busy tenant costs
+    /// one heads read for the whole fan-out, and the quiet channels no store work at all.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn outbox_idle_sinks_cost_nothing_per_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = sqlite(&dir).await;
+        let quiet: Vec<String> = (0..180).map(|i| format!("q{i}")).collect();
+        let quiet_refs: Vec<&str> = quiet.iter().map(String::as_str).collect();
+        commit(&store, &quiet_refs, "deny").await;
+        let mut probes = Vec::new();
+        for (i, tenant) in quiet.iter().enumerate() {
+            probes.push(probe(&format!("notify:q{i}"), Some(tenant), None));
+        }
+        for i in 0..20 {
+            probes.push(probe(&format!("notify:busy{i}"), Some("busy"), None));
+        }
+        let (commits, feed) = watch::channel(0u64);
+        let sinks: Vec<Arc<dyn Sink>> = probes.iter().map(|p| p.clone() as Arc<dyn Sink>).collect();
+        let outbox = Outbox::new(store.clone(), "i1", feed, HttpClient::new().unwrap(), sinks);
+        outbox.register().await;
+        outbox.start();
+        wait_for("every sink to start", || {
+            outbox.status().iter().all(|s| s.state == "ok")
+        })
+        .await;
+        let before = rounds(&outbox);
+        let reads = outbox.reads.load(Ordering::Relaxed);
+        let started = Instant::now();
+        let mut owed = Vec::new();
+        for n in 1..=5u64 {
+            let seqs = commit(&store, &["busy", "busy"], "allow").await;
+            owed.extend(commit(&store, &["busy"], "deny").await);
+            assert_eq!(seqs.len(), 2);
+            commits.send_replace(n);
+            wait_for("the busy channels to deliver", || {
+                probes[180..].iter().all(|p| delivered(p, "busy") == owed)
+            })
+            .await;
+        }
+        let after = rounds(&outbox);
+        for name in quiet
+            .iter()
+            .enumerate()
+            .map(|(i, _)| format!("notify:q{i}"))
+        {
+            assert_eq!(
+                before[&name], after[&name],
+                "{name} used the store while idle"
+            );
+        }
+        assert!(probes[..180].iter().all(|p| lock(&p.got).is_empty()));
+        let busy: u64 = (0..20)
+            .map(|i| format!("notify:busy{i}"))
+            .map(|n| after[&n] - before[&n])
+            .sum();
+        assert!(
+            busy >= 20,
+            "the busy channels delivered without the store: {busy}"
+        );
+        // One read per commit wake-up and per tick, however many sinks (one each would be
+        // at least 200 per commit).
+        let read = outbox.reads.load(Ordering::Relaxed) - reads;
+        let bound = 5 + started.elapsed().as_secs() + 2;
+        assert!(
+            (1..=bound).contains(&read),
+            "{read} heads reads, bound {bound}"
+        );
+        outbox.shutdown(Duration::from_secs(5)).await;
+    }
+
+    /// One tenant's refused entry waits out its backoff alone: the sink's other chains go on
+    /// being delivered, then and in later rounds, and the refused chain's cursor stays put.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn outbox_a_refused_chain_does_not_hold_back_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = sqlite(&dir).await;
+        let sink = probe("splunk", None, Some("bad"));
+        let (commits, feed) = watch::channel(0u64);
+        let outbox = Outbox::new(
+            store.clone(),
+            "i1",
+            feed,
+            HttpClient::new().unwrap(),
+            vec![sink.clone() as Arc<dyn Sink>],
+        );
+        outbox.register().await;
+        outbox.start();
+        wait_for("the sink to start", || {
+            state(&outbox, "splunk").state == "ok"
+        })
+        .await;
+        // "bad" sorts before "good": the refused chain comes first in each round.
+        let mut owed = commit(&store, &["bad", "good"], "deny").await;
+        owed.remove(0);
+        commits.send_replace(1);
+        wait_for("the good chain", || delivered(&sink, "good") == owed).await;
+        wait_for("the refusal", || {
+            state(&outbox, "splunk").state == "refused"
+        })
+        .await;
+        owed.extend(commit(&store, &["good"], "deny").await);
+        commits.send_replace(2);
+        wait_for("the good chain again", || delivered(&sink, "good") == owed).await;
+        assert!(delivered(&sink, "bad").is_empty());
+        let status = state(&outbox, "splunk");
+        assert_eq!(status.state, "refused");
+        assert!(status.next_attempt_at.is_some());
+        let bad = status.cursors.iter().find(|c| c.tenant == "bad").unwrap();
+        assert_eq!((bad.seq, bad.head), (0, 1));
+        outbox.shutdown(Duration::from_secs(5)).await;
+        assert_eq!(
+            store.sink_cursors("splunk").await.unwrap().unwrap(),
+            vec![("good".to_string(), 2)]
+        );
     }
 }

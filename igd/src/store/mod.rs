@@ -591,7 +591,9 @@ pub trait Store: Send + Sync + 'static {
     /// Take or renew a registered sink's lease for `holder` until `expires_at` (µs), unless
     /// another holder's lease is live at `now`. Returns the holder after the attempt (`None`:
     /// the sink is not registered). The embedded store is one process: its lease is trivially
-    /// held by the caller and nothing is written.
+    /// held by the caller and nothing is written. A shared store measures the lease with its
+    /// own clock (its length being `expires_at - now`; 0 hands it back), so replicas' clock
+    /// skew cannot let two hold it.
     async fn sink_lease(
         &self,
         sink: &str,

@@ -1683,15 +1683,18 @@ impl Store for PostgresStore {
         now: i64,
         expires_at: i64,
     ) -> StoreResult<Option<String>> {
+        // Compared and set with the database's clock, not this replica's: replicas whose
+        // clocks disagree cannot both find the lease expired. The caller gives its length.
         let taken: Option<String> = sqlx::query_scalar(
-            "UPDATE sinks SET holder = $2, lease_expires = $4 WHERE name = $1 \
-             AND (holder IS NULL OR holder = $2 OR lease_expires IS NULL OR lease_expires <= $3) \
+            "UPDATE sinks SET holder = $2, \
+             lease_expires = (extract(epoch from clock_timestamp()) * 1000000)::bigint + $3 \
+             WHERE name = $1 AND (holder IS NULL OR holder = $2 OR lease_expires IS NULL \
+             OR lease_expires <= (extract(epoch from clock_timestamp()) * 1000000)::bigint) \
              RETURNING holder",
         )
         .bind(col(sink))
         .bind(col(holder))
-        .bind(now)
-        .bind(expires_at)
+        .bind(expires_at.saturating_sub(now).max(0))
         .fetch_optional(&self.pool)
         .await
         .map_err(db_err)?;

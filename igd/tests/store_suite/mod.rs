@@ -1692,21 +1692,35 @@ pub async fn sink_cursors_move_by_compare_and_set(store: &dyn Store) {
     assert_eq!(store.sink_cursors("notify:x").await.unwrap(), Some(vec![]));
 
     if store.shared() {
-        // a's lease is live until T0 + 10 s: b is refused, and cannot move the cursor.
+        // a's lease is live for 10 s of the database's clock, whatever b's clock says (even an
+        // hour ahead): b is refused, and cannot move the cursor.
         let lease = |holder: &'static str, at: i64| {
             store.sink_lease("webhook", holder, at, at + 10 * SECOND)
         };
         assert_eq!(lease("b", T0 + SECOND).await.unwrap().as_deref(), Some("a"));
+        assert_eq!(
+            lease("b", T0 + 3600 * SECOND).await.unwrap().as_deref(),
+            Some("a")
+        );
         assert!(!advance("acme", 40, 41, "b").await.unwrap());
         assert!(!advance("fresh", 0, 1, "b").await.unwrap());
         assert!(advance("acme", 40, 41, "a").await.unwrap());
-        // Renewed by a, then expired: b takes it over and a's moves fail.
+        // Renewed by a, then handed back (a lease of length 0): b takes it over and a's moves
+        // fail.
         assert_eq!(
             lease("a", T0 + 2 * SECOND).await.unwrap().as_deref(),
             Some("a")
         );
         assert_eq!(
             lease("b", T0 + 11 * SECOND).await.unwrap().as_deref(),
+            Some("a")
+        );
+        assert_eq!(
+            store
+                .sink_lease("webhook", "a", T0 + 11 * SECOND, T0 + 11 * SECOND)
+                .await
+                .unwrap()
+                .as_deref(),
             Some("a")
         );
         assert_eq!(
