@@ -15,9 +15,16 @@ use intentgate_proto::api::{IntegrationList, IntegrationStatus};
 pub(super) fn visible(caller: &Caller, all: Vec<IntegrationStatus>) -> Vec<IntegrationStatus> {
     match caller.tenant_scope() {
         None => all,
+        // What a receiver answered stays with unconfined operators: a tenant's view shows
+        // the status or the kind of failure only (as `notify test` does), so a channel cannot
+        // be used to read what an internal host says.
         Some(own) => all
             .into_iter()
             .filter(|s| s.tenant.as_deref() == Some(own))
+            .map(|mut s| {
+                s.last_error = s.last_error.map(|e| super::notify::without_answer(&e));
+                s
+            })
             .collect(),
     }
 }
@@ -85,5 +92,18 @@ mod tests {
             Via::Socket,
         );
         assert_eq!(names(visible(&op, all())), ["notify:b"]);
+    }
+
+    #[test]
+    fn a_tenant_sees_the_kind_of_failure_not_the_receivers_words() {
+        let mut failing = sink("notify:a", Some("acme"));
+        failing.last_error = Some("HTTP 404: internal-admin-panel v2.3 says no".into());
+        let mine = visible(&Caller::tenant_admin("acme"), vec![failing.clone()]);
+        assert_eq!(mine[0].last_error.as_deref(), Some("HTTP 404"));
+        let all = visible(&Caller::admin_token(), vec![failing]);
+        assert_eq!(
+            all[0].last_error.as_deref(),
+            Some("HTTP 404: internal-admin-panel v2.3 says no")
+        );
     }
 }

@@ -338,7 +338,7 @@ pub(super) async fn test(gw: &Gateway, caller: &Caller, id: &str) -> ApiResult<R
 /// what kind of transport failure it was, never the receiver's words or a network detail
 /// (which would tell the state of ports and hosts igd can reach) — but for the public-address
 /// rule, which is igd's own.
-fn without_answer(message: &str) -> String {
+pub(super) fn without_answer(message: &str) -> String {
     if let Some(status) = http_status(message) {
         return format!("HTTP {status}");
     }

@@ -696,6 +696,18 @@ impl Worker {
             if self.waiting(&head.tenant) {
                 continue;
             }
+            // A long round keeps its lease: renewed between chains (a no-op within RENEW), and
+            // a replica that lost it stops before sending anything more.
+            if self.shared {
+                match self.prepare(&heads).await {
+                    Ok(true) => {}
+                    Ok(false) => return false,
+                    Err(e) => {
+                        self.store_failed(&e);
+                        return false;
+                    }
+                }
+            }
             match self.step(&head.tenant, head.seq).await {
                 Ok(Step::Done) => self.recovered(&head.tenant),
                 Ok(Step::More) => {
@@ -708,9 +720,11 @@ impl Worker {
                     self.loaded = false;
                     return false;
                 }
+                // One chain that cannot be read (a row this build cannot decode) waits out
+                // a backoff of its own; the other chains go on.
                 Err(e) => {
                     self.store_failed(&e);
-                    return false;
+                    self.failed(&head.tenant, SinkError::transient(format!("storage: {e}")));
                 }
             }
         }
@@ -963,8 +977,13 @@ impl Worker {
                 result = &mut delivery => return result,
                 _ = renew.tick() => {
                     let now = now_us();
-                    if let Err(e) = self.store.sink_lease(self.name(), &self.instance, now, lease_until(now)).await {
-                        tracing::warn!(sink = %self.name(), error = %e, "cannot renew the sink's lease");
+                    match self.store.sink_lease(self.name(), &self.instance, now, lease_until(now)).await {
+                        Ok(holder) if holder.as_deref() == Some(self.instance.as_str()) => {}
+                        // Another replica took the lease meanwhile: this delivery may still
+                        // land (receivers deduplicate by event id), but the cursor update
+                        // that follows fails and the task reloads.
+                        Ok(holder) => tracing::warn!(sink = %self.name(), holder = ?holder, "the sink's lease passed to another replica during a delivery"),
+                        Err(e) => tracing::warn!(sink = %self.name(), error = %e, "cannot renew the sink's lease"),
                     }
                 }
             }
