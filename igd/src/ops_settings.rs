@@ -323,7 +323,9 @@ fn webhook(v: &dyn Values) -> Result<Option<WebhookSettings>, ConfigError> {
 /// Standard Webhooks secrets are `whsec_` and the base64 of 24 to 64 random bytes.
 fn webhook_secret(text: &str) -> Result<Secret, ConfigError> {
     use base64::Engine;
-    let b64 = text.strip_prefix("whsec_").unwrap_or(text);
+    // `openssl rand -base64 N` wraps its output at 64 characters: whitespace is not part of it.
+    let text: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let b64 = text.strip_prefix("whsec_").unwrap_or(&text);
     let raw = base64::engine::general_purpose::STANDARD
         .decode(b64)
         .map_err(|_| {
@@ -344,14 +346,59 @@ fn webhook_secret(text: &str) -> Result<Secret, ConfigError> {
     Ok(Secret::new(b64.to_string()))
 }
 
+/// A key sent in an HTTP header: visible ASCII only (a line break or a space would fail every
+/// delivery, never at start).
+fn header_secret(key: &str, text: &str) -> Result<Secret, ConfigError> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ConfigError::new(
+            key,
+            "must be printable ASCII without spaces or line breaks",
+        ));
+    }
+    Ok(Secret::new(text.to_string()))
+}
+
+/// A base URL other paths are appended to: no query or fragment (they would swallow what is
+/// appended), and for `bare` no path either.
+fn base_url(key: &str, text: &str, bare: bool) -> Result<String, ConfigError> {
+    let url = sink_url(key, text)?;
+    let uri: hyper::Uri = url
+        .parse()
+        .map_err(|_| ConfigError::new(key, "is not a URL"))?;
+    if uri.query().is_some() || url.contains('#') {
+        return Err(ConfigError::new(
+            key,
+            "must be a base URL without a query or fragment",
+        ));
+    }
+    if bare && !matches!(uri.path(), "" | "/") {
+        return Err(ConfigError::new(
+            key,
+            "must be the endpoint's base URL, without a path (igd appends /dataCollectionRules/…)",
+        ));
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
 fn splunk(v: &dyn Values) -> Result<Option<SplunkSettings>, ConfigError> {
     let keys = ["siem_splunk_url", "siem_splunk_token", "siem_splunk_index"];
     let Some(vals) = group(v, &keys, &["siem_splunk_url", "siem_splunk_token"])? else {
         return Ok(None);
     };
+    let url = sink_url("siem_splunk_url", vals[0].unwrap_or_default())?;
+    let path = url
+        .parse::<hyper::Uri>()
+        .map(|u| u.path().trim_end_matches('/').to_string())
+        .unwrap_or_default();
+    if !path.ends_with("/services/collector/event") && !path.ends_with("/services/collector") {
+        return Err(ConfigError::new(
+            "siem_splunk_url",
+            "must be the HTTP Event Collector's event endpoint (…/services/collector/event)",
+        ));
+    }
     Ok(Some(SplunkSettings {
-        url: sink_url("siem_splunk_url", vals[0].unwrap_or_default())?,
-        token: Secret::new(vals[1].unwrap_or_default().to_string()),
+        url,
+        token: header_secret("siem_splunk_token", vals[1].unwrap_or_default())?,
         index: vals[2].map(String::from),
     }))
 }
@@ -367,7 +414,7 @@ fn datadog(v: &dyn Values) -> Result<Option<DatadogSettings>, ConfigError> {
     };
     Ok(Some(DatadogSettings {
         url: sink_url("siem_datadog_url", vals[0].unwrap_or_default())?,
-        api_key: Secret::new(vals[1].unwrap_or_default().to_string()),
+        api_key: header_secret("siem_datadog_api_key", vals[1].unwrap_or_default())?,
         tags: vals[2].map(String::from),
     }))
 }
@@ -408,7 +455,7 @@ fn sentinel(v: &dyn Values) -> Result<Option<SentinelSettings>, ConfigError> {
         None => format!("https://login.microsoftonline.com/{tenant_id}/oauth2/v2.0/token"),
     };
     Ok(Some(SentinelSettings {
-        endpoint: sink_url("siem_sentinel_endpoint", &text(0))?,
+        endpoint: base_url("siem_sentinel_endpoint", &text(0), true)?,
         dcr_id: text(1),
         stream: text(2),
         tenant_id,
@@ -438,8 +485,14 @@ fn otel(v: &dyn Values) -> Result<Option<String>, ConfigError> {
             "this igd was built without the otel feature; unset it or use a release build",
         ));
     }
-    let url = sink_url("otel_exporter_otlp_endpoint", endpoint)?;
-    Ok(Some(url.trim_end_matches('/').to_string()))
+    let url = base_url("otel_exporter_otlp_endpoint", endpoint, false)?;
+    if url.ends_with("/v1/traces") {
+        return Err(ConfigError::new(
+            "otel_exporter_otlp_endpoint",
+            "is the collector's base URL: igd appends /v1/traces itself",
+        ));
+    }
+    Ok(Some(url))
 }
 
 #[cfg(test)]
@@ -580,6 +633,78 @@ mod tests {
     }
 
     #[test]
+    fn shapes_that_would_fail_every_delivery_are_refused_at_start() {
+        let splunk = |url: &'static str, token: &'static str| {
+            parse_pairs(&[("siem_splunk_url", url), ("siem_splunk_token", token)])
+        };
+        splunk("https://s.example:8088/services/collector/event", "t-1").unwrap();
+        splunk("https://s.example:8088/services/collector", "t-1").unwrap();
+        for (url, token, variable) in [
+            (
+                "https://s.example:8088",
+                "t-1",
+                "INTENTGATE_SIEM_SPLUNK_URL",
+            ),
+            (
+                "https://s.example:8088/",
+                "t-1",
+                "INTENTGATE_SIEM_SPLUNK_URL",
+            ),
+            (
+                "https://s.example/services/collector/event",
+                "t\r\nX-Evil: 1",
+                "INTENTGATE_SIEM_SPLUNK_TOKEN",
+            ),
+        ] {
+            assert_eq!(splunk(url, token).unwrap_err().variable, variable, "{url}");
+        }
+        let e = parse_pairs(&[
+            ("siem_datadog_url", "https://dd.example/api/v2/logs"),
+            ("siem_datadog_api_key", "key with space"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.variable, "INTENTGATE_SIEM_DATADOG_API_KEY");
+        let sentinel = |endpoint: &'static str| {
+            parse_pairs(&[
+                ("siem_sentinel_endpoint", endpoint),
+                ("siem_sentinel_dcr_id", "dcr-1"),
+                ("siem_sentinel_stream", "Custom-X_CL"),
+                ("siem_sentinel_tenant_id", "t"),
+                ("siem_sentinel_client_id", "c"),
+                ("siem_sentinel_client_secret", "s"),
+            ])
+        };
+        assert_eq!(
+            sentinel("https://dce.example/")
+                .unwrap()
+                .sinks
+                .sentinel
+                .unwrap()
+                .endpoint,
+            "https://dce.example"
+        );
+        for bad in [
+            "https://dce.example/x",
+            "https://dce.example/?y=1",
+            "https://dce.example/#f",
+        ] {
+            assert_eq!(
+                sentinel(bad).unwrap_err().variable,
+                "INTENTGATE_SIEM_SENTINEL_ENDPOINT",
+                "{bad}"
+            );
+        }
+        // A secret wrapped by `openssl rand -base64 60` (64 characters a line).
+        let wrapped = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\nMfKQ9r8GKYqrTwjU\n";
+        let s = parse_pairs(&[
+            ("webhook_url", "https://h.example/x"),
+            ("webhook_secret", wrapped),
+        ])
+        .unwrap();
+        assert!(!s.sinks.webhook.unwrap().secret.expose().contains('\n'));
+    }
+
+    #[test]
     fn metrics_and_otel() {
         let s = parse_pairs(&[
             ("metrics_enabled", "true"),
@@ -600,6 +725,13 @@ mod tests {
             ])
             .unwrap();
             assert_eq!(s.otel_endpoint.as_deref(), Some("http://127.0.0.1:4318"));
+            for bad in [
+                "http://127.0.0.1:4318/v1/traces",
+                "http://127.0.0.1:4318/?x=1",
+            ] {
+                let e = parse_pairs(&[("otel_exporter_otlp_endpoint", bad)]).unwrap_err();
+                assert_eq!(e.variable, "OTEL_EXPORTER_OTLP_ENDPOINT", "{bad}");
+            }
         }
     }
 }

@@ -672,6 +672,66 @@ pub fn exchange<S: Read + Write>(
     parse_response(&raw)
 }
 
+/// One HTTP/1.1 request read by a test's local receiver (a stand-in for a SaaS endpoint).
+#[derive(Debug, Clone)]
+pub struct ReceivedRequest {
+    pub method: String,
+    /// The request target: path and query.
+    pub target: String,
+    /// Header names as sent; [`ReceivedRequest::header`] matches them case-insensitively.
+    pub headers: Vec<(String, String)>,
+    /// `Content-Length` bytes of body.
+    pub body: Vec<u8>,
+}
+
+impl ReceivedRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Read the next request of a keep-alive connection; `None` when the peer closed it (or sent
+/// something that is not a request with a whole body).
+pub fn read_request<R: std::io::BufRead>(reader: &mut R) -> Option<ReceivedRequest> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or_default().to_string();
+    let target = parts.next().unwrap_or_default().to_string();
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).unwrap_or(0) == 0 {
+            return None;
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    let mut request = ReceivedRequest {
+        method,
+        target,
+        headers,
+        body: Vec::new(),
+    };
+    let len: usize = request
+        .header("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    request.body = vec![0u8; len];
+    reader.read_exact(&mut request.body).ok()?;
+    Some(request)
+}
+
 /// Read one response (headers and a `Content-Length` body) from a keep-alive connection.
 pub fn read_one_response<S: Read>(stream: &mut S) -> std::io::Result<HttpResponse> {
     let mut raw = Vec::new();

@@ -15,7 +15,7 @@
 
 use intentgate_tests::*;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
@@ -117,41 +117,9 @@ fn serve(stream: TcpStream, log: Arc<Mutex<Vec<Received>>>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut stream = stream;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut parts = line.split_whitespace();
-        let method = parts.next().unwrap_or_default().to_string();
-        let path = parts.next().unwrap_or_default().to_string();
-        let mut headers = Vec::new();
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h).unwrap_or(0) == 0 {
-                return;
-            }
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-            }
-        }
-        let header = |name: &str| {
-            headers
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        };
-        let len: usize = header("content-length")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        let mut body = vec![0u8; len];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
+    while let Some(request) = read_request(&mut reader) {
+        let header = |name: &str| request.header(name).map(String::from);
+        let (method, path, body) = (&request.method, &request.target, &request.body);
         let raw = String::from_utf8_lossy(&body).into_owned();
         let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         let mut problems = Vec::new();
@@ -193,7 +161,7 @@ fn serve(stream: TcpStream, log: Arc<Mutex<Vec<Received>>>) {
             _ => (400, "text/plain", "bad request".to_string()),
         };
         log.lock().unwrap().push(Received {
-            path,
+            path: path.clone(),
             body: parsed,
             raw,
             problems,

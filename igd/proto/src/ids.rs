@@ -28,6 +28,16 @@ pub fn valid_tenant(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
 }
 
+/// Names of operator accounts and notification channels: `[a-z0-9][a-z0-9._-]{0,62}`.
+pub fn valid_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(c))
+}
+
 /// The chain that records state-changing admin actions not bound to one tenant.
 pub const SYSTEM_TENANT: &str = "_system";
 /// The chain that records refusals of tokens that did not verify.

@@ -25,21 +25,11 @@ use intentgate_proto::api::{
     ErrorCode, NotifyChannel, NotifyChannelList, NotifyChannelRequest, NotifyPreview,
     NotifyPreviewRequest, NotifyTestResult,
 };
-use intentgate_proto::ids::{is_hex_id, new_id};
+use intentgate_proto::ids::{is_hex_id, new_id, valid_name};
 use std::collections::BTreeMap;
 
 /// Most channels per tenant (each is a sink with its own cursor and deliveries).
 const MAX_PER_TENANT: usize = 20;
-
-/// `[a-z0-9][a-z0-9._-]{0,62}`.
-fn valid_name(name: &str) -> bool {
-    let b = name.as_bytes();
-    !b.is_empty()
-        && b.len() <= 63
-        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(c))
-}
 
 fn valid_id(id: &str) -> bool {
     id.strip_prefix(notify::ID_PREFIX).is_some_and(is_hex_id)

@@ -11,23 +11,13 @@ use crate::store::{OperatorRecord, StoreError};
 use base64::Engine as _;
 use hyper::Response;
 use intentgate_proto::api::{ErrorCode, Operator, OperatorList, OperatorRequest, WhoAmI};
-use intentgate_proto::ids::{valid_tenant, SYSTEM_TENANT};
+use intentgate_proto::ids::{valid_name, valid_tenant, SYSTEM_TENANT};
 use rand::RngCore;
 
 /// Identities igd itself writes into the audit log: no account may take one of them.
 const RESERVED_NAMES: &[&str] = &["admin-token", "igd", "system", "root"];
 /// Longest certificate subject accepted.
 const MAX_SUBJECT_LEN: usize = 1024;
-
-/// `[a-z0-9][a-z0-9._-]{0,62}`.
-fn valid_name(name: &str) -> bool {
-    let b = name.as_bytes();
-    !b.is_empty()
-        && b.len() <= 63
-        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(c))
-}
 
 async fn wire(gw: &Gateway, op: OperatorRecord) -> ApiResult<Operator> {
     let totp_enrolled = gw.totp.enrolled(&op.name).await?;
