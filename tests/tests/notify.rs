@@ -120,8 +120,8 @@ fn serve(stream: TcpStream, log: Arc<Mutex<Vec<Received>>>) {
     while let Some(request) = read_request(&mut reader) {
         let header = |name: &str| request.header(name).map(String::from);
         let (method, path, body) = (&request.method, &request.target, &request.body);
-        let raw = String::from_utf8_lossy(&body).into_owned();
-        let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let raw = String::from_utf8_lossy(body).into_owned();
+        let parsed: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
         let mut problems = Vec::new();
         if method != "POST" {
             problems.push(format!("method {method}, not POST"));
