@@ -5,6 +5,11 @@ use igd::config::{LogFormat, ProcessEnv, Settings};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc instead of glibc's malloc: fewer cycles per allocation on the per-call path (see
+/// the Benchmarks section of the README for what it bought).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// IntentGate daemon: the authorization gateway between AI agents and their MCP tools.
 ///
 /// Settings: defaults, then /etc/intentgate/igd.toml (--config), then INTENTGATE_* environment
@@ -64,7 +69,21 @@ fn fail_config(to_stderr: bool, code: i32, detail: &str) -> ExitCode {
     fail(code, &format!("invalid configuration: {detail}"))
 }
 
+/// No transparent huge pages for igd's heap: the allocator asks for them on its arenas, and with
+/// THP a few live objects keep 2 MiB pages resident (peak RSS under load 74–78 MiB with, 57
+/// without; CPU per call the same).
+#[allow(unsafe_code)]
+fn disable_transparent_huge_pages() {
+    // SAFETY: PR_SET_THP_DISABLE takes integer arguments only and touches no memory of ours;
+    // it sets a flag on the process's address space. A kernel without it returns EINVAL,
+    // which changes nothing.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
 fn main() -> ExitCode {
+    disable_transparent_huge_pages();
     let cli = Cli::parse();
     if let Some(Command::Man) = cli.command {
         use clap::CommandFactory;

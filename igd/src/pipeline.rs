@@ -286,13 +286,15 @@ async fn decide(h: Handles<'_>, call: &Call<'_>) -> Result<Owed, Refusal> {
                 .record(Verdict::Escalate, Check::Approval, reason)
                 .await);
         };
-        let decided = escalate(
+        // Boxed: the wait for a person holds several kilobytes of state that every other
+        // call's future would otherwise carry (and move) too.
+        let decided = Box::pin(escalate(
             refusal,
             queue,
             verdict.reason,
             verdict.requires_step_up,
             &levels,
-        )
+        ))
         .await;
         telemetry::end(span, if decided.is_ok() { "allow" } else { "block" });
         return decided;

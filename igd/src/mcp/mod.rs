@@ -54,7 +54,12 @@ pub async fn handle(
         check = tracing::field::Empty,
         http.response.status_code = tracing::field::Empty,
     );
-    let resp = route(gw, req, remote).instrument(span.clone()).await;
+    // Boxed: the request's future holds the whole call (several kilobytes); the futures around
+    // it (hyper's, the connection's) are moved by value as they are built, and then move only
+    // a pointer (memmove was ~9 % of igd's CPU at peak before).
+    let resp = Box::pin(route(gw, req, remote))
+        .instrument(span.clone())
+        .await;
     span.record("http.response.status_code", resp.status().as_u16());
     resp
 }

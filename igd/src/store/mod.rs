@@ -99,7 +99,7 @@ pub struct AppendEntry {
 }
 
 /// One `max_calls` charge at one chain level.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct BudgetCharge {
     pub tenant: String,
     pub root_jti: String,
@@ -107,7 +107,7 @@ pub struct BudgetCharge {
 }
 
 /// One forwarded call counted for the policy counters.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CallCount {
     pub tenant: String,
     pub subject: String,
