@@ -17,7 +17,9 @@
 #                                                 # chains through code built without frame pointers)
 #   VARIANTS="before=/path/to/old/bin after=target/release" REPEAT=3 bench/run.sh
 #                                                 # compare builds in one run (each dir holds igd
-#                                                 # and igctl), interleaved REPEAT times
+#                                                 # and igctl), interleaved REPEAT times; with
+#                                                 # REPEAT > 1 a second table gives each row's
+#                                                 # median over the rounds
 #   SYNC="normal sinkup sinkdown" bench/run.sh   # a Splunk sink delivering to a local receiver
 #                                                 # (sinkup), or down all run (sinkdown)
 #   SYNC="normal pg pg2" bench/run.sh             # pg: igd on PostgreSQL (a fresh database on
@@ -92,6 +94,8 @@ print("| %-30s | %7.0f | %7.3f | %7.3f | %8.3f | %8.3f | %6s | %7s | %8d | %s |"
     label, d["rps"], d["p50_ms"], d["p99_ms"], d["p999_ms"], d["max_ms"], cpu, wpc, ok, "; ".join(notes)))
 if "peak" in label:
     open(peaks, "a").write("%s\t%f\n" % (label, d["rps"]))
+open(peaks + ".rows", "a").write(json.dumps({"label": label, "rps": d["rps"], "p50": d["p50_ms"], "p99": d["p99_ms"],
+    "p999": d["p999_ms"], "max": d["max_ms"], "cpu": float(cpu) if cpu else None, "wpc": float(wpc) if wpc else None}) + "\n")
 PY
 }
 
@@ -280,11 +284,29 @@ done
 done
 done
 python3 - "$work/peaks" <<'PY'
-import sys
+import json, statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
 direct = [float(v) for k, v in rows if k.startswith("direct")][0]
 for k, v in rows:
     if not k.startswith("direct"):
         print("| %s / direct peak: %.1f %% | | | | | | | | | |" % (k.split(" peak")[0], 100 * float(v) / direct))
+# REPEAT > 1: the median of each row's figures over the rounds (the issue's "median of three").
+runs = {}
+for line in open(sys.argv[1] + ".rows"):
+    r = json.loads(line)
+    runs.setdefault(r["label"], []).append(r)
+if any(len(v) > 1 for v in runs.values()):
+    print()
+    print("Medians over the rounds (direct: its one run):")
+    print()
+    print("| run | rounds | RPS | / direct peak | p50 ms | p99 ms | p99.9 ms | max ms | igd CPU µs/call | igd written B/call |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    med = lambda xs: statistics.median(xs) if xs else None
+    fmt = lambda x, f: (f % x) if x is not None else ""
+    for label, rs in runs.items():
+        m = {k: med([r[k] for r in rs if r[k] is not None]) for k in ("rps", "p50", "p99", "p999", "max", "cpu", "wpc")}
+        ratio = "%.1f %%" % (100 * m["rps"] / direct) if "peak" in label and not label.startswith("direct") else ""
+        print("| %s | %d | %.0f | %s | %.3f | %.3f | %.3f | %.3f | %s | %s |" % (
+            label, len(rs), m["rps"], ratio, m["p50"], m["p99"], m["p999"], m["max"], fmt(m["cpu"], "%.0f"), fmt(m["wpc"], "%.0f")))
 PY
 } | tee ${OUT:+"$OUT"}

@@ -18,14 +18,17 @@ use std::time::Duration;
 /// end, which under steady load a concurrent checkpoint never quite reaches (the writer appends
 /// while it copies): so once the log holds more than [`WAL_CATCH_UP_BYTES`], the write thread
 /// finishes the checkpoint itself between two commits (copying only what came since the
-/// checkpoint thread's pass) and the next commit restarts the log. The file is cut back to
-/// [`WAL_SIZE_LIMIT`] (`journal_size_limit`) when it outgrew it, and to nothing once the store
-/// is idle. Cutting the file takes the write lock and, on a file system mounted with `discard`,
-/// waits for the device: so it happens while nothing is being written, never between two busy
-/// commits.
+/// checkpoint thread's pass) and the next commit restarts the log, in the file it already has.
+/// Cutting the file takes the write lock and, on a file system mounted with `discard`, waits for
+/// the device, so under load it is left alone: a file past [`WAL_SIZE_LIMIT`]
+/// (`journal_size_limit`; only after a restart was held up, by a slow reader say) is cut back to
+/// it by the commit that restarts the log, and a file past [`WAL_IDLE_LIMIT`] is cut to nothing
+/// by the checkpoint thread once no commit came for a tick (a smaller one stays, and is reused).
 pub const WAL_SIZE_LIMIT: u64 = 32 << 20;
 /// See [`WAL_SIZE_LIMIT`].
 pub const WAL_CATCH_UP_BYTES: u64 = 16 << 20;
+/// See [`WAL_SIZE_LIMIT`].
+pub const WAL_IDLE_LIMIT: u64 = 4 << 20;
 /// How often the checkpoint thread copies the WAL into the database.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
 
@@ -109,7 +112,7 @@ impl WriteThread {
 }
 
 /// The write thread's wait for a lock another connection holds (an admin write, the idle WAL
-/// cut): polled every 50 µs at first, up to 2 ms apart, for at most about 5 s. SQLite's own
+/// cut): waits of 50, 100, 150 … µs, then 2 ms each, for at most about 5 s. SQLite's own
 /// busy timeout sleeps 1, 2, 5, 10… ms, so a lock held for 100 µs cost a commit (and every call
 /// in it) 8 ms or more.
 fn writer_busy(attempt: i32) -> bool {
@@ -150,9 +153,9 @@ fn finish_checkpoint(conn: &rusqlite::Connection) {
 
 /// The checkpoint thread: copies the WAL into the database every [`CHECKPOINT_INTERVAL`]
 /// (PASSIVE: never waits for, nor blocks, the writer or readers), asks the writer to finish a
-/// log that grew past [`WAL_CATCH_UP_BYTES`] (so that the log restarts), and truncates the file once everything is copied
-/// and no commit came since the previous tick (idle: truncating takes the write lock). Ends
-/// when the store is dropped.
+/// log that grew past [`WAL_CATCH_UP_BYTES`] (so that the log restarts), and truncates a file
+/// larger than [`WAL_IDLE_LIMIT`] once everything is copied and no commit came since the
+/// previous tick (truncating takes the write lock). Ends when the store is dropped.
 fn start_checkpointer(
     path: &Path,
     sync: AuditSync,
@@ -189,7 +192,7 @@ fn start_checkpointer(
                 let idle = log == last_log;
                 last_log = log;
                 if log > 0 && done >= log && idle {
-                    if std::fs::metadata(&wal_path).map_or(0, |m| m.len()) > 0 {
+                    if std::fs::metadata(&wal_path).map_or(0, |m| m.len()) > WAL_IDLE_LIMIT {
                         if let Err(e) = wal_checkpoint(&conn, "TRUNCATE") {
                             tracing::debug!(error = %e, "WAL truncation skipped");
                         }
@@ -280,7 +283,7 @@ const INSERT_ENTRY: &str = "INSERT INTO audit_log (tenant, seq, v, kind, event_i
 /// One group commit in one transaction, with cached prepared statements.
 fn write_batch(conn: &mut rusqlite::Connection, mut batch: CommitBatch) -> StoreResult<Vec<Entry>> {
     use rusqlite::params;
-    // IMMEDIATE: the write lock from the start (waiting on busy_timeout), so the heads read
+    // IMMEDIATE: the write lock from the start (waiting in `writer_busy`), so the heads read
     // below are still the heads when the entries go in. A deferred transaction that reads
     // first fails at once (SQLITE_BUSY) if another connection wrote since its read began.
     let tx = conn

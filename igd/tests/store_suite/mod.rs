@@ -565,17 +565,40 @@ pub async fn budgets_and_call_counts_accumulate(store: &dyn Store) {
         c.decision("alice", "echo", "allow", 3),
         c.decision("alice", "echo", "allow", 4),
     ]);
-    batch.charges = vec![charge("root"), charge("child"), charge("root")];
-    batch.calls = vec![count("echo", 100), count("echo", 100), count("send", 101)];
+    batch.charges = vec![
+        charge("root"),
+        charge("child"),
+        charge("root"),
+        charge("leaf"),
+        charge("leaf"),
+    ];
+    batch.calls = vec![
+        count("echo", 100),
+        count("echo", 100),
+        count("send", 101),
+        count("read", 102),
+        count("read", 102),
+    ];
     store.commit(batch).await.unwrap();
     let mut usage = store.budget_usage().await.unwrap();
     usage.sort_by(|a, b| a.0.jti.cmp(&b.0.jti));
-    assert_eq!(usage, vec![(charge("child"), 4), (charge("root"), 5)]);
+    assert_eq!(
+        usage,
+        vec![
+            (charge("child"), 4),
+            (charge("leaf"), 2),
+            (charge("root"), 5)
+        ]
+    );
     let mut counts = store.call_counts(0).await.unwrap();
     counts.sort_by(|a, b| (a.0.hour, &a.0.tool).cmp(&(b.0.hour, &b.0.tool)));
     assert_eq!(
         counts,
-        vec![(count("echo", 100), 4), (count("send", 101), 2)]
+        vec![
+            (count("echo", 100), 4),
+            (count("send", 101), 2),
+            (count("read", 102), 2)
+        ]
     );
 }
 
