@@ -29,8 +29,11 @@ pub const WAL_SIZE_LIMIT: u64 = 32 << 20;
 pub const WAL_CATCH_UP_BYTES: u64 = 16 << 20;
 /// See [`WAL_SIZE_LIMIT`].
 pub const WAL_IDLE_LIMIT: u64 = 4 << 20;
-/// How often the checkpoint thread copies the WAL into the database.
-const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
+/// How often the checkpoint thread copies the WAL into the database: often, so that each pass
+/// is short. A pass competes for the core with the calls; at 2,000 calls/s passes every second
+/// raised the p99 from ~3.7 to ~4.5 ms, and passes every 50 ms lowered it to ~3.1–3.3 (against
+/// 200 ms), at ~2 % more bytes written per call.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(50);
 
 /// The write thread: it owns the store's one writing connection for the audit chain, so every
 /// chain write (the group commits on the hot path, checkpoints, retention cuts) costs one
