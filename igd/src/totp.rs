@@ -60,14 +60,25 @@ impl SealingKey {
     /// From `INTENTGATE_TOTP_ENCRYPTION_KEY`: 64 hex characters or 32+ bytes of text, like the
     /// master key, stretched with HKDF so both forms give a uniform 256-bit key.
     pub fn from_configured(value: &str) -> Result<SealingKey, KeyError> {
-        Ok(SealingKey(Zeroizing::new(
-            MasterKey::parse(value)?.derive(INFO_TOTP),
-        )))
+        Ok(SealingKey::derived(&MasterKey::parse(value)?, INFO_TOTP))
     }
 
     /// The default: derived from the master key.
     pub fn from_master(master: &MasterKey) -> SealingKey {
-        SealingKey(Zeroizing::new(master.derive(INFO_TOTP)))
+        SealingKey::derived(master, INFO_TOTP)
+    }
+
+    /// The key `base` gives under the HKDF label `info` (each kind of sealed secret has its
+    /// own label, so one kind's key opens nothing of another's).
+    pub fn derived(base: &MasterKey, info: &[u8]) -> SealingKey {
+        SealingKey(Zeroizing::new(base.derive(info)))
+    }
+
+    /// A key no stored secret was sealed under (fails closed: it opens nothing).
+    pub fn random() -> SealingKey {
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        rand::thread_rng().fill_bytes(bytes.as_mut_slice());
+        SealingKey(bytes)
     }
 
     fn cipher(&self) -> Aes256Gcm {
@@ -76,11 +87,23 @@ impl SealingKey {
 
     /// Seal `plaintext` for `identity`: nonce ‖ ciphertext ‖ tag.
     pub fn seal(&self, identity: &str, plaintext: &[u8]) -> Vec<u8> {
+        self.seal_bound(identity.as_bytes(), plaintext)
+    }
+
+    /// Open what [`seal`](Self::seal) sealed for `identity`; `None` when it was altered, sealed
+    /// for another identity, or under another key.
+    pub fn unseal(&self, identity: &str, sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        self.unseal_bound(identity.as_bytes(), sealed)
+    }
+
+    /// Seal `plaintext` bound to `aad` (AES-256-GCM): nonce ‖ ciphertext ‖ tag. It opens only
+    /// with the same key and the same `aad`.
+    pub fn seal_bound(&self, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_BYTES];
         rand::thread_rng().fill_bytes(&mut nonce);
         let payload = Payload {
             msg: plaintext,
-            aad: identity.as_bytes(),
+            aad,
         };
         // Encryption with a valid key and a short message cannot fail.
         let ciphertext = self
@@ -93,16 +116,16 @@ impl SealingKey {
         out
     }
 
-    /// Open what [`seal`](Self::seal) sealed for `identity`; `None` when it was altered, sealed
-    /// for another identity, or under another key.
-    pub fn unseal(&self, identity: &str, sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    /// Open what [`seal_bound`](Self::seal_bound) sealed with `aad`; `None` when it was
+    /// altered, bound to something else, or sealed under another key.
+    pub fn unseal_bound(&self, aad: &[u8], sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
         if sealed.len() <= NONCE_BYTES {
             return None;
         }
         let (nonce, ciphertext) = sealed.split_at(NONCE_BYTES);
         let payload = Payload {
             msg: ciphertext,
-            aad: identity.as_bytes(),
+            aad,
         };
         self.cipher()
             .decrypt(Nonce::from_slice(nonce), payload)

@@ -691,6 +691,16 @@ impl ReceivedRequest {
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+
+    /// The target's path (before any `?`).
+    pub fn path(&self) -> &str {
+        self.target.split('?').next().unwrap_or_default()
+    }
+
+    /// The target's query (after the `?`; empty when there is none).
+    pub fn query(&self) -> &str {
+        self.target.split_once('?').map(|(_, q)| q).unwrap_or("")
+    }
 }
 
 /// Read the next request of a keep-alive connection; `None` when the peer closed it (or sent

@@ -13,7 +13,7 @@ use intentgate_tests::pg::TestDb;
 use intentgate_tests::*;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -209,41 +209,19 @@ impl Drop for Receiver {
     }
 }
 
-/// Read one HTTP/1.1 request: lower-case headers and the `Content-Length` body.
-fn read_request(stream: &mut TcpStream) -> Option<(String, BTreeMap<String, String>, Vec<u8>)> {
-    let mut raw = Vec::new();
-    let mut byte = [0u8; 1];
-    while !raw.ends_with(b"\r\n\r\n") {
-        if stream.read(&mut byte).ok()? == 0 {
-            return None;
-        }
-        raw.push(byte[0]);
-    }
-    let head = String::from_utf8_lossy(&raw).into_owned();
-    let mut lines = head.split("\r\n");
-    let request_line = lines.next()?.to_string();
-    let headers: BTreeMap<String, String> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    let len: usize = headers.get("content-length")?.parse().ok()?;
-    let mut body = vec![0u8; len];
-    stream.read_exact(&mut body).ok()?;
-    Some((request_line, headers, body))
-}
-
 fn handle(mut stream: TcpStream, mode: &Mutex<Mode>, log: &Mutex<Log>) {
     let at = Instant::now();
     stream.set_nonblocking(false).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    let Some((line, headers, body)) = read_request(&mut stream) else {
+    let Some(req) = read_request(&mut std::io::BufReader::new(&stream)) else {
         return;
     };
-    let get = |k: &str| headers.get(k).cloned().unwrap_or_default();
-    let verdict = if !line.starts_with("POST /hook ") {
-        Err((404, format!("unexpected {line}")))
+    let get = |k: &str| req.header(k).unwrap_or_default().to_string();
+    let body = &req.body;
+    let verdict = if req.method != "POST" || req.target != "/hook" {
+        Err((404, format!("unexpected {} {}", req.method, req.target)))
     } else if get("content-type") != "application/json" {
         Err((415, get("content-type")))
     } else {
@@ -252,7 +230,7 @@ fn handle(mut stream: TcpStream, mode: &Mutex<Mode>, log: &Mutex<Log>) {
             &get("webhook-id"),
             &get("webhook-timestamp"),
             &get("webhook-signature"),
-            &body,
+            body,
             unix_now(),
         )
         .map_err(|why| (401, why))
@@ -280,7 +258,12 @@ fn handle(mut stream: TcpStream, mode: &Mutex<Mode>, log: &Mutex<Log>) {
             }
         };
         log.arrivals.push(Arrival {
-            headers: headers.clone(),
+            // Lower-case names, as the assertions read them.
+            headers: req
+                .headers
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                .collect(),
             body: body.clone(),
             at,
             status: answer.0,

@@ -10,7 +10,7 @@
 use intentgate_tests::*;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -30,28 +30,7 @@ const AZ_SCOPE: &str = "https://monitor.azure.com//.default";
 // ---------------------------------------------------------------------------------------------
 // A minimal HTTP/1.1 receiver: one request per connection, answered with `Connection: close`.
 
-#[derive(Debug, Clone)]
-struct Request {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-    fn path(&self) -> &str {
-        self.target.split('?').next().unwrap_or_default()
-    }
-    fn query(&self) -> &str {
-        self.target.split_once('?').map(|(_, q)| q).unwrap_or("")
-    }
-}
+type Request = ReceivedRequest;
 
 #[derive(Debug)]
 struct Reply {
@@ -86,35 +65,11 @@ fn serve(handler: Handler) -> SocketAddr {
 
 fn handle(mut stream: TcpStream, handler: &dyn Fn(&Request) -> Reply) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if stream.read(&mut byte)? == 0 {
-            return Ok(());
-        }
-        head.push(byte[0]);
-    }
-    let text = String::from_utf8_lossy(&head).into_owned();
-    let mut lines = text.split("\r\n");
-    let mut first = lines.next().unwrap_or_default().split(' ');
-    let method = first.next().unwrap_or_default().to_string();
-    let target = first.next().unwrap_or_default().to_string();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let mut req = Request {
-        method,
-        target,
-        headers,
-        body: Vec::new(),
+    let Some(req) = read_request(&mut std::io::BufReader::new(&stream)) else {
+        return Ok(());
     };
     let answer = match req.header("content-length").map(str::parse::<usize>) {
-        Some(Ok(len)) => {
-            req.body = vec![0u8; len];
-            stream.read_exact(&mut req.body)?;
-            handler(&req)
-        }
+        Some(Ok(_)) => handler(&req),
         _ => reply(411, json!({"error": "Content-Length required"})),
     };
     let mut out = format!(

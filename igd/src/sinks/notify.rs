@@ -25,14 +25,12 @@ use crate::clock::{now_us, rfc3339};
 use crate::config::Secret;
 use crate::ops_settings::WebhookEvent;
 use crate::store::{DynStore, NotifyChannelRecord, StoreError};
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
+use crate::totp::SealingKey;
 use async_trait::async_trait;
 use intentgate_proto::api::IntegrationStatus;
 use intentgate_proto::audit::Entry;
 use intentgate_proto::keys::MasterKey;
 use intentgate_proto::text::escape_controls;
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::fmt;
@@ -47,7 +45,6 @@ pub const PAGERDUTY_EVENTS_URL: &str = "https://events.pagerduty.com/v2/enqueue"
 pub const ID_PREFIX: &str = "ntf_";
 /// Longest webhook URL accepted.
 const MAX_URL: usize = 2048;
-const NONCE_BYTES: usize = 12;
 
 /// Slack Block Kit limits: a section's text, a field, a header's plain text.
 pub const SLACK_SECTION_MAX: usize = 3000;
@@ -227,7 +224,7 @@ pub fn redacted(host: &str) -> String {
 
 /// The AES-256-GCM key that seals channel targets. Never printed; zeroized on drop.
 #[derive(Clone)]
-pub struct ChannelSealer(Zeroizing<[u8; 32]>);
+pub struct ChannelSealer(SealingKey);
 
 impl fmt::Debug for ChannelSealer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -240,23 +237,16 @@ impl ChannelSealer {
     /// secrets), else the master key; either way under this module's own HKDF label.
     pub fn new(configured: Option<&Secret>, master: &MasterKey) -> ChannelSealer {
         let base = configured.map(|s| MasterKey::parse(s.expose()));
-        let key = match base {
-            None => master.derive(INFO_NOTIFY),
-            Some(Ok(k)) => k.derive(INFO_NOTIFY),
+        ChannelSealer(match base {
+            None => SealingKey::derived(master, INFO_NOTIFY),
+            Some(Ok(k)) => SealingKey::derived(&k, INFO_NOTIFY),
             Some(Err(e)) => {
                 // Settings refuse such a value at start; if one got here anyway, fail closed:
                 // a random key opens no stored channel.
                 tracing::error!(error = %e, "INTENTGATE_TOTP_ENCRYPTION_KEY is unusable; notification channels cannot be opened");
-                let mut bytes = [0u8; 32];
-                rand::thread_rng().fill_bytes(&mut bytes);
-                bytes
+                SealingKey::random()
             }
-        };
-        ChannelSealer(Zeroizing::new(key))
-    }
-
-    fn cipher(&self) -> Aes256Gcm {
-        Aes256Gcm::new(aes_gcm::Key::<Aes256Gcm>::from_slice(self.0.as_slice()))
+        })
     }
 
     /// A sealed target is bound to its channel: copied onto another row, it does not open.
@@ -267,41 +257,13 @@ impl ChannelSealer {
     /// Seal `target` for channel `id` of `tenant`: nonce ‖ ciphertext ‖ tag.
     pub fn seal(&self, tenant: &str, id: &str, target: &Target) -> Vec<u8> {
         let plain = Zeroizing::new(serde_json::to_vec(target).unwrap_or_default());
-        let mut nonce = [0u8; NONCE_BYTES];
-        rand::thread_rng().fill_bytes(&mut nonce);
-        let aad = Self::aad(tenant, id);
-        let payload = Payload {
-            msg: plain.as_slice(),
-            aad: &aad,
-        };
-        // Encryption with a valid key and a short message cannot fail.
-        let ciphertext = self
-            .cipher()
-            .encrypt(Nonce::from_slice(&nonce), payload)
-            .unwrap_or_default();
-        let mut out = Vec::with_capacity(NONCE_BYTES + ciphertext.len());
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&ciphertext);
-        out
+        self.0.seal_bound(&Self::aad(tenant, id), &plain)
     }
 
     /// Open a sealed target; `None` when it was altered, moved to another channel, or sealed
     /// under another key.
     pub fn open(&self, tenant: &str, id: &str, sealed: &[u8]) -> Option<Target> {
-        if sealed.len() <= NONCE_BYTES {
-            return None;
-        }
-        let (nonce, ciphertext) = sealed.split_at(NONCE_BYTES);
-        let aad = Self::aad(tenant, id);
-        let payload = Payload {
-            msg: ciphertext,
-            aad: &aad,
-        };
-        let plain = Zeroizing::new(
-            self.cipher()
-                .decrypt(Nonce::from_slice(nonce), payload)
-                .ok()?,
-        );
+        let plain = self.0.unseal_bound(&Self::aad(tenant, id), sealed)?;
         serde_json::from_slice(&plain).ok()
     }
 }
