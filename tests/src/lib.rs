@@ -428,6 +428,25 @@ impl Igd {
         }
     }
 
+    /// A TOTP code for a step this harness has not spent, never a recovery code (those are
+    /// stored hashed, not sealed: a test of the sealing key must not be handed one). Waits
+    /// for the clock's next step when t−1, t and t+1 are spent (at most ~30 s).
+    pub fn totp_step_code(&self) -> String {
+        self.enroll_totp();
+        loop {
+            if let Some(code) = self
+                .totp
+                .lock()
+                .unwrap()
+                .as_mut()
+                .and_then(unused_step_code)
+            {
+                return code;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+
     /// Take one of the recovery codes the enrollment received, for a test to spend itself
     /// ([`Igd::totp_code`] no longer offers it).
     pub fn take_recovery_code(&self) -> Option<String> {

@@ -717,7 +717,8 @@ fn the_totp_encryption_key_is_the_one_that_seals_the_secrets() {
     assert!(ok.status.success(), "{}", text(&ok));
     igd.set_env("INTENTGATE_TOTP_ENCRYPTION_KEY", &key_b);
     igd.kill_and_restart();
-    let refused = mint(&igd, &igd.totp_code());
+    // A step code: a recovery code (hashed, not sealed) would pass under any key.
+    let refused = mint(&igd, &igd.totp_step_code());
     assert!(
         !refused.status.success(),
         "another key opened the secret: {}",
