@@ -68,3 +68,41 @@ async fn new_databases_get_small_pages_and_old_ones_keep_theirs() {
     commit_one(&store).await;
     assert_eq!(page_size(&db), 4096);
 }
+
+/// The scheduling policy (field 41 of `/proc/<pid>/task/<tid>/stat`) of each of this process's
+/// threads named `name`.
+fn thread_policies(name: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task")
+        .expect("tasks")
+        .flatten()
+    {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.trim_end() != name {
+            continue;
+        }
+        let stat = std::fs::read_to_string(task.path().join("stat")).expect("stat");
+        // Fields after the command's closing parenthesis start at field 3 (state).
+        let rest = &stat[stat.rfind(')').expect("comm") + 2..];
+        let policy = rest.split(' ').nth(41 - 3).expect("policy field");
+        out.push(policy.parse().expect("a number"));
+    }
+    out
+}
+
+/// The write and checkpoint threads run under SCHED_BATCH (3), so a commit they are woken for
+/// waits for the runtime worker's slice instead of preempting it on a shared core.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_threads_do_not_preempt_the_calls() {
+    let (store, _dir) = sqlite_store().await;
+    commit_one(&store).await;
+    // Thread names are cut to 15 bytes by the kernel.
+    for name in ["igd-store-write", "igd-store-check"] {
+        let policies = thread_policies(name);
+        assert!(!policies.is_empty(), "no thread named {name}");
+        assert!(
+            policies.iter().all(|p| *p == 3),
+            "{name}: scheduling policies {policies:?}, expected SCHED_BATCH (3)"
+        );
+    }
+}
