@@ -26,6 +26,75 @@ fn text(out: &std::process::Output) -> String {
     )
 }
 
+/// The system calls of a `systemd-analyze syscall-filter` group, nested groups expanded.
+fn syscall_group(group: &str) -> BTreeSet<String> {
+    let out = Command::new("systemd-analyze")
+        .args(["syscall-filter", group])
+        .output()
+        .expect("systemd-analyze (Debian package systemd) must be installed");
+    assert!(out.status.success(), "{}", text(&out));
+    let mut calls = BTreeSet::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines().skip(1) {
+        let item = line.trim();
+        if item.is_empty() || item.starts_with('#') {
+            continue;
+        }
+        if item.starts_with('@') {
+            calls.extend(syscall_group(item));
+        } else {
+            calls.insert(item.to_string());
+        }
+    }
+    calls
+}
+
+/// Whether the unit's `SystemCallFilter=` lines, applied in order as systemd does (a first allow
+/// list starts from nothing, later lines add to it, `~` lines take away), allow `call`. A call
+/// the filter denies kills igd with SIGSYS (the unit sets no `SystemCallErrorNumber=`).
+fn unit_allows(unit: &str, call: &str) -> bool {
+    let mut allowed = BTreeSet::new();
+    for line in unit.lines() {
+        let Some(value) = line.trim().strip_prefix("SystemCallFilter=") else {
+            continue;
+        };
+        let (deny, items) = match value.strip_prefix('~') {
+            Some(rest) => (true, rest),
+            None => (false, value),
+        };
+        for item in items.split_whitespace() {
+            let calls = if item.starts_with('@') {
+                syscall_group(item)
+            } else {
+                BTreeSet::from([item.to_string()])
+            };
+            for c in calls {
+                if deny {
+                    allowed.remove(&c);
+                } else {
+                    allowed.insert(c);
+                }
+            }
+        }
+    }
+    allowed.contains(call)
+}
+
+/// Every system call igd makes outside `@system-service`'s usual set is allowed by the unit's
+/// filter: a denied one kills igd at start (`sched_setscheduler`, asked by the store's threads,
+/// is in `@resources`, which the unit takes away), and the unit's own sandbox stays (a call it
+/// should never make is still denied).
+#[test]
+fn the_unit_filter_allows_what_igd_calls() {
+    let unit = std::fs::read_to_string(workspace().join("igd/dist/igd.service")).unwrap();
+    for call in ["sched_setscheduler", "sched_getscheduler", "prctl", "fsync"] {
+        assert!(unit_allows(&unit, call), "the unit denies {call}");
+    }
+    for call in ["setpriority", "sched_setattr", "mount", "reboot"] {
+        assert!(!unit_allows(&unit, call), "the unit allows {call}");
+    }
+    assert!(unit.contains("RestrictRealtime=yes"));
+}
+
 #[test]
 fn the_unit_passes_systemd_analyze_verify() {
     let unit = std::fs::read_to_string(workspace().join("igd/dist/igd.service")).unwrap();
