@@ -133,7 +133,14 @@ fn main() -> ExitCode {
                 Err(e) => return fail(1, &format!("cannot start the runtime: {e}")),
             };
             telemetry.start(&runtime);
-            let result = runtime.block_on(igd::run(settings, shutdown_signal()));
+            // The handlers are installed now, before igd can say it is ready: a SIGTERM that
+            // came between READY=1 and the first poll of a lazily installed handler would kill
+            // igd without its drain.
+            let shutdown = {
+                let _context = runtime.enter();
+                shutdown_signal()
+            };
+            let result = runtime.block_on(igd::run(settings, shutdown));
             telemetry.finish(&runtime);
             match result {
                 Ok(()) => ExitCode::SUCCESS,
@@ -143,14 +150,25 @@ fn main() -> ExitCode {
     }
 }
 
-async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => return std::future::pending().await,
-    };
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM received"),
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+/// SIGTERM or SIGINT, with both handlers installed when this is called (inside the runtime's
+/// context). A handler that cannot be installed leaves that signal's default action (tokio never
+/// uninstalls one it installed, so the other is still awaited, not dropped).
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, Signal, SignalKind};
+    async fn next(s: Option<Signal>) {
+        match s {
+            Some(mut s) => {
+                s.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+    let term = signal(SignalKind::terminate()).ok();
+    let int = signal(SignalKind::interrupt()).ok();
+    async move {
+        tokio::select! {
+            _ = next(term) => tracing::info!("SIGTERM received"),
+            _ = next(int) => tracing::info!("SIGINT received"),
+        }
     }
 }
