@@ -349,6 +349,13 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     }
     // A sink seen for the first time starts at the chain heads: taken before any call is served.
     gw.outbox.register().await;
+    // The reload handler is installed before igd says it is ready: systemd may send the first
+    // `ExecReload=` SIGHUP at once, and one that came before a lazily installed handler would
+    // terminate igd (the signal's default action) without its drain.
+    let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
+    if let Err(e) = &hangup {
+        tracing::error!(error = %e, "cannot install the SIGHUP handler: a reload would stop igd");
+    }
     gw.set_ready(true);
     if settings.admin_token.is_some() && !settings.admin_token_step_up {
         tracing::warn!("INTENTGATE_ADMIN_TOKEN_STEP_UP=off: the admin bearer bypasses step-up (labs and CI only)");
@@ -394,6 +401,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     let maintenance = tokio::spawn(maintenance_loop(gw.clone(), stop_rx.clone()));
     let ticker = tokio::spawn(second_ticker(gw.clone(), stop_rx.clone()));
     let reloader = tokio::spawn(sighup_loop(
+        hangup.ok(),
         gw.clone(),
         agent_tls,
         admin_tls,
@@ -644,13 +652,13 @@ async fn session_loop(gw: Arc<Gateway>, mut stop: tokio::sync::watch::Receiver<b
 /// SIGHUP reloads the policy file, the intent rules file, the agent listener's TLS
 /// certificate and key, and the admin listener's certificate, key and client CA.
 async fn sighup_loop(
+    hup: Option<tokio::signal::unix::Signal>,
     gw: Arc<Gateway>,
     agent_tls: Option<Arc<tls::AgentTls>>,
     admin_tls: Option<Arc<tls::AdminTls>>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+    let Some(mut hup) = hup else {
         return;
     };
     loop {

@@ -433,7 +433,12 @@ impl Igd {
     /// for the clock's next step when t−1, t and t+1 are spent (at most ~30 s).
     pub fn totp_step_code(&self) -> String {
         self.enroll_totp();
+        let deadline = Instant::now() + Duration::from_secs(90);
         loop {
+            assert!(
+                Instant::now() < deadline,
+                "no unspent TOTP step within 90 s"
+            );
             if let Some(code) = self
                 .totp
                 .lock()

@@ -77,7 +77,9 @@ fn connection_pragmas(sync: AuditSync) -> String {
 /// runtime worker mid-call (on one core: a context switch there and back, and a commit of the one
 /// entry that woke it) where it can finish its turn and hand over more entries at once. The
 /// thread keeps its fair share of the CPU. A policy the operator chose (real-time, idle) is left
-/// as it is; a refusal (a seccomp filter that returns an error) only costs the gain.
+/// as it is; a refusal (a seccomp filter that returns an error) only costs the gain, but a
+/// filter that kills on a denied call kills igd here: the shipped unit allows the call back from
+/// `@resources` (a unit or profile copied from before it must do the same).
 #[allow(unsafe_code)]
 fn yield_to_calls() {
     // SAFETY: pid 0 is the calling thread; sched_getscheduler touches no memory of ours.
